@@ -1,0 +1,99 @@
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+
+export interface NodeFunctionProps {
+  /** Path of the handler's TypeScript entry, relative to the repository root. */
+  readonly entry: string;
+  readonly description: string;
+  readonly environment?: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySizeMb?: number;
+  readonly logRetention?: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The one way Tandem creates a Lambda function: Node.js 22 on arm64, bundled and tree-shaken by
+ * esbuild (the AWS SDK included, so the code that runs is the code that was tested), JSON logs into
+ * a log group with a retention, X-Ray tracing, and a role of its own that can write only its own logs.
+ * Callers add permissions with `grant*` methods on the resources they use.
+ */
+export class NodeFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole: that managed policy may write to
+    // every log group of the account; this one writes to its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.description}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Fn', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'tandem',
+        ...props.environment,
+      },
+      bundling: {
+        target: 'node22',
+        format: OutputFormat.CJS,
+        minify: true,
+        sourceMap: true,
+        // Bundle the SDK too: tree-shaken clients start faster than the runtime's full copy, and
+        // the emulator runs handlers as plain local Node processes that have no SDK of their own.
+        externalModules: [],
+      },
+    });
+
+    NagSuppressions.addResourceSuppressions(
+      this.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; log ' +
+            "stream ARNs are only known at run time, so the grant is on this function's own log group's streams.",
+          appliesTo: [
+            'Resource::*',
+            {
+              regex: `/^Resource::<${Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as logs.CfnLogGroup)}.*\\.Arn>:\\*$/`,
+            },
+          ],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.fn, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Tandem targets the nodejs22.x runtime on purpose (bundles are built and tested for Node 22).',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,44 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface SecureQueueProps {
+  readonly fifo?: boolean;
+  /** How long a receiver has before the message becomes visible again. Keep ≥ 6 × the consumer's timeout. */
+  readonly visibilityTimeout?: Duration;
+  /** Deliveries before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount?: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A queue with its dead-letter queue, both encrypted at rest and reachable over TLS only.
+ * Nothing is lost: a message that keeps failing lands in `dlq`, where an alarm and the operator
+ * tools can see it and redrive it.
+ */
+export class SecureQueue extends Construct {
+  readonly queue: sqs.Queue;
+  readonly dlq: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SecureQueueProps) {
+    super(scope, id);
+    const fifo = props.fifo ? true : undefined;
+    this.dlq = new sqs.Queue(this, 'Dlq', {
+      fifo,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      fifo,
+      contentBasedDeduplication: fifo,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(60),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.dlq, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      removalPolicy: props.removalPolicy,
+    });
+  }
+}

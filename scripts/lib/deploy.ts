@@ -1,0 +1,115 @@
+/**
+ * Deploys the real CDK app into an emulator (embedded ministack, or the user's LocalStack/ministack)
+ * with aws-cdk-local: `cdklocal bootstrap` then `cdklocal deploy`, exactly what a user would run.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, SetupError, STATE_DIR } from './emulator';
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_STAGE = 'local';
+export const LOCAL_STACK = `Tandem-${LOCAL_STAGE}`;
+
+export interface LocalDeployment {
+  readonly endpoint: string;
+  readonly stackName: string;
+  readonly apiId: string;
+  /** Base URL of the HTTP API that works from any client (path-style, no wildcard DNS needed). */
+  readonly apiUrl: string;
+  readonly outputs: Record<string, string>;
+}
+
+/** Environment for SDK clients and the CDK CLI that talk to the emulator. */
+export function emulatorEnv(endpoint: string): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    // aws-cdk-local insists on this one whenever AWS_ENDPOINT_URL is set.
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
+    CDK_DEFAULT_REGION: LOCAL_REGION,
+  };
+}
+
+/** The context flags of the local stack. Only here is the API deployed without SigV4 auth. */
+export const LOCAL_CONTEXT = ['-c', `stage=${LOCAL_STAGE}`, '-c', 'apiAuth=none'];
+
+function cdklocal(args: string[], endpoint: string, logFile: string): Promise<void> {
+  const bin = join(ROOT, 'node_modules', '.bin', 'cdklocal');
+  return new Promise((resolveRun, reject) => {
+    const out = createWriteStream(logFile, { flags: 'a' });
+    out.write(`\n$ cdklocal ${args.join(' ')}\n`);
+    const child = spawn(bin, args, {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...emulatorEnv(endpoint),
+        CDK_DISABLE_CLI_TELEMETRY: 'true',
+        FORCE_COLOR: '0',
+        CI: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      out.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      out.end();
+      if (code === 0) resolveRun();
+      else reject(new SetupError(`cdklocal ${args[0]} failed (exit ${code}); full log: ${logFile}\n${tail}`));
+    });
+  });
+}
+
+export async function deployLocal(
+  endpoint: string,
+  log: (line: string) => void = () => {},
+): Promise<LocalDeployment> {
+  mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
+  const port = new URL(endpoint).port || '4566';
+  const logFile = join(STATE_DIR, 'logs', `deploy-${port}.log`);
+  const outputsFile = join(STATE_DIR, `outputs-${port}.json`);
+  const common = [...LOCAL_CONTEXT, '--output', 'cdk.local.out'];
+  log('bootstrapping the CDK environment in the emulator …');
+  await cdklocal(['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, ...common], endpoint, logFile);
+  log(`deploying ${LOCAL_STACK} (the real CDK app) …`);
+  await cdklocal(
+    [
+      'deploy',
+      LOCAL_STACK,
+      ...common,
+      '--require-approval',
+      'never',
+      '--outputs-file',
+      outputsFile,
+      '--progress',
+      'events',
+    ],
+    endpoint,
+    logFile,
+  );
+  const outputs = (JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>)[
+    LOCAL_STACK
+  ];
+  const apiEndpoint = outputs?.ApiUrl;
+  const apiId = apiEndpoint ? /^https?:\/\/([^./]+)\./.exec(apiEndpoint)?.[1] : undefined;
+  if (!outputs || !apiId)
+    throw new SetupError(`deploy finished but the ApiUrl output is missing; see ${logFile}`);
+  return {
+    endpoint,
+    stackName: LOCAL_STACK,
+    apiId,
+    apiUrl: `${endpoint}/_aws/execute-api/${apiId}`,
+    outputs,
+  };
+}

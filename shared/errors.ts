@@ -1,0 +1,70 @@
+/**
+ * Tandem's error classes. Expected business outcomes (a NO vote, a timeout) are data, not errors;
+ * these are for requests that cannot be served and for infrastructure failures. Each class carries
+ * the HTTP status and problem type it maps to, so the mapping lives in one place.
+ */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class TandemError extends Error {
+  abstract readonly status: number;
+  /** Short slug used in the problem `type` URI (`urn:tandem:problem:<slug>`). */
+  abstract readonly slug: string;
+  abstract readonly title: string;
+}
+
+/** 400: the request is malformed or fails validation. Nothing was written. */
+export class ValidationError extends TandemError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  readonly slug = 'invalid-request';
+  readonly title = 'Invalid request';
+  constructor(
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** 404: the addressed resource does not exist. */
+export class NotFoundError extends TandemError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+  readonly slug = 'not-found';
+  readonly title = 'Not found';
+}
+
+/** 409: the request conflicts with what already exists (a duplicate id, a reused idempotency key). */
+export class ConflictError extends TandemError {
+  override readonly name = 'ConflictError';
+  readonly status = 409;
+  readonly slug = 'conflict';
+  readonly title = 'Conflict';
+}
+
+/** 422: well-formed, but refers to something that cannot be used (e.g. an unknown participant). */
+export class UnprocessableError extends TandemError {
+  override readonly name = 'UnprocessableError';
+  readonly status = 422;
+  readonly slug = 'unprocessable';
+  readonly title = 'Unprocessable request';
+}
+
+/** 503: a dependency failed or throttled; the request may be retried. On queues: retry the record. */
+export class InfrastructureError extends TandemError {
+  override readonly name = 'InfrastructureError';
+  readonly status = 503;
+  readonly slug = 'unavailable';
+  readonly title = 'Service unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A deployment is misconfigured (missing or invalid environment variable); fails at cold start. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}

@@ -113,5 +113,11 @@ export class TandemStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the Tandem API' });
+    new CfnOutput(this, 'LedgerShardTables', {
+      value: this.ledgerShards.map((p) => p.table.tableName).join(','),
+      description: 'Ledger shard tables, in shard order',
+    });
+    new CfnOutput(this, 'TransactionsTable', { value: this.transactions.tableName });
+    new CfnOutput(this, 'SlotsTable', { value: this.slots.tableName });
   }
 }

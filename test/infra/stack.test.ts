@@ -1,0 +1,191 @@
+import { App, Aspects, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../infra/config';
+import { TandemStack } from '../../infra/tandem-stack';
+
+/** Synthesizes the stack as `cdk synth` would (cdk-nag included), without bundling the functions. */
+function synth(context: Record<string, unknown> = {}): { stack: Stack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const config = readConfig(app.node);
+  const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  const template = Template.fromStack(stack);
+  return { stack, template };
+}
+
+const dev = synth();
+const resourcesOf = (template: Template, type: string) => Object.entries(template.findResources(type));
+
+describe('DynamoDB tables', () => {
+  it('has the transaction log, the slot table and two ledger shards', () => {
+    dev.template.resourceCountIs('AWS::DynamoDB::Table', 4);
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'txId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
+    });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'slot', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'slot', AttributeType: 'N' }],
+    });
+  });
+
+  it('makes every table on-demand, encrypted and point-in-time recoverable', () => {
+    for (const [id, table] of resourcesOf(dev.template, 'AWS::DynamoDB::Table')) {
+      expect(table.Properties.BillingMode, id).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.SSESpecification, id).toEqual({ SSEEnabled: true });
+      expect(table.Properties.PointInTimeRecoverySpecification, id).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+    }
+  });
+
+  it('scales the ledger with the ledgerShards setting', () => {
+    synth({ ledgerShards: 3 }).template.resourceCountIs('AWS::DynamoDB::Table', 5);
+  });
+
+  it('retains and deletion-protects state in prod, and destroys it elsewhere', () => {
+    const prod = synth({ stage: 'prod' }).template;
+    for (const [id, table] of resourcesOf(prod, 'AWS::DynamoDB::Table')) {
+      expect(table.DeletionPolicy, id).toBe('Retain');
+      expect(table.Properties.DeletionProtectionEnabled, id).toBe(true);
+    }
+    for (const [id, table] of resourcesOf(dev.template, 'AWS::DynamoDB::Table')) {
+      expect(table.DeletionPolicy, id).toBe('Delete');
+    }
+  });
+});
+
+describe('SQS queues', () => {
+  const queues = resourcesOf(dev.template, 'AWS::SQS::Queue');
+  const isDlq = (id: string) => id.includes('Dlq');
+
+  it('has a FIFO coordinator queue, a standard timer queue and one inbox per shard, each with a DLQ', () => {
+    expect(
+      queues
+        .filter(([id]) => !isDlq(id))
+        .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
+        .sort(),
+    ).toEqual(['CoordinatorQueue', 'Ledger0InboxQueue', 'Ledger1InboxQueue', 'TimersQueue']);
+    dev.template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: true,
+    });
+  });
+
+  it('gives every queue a dead-letter queue of the same kind', () => {
+    const main = queues.filter(([id]) => !isDlq(id));
+    for (const [id, queue] of main) {
+      const redrive = queue.Properties.RedrivePolicy;
+      expect(redrive, id).toBeDefined();
+      expect(redrive.maxReceiveCount, id).toBeGreaterThan(1);
+      const dlqId = redrive.deadLetterTargetArn['Fn::GetAtt'][0] as string;
+      expect(isDlq(dlqId), id).toBe(true);
+      expect(dev.template.toJSON().Resources[dlqId].Properties.FifoQueue, id).toBe(
+        queue.Properties.FifoQueue,
+      );
+    }
+  });
+
+  it('encrypts every queue and every DLQ at rest', () => {
+    for (const [id, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+  });
+
+  it('denies non-TLS access to every queue', () => {
+    const policies = resourcesOf(dev.template, 'AWS::SQS::QueuePolicy');
+    const covered = new Set<string>();
+    for (const [, policy] of policies) {
+      const denies = policy.Properties.PolicyDocument.Statement.filter(
+        (s: { Effect: string; Condition?: unknown }) =>
+          s.Effect === 'Deny' &&
+          JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+      );
+      if (denies.length > 0) for (const q of policy.Properties.Queues) covered.add(q.Ref);
+    }
+    expect([...covered].sort()).toEqual(queues.map(([id]) => id).sort());
+  });
+});
+
+describe('Lambda functions', () => {
+  it('run Node.js 22 on arm64 with tracing, JSON logs and a log group with retention', () => {
+    const functions = resourcesOf(dev.template, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures, id).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.LoggingConfig.LogFormat, id).toBe('JSON');
+      expect(fn.Properties.LoggingConfig.LogGroup, id).toBeDefined();
+    }
+    for (const [id, group] of resourcesOf(dev.template, 'AWS::Logs::LogGroup')) {
+      expect(group.Properties.RetentionInDays, id).toBeGreaterThan(0);
+    }
+  });
+
+  it('use no AWS managed policies (each role writes only to its own log group)', () => {
+    for (const [id, role] of resourcesOf(dev.template, 'AWS::IAM::Role')) {
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('is an HTTP API with payload format 2.0, access logs and throttling', () => {
+    dev.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+    });
+  });
+
+  it('signs every route but /health with IAM by default', () => {
+    const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
+      r.Properties.RouteKey,
+      r.Properties.AuthorizationType ?? 'NONE',
+    ]);
+    expect(Object.fromEntries(routes)).toEqual({
+      'GET /health': 'NONE',
+      'POST /accounts': 'AWS_IAM',
+      'GET /accounts/{accountId}': 'AWS_IAM',
+    });
+  });
+
+  it('has no auth only on the local stage with apiAuth=none', () => {
+    const local = synth({ stage: 'local', apiAuth: 'none' }).template;
+    for (const [, route] of resourcesOf(local, 'AWS::ApiGatewayV2::Route')) {
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each([
+    ['dev', {}],
+    ['prod', { stage: 'prod' }],
+    ['local', { stage: 'local', apiAuth: 'none' }],
+  ])('finds no unsuppressed error or warning in the %s stack', (_name, context) => {
+    const { stack } = synth(context);
+    const findings = [
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ].map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`);
+    expect(findings).toEqual([]);
+  });
+
+  it('actually runs (a queue without a DLQ is flagged)', async () => {
+    const { Queue } = await import('aws-cdk-lib/aws-sqs');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TandemStack(app, 'Probe', { config: readConfig(app.node) });
+    new Queue(stack, 'Naked');
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    app.synth();
+    const ids = Annotations.fromStack(stack)
+      .findError('*', Match.stringLikeRegexp('AwsSolutions-SQS3'))
+      .map((f) => f.id);
+    expect(ids).toEqual(['/Probe/Naked/Resource']);
+  });
+});

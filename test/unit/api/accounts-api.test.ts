@@ -1,0 +1,164 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAccountStore } from '../../../shared/adapters/memory-accounts';
+import { createApi } from '../../../shared/api/app';
+import { InfrastructureError } from '../../../shared/errors';
+import { Accounts } from '../../../shared/ledger/accounts';
+import { shardOf } from '../../../shared/ledger/sharding';
+
+function event(routeKey: string, init: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
+  const [method, path] = routeKey.split(' ') as [string, string];
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    isBase64Encoded: false,
+    requestContext: { http: { method, path } } as APIGatewayProxyEventV2['requestContext'],
+    ...init,
+  };
+}
+
+const post = (body: string, init: Partial<APIGatewayProxyEventV2> = {}) =>
+  event('POST /accounts', { body, ...init });
+const get = (accountId: string) =>
+  event('GET /accounts/{accountId}', { rawPath: `/accounts/${accountId}`, pathParameters: { accountId } });
+
+describe('accounts API', () => {
+  let store: MemoryAccountStore;
+  let api: ReturnType<typeof createApi>;
+
+  beforeEach(() => {
+    store = new MemoryAccountStore(2);
+    api = createApi({ accounts: new Accounts(store), nowMs: () => 1_000 });
+  });
+
+  it('creates an account on the shard its id hashes to and reads it back', async () => {
+    // Act
+    const created = await api(post('{"accountId":"alice","initialBalance":100}'));
+    const read = await api(get('alice'));
+
+    // Assess
+    expect(created.statusCode).toBe(201);
+    expect(created.headers?.location).toBe('/accounts/alice');
+    const expected = { accountId: 'alice', balance: 100, available: 100, shard: shardOf('alice', 2) };
+    expect(JSON.parse(created.body!)).toEqual(expected);
+    expect(read.statusCode).toBe(200);
+    expect(JSON.parse(read.body!)).toEqual(expected);
+    expect(store.all()).toEqual([
+      {
+        shard: shardOf('alice', 2),
+        account: { accountId: 'alice', balance: 100, held: 0, createdAtMs: 1_000 },
+      },
+    ]);
+  });
+
+  it('decodes a base64-encoded body', async () => {
+    const body = Buffer.from('{"accountId":"bob","initialBalance":7}').toString('base64');
+    const created = await api(post(body, { isBase64Encoded: true }));
+    expect(created.statusCode).toBe(201);
+    expect(JSON.parse(created.body!).balance).toBe(7);
+  });
+
+  it('answers 409 for a duplicate id and keeps the first account unchanged', async () => {
+    await api(post('{"accountId":"alice","initialBalance":100}'));
+    const duplicate = await api(post('{"accountId":"alice","initialBalance":5}'));
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.headers?.['content-type']).toBe('application/problem+json');
+    expect(JSON.parse((await api(get('alice'))).body!).balance).toBe(100);
+  });
+
+  it.each([
+    ['malformed JSON', '{"accountId":', /not valid JSON/],
+    ['an empty body', '', /body is required/],
+    ['a JSON array', '[1,2]', /expected object/i],
+    ['a missing id', '{"initialBalance":1}', /accountId/],
+    ['a negative balance', '{"accountId":"x","initialBalance":-1}', /initialBalance/],
+    ['a fractional balance', '{"accountId":"x","initialBalance":1.5}', /initialBalance/],
+    [
+      'a balance beyond exact integers',
+      '{"accountId":"x","initialBalance":9007199254740993}',
+      /initialBalance/,
+    ],
+    ['a string balance', '{"accountId":"x","initialBalance":"5"}', /initialBalance/],
+    ['an id with a slash', '{"accountId":"a/b","initialBalance":1}', /accountId/],
+    ['an id of 65 characters', `{"accountId":"${'a'.repeat(65)}","initialBalance":1}`, /accountId/],
+    ['an unknown field', '{"accountId":"x","initialBalance":1,"owner":"eve"}', /owner|unrecognized/i],
+  ])('answers 400 problem+json for %s and writes nothing', async (_name, body, detail) => {
+    const answer = await api(post(body));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.headers?.['content-type']).toBe('application/problem+json');
+    const problem = JSON.parse(answer.body!);
+    expect(problem).toMatchObject({
+      type: 'urn:tandem:problem:invalid-request',
+      status: 400,
+      instance: '/accounts',
+    });
+    expect(problem.detail).toMatch(detail);
+    expect(store.all()).toEqual([]);
+  });
+
+  it('answers 400 for a body that is not JSON by content type', async () => {
+    const answer = await api(
+      post('accountId=x', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body!).detail).toMatch(/content-type/);
+  });
+
+  it('answers 400 for a body over the size limit', async () => {
+    const answer = await api(post(`{"accountId":"x","initialBalance":1,"pad":"${'x'.repeat(70_000)}"}`));
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body!).detail).toMatch(/larger than/);
+  });
+
+  it('answers 404 for an unknown account and 400 for an invalid id', async () => {
+    const missing = await api(get('nobody'));
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body!)).toMatchObject({
+      status: 404,
+      detail: "account 'nobody' does not exist",
+    });
+    expect((await api(get('bad id'))).statusCode).toBe(400);
+  });
+
+  it('answers health', async () => {
+    const health = await api(event('GET /health'));
+    expect(health.statusCode).toBe(200);
+    expect(JSON.parse(health.body!)).toEqual({ status: 'ok' });
+  });
+
+  it('answers 404 problem+json for a route it does not know', async () => {
+    const answer = await api(event('DELETE /accounts'));
+    expect(answer.statusCode).toBe(404);
+    expect(answer.headers?.['content-type']).toBe('application/problem+json');
+  });
+
+  it('maps infrastructure failures to 503 with Retry-After and unknown errors to 500 without internals', async () => {
+    const errors: unknown[] = [];
+    const failing = (error: Error) =>
+      createApi({
+        accounts: new Accounts({
+          shardCount: 1,
+          insert: async () => {
+            throw error;
+          },
+          get: async () => undefined,
+        }),
+        nowMs: () => 0,
+        onServerError: (e) => errors.push(e),
+      });
+    const unavailable = await failing(new InfrastructureError('throttled'))(
+      post('{"accountId":"a","initialBalance":1}'),
+    );
+    expect(unavailable.statusCode).toBe(503);
+    expect(unavailable.headers?.['retry-after']).toBe('1');
+    const internal = await failing(new TypeError('secret detail'))(
+      post('{"accountId":"a","initialBalance":1}'),
+    );
+    expect(internal.statusCode).toBe(500);
+    expect(internal.body).not.toMatch(/secret detail/);
+    expect(errors).toHaveLength(2);
+  });
+});

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of tests, one runner:
+// - unit: pure code and in-memory adapters; never touches the network;
+// - infra: CDK template assertions and cdk-nag over the synthesized app (no bundling);
+// - e2e: the emulator (embedded ministack, or the one AWS_ENDPOINT_URL names) with the real CDK app
+//   deployed into it once by the global setup; integration tests share that emulator.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
+  },
+});

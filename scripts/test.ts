@@ -4,20 +4,43 @@
  * AWS_ENDPOINT_URL). Extra arguments go to vitest, e.g. `npm test -- --project unit`.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib/emulator';
 
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+const results = join(ROOT, '.tandem', 'test-results.json');
+rmSync(results, { force: true });
 const steps: Array<[string, string, string[]]> = [
   ['type-check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['lint', bin('biome'), ['ci', '.']],
-  ['tests', bin('vitest'), ['run', ...process.argv.slice(2)]],
+  [
+    'tests',
+    bin('vitest'),
+    [
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${results}`,
+      ...process.argv.slice(2),
+    ],
+  ],
 ];
 for (const [name, cmd, args] of steps) {
   console.log(`\n[tandem] ${name}: ${[cmd.replace(`${ROOT}/`, ''), ...args].join(' ')}`);
   const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  if (name === 'tests') summarize();
   if (result.status !== 0) {
     console.error(`[tandem] ${name} failed`);
     process.exit(result.status ?? 1);
   }
+}
+
+/** One plain closing line with the counts, for people and CI log readers alike. */
+function summarize(): void {
+  if (!existsSync(results)) return;
+  const report = JSON.parse(readFileSync(results, 'utf8')) as Record<string, number | undefined>;
+  console.log(
+    `\n${report.numPassedTests} passed, ${report.numFailedTests} failed, ${(report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)} skipped`,
+  );
 }

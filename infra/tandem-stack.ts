@@ -21,6 +21,7 @@ export class TandemStack extends Stack {
   readonly transactions: dynamodb.Table;
   readonly slots: dynamodb.Table;
   readonly ledgerShards: Participant[];
+  readonly inventory: Participant;
   readonly coordinatorQueue: SecureQueue;
   readonly timerQueue: SecureQueue;
   readonly api: apigw.HttpApi;
@@ -49,6 +50,8 @@ export class TandemStack extends Stack {
       (_, shard) => new Participant(this, `Ledger${shard}`, { kind: 'ledger', ...stateful }),
     );
 
+    this.inventory = new Participant(this, 'Inventory', { kind: 'inventory', ...stateful });
+
     // FIFO with the slot as message group: one coordinator at a time per slot, in order.
     this.coordinatorQueue = new SecureQueue(this, 'Coordinator', { fifo: true, removalPolicy });
     // Standard queue: timers need per-message delays, which FIFO queues do not have.
@@ -60,10 +63,11 @@ export class TandemStack extends Stack {
       removalPolicy,
       environment: {
         LEDGER_SHARD_TABLES: this.ledgerShards.map((p) => p.table.tableName).join(','),
+        INVENTORY_TABLE: this.inventory.table.tableName,
       },
     });
-    for (const shard of this.ledgerShards) {
-      shard.table.grant(apiFn.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    for (const participant of [...this.ledgerShards, this.inventory]) {
+      participant.table.grant(apiFn.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
     }
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
@@ -92,6 +96,8 @@ export class TandemStack extends Stack {
       [apigw.HttpMethod.GET, '/health', false],
       [apigw.HttpMethod.POST, '/accounts', true],
       [apigw.HttpMethod.GET, '/accounts/{accountId}', true],
+      [apigw.HttpMethod.POST, '/inventory/items', true],
+      [apigw.HttpMethod.GET, '/inventory/items/{sku}', true],
     ];
     for (const [method, path, protectedRoute] of routes) {
       const added = this.api.addRoutes({
@@ -117,6 +123,7 @@ export class TandemStack extends Stack {
       value: this.ledgerShards.map((p) => p.table.tableName).join(','),
       description: 'Ledger shard tables, in shard order',
     });
+    new CfnOutput(this, 'InventoryTable', { value: this.inventory.table.tableName });
     new CfnOutput(this, 'TransactionsTable', { value: this.transactions.tableName });
     new CfnOutput(this, 'SlotsTable', { value: this.slots.tableName });
   }

@@ -4,6 +4,7 @@ import { ConfigurationError } from './errors';
 export interface ApiConfig {
   /** Table name of each ledger shard, in shard order. */
   readonly ledgerShardTables: readonly string[];
+  readonly inventoryTable: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -11,15 +12,22 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   if (value === undefined || value.trim() === '') {
     throw new ConfigurationError(`environment variable ${name} is required`);
   }
-  return value;
+  return value.trim();
+}
+
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  const values = required(env, name)
+    .split(',')
+    .map((part) => part.trim());
+  if (values.some((part) => part === '')) {
+    throw new ConfigurationError(`${name} must be a comma-separated list of table names`);
+  }
+  return values;
 }
 
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const ledgerShardTables = required(env, 'LEDGER_SHARD_TABLES')
-    .split(',')
-    .map((name) => name.trim());
-  if (ledgerShardTables.some((name) => name === '')) {
-    throw new ConfigurationError('LEDGER_SHARD_TABLES must be a comma-separated list of table names');
-  }
-  return { ledgerShardTables };
+  return {
+    ledgerShardTables: list(env, 'LEDGER_SHARD_TABLES'),
+    inventoryTable: required(env, 'INVENTORY_TABLE'),
+  };
 }

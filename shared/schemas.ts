@@ -20,6 +20,12 @@ export const CreateAccountRequest = z.strictObject({
 });
 export type CreateAccountRequest = z.infer<typeof CreateAccountRequest>;
 
+export const CreateItemRequest = z.strictObject({
+  sku: Identifier,
+  stock: MinorUnits,
+});
+export type CreateItemRequest = z.infer<typeof CreateItemRequest>;
+
 /** Parses `input` with `schema` or throws a ValidationError that lists every issue by path. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);

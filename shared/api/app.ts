@@ -1,9 +1,11 @@
+import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
-import { CreateAccountRequest, parseOrThrow } from '../schemas';
+import { CreateAccountRequest, CreateItemRequest, parseOrThrow } from '../schemas';
 import { type HttpEvent, type HttpResult, json, problem, problemFromError, readJsonBody } from './http';
 
 export interface ApiDeps {
   readonly accounts: Accounts;
+  readonly items: Items;
   readonly nowMs: () => number;
   /** Called with every error that maps to a 5xx, for logging. */
   readonly onServerError?: (error: unknown, event: HttpEvent) => void;
@@ -25,6 +27,13 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
     },
     'GET /accounts/{accountId}': async (event) =>
       json(200, await deps.accounts.get(event.pathParameters?.accountId ?? '')),
+    'POST /inventory/items': async (event) => {
+      const request = parseOrThrow(CreateItemRequest, readJsonBody(event), 'item');
+      const item = await deps.items.create(request, deps.nowMs());
+      return json(201, item, { location: `/inventory/items/${encodeURIComponent(item.sku)}` });
+    },
+    'GET /inventory/items/{sku}': async (event) =>
+      json(200, await deps.items.get(event.pathParameters?.sku ?? '')),
   };
 
   return async (event) => {

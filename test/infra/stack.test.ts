@@ -19,8 +19,8 @@ const dev = synth();
 const resourcesOf = (template: Template, type: string) => Object.entries(template.findResources(type));
 
 describe('DynamoDB tables', () => {
-  it('has the transaction log, the slot table and two ledger shards', () => {
-    dev.template.resourceCountIs('AWS::DynamoDB::Table', 4);
+  it('has the transaction log, the slot table, two ledger shards and the inventory', () => {
+    dev.template.resourceCountIs('AWS::DynamoDB::Table', 5);
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'txId', KeyType: 'HASH' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
@@ -42,7 +42,7 @@ describe('DynamoDB tables', () => {
   });
 
   it('scales the ledger with the ledgerShards setting', () => {
-    synth({ ledgerShards: 3 }).template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    synth({ ledgerShards: 3 }).template.resourceCountIs('AWS::DynamoDB::Table', 6);
   });
 
   it('retains and deletion-protects state in prod, and destroys it elsewhere', () => {
@@ -61,13 +61,19 @@ describe('SQS queues', () => {
   const queues = resourcesOf(dev.template, 'AWS::SQS::Queue');
   const isDlq = (id: string) => id.includes('Dlq');
 
-  it('has a FIFO coordinator queue, a standard timer queue and one inbox per shard, each with a DLQ', () => {
+  it('has a FIFO coordinator queue, a standard timer queue and one inbox per participant', () => {
     expect(
       queues
         .filter(([id]) => !isDlq(id))
         .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
         .sort(),
-    ).toEqual(['CoordinatorQueue', 'Ledger0InboxQueue', 'Ledger1InboxQueue', 'TimersQueue']);
+    ).toEqual([
+      'CoordinatorQueue',
+      'InventoryInboxQueue',
+      'Ledger0InboxQueue',
+      'Ledger1InboxQueue',
+      'TimersQueue',
+    ]);
     dev.template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: true,
@@ -151,6 +157,8 @@ describe('HTTP API', () => {
       'GET /health': 'NONE',
       'POST /accounts': 'AWS_IAM',
       'GET /accounts/{accountId}': 'AWS_IAM',
+      'POST /inventory/items': 'AWS_IAM',
+      'GET /inventory/items/{sku}': 'AWS_IAM',
     });
   });
 

@@ -37,11 +37,17 @@ describe('deploy-time configuration', () => {
 
 describe('function configuration', () => {
   it('reads the shard tables in order', () => {
-    expect(readApiConfig({ LEDGER_SHARD_TABLES: 't0, t1' })).toEqual({ ledgerShardTables: ['t0', 't1'] });
+    expect(readApiConfig({ LEDGER_SHARD_TABLES: 't0, t1', INVENTORY_TABLE: 'inv' })).toEqual({
+      ledgerShardTables: ['t0', 't1'],
+      inventoryTable: 'inv',
+    });
   });
 
   it('fails at cold start when a variable is missing or malformed', () => {
     expect(() => readApiConfig({})).toThrow(ConfigurationError);
-    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0,,t1' })).toThrow(/comma-separated/);
+    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0' })).toThrow(/INVENTORY_TABLE/);
+    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0,,t1', INVENTORY_TABLE: 'i' })).toThrow(
+      /comma-separated/,
+    );
   });
 });

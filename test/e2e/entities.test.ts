@@ -111,3 +111,23 @@ describe('accounts API on the deployed stack', () => {
     });
   });
 });
+
+describe('inventory API on the deployed stack', () => {
+  it('creates an item and reads it back; duplicates and bad input are refused', async () => {
+    const sku = id('book');
+    expect(await call('POST', '/inventory/items', JSON.stringify({ sku, stock: 3 }))).toMatchObject({
+      status: 201,
+      body: { sku, stock: 3, available: 3 },
+    });
+    expect(await call('GET', `/inventory/items/${sku}`)).toMatchObject({
+      status: 200,
+      body: { sku, stock: 3 },
+    });
+    expect((await call('POST', '/inventory/items', JSON.stringify({ sku, stock: 1 }))).status).toBe(409);
+    expect(await call('POST', '/inventory/items', '{"sku":"x","stock":-2}')).toMatchObject({
+      status: 400,
+      type: 'application/problem+json',
+    });
+    expect((await call('GET', `/inventory/items/${id('none')}`)).status).toBe(404);
+  });
+});

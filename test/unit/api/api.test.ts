@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAccountStore } from '../../../shared/adapters/memory-accounts';
+import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { createApi } from '../../../shared/api/app';
 import { InfrastructureError } from '../../../shared/errors';
+import { Items } from '../../../shared/inventory/items';
 import { Accounts } from '../../../shared/ledger/accounts';
 import { shardOf } from '../../../shared/ledger/sharding';
 
@@ -26,12 +27,14 @@ const get = (accountId: string) =>
   event('GET /accounts/{accountId}', { rawPath: `/accounts/${accountId}`, pathParameters: { accountId } });
 
 describe('accounts API', () => {
-  let store: MemoryAccountStore;
+  let store: MemoryEntityStore;
+  let inventory: MemoryEntityStore;
   let api: ReturnType<typeof createApi>;
 
   beforeEach(() => {
-    store = new MemoryAccountStore(2);
-    api = createApi({ accounts: new Accounts(store), nowMs: () => 1_000 });
+    store = new MemoryEntityStore(2);
+    inventory = new MemoryEntityStore(1);
+    api = createApi({ accounts: new Accounts(store), items: new Items(inventory), nowMs: () => 1_000 });
   });
 
   it('creates an account on the shard its id hashes to and reads it back', async () => {
@@ -49,7 +52,7 @@ describe('accounts API', () => {
     expect(store.all()).toEqual([
       {
         shard: shardOf('alice', 2),
-        account: { accountId: 'alice', balance: 100, held: 0, createdAtMs: 1_000 },
+        entity: { id: 'alice', total: 100, held: 0, available: 100, createdAtMs: 1_000 },
       },
     ]);
   });
@@ -139,6 +142,7 @@ describe('accounts API', () => {
     const errors: unknown[] = [];
     const failing = (error: Error) =>
       createApi({
+        items: new Items(new MemoryEntityStore(1)),
         accounts: new Accounts({
           shardCount: 1,
           insert: async () => {
@@ -160,5 +164,46 @@ describe('accounts API', () => {
     expect(internal.statusCode).toBe(500);
     expect(internal.body).not.toMatch(/secret detail/);
     expect(errors).toHaveLength(2);
+  });
+});
+
+describe('inventory API', () => {
+  let inventory: MemoryEntityStore;
+  let api: ReturnType<typeof createApi>;
+  const postItem = (body: string) => event('POST /inventory/items', { rawPath: '/inventory/items', body });
+  const getItem = (sku: string) =>
+    event('GET /inventory/items/{sku}', { rawPath: `/inventory/items/${sku}`, pathParameters: { sku } });
+
+  beforeEach(() => {
+    inventory = new MemoryEntityStore(1);
+    api = createApi({
+      accounts: new Accounts(new MemoryEntityStore(2)),
+      items: new Items(inventory),
+      nowMs: () => 5,
+    });
+  });
+
+  it('creates an item with its stock and reads it back', async () => {
+    const created = await api(postItem('{"sku":"book-1","stock":3}'));
+    expect(created.statusCode).toBe(201);
+    expect(created.headers?.location).toBe('/inventory/items/book-1');
+    expect(JSON.parse(created.body!)).toEqual({ sku: 'book-1', stock: 3, available: 3 });
+    expect(JSON.parse((await api(getItem('book-1'))).body!)).toEqual({
+      sku: 'book-1',
+      stock: 3,
+      available: 3,
+    });
+  });
+
+  it('answers 409 for a duplicate sku, 404 for an unknown one and 400 for bad input, writing nothing', async () => {
+    await api(postItem('{"sku":"book-1","stock":3}'));
+    expect((await api(postItem('{"sku":"book-1","stock":9}'))).statusCode).toBe(409);
+    expect((await api(getItem('nope'))).statusCode).toBe(404);
+    for (const body of ['{"sku":"x","stock":-1}', '{"sku":"x"}', '{"sku":"","stock":1}', 'not json']) {
+      const answer = await api(postItem(body));
+      expect(answer.statusCode, body).toBe(400);
+      expect(answer.headers?.['content-type']).toBe('application/problem+json');
+    }
+    expect(inventory.all().map((e) => [e.entity.id, e.entity.total])).toEqual([['book-1', 3]]);
   });
 });

@@ -68,3 +68,28 @@ export class InfrastructureError extends TandemError {
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
+
+/** A coordinator write lost the race with another write of the same record (re-read and re-step). */
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+  constructor(
+    readonly txId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`transaction ${txId} is no longer at version ${expectedVersion}`);
+  }
+}
+
+/**
+ * A coordinator write was refused because the slot's lease moved on (another owner or a newer
+ * epoch): this process is a zombie for that slot and must stop acting on it.
+ */
+export class FenceLostError extends Error {
+  override readonly name = 'FenceLostError';
+  constructor(
+    readonly fence: { readonly slot: number; readonly owner: string; readonly epoch: number },
+    options?: { cause?: unknown },
+  ) {
+    super(`lost the lease of slot ${fence.slot} (epoch ${fence.epoch}, owner ${fence.owner})`, options);
+  }
+}

@@ -1,0 +1,567 @@
+import { assert, assertNever } from './assert';
+import { type JsonValue, ownEntry } from './json';
+import type { AckMessage, Outcome, VoteMessage, VoteValue } from './messages';
+
+/**
+ * The coordinator of one transaction, as a pure state machine (in the style of etcd raft):
+ *
+ *     coordinatorStep(record, input, nowMs, config) → { state, effects, rejection }
+ *
+ * No clock, no I/O, no randomness: time and ids come in as arguments, messages to send come out
+ * as data. The async shell loads the record, calls the step, makes the new record durable (one
+ * TransactWriteItems: the record conditioned on its previous `version`, plus a ConditionCheck on
+ * the slot's lease epoch) and only then performs the effects, in order.
+ *
+ * States (presumed abort: anything undecided that times out aborts):
+ *
+ *     PENDING ──Begin──▶ PREPARING ──all YES──▶ COMMITTING ──all acks──▶ COMMITTED
+ *        │                   │
+ *        └──────────────┬────┘ first NO · prepare timeout · operator abort
+ *                       ▼
+ *                   ABORTING ──all acks──▶ ABORTED
+ *
+ * The decision is the move out of PREPARING (or PENDING). Once durable it is only ever re-sent,
+ * never changed: every input after it either records an Ack or is ignored.
+ *
+ * The prepare deadline is strict: a Begin, Vote or Check handled at or after `prepareDeadlineMs`
+ * while undecided aborts with `prepare timeout`, even if it is the last YES. So "COMMIT iff every
+ * participant voted YES before the deadline" holds however late the timer or sweeper runs.
+ */
+
+export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
+export type Decision = 'COMMIT' | 'ABORT';
+
+/**
+ * How the transaction is driven. Only two-phase exists today; a one-phase fast path (all
+ * operations in tables one TransactWriteItems can reach) would add `'one-phase'` here and a
+ * branch where `Begin` is handled (see `startPreparing`).
+ */
+export type CommitMode = 'two-phase';
+
+export interface TxParticipant {
+  /** Unique within the transaction, e.g. `ledger-0`; also the key of `votes` and `acks`. */
+  readonly id: string;
+  /** Which participant service handles it, e.g. `ledger`, `inventory`. */
+  readonly kind: string;
+  /** Opaque to the coordinator; sent verbatim in Prepare. */
+  readonly operations: readonly JsonValue[];
+}
+
+export interface VoteEntry {
+  readonly vote: VoteValue;
+  /** Only present on a NO vote that gave one. */
+  readonly reason?: string;
+  readonly atMs: number;
+}
+
+export interface AckEntry {
+  readonly outcome: Outcome;
+  readonly atMs: number;
+}
+
+export interface TimelineEntry {
+  readonly atMs: number;
+  readonly event: string;
+}
+
+/** The durable coordinator record of one transaction. Plain JSON: stored as a DynamoDB item. */
+export interface TxRecord {
+  readonly txId: string;
+  readonly slot: number;
+  /** +1 on every durable change; the shell conditions its write on the version it read. */
+  readonly version: number;
+  readonly mode: CommitMode;
+  readonly state: TxState;
+  readonly participants: readonly TxParticipant[];
+  readonly votes: { readonly [participantId: string]: VoteEntry };
+  readonly acks: { readonly [participantId: string]: AckEntry };
+  /** Why it aborted (e.g. `participant ledger-1 voted NO: insufficient funds`); null otherwise. */
+  readonly reason: string | null;
+  readonly createdAtMs: number;
+  /** Undecided at or after this instant means abort (`prepare timeout`). */
+  readonly prepareDeadlineMs: number;
+  readonly decidedAtMs: number | null;
+  readonly completedAtMs: number | null;
+  /** When a timer or the sweeper must look at the record again; null once terminal. */
+  readonly nextCheckAtMs: number | null;
+  /** Re-send rounds in the current phase (Prepare before the decision, the decision after). */
+  readonly resendAttempt: number;
+  /** Newest events, bounded by TIMELINE_MAX; the first (`created`) entry is always kept. */
+  readonly timeline: readonly TimelineEntry[];
+  /** How many timeline entries were dropped to respect the bound. */
+  readonly timelineDroppedCount: number;
+}
+
+export interface CoordinatorConfig {
+  /** The decision must be reached within this long after creation, or the transaction aborts. */
+  readonly prepareTimeoutMs: number;
+  /** First re-send delay; doubles each round (factor 2) ... */
+  readonly resendBaseMs: number;
+  /** ... up to this cap. */
+  readonly resendCapMs: number;
+}
+
+export const TIMELINE_MAX = 64;
+/** A bound on participants per transaction (DynamoDB items are ≤ 400 KB; keep records small). */
+export const PARTICIPANTS_MAX = 32;
+
+// ─── Inputs ──────────────────────────────────────────────────────────────────────────────────
+
+/** Sent by the API right after it wrote the PENDING record. */
+export interface BeginInput {
+  readonly type: 'Begin';
+  readonly txId: string;
+}
+
+/** A timer (delayed message) or the sweeper fired for this record. */
+export interface CheckInput {
+  readonly type: 'Check';
+  readonly txId: string;
+}
+
+export interface OperatorAbortInput {
+  readonly type: 'OperatorAbort';
+  readonly txId: string;
+  /** Free text appended to the reason (`aborted by operator: <note>`). */
+  readonly note?: string;
+}
+
+export type CoordinatorInput = BeginInput | VoteMessage | AckMessage | CheckInput | OperatorAbortInput;
+
+// ─── Effects ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * What the shell does after the new record is durable. Messages carry only the participant id:
+ * the shell finds the participant's kind (its queue) and operations in `record.participants`.
+ */
+export type CoordinatorEffect =
+  | { readonly type: 'SendPrepare'; readonly participantId: string }
+  | { readonly type: 'SendCommit'; readonly participantId: string }
+  | { readonly type: 'SendAbort'; readonly participantId: string }
+  /** Deliver a `Check` for this transaction at (not before) `atMs`. */
+  | { readonly type: 'ScheduleCheck'; readonly atMs: number }
+  /** The transaction just became terminal; publish it (e.g. wake `?wait=N` pollers). */
+  | { readonly type: 'Terminal'; readonly outcome: Outcome; readonly reason: string | null };
+
+export interface Rejection {
+  readonly code: 'ALREADY_DECIDED';
+  readonly decision: Decision;
+  readonly message: string;
+}
+
+export interface CoordinatorStepResult {
+  /** The next record; the very same object as the input record when nothing changed. */
+  readonly state: TxRecord;
+  readonly effects: readonly CoordinatorEffect[];
+  /** Set when the input asked for something no longer allowed (OperatorAbort after the decision). */
+  readonly rejection: Rejection | null;
+}
+
+// ─── Queries ─────────────────────────────────────────────────────────────────────────────────
+
+export function isTerminal(state: TxState): state is 'COMMITTED' | 'ABORTED' {
+  return state === 'COMMITTED' || state === 'ABORTED';
+}
+
+/** The durable decision, or null while PENDING / PREPARING. */
+export function decisionOf(state: TxState): Decision | null {
+  switch (state) {
+    case 'PENDING':
+    case 'PREPARING':
+      return null;
+    case 'COMMITTING':
+    case 'COMMITTED':
+      return 'COMMIT';
+    case 'ABORTING':
+    case 'ABORTED':
+      return 'ABORT';
+    default:
+      return assertNever(state, 'transaction state');
+  }
+}
+
+/** Delay before re-send round `attempt` (0-based): min(cap, base · 2^attempt). */
+export function resendDelayMs(attempt: number, config: CoordinatorConfig): number {
+  assert(Number.isInteger(attempt) && attempt >= 0, `resend attempt must be a natural number: ${attempt}`);
+  // 2 ** attempt overflows to Infinity for huge attempts, which Math.min caps correctly.
+  return Math.min(config.resendCapMs, config.resendBaseMs * 2 ** attempt);
+}
+
+export function participantOf(record: TxRecord, participantId: string): TxParticipant | undefined {
+  return record.participants.find((p) => p.id === participantId);
+}
+
+export function assertCoordinatorConfig(config: CoordinatorConfig): void {
+  const { prepareTimeoutMs, resendBaseMs, resendCapMs } = config;
+  for (const [name, value] of Object.entries({ prepareTimeoutMs, resendBaseMs, resendCapMs })) {
+    assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
+  }
+  assert(resendBaseMs <= resendCapMs, `resendBaseMs (${resendBaseMs}) exceeds resendCapMs (${resendCapMs})`);
+}
+
+// ─── Construction ────────────────────────────────────────────────────────────────────────────
+
+export interface NewTransaction {
+  readonly txId: string;
+  /** `slotOf(txId, slotCount)`; passed in because the slot count is deployment configuration. */
+  readonly slot: number;
+  readonly participants: readonly TxParticipant[];
+}
+
+/**
+ * The PENDING record the API writes (conditional put) before it enqueues `Begin`. If that Begin
+ * is lost, the sweeper finds the record at `nextCheckAtMs` and starts it (or aborts it if the
+ * deadline passed). Input validation is the API's job; a bad call here is a programmer error.
+ * No effects come out of here: the API may also schedule a `Check` at `nextCheckAtMs`, but the
+ * sweeper (querying records by `nextCheckAtMs`) is what guarantees the lost Begin is found.
+ */
+export function newTransaction(tx: NewTransaction, nowMs: number, config: CoordinatorConfig): TxRecord {
+  assertCoordinatorConfig(config);
+  assertTime(nowMs);
+  assert(tx.txId.length > 0, 'txId must not be empty');
+  assert(Number.isInteger(tx.slot) && tx.slot >= 0, `slot must be a natural number, got ${tx.slot}`);
+  assert(
+    tx.participants.length >= 1 && tx.participants.length <= PARTICIPANTS_MAX,
+    `a transaction needs 1..${PARTICIPANTS_MAX} participants, got ${tx.participants.length}`,
+  );
+  const ids = new Set(tx.participants.map((p) => p.id));
+  assert(ids.size === tx.participants.length, 'participant ids must be unique within a transaction');
+  assert(!ids.has(''), 'participant ids must not be empty');
+  const prepareDeadlineMs = nowMs + config.prepareTimeoutMs;
+  return {
+    txId: tx.txId,
+    slot: tx.slot,
+    version: 1,
+    mode: 'two-phase',
+    state: 'PENDING',
+    participants: tx.participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations })),
+    votes: {},
+    acks: {},
+    reason: null,
+    createdAtMs: nowMs,
+    prepareDeadlineMs,
+    decidedAtMs: null,
+    completedAtMs: null,
+    nextCheckAtMs: Math.min(prepareDeadlineMs, nowMs + resendDelayMs(0, config)),
+    resendAttempt: 0,
+    timeline: [{ atMs: nowMs, event: 'created' }],
+    timelineDroppedCount: 0,
+  };
+}
+
+// ─── The step ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Computes the coordinator's reaction to one input.
+ *
+ * CONTRACT WITH THE SHELL: perform `effects` only after `state` is durable (written with the
+ * condition `version = <version read>` and the slot-epoch ConditionCheck). If the write fails,
+ * drop the effects and retry from a fresh read. This is what makes "no participant sees Commit
+ * before the decision is durable" (invariant 4) hold. When `state` is the input object itself,
+ * nothing changed: write nothing (and there are no effects).
+ *
+ * Duplicate, late and reordered inputs are no-ops (same record, no effects):
+ *   - Begin when not PENDING; Vote after the decision or repeating a recorded vote;
+ *   - Ack before the decision (only possible from a stale read — the decision's re-sends will
+ *     produce it again), repeating a recorded ack, or after the end;
+ *   - Check before `nextCheckAtMs` (a duplicate or early timer) or when terminal.
+ * Re-sends happen only on a due Check, which also moves `nextCheckAtMs` on (capped exponential
+ * backoff), so a duplicated Check never re-sends twice.
+ *
+ * Assertions (throw ProtocolAssertionError; the message lands in the DLQ for an operator):
+ *   - the input's txId is not this record's, or its participant is not in the transaction
+ *     (a misrouted message — we chose to fail loudly rather than drop it silently);
+ *   - a vote contradicting the recorded vote while PREPARING (the participant barrier makes
+ *     re-votes identical, so this is a broken participant);
+ *   - an Ack whose outcome contradicts the durable decision (atomicity is already lost).
+ */
+export function coordinatorStep(
+  record: TxRecord,
+  input: CoordinatorInput,
+  nowMs: number,
+  config: CoordinatorConfig,
+): CoordinatorStepResult {
+  assertCoordinatorConfig(config);
+  assertTime(nowMs);
+  assert(input.txId === record.txId, `input for ${input.txId} delivered to transaction ${record.txId}`);
+  switch (input.type) {
+    case 'Begin':
+      return onBegin(record, nowMs, config);
+    case 'Vote':
+      return onVote(record, input, nowMs, config);
+    case 'Ack':
+      return onAck(record, input, nowMs);
+    case 'Check':
+      return onCheck(record, nowMs, config);
+    case 'OperatorAbort':
+      return onOperatorAbort(record, input, nowMs, config);
+    default:
+      return assertNever(input, 'coordinator input');
+  }
+}
+
+function onBegin(record: TxRecord, nowMs: number, config: CoordinatorConfig): CoordinatorStepResult {
+  if (record.state !== 'PENDING') return unchanged(record); // duplicate, or the sweeper got there first
+  return startPreparing(record, nowMs, config, 'begin');
+}
+
+function onVote(
+  record: TxRecord,
+  input: VoteMessage,
+  nowMs: number,
+  config: CoordinatorConfig,
+): CoordinatorStepResult {
+  assertParticipant(record, input.participantId);
+  // PENDING: no Prepare was sent yet, so this vote comes from a stale read; ignore.
+  // Decided: the vote can change nothing. A YES voter after ABORTING still gets its Abort: it
+  // has not acked, so the decision re-sends (on Check) keep reaching it.
+  if (record.state !== 'PREPARING') return unchanged(record);
+
+  const recorded = ownEntry(record.votes, input.participantId);
+  if (recorded !== undefined) {
+    assert(
+      recorded.vote === input.vote,
+      `participant ${input.participantId} of ${record.txId} voted ${recorded.vote}, now ${input.vote}`,
+    );
+    return unchanged(record); // duplicate vote
+  }
+
+  const entry: VoteEntry =
+    input.reason === undefined
+      ? { vote: input.vote, atMs: nowMs }
+      : { vote: input.vote, reason: input.reason, atMs: nowMs };
+  const votes = { ...record.votes, [input.participantId]: entry };
+  const voted = `vote ${input.vote} from ${input.participantId}${input.reason ? `: ${input.reason}` : ''}`;
+
+  // The deadline is strict: whatever arrives at or after it finds the timeout already due.
+  if (nowMs >= record.prepareDeadlineMs) {
+    return decide({ ...record, votes }, 'ABORT', 'prepare timeout', nowMs, config, [voted]);
+  }
+  if (input.vote === 'NO') {
+    const reason = `participant ${input.participantId} voted NO${input.reason ? `: ${input.reason}` : ''}`;
+    return decide({ ...record, votes }, 'ABORT', reason, nowMs, config, [voted]);
+  }
+  if (record.participants.every((p) => ownEntry(votes, p.id)?.vote === 'YES')) {
+    return decide({ ...record, votes }, 'COMMIT', null, nowMs, config, [voted]);
+  }
+  return { state: changed(record, { votes }, nowMs, [voted]), effects: [], rejection: null };
+}
+
+function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorStepResult {
+  assertParticipant(record, input.participantId);
+  const decision = decisionOf(record.state);
+  if (decision === null) return unchanged(record); // stale read; the re-sent decision will re-ack
+  const expected: Outcome = decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED';
+  assert(
+    input.outcome === expected,
+    `participant ${input.participantId} acked ${input.outcome} but ${record.txId} decided ${decision}`,
+  );
+  if (isTerminal(record.state) || ownEntry(record.acks, input.participantId) !== undefined) {
+    return unchanged(record); // duplicate or late ack
+  }
+
+  const acks = { ...record.acks, [input.participantId]: { outcome: input.outcome, atMs: nowMs } };
+  const acked = `ack ${input.outcome} from ${input.participantId}`;
+  if (!record.participants.every((p) => ownEntry(acks, p.id) !== undefined)) {
+    return { state: changed(record, { acks }, nowMs, [acked]), effects: [], rejection: null };
+  }
+
+  const state: TxState = expected;
+  const next = changed(record, { acks, state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs, [
+    acked,
+    state,
+  ]);
+  return {
+    state: next,
+    effects: [{ type: 'Terminal', outcome: expected, reason: record.reason }],
+    rejection: null,
+  };
+}
+
+/**
+ * A timer or the sweeper fired. Nothing happens before `nextCheckAtMs`; when due:
+ *
+ *     PENDING      Begin was lost: start preparing (abort if the deadline passed)
+ *     PREPARING    at/after the deadline: abort (prepare timeout); before it: re-send Prepare to
+ *                  the participants that have not voted
+ *     COMMITTING / re-send the decision to the participants that have not acked
+ *     ABORTING
+ *
+ * Re-send round n (1, 2, …) schedules the next check min(cap, base·2^n) later; before the
+ * decision it is also pulled in to the deadline so the timeout fires on time:
+ *
+ *   created/Begin      round 1        round 2              deadline
+ *   ───┼──── base ────────┼──── 2·base ───┼──── 4·base ─ ─ ─ ─┼──▶ abort (prepare timeout)
+ *                                                              (next check = min(…, deadline))
+ */
+function onCheck(record: TxRecord, nowMs: number, config: CoordinatorConfig): CoordinatorStepResult {
+  if (isTerminal(record.state)) return unchanged(record);
+  assert(record.nextCheckAtMs !== null, `${record.txId} is ${record.state} without a next check`);
+  if (nowMs < record.nextCheckAtMs) return unchanged(record); // early or duplicate timer
+
+  switch (record.state) {
+    case 'PENDING':
+      return startPreparing(record, nowMs, config, 'check');
+    case 'PREPARING': {
+      if (nowMs >= record.prepareDeadlineMs) {
+        return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
+      }
+      const missing = record.participants.filter((p) => ownEntry(record.votes, p.id) === undefined);
+      assert(missing.length > 0, `${record.txId} is PREPARING with every vote in`);
+      return resend(record, 'SendPrepare', missing, nowMs, config);
+    }
+    case 'COMMITTING':
+    case 'ABORTING': {
+      const missing = record.participants.filter((p) => ownEntry(record.acks, p.id) === undefined);
+      assert(missing.length > 0, `${record.txId} is ${record.state} with every ack in`);
+      return resend(
+        record,
+        record.state === 'COMMITTING' ? 'SendCommit' : 'SendAbort',
+        missing,
+        nowMs,
+        config,
+      );
+    }
+    default:
+      return assertNever(record.state, 'transaction state');
+  }
+}
+
+function onOperatorAbort(
+  record: TxRecord,
+  input: OperatorAbortInput,
+  nowMs: number,
+  config: CoordinatorConfig,
+): CoordinatorStepResult {
+  const decision = decisionOf(record.state);
+  if (decision !== null) {
+    return {
+      state: record,
+      effects: [],
+      rejection: {
+        code: 'ALREADY_DECIDED',
+        decision,
+        message: `transaction ${record.txId} is already decided (${decision}); the decision stands`,
+      },
+    };
+  }
+  const reason = input.note ? `aborted by operator: ${input.note}` : 'aborted by operator';
+  return decide(record, 'ABORT', reason, nowMs, config, []);
+}
+
+// ─── Transitions ─────────────────────────────────────────────────────────────────────────────
+
+function startPreparing(
+  record: TxRecord,
+  nowMs: number,
+  config: CoordinatorConfig,
+  by: 'begin' | 'check',
+): CoordinatorStepResult {
+  assert(record.state === 'PENDING', `start preparing from ${record.state}`);
+  if (nowMs >= record.prepareDeadlineMs) {
+    return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
+  }
+  switch (record.mode) {
+    case 'two-phase': {
+      // A one-phase fast path would branch here on `record.mode`.
+      const nextCheckAtMs = Math.min(record.prepareDeadlineMs, nowMs + resendDelayMs(0, config));
+      const event = `${by === 'begin' ? 'begin' : 'begin (by check)'}: Prepare sent to ${record.participants.length} participant(s)`;
+      const state = changed(record, { state: 'PREPARING', resendAttempt: 0, nextCheckAtMs }, nowMs, [event]);
+      const effects: CoordinatorEffect[] = record.participants.map((p) => ({
+        type: 'SendPrepare',
+        participantId: p.id,
+      }));
+      effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
+      return { state, effects, rejection: null };
+    }
+    default:
+      return assertNever(record.mode, 'commit mode');
+  }
+}
+
+/** Makes the decision. `record` may already carry the vote that triggered it. */
+function decide(
+  record: TxRecord,
+  decision: Decision,
+  reason: string | null,
+  nowMs: number,
+  config: CoordinatorConfig,
+  events: readonly string[],
+): CoordinatorStepResult {
+  assert(decisionOf(record.state) === null, `${record.txId} decided twice`);
+  assert((decision === 'ABORT') === (reason !== null), 'an abort needs a reason, a commit has none');
+  const nextCheckAtMs = nowMs + resendDelayMs(0, config);
+  const state = changed(
+    record,
+    {
+      state: decision === 'COMMIT' ? 'COMMITTING' : 'ABORTING',
+      reason,
+      decidedAtMs: nowMs,
+      resendAttempt: 0,
+      nextCheckAtMs,
+    },
+    nowMs,
+    [...events, decision === 'COMMIT' ? 'decision COMMIT' : `decision ABORT: ${reason}`],
+  );
+  // Abort goes to every participant, voted or not: an Abort that overtakes its Prepare leaves a
+  // tombstone at the participant, so the late Prepare votes NO and reserves nothing.
+  const send = decision === 'COMMIT' ? 'SendCommit' : 'SendAbort';
+  const effects: CoordinatorEffect[] = record.participants.map((p) => ({ type: send, participantId: p.id }));
+  effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
+  return { state, effects, rejection: null };
+}
+
+function resend(
+  record: TxRecord,
+  send: 'SendPrepare' | 'SendCommit' | 'SendAbort',
+  missing: readonly TxParticipant[],
+  nowMs: number,
+  config: CoordinatorConfig,
+): CoordinatorStepResult {
+  const resendAttempt = record.resendAttempt + 1;
+  let nextCheckAtMs = nowMs + resendDelayMs(resendAttempt, config);
+  if (decisionOf(record.state) === null) nextCheckAtMs = Math.min(nextCheckAtMs, record.prepareDeadlineMs);
+  const what = send.slice('Send'.length);
+  const event = `re-sent ${what} to ${missing.map((p) => p.id).join(', ')} (round ${resendAttempt})`;
+  const state = changed(record, { resendAttempt, nextCheckAtMs }, nowMs, [event]);
+  const effects: CoordinatorEffect[] = missing.map((p) => ({ type: send, participantId: p.id }));
+  effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
+  return { state, effects, rejection: null };
+}
+
+// ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
+
+function unchanged(record: TxRecord): CoordinatorStepResult {
+  return { state: record, effects: [], rejection: null };
+}
+
+/** A durable change: applies `patch`, bumps the version, appends to the bounded timeline. */
+function changed(
+  record: TxRecord,
+  patch: Partial<Omit<TxRecord, 'version' | 'timeline' | 'timelineDroppedCount'>>,
+  nowMs: number,
+  events: readonly string[],
+): TxRecord {
+  const appended = [...record.timeline, ...events.map((event) => ({ atMs: nowMs, event }))];
+  // Keep the first (`created`) entry and the newest ones.
+  const excess = Math.max(0, appended.length - TIMELINE_MAX);
+  const timeline = excess === 0 ? appended : [...appended.slice(0, 1), ...appended.slice(1 + excess)];
+  return {
+    ...record,
+    ...patch,
+    version: record.version + 1,
+    timeline,
+    timelineDroppedCount: record.timelineDroppedCount + excess,
+  };
+}
+
+function assertParticipant(record: TxRecord, participantId: string): void {
+  assert(
+    participantOf(record, participantId) !== undefined,
+    `participant ${participantId} is not part of transaction ${record.txId}`,
+  );
+}
+
+function assertTime(nowMs: number): void {
+  assert(Number.isSafeInteger(nowMs) && nowMs >= 0, `nowMs must be a natural number of ms, got ${nowMs}`);
+}

@@ -1,7 +1,6 @@
 /**
  * FNV-1a, 32 bit, over the UTF-8 bytes of `text`. Stable across processes, platforms and
  * versions, which is what lets every component agree on placement without a directory.
- * (Same algorithm as `shared/ledger/sharding.ts`; that module can import this one.)
  */
 export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;

@@ -1,0 +1,94 @@
+import { InfrastructureError } from '../errors';
+import type { Clock, Fence, SlotStore } from '../ports';
+import { type AcquirePlan, type LeaseConfig, mayAct, planAcquire, type SlotRow, shouldRenew } from '../protocol';
+
+/**
+ * Holds this execution environment's slot leases and hands out the fence for a slot.
+ *
+ * A lease is cached: while it is ours and has more than half its duration left, taking the fence
+ * costs no request. Renewing reuses the cached row as the write condition (no read); only a failed
+ * condition makes it read and re-plan.
+ *
+ * Handoff. Lambda's SQS FIFO integration delivers a message group's next batch to whichever
+ * environment polls, not to the one that processed the previous batch. When this environment
+ * holds a batch of the slot's group, SQS guarantees no other environment is processing that group
+ * (a previous holder whose visibility timeout ran out is, by definition, a zombie). So a FIFO
+ * consumer that finds the slot leased to someone else takes it over at once with a new epoch
+ * (`handoff: true`) instead of waiting for the lease to expire: the epoch ConditionCheck on every
+ * coordinator write, not the lease, is what keeps the old holder from changing anything.
+ */
+export class LeaseManager {
+  private readonly held = new Map<number, SlotRow>();
+
+  constructor(
+    private readonly store: SlotStore,
+    readonly owner: string,
+    private readonly clock: Clock,
+    private readonly config: LeaseConfig,
+    private readonly options: { handoff: boolean; maxAttempts?: number } = { handoff: true },
+  ) {}
+
+  /** The fence to put on a write for `slot`, acquiring, renewing or taking over the lease as needed. */
+  async fence(slot: number): Promise<Fence> {
+    const cached = this.held.get(slot);
+    const nowMs = this.clock.nowMs();
+    if (cached && mayAct(cached, this.owner, cached.epoch, nowMs, this.config)) {
+      if (!shouldRenew(cached, this.owner, cached.epoch, nowMs, this.config)) return this.toFence(cached);
+      // Renew without reading first: the cached row is our best guess of what is stored.
+      const plan = planAcquire(cached, slot, this.owner, nowMs, this.config);
+      if (plan.kind !== 'busy' && (await this.store.write(plan.next, plan.condition))) return this.keep(plan.next);
+    }
+    const attempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const row = await this.store.read(slot);
+      const plan = this.plan(row, slot);
+      if (plan.kind === 'busy') {
+        throw new LeaseBusyError(slot, plan.owner, plan.retryAtMs);
+      }
+      if (await this.store.write(plan.next, plan.condition)) return this.keep(plan.next);
+    }
+    throw new InfrastructureError(`could not take the lease of slot ${slot} after ${attempts} attempts`);
+  }
+
+  /** Drops a lease this environment learned it lost (a write was fenced off). */
+  forget(slot: number): void {
+    this.held.delete(slot);
+  }
+
+  private plan(row: SlotRow | undefined, slot: number): AcquirePlan {
+    const nowMs = this.clock.nowMs();
+    const plan = planAcquire(row, slot, this.owner, nowMs, this.config);
+    if (plan.kind !== 'busy' || !this.options.handoff || row === undefined) return plan;
+    return {
+      kind: 'takeover',
+      next: { slot, owner: this.owner, epoch: row.epoch + 1, leaseExpiresAtMs: nowMs + this.config.leaseDurationMs },
+      condition: {
+        rowExists: true,
+        expectedOwner: row.owner,
+        expectedEpoch: row.epoch,
+        expectedLeaseExpiresAtMs: row.leaseExpiresAtMs,
+      },
+    };
+  }
+
+  private keep(row: SlotRow): Fence {
+    this.held.set(row.slot, row);
+    return this.toFence(row);
+  }
+
+  private toFence(row: SlotRow): Fence {
+    return { slot: row.slot, owner: this.owner, epoch: row.epoch };
+  }
+}
+
+/** The slot is leased to a live owner and this manager may not hand it off; retry at `retryAtMs`. */
+export class LeaseBusyError extends Error {
+  override readonly name = 'LeaseBusyError';
+  constructor(
+    readonly slot: number,
+    readonly holder: string,
+    readonly retryAtMs: number,
+  ) {
+    super(`slot ${slot} is leased to ${holder} until ${retryAtMs}`);
+  }
+}

@@ -12,6 +12,18 @@ export interface TandemConfig {
   readonly slotCount: number;
   /** `iam` (SigV4) protects every route but /health; `none` is accepted only on the local stage. */
   readonly apiAuth: 'iam' | 'none';
+  /** Protocol timing (ms): undecided after prepareTimeoutMs → abort; re-sends back off base → cap. */
+  readonly prepareTimeoutMs: number;
+  readonly resendBaseMs: number;
+  readonly resendCapMs: number;
+  /** Slot leases: duration, and the clock-skew margin a holder stops acting before expiry. */
+  readonly leaseDurationMs: number;
+  readonly leaseSkewMarginMs: number;
+  /**
+   * Test deployments only: provisions the Faults table and lets handlers read fault plans from it
+   * (crash and drop points). The default synth never sets it; `prod` refuses it.
+   */
+  readonly faults: boolean;
 }
 
 export class ConfigError extends Error {
@@ -41,10 +53,31 @@ export function readConfig(node: Node): TandemConfig {
   if (apiAuth === 'none' && stage !== 'local') {
     throw new ConfigError(`context 'apiAuth=none' is only allowed with 'stage=local' (got stage '${stage}')`);
   }
+  const faults = node.tryGetContext('faults');
+  if (faults !== undefined && faults !== 'on' && faults !== true && faults !== 'true') {
+    throw new ConfigError(`context 'faults' must be 'on' when given, got '${faults}'`);
+  }
+  if (faults !== undefined && stage === 'prod') {
+    throw new ConfigError(`context 'faults' is not allowed with 'stage=prod'`);
+  }
+  const resendBaseMs = intContext(node, 'resendBaseMs', 2_000, 100, 3_600_000);
+  const resendCapMs = intContext(node, 'resendCapMs', 60_000, 100, 3_600_000);
+  if (resendCapMs < resendBaseMs) throw new ConfigError(`context 'resendCapMs' must be ≥ 'resendBaseMs'`);
+  const leaseDurationMs = intContext(node, 'leaseDurationMs', 30_000, 1_000, 3_600_000);
+  const leaseSkewMarginMs = intContext(node, 'leaseSkewMarginMs', 2_000, 0, 60_000);
+  if (leaseDurationMs <= 2 * leaseSkewMarginMs) {
+    throw new ConfigError(`context 'leaseDurationMs' must exceed 2 × 'leaseSkewMarginMs'`);
+  }
   return {
     stage: stage as Stage,
     ledgerShardCount: intContext(node, 'ledgerShards', 2, 1, 32),
     slotCount: intContext(node, 'slots', 64, 1, 1024),
     apiAuth,
+    prepareTimeoutMs: intContext(node, 'prepareTimeoutMs', 30_000, 1_000, 3_600_000),
+    resendBaseMs,
+    resendCapMs,
+    leaseDurationMs,
+    leaseSkewMarginMs,
+    faults: faults !== undefined,
   };
 }

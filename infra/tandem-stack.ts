@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,22 +8,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { TandemConfig } from './config';
+import { Coordinator } from './constructs/coordinator';
 import { DataTable } from './constructs/data-table';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
-import { SecureQueue } from './constructs/secure-queue';
 
 export interface TandemStackProps extends StackProps {
   readonly config: TandemConfig;
 }
 
 export class TandemStack extends Stack {
-  readonly transactions: dynamodb.Table;
-  readonly slots: dynamodb.Table;
+  readonly coordinator: Coordinator;
   readonly ledgerShards: Participant[];
   readonly inventory: Participant;
-  readonly coordinatorQueue: SecureQueue;
-  readonly timerQueue: SecureQueue;
+  readonly faultsTable: dynamodb.Table | undefined;
   readonly api: apigw.HttpApi;
 
   constructor(scope: Construct, id: string, props: TandemStackProps) {
@@ -33,42 +31,69 @@ export class TandemStack extends Stack {
     const removalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const stateful = { removalPolicy, deletionProtection: prod };
 
-    // The coordinator's durable log: one item per transaction.
-    this.transactions = new DataTable(this, 'Transactions', {
-      partitionKey: { name: 'txId', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAtS',
+    // Fault plans (crash and drop points) exist only in test deployments (`-c faults=on`).
+    this.faultsTable = config.faults
+      ? new DataTable(this, 'Faults', {
+          partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+          removalPolicy: RemovalPolicy.DESTROY,
+          deletionProtection: false,
+        }).table
+      : undefined;
+    const faultsTable = this.faultsTable;
+
+    this.coordinator = new Coordinator(this, 'Coordinator', {
+      slotCount: config.slotCount,
+      prepareTimeoutMs: config.prepareTimeoutMs,
+      resendBaseMs: config.resendBaseMs,
+      resendCapMs: config.resendCapMs,
+      leaseDurationMs: config.leaseDurationMs,
+      leaseSkewMarginMs: config.leaseSkewMarginMs,
+      faultsTable,
       ...stateful,
-    }).table;
-    // The leader slot table: one item per slot with owner, epoch (fencing token) and lease expiry.
-    this.slots = new DataTable(this, 'Slots', {
-      partitionKey: { name: 'slot', type: dynamodb.AttributeType.NUMBER },
-      ...stateful,
-    }).table;
+    });
+    const coordinator = this.coordinator;
 
     this.ledgerShards = Array.from(
       { length: config.ledgerShardCount },
-      (_, shard) => new Participant(this, `Ledger${shard}`, { kind: 'ledger', ...stateful }),
+      (_, shard) =>
+        new Participant(this, `Ledger${shard}`, {
+          participantId: `ledger-${shard}`,
+          kind: 'ledger',
+          coordinator,
+          faultsTable,
+          ...stateful,
+        }),
     );
-
-    this.inventory = new Participant(this, 'Inventory', { kind: 'inventory', ...stateful });
-
-    // FIFO with the slot as message group: one coordinator at a time per slot, in order.
-    this.coordinatorQueue = new SecureQueue(this, 'Coordinator', { fifo: true, removalPolicy });
-    // Standard queue: timers need per-message delays, which FIFO queues do not have.
-    this.timerQueue = new SecureQueue(this, 'Timers', { removalPolicy });
+    this.inventory = new Participant(this, 'Inventory', {
+      participantId: 'inventory',
+      kind: 'inventory',
+      coordinator,
+      faultsTable,
+      ...stateful,
+    });
+    const participants = [...this.ledgerShards, this.inventory];
 
     const apiFn = new NodeFunction(this, 'Api', {
       entry: 'functions/api/handler.ts',
       description: 'Tandem HTTP API (producer)',
       removalPolicy,
+      timeout: Duration.seconds(29),
       environment: {
         LEDGER_SHARD_TABLES: this.ledgerShards.map((p) => p.table.tableName).join(','),
         INVENTORY_TABLE: this.inventory.table.tableName,
+        TRANSACTIONS_TABLE: coordinator.transactions.tableName,
+        SLOTS_TABLE: coordinator.slots.tableName,
+        COORDINATOR_QUEUE_URL: coordinator.queue.queue.queueUrl,
+        SLOT_COUNT: String(config.slotCount),
+        PREPARE_TIMEOUT_MS: String(config.prepareTimeoutMs),
+        RESEND_BASE_MS: String(config.resendBaseMs),
+        RESEND_CAP_MS: String(config.resendCapMs),
       },
     });
-    for (const participant of [...this.ledgerShards, this.inventory]) {
-      participant.table.grant(apiFn.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    for (const participant of participants) {
+      participant.table.grant(apiFn.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem');
     }
+    coordinator.grantProducer(apiFn.role);
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -94,10 +119,14 @@ export class TandemStack extends Stack {
     const authorizer = config.apiAuth === 'iam' ? new HttpIamAuthorizer() : undefined;
     const routes: Array<[apigw.HttpMethod, string, boolean]> = [
       [apigw.HttpMethod.GET, '/health', false],
+      [apigw.HttpMethod.GET, '/openapi.json', false],
       [apigw.HttpMethod.POST, '/accounts', true],
       [apigw.HttpMethod.GET, '/accounts/{accountId}', true],
       [apigw.HttpMethod.POST, '/inventory/items', true],
       [apigw.HttpMethod.GET, '/inventory/items/{sku}', true],
+      [apigw.HttpMethod.POST, '/transfers', true],
+      [apigw.HttpMethod.POST, '/transactions', true],
+      [apigw.HttpMethod.GET, '/transactions/{txId}', true],
     ];
     for (const [method, path, protectedRoute] of routes) {
       const added = this.api.addRoutes({
@@ -112,7 +141,7 @@ export class TandemStack extends Stack {
             id: 'AwsSolutions-APIG4',
             reason: protectedRoute
               ? 'Local emulator stack deployed with apiAuth=none on purpose; every other stage signs with SigV4.'
-              : 'GET /health is a public liveness probe that returns no data.',
+              : `${method} ${path} is public on purpose (liveness probe / API description) and returns no data.`,
           },
         ]);
       }
@@ -124,7 +153,14 @@ export class TandemStack extends Stack {
       description: 'Ledger shard tables, in shard order',
     });
     new CfnOutput(this, 'InventoryTable', { value: this.inventory.table.tableName });
-    new CfnOutput(this, 'TransactionsTable', { value: this.transactions.tableName });
-    new CfnOutput(this, 'SlotsTable', { value: this.slots.tableName });
+    new CfnOutput(this, 'TransactionsTable', { value: coordinator.transactions.tableName });
+    new CfnOutput(this, 'SlotsTable', { value: coordinator.slots.tableName });
+    new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
+    new CfnOutput(this, 'ParticipantQueues', {
+      value: Stack.of(this).toJsonString(
+        Object.fromEntries(participants.map((p) => [p.participantId, p.inbox.queue.queueUrl])),
+      ),
+    });
+    if (faultsTable) new CfnOutput(this, 'FaultsTable', { value: faultsTable.tableName });
   }
 }

@@ -32,7 +32,12 @@ export interface TxStore {
    */
   save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void>;
   /** Transactions of `slot` whose next check time is at or before `nowMs` (at most `limit`). */
-  due(slot: number, nowMs: number, limit: number): Promise<string[]>;
+  due(slot: number, nowMs: number, limit: number): Promise<DueTx[]>;
+}
+
+export interface DueTx {
+  readonly txId: string;
+  readonly nextCheckAtMs: number;
 }
 
 export interface SlotStore {

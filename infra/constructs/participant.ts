@@ -1,33 +1,79 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
+import type { Coordinator } from './coordinator';
 import { DataTable } from './data-table';
+import { NodeFunction } from './node-function';
 import { SecureQueue } from './secure-queue';
 
 export interface ParticipantProps {
-  /** Participant kind, e.g. `ledger` or `inventory`; names its resources and its messages. */
+  /** Unique participant id, e.g. `ledger-0`; the coordinator addresses it by this id. */
+  readonly participantId: string;
+  /** Participant kind, e.g. `ledger` or `inventory`: selects the handler's business logic. */
   readonly kind: string;
+  readonly coordinator: Coordinator;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
+  /** The Faults table of a test deployment; absent everywhere else. */
+  readonly faultsTable?: dynamodb.ITable;
+  /** Handler entry; defaults to the generic entity participant. */
+  readonly entry?: string;
 }
 
 /**
- * A participant service of a Tandem transaction: a table of its own (business items and the
- * barrier items of the protocol, under one partition key `pk`) and an inbox queue with its DLQ.
+ * A participant service of Tandem transactions: its own table (business items and the protocol's
+ * barrier items, under one partition key `pk`), its inbox queue with a DLQ, and its function
+ * (prepare / commit / abort), wired to the coordinator with least-privilege grants.
  */
 export class Participant extends Construct {
+  readonly participantId: string;
   readonly kind: string;
   readonly table: dynamodb.Table;
   readonly inbox: SecureQueue;
+  readonly handler: NodeFunction;
 
   constructor(scope: Construct, id: string, props: ParticipantProps) {
     super(scope, id);
+    this.participantId = props.participantId;
     this.kind = props.kind;
     this.table = new DataTable(this, 'Data', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       removalPolicy: props.removalPolicy,
       deletionProtection: props.deletionProtection,
     }).table;
-    this.inbox = new SecureQueue(this, 'Inbox', { removalPolicy: props.removalPolicy });
+    this.inbox = new SecureQueue(this, 'Inbox', {
+      visibilityTimeout: Duration.seconds(30),
+      removalPolicy: props.removalPolicy,
+    });
+    this.handler = new NodeFunction(this, 'Handler', {
+      entry: props.entry ?? 'functions/participant/handler.ts',
+      description: `Tandem participant ${props.participantId} (${props.kind})`,
+      timeout: Duration.seconds(10),
+      removalPolicy: props.removalPolicy,
+      environment: {
+        PARTICIPANT_ID: props.participantId,
+        PARTICIPANT_KIND: props.kind,
+        PARTICIPANT_TABLE: this.table.tableName,
+        PARTICIPANT_DLQ_URL: this.inbox.dlq.queueUrl,
+        COORDINATOR_QUEUE_URL: props.coordinator.queue.queue.queueUrl,
+        SLOT_COUNT: String(props.coordinator.slotCount),
+        ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
+      },
+    });
+    this.handler.fn.addEventSource(
+      new SqsEventSource(this.inbox.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    this.table.grant(
+      this.handler.role,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    );
+    props.coordinator.queue.queue.grantSendMessages(this.handler.role);
+    this.inbox.dlq.grantSendMessages(this.handler.role);
+    props.faultsTable?.grant(this.handler.role, 'dynamodb:GetItem');
+    props.coordinator.addParticipant(props.participantId, this.inbox);
   }
 }

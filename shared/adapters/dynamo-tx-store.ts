@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
-import type { Fence, StoredTx, TxStore } from '../ports';
+import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
 import type { TxRecord } from '../protocol';
 
 /** Name of the sparse index of undecided/unacknowledged transactions by slot and next check time. */
@@ -113,7 +113,7 @@ export class DynamoTxStore implements TxStore {
     }
   }
 
-  async due(slot: number, nowMs: number, limit: number): Promise<string[]> {
+  async due(slot: number, nowMs: number, limit: number): Promise<DueTx[]> {
     try {
       const result = await this.client.send(
         new QueryCommand({
@@ -124,7 +124,10 @@ export class DynamoTxStore implements TxStore {
           Limit: limit,
         }),
       );
-      return (result.Items ?? []).map((item) => item.txId as string);
+      return (result.Items ?? []).map((item) => ({
+        txId: item.txId as string,
+        nextCheckAtMs: item.nextCheckAtMs as number,
+      }));
     } catch (error) {
       throw new InfrastructureError(`could not query due transactions of slot ${slot}`, { cause: error });
     }

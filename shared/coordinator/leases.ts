@@ -1,6 +1,13 @@
 import { InfrastructureError } from '../errors';
 import type { Clock, Fence, SlotStore } from '../ports';
-import { type AcquirePlan, type LeaseConfig, mayAct, planAcquire, type SlotRow, shouldRenew } from '../protocol';
+import {
+  type AcquirePlan,
+  type LeaseConfig,
+  mayAct,
+  planAcquire,
+  type SlotRow,
+  shouldRenew,
+} from '../protocol';
 
 /**
  * Holds this execution environment's slot leases and hands out the fence for a slot.
@@ -36,7 +43,8 @@ export class LeaseManager {
       if (!shouldRenew(cached, this.owner, cached.epoch, nowMs, this.config)) return this.toFence(cached);
       // Renew without reading first: the cached row is our best guess of what is stored.
       const plan = planAcquire(cached, slot, this.owner, nowMs, this.config);
-      if (plan.kind !== 'busy' && (await this.store.write(plan.next, plan.condition))) return this.keep(plan.next);
+      if (plan.kind !== 'busy' && (await this.store.write(plan.next, plan.condition)))
+        return this.keep(plan.next);
     }
     const attempts = this.options.maxAttempts ?? 5;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -61,7 +69,12 @@ export class LeaseManager {
     if (plan.kind !== 'busy' || !this.options.handoff || row === undefined) return plan;
     return {
       kind: 'takeover',
-      next: { slot, owner: this.owner, epoch: row.epoch + 1, leaseExpiresAtMs: nowMs + this.config.leaseDurationMs },
+      next: {
+        slot,
+        owner: this.owner,
+        epoch: row.epoch + 1,
+        leaseExpiresAtMs: nowMs + this.config.leaseDurationMs,
+      },
       condition: {
         rowExists: true,
         expectedOwner: row.owner,

@@ -68,11 +68,11 @@ describe('SQS queues', () => {
         .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
         .sort(),
     ).toEqual([
-      'CoordinatorQueue',
+      'CoordinatorInboxQueue',
+      'CoordinatorTimersQueue',
       'InventoryInboxQueue',
       'Ledger0InboxQueue',
       'Ledger1InboxQueue',
-      'TimersQueue',
     ]);
     dev.template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
@@ -148,13 +148,17 @@ describe('HTTP API', () => {
     });
   });
 
-  it('signs every route but /health with IAM by default', () => {
+  it('signs every route but /health and /openapi.json with IAM by default', () => {
     const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
       r.Properties.RouteKey,
       r.Properties.AuthorizationType ?? 'NONE',
     ]);
     expect(Object.fromEntries(routes)).toEqual({
       'GET /health': 'NONE',
+      'GET /openapi.json': 'NONE',
+      'POST /transfers': 'AWS_IAM',
+      'POST /transactions': 'AWS_IAM',
+      'GET /transactions/{txId}': 'AWS_IAM',
       'POST /accounts': 'AWS_IAM',
       'GET /accounts/{accountId}': 'AWS_IAM',
       'POST /inventory/items': 'AWS_IAM',
@@ -195,5 +199,75 @@ describe('cdk-nag AwsSolutions', () => {
       .findError('*', Match.stringLikeRegexp('AwsSolutions-SQS3'))
       .map((f) => f.id);
     expect(ids).toEqual(['/Probe/Naked/Resource']);
+  });
+});
+
+describe('coordinator side', () => {
+  it('indexes live transactions by slot and next check time for the sweeper', () => {
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'due',
+          KeySchema: [
+            { AttributeName: 'slot', KeyType: 'HASH' },
+            { AttributeName: 'nextCheckAtMs', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+  });
+
+  it('consumes every queue with partial batch responses', () => {
+    const mappings = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping');
+    // coordinator, timers, two ledger shards, inventory
+    expect(mappings).toHaveLength(5);
+    for (const [id, mapping] of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
+    }
+  });
+
+  it('runs the sweeper every minute', () => {
+    dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  it('tells the coordinator where every participant inbox is', () => {
+    const coordinator = resourcesOf(dev.template, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('CoordinatorCoordinatorFn'),
+    );
+    const queues = JSON.stringify(coordinator?.[1].Properties.Environment.Variables.PARTICIPANT_QUEUES);
+    for (const [participant, queue] of [
+      ['ledger-0', 'Ledger0InboxQueue'],
+      ['ledger-1', 'Ledger1InboxQueue'],
+      ['inventory', 'InventoryInboxQueue'],
+    ]) {
+      expect(queues).toMatch(new RegExp(`\\\\"${participant}\\\\":\\\\"",\\{"Ref":"${queue}`));
+    }
+  });
+});
+
+describe('fault injection', () => {
+  const faultsTableOf = (template: Template) =>
+    resourcesOf(template, 'AWS::DynamoDB::Table').filter(([id]) => id.startsWith('Faults'));
+  const functionsReadingFaults = (template: Template) =>
+    resourcesOf(template, 'AWS::Lambda::Function').filter(
+      ([, fn]) => fn.Properties.Environment?.Variables?.FAULTS_TABLE,
+    );
+
+  it('is absent from the default synth: no Faults table, no handler that reads fault plans', () => {
+    expect(faultsTableOf(dev.template)).toEqual([]);
+    expect(functionsReadingFaults(dev.template)).toEqual([]);
+    expect(JSON.stringify(dev.template.toJSON())).not.toContain('FAULTS_TABLE');
+  });
+
+  it('is provisioned for every protocol handler when faults=on', () => {
+    const faulty = synth({ stage: 'local', apiAuth: 'none', faults: 'on' }).template;
+    expect(faultsTableOf(faulty)).toHaveLength(1);
+    // coordinator, timers, sweeper, two ledger shards, inventory
+    expect(functionsReadingFaults(faulty)).toHaveLength(6);
+  });
+
+  it('is refused in prod', () => {
+    expect(() => synth({ stage: 'prod', faults: 'on' })).toThrow(/faults/);
   });
 });

@@ -1,0 +1,79 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
+import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
+import { DynamoParticipantStore } from '../../shared/adapters/dynamo-participant-store';
+import { sendToDeadLetterQueue } from '../../shared/adapters/sqs-dlq';
+import { SqsTransport } from '../../shared/adapters/sqs-transport';
+import { envInt, envString } from '../../shared/env';
+import { ConfigurationError } from '../../shared/errors';
+import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
+import {
+  handleParticipantMessage,
+  MalformedParticipantMessageError,
+  parseParticipantMessage,
+} from '../../shared/participant/shell';
+import { ProtocolAssertionError } from '../../shared/protocol';
+
+const kinds = { ledger: LEDGER, inventory: INVENTORY };
+const kindName = envString(process.env, 'PARTICIPANT_KIND');
+const kind = kinds[kindName as keyof typeof kinds];
+if (!kind) throw new ConfigurationError(`PARTICIPANT_KIND must be one of ${Object.keys(kinds).join(', ')}`);
+const participantId = envString(process.env, 'PARTICIPANT_ID');
+const dlqUrl = envString(process.env, 'PARTICIPANT_DLQ_URL');
+const logger = new Logger({ serviceName: `tandem-${participantId}` });
+const clock = { nowMs: Date.now };
+const dynamo = dynamoDocumentClient();
+const sqs = sqsClient();
+const store = new DynamoParticipantStore(
+  dynamo,
+  envString(process.env, 'PARTICIPANT_TABLE'),
+  kind.entityKind,
+);
+const transport = new SqsTransport(
+  sqs,
+  {
+    coordinatorQueueUrl: envString(process.env, 'COORDINATOR_QUEUE_URL'),
+    slotCount: envInt(process.env, 'SLOT_COUNT', 1),
+  },
+  clock,
+);
+const replies = { send: (reply: Parameters<SqsTransport['reply']>[0]) => transport.reply(reply) };
+const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function onRecord(record: SQSRecord): Promise<void> {
+  let message: ReturnType<typeof parseParticipantMessage>;
+  try {
+    message = parseParticipantMessage(record.body);
+    if (message.participantId !== participantId) {
+      throw new MalformedParticipantMessageError(
+        `message for ${message.participantId} reached ${participantId}`,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof MalformedParticipantMessageError)) throw error;
+    logger.error('poison message moved to the DLQ', { error, messageId: record.messageId });
+    return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+  }
+  logger.appendKeys({ txId: message.txId });
+  try {
+    const faults = await faultSource.forMessage(
+      message.txId,
+      Number(record.attributes.ApproximateReceiveCount),
+    );
+    await handleParticipantMessage(message, { store, kind, clock, replies, faults });
+  } catch (error) {
+    if (error instanceof ProtocolAssertionError) {
+      logger.error('protocol violation; message moved to the DLQ', { error, message });
+      return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+    }
+    throw error;
+  } finally {
+    logger.removeKeys(['txId']);
+  }
+}
+
+export const handler = (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, onRecord, processor, { context });

@@ -1,0 +1,25 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
+import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { SqsTransport } from '../../shared/adapters/sqs-transport';
+import { readCoordinatorEnv } from '../../shared/coordinator/config';
+import { sweep } from '../../shared/coordinator/recovery';
+
+const env = readCoordinatorEnv();
+const logger = new Logger({ serviceName: 'tandem-sweeper' });
+const clock = { nowMs: Date.now };
+const txs = new DynamoTxStore(dynamoDocumentClient(), env.transactionsTable, env.slotsTable);
+const forwarder = new SqsTransport(sqsClient(), env, clock);
+
+/** Runs on a schedule: re-drives every transaction whose next check time has passed. */
+export const handler = async (): Promise<void> => {
+  const report = await sweep({
+    txs,
+    clock,
+    forwarder,
+    slotCount: env.slotCount,
+    perSlotLimit: 100,
+    concurrency: 8,
+  });
+  if (report.checksForwarded > 0) logger.info('sweep re-drove transactions', { ...report });
+};

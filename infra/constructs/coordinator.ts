@@ -1,0 +1,176 @@
+import { Duration, Lazy, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { DataTable } from './data-table';
+import { NodeFunction } from './node-function';
+import { SecureQueue } from './secure-queue';
+
+export interface CoordinatorProps {
+  readonly slotCount: number;
+  readonly prepareTimeoutMs: number;
+  readonly resendBaseMs: number;
+  readonly resendCapMs: number;
+  readonly leaseDurationMs: number;
+  readonly leaseSkewMarginMs: number;
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  /** The Faults table of a test deployment; absent everywhere else. */
+  readonly faultsTable?: dynamodb.ITable;
+}
+
+/** What a participant needs to know of the coordinator side to join it. */
+export interface CoordinatorEndpoint {
+  readonly queue: SecureQueue;
+  readonly slotCount: number;
+}
+
+/**
+ * The coordinator side of Tandem: the transaction log, the leader slot table, the FIFO input
+ * queue (message group = slot), the timer queue, and three functions — the coordinator (FIFO
+ * consumer), the timer forwarder, and the sweeper on a one-minute schedule.
+ */
+export class Coordinator extends Construct implements CoordinatorEndpoint {
+  readonly transactions: dynamodb.Table;
+  readonly slots: dynamodb.Table;
+  readonly queue: SecureQueue;
+  readonly timers: SecureQueue;
+  readonly coordinatorFn: NodeFunction;
+  readonly timerFn: NodeFunction;
+  readonly sweeperFn: NodeFunction;
+  readonly slotCount: number;
+  private readonly participantQueues: Record<string, string> = {};
+
+  constructor(scope: Construct, id: string, props: CoordinatorProps) {
+    super(scope, id);
+    this.slotCount = props.slotCount;
+    const stateful = { removalPolicy: props.removalPolicy, deletionProtection: props.deletionProtection };
+
+    // The coordinator's durable log: one item per transaction; terminal ones expire by TTL.
+    this.transactions = new DataTable(this, 'Transactions', {
+      partitionKey: { name: 'txId', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAtS',
+      ...stateful,
+    }).table;
+    // Sparse: only live transactions carry nextCheckAtMs, so the sweeper reads only what is due.
+    this.transactions.addGlobalSecondaryIndex({
+      indexName: 'due',
+      partitionKey: { name: 'slot', type: dynamodb.AttributeType.NUMBER },
+      sortKey: { name: 'nextCheckAtMs', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    // The leader slot table: one item per slot with owner, epoch (fencing token) and lease expiry.
+    this.slots = new DataTable(this, 'Slots', {
+      partitionKey: { name: 'slot', type: dynamodb.AttributeType.NUMBER },
+      ...stateful,
+    }).table;
+
+    const functionTimeout = Duration.seconds(10);
+    // FIFO with the slot as message group: one input of a slot at a time, in order.
+    this.queue = new SecureQueue(this, 'Inbox', {
+      fifo: true,
+      visibilityTimeout: Duration.seconds(30),
+      removalPolicy: props.removalPolicy,
+    });
+    // Standard queue: timers need per-message delays, which FIFO queues do not have.
+    this.timers = new SecureQueue(this, 'Timers', {
+      visibilityTimeout: Duration.seconds(30),
+      removalPolicy: props.removalPolicy,
+    });
+
+    const environment = {
+      TRANSACTIONS_TABLE: this.transactions.tableName,
+      SLOTS_TABLE: this.slots.tableName,
+      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
+      TIMER_QUEUE_URL: this.timers.queue.queueUrl,
+      PARTICIPANT_QUEUES: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.participantQueues) }),
+      SLOT_COUNT: String(props.slotCount),
+      PREPARE_TIMEOUT_MS: String(props.prepareTimeoutMs),
+      RESEND_BASE_MS: String(props.resendBaseMs),
+      RESEND_CAP_MS: String(props.resendCapMs),
+      LEASE_DURATION_MS: String(props.leaseDurationMs),
+      LEASE_SKEW_MARGIN_MS: String(props.leaseSkewMarginMs),
+      ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
+    };
+
+    this.coordinatorFn = new NodeFunction(this, 'CoordinatorFn', {
+      entry: 'functions/coordinator/handler.ts',
+      description: 'Tandem coordinator: Begin, votes, acks and checks, one slot at a time',
+      timeout: functionTimeout,
+      removalPolicy: props.removalPolicy,
+      environment: { ...environment, COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl },
+    });
+    this.coordinatorFn.fn.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    grantOnTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.slots.grant(
+      this.coordinatorFn.role,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+    );
+    this.timers.queue.grantSendMessages(this.coordinatorFn.role);
+    this.queue.dlq.grantSendMessages(this.coordinatorFn.role);
+
+    this.timerFn = new NodeFunction(this, 'TimerFn', {
+      entry: 'functions/timers/handler.ts',
+      description: 'Tandem timers: forwards due checks to the coordinator',
+      timeout: functionTimeout,
+      removalPolicy: props.removalPolicy,
+      environment,
+    });
+    this.timerFn.fn.addEventSource(
+      new SqsEventSource(this.timers.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    grantOnTable(this.timerFn.role, this.transactions, 'dynamodb:GetItem');
+    this.queue.queue.grantSendMessages(this.timerFn.role);
+    this.timers.queue.grantSendMessages(this.timerFn.role);
+
+    this.sweeperFn = new NodeFunction(this, 'SweeperFn', {
+      entry: 'functions/sweeper/handler.ts',
+      description: 'Tandem sweeper: re-drives transactions whose next check is due',
+      timeout: Duration.seconds(50),
+      removalPolicy: props.removalPolicy,
+      environment,
+    });
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the Tandem sweeper every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeperFn.fn, { retryAttempts: 0 })],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.sweeperFn.role,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.transactions.tableArn}/index/due`],
+    });
+    this.queue.queue.grantSendMessages(this.sweeperFn.role);
+
+    if (props.faultsTable) {
+      for (const fn of [this.coordinatorFn, this.timerFn, this.sweeperFn]) {
+        props.faultsTable.grant(fn.role, 'dynamodb:GetItem');
+      }
+    }
+  }
+
+  /** Routes the coordinator's Prepare/Commit/Abort for `participantId` to `inbox`. */
+  addParticipant(participantId: string, inbox: SecureQueue): void {
+    if (this.participantQueues[participantId]) throw new Error(`participant ${participantId} added twice`);
+    this.participantQueues[participantId] = inbox.queue.queueUrl;
+    inbox.queue.grantSendMessages(this.coordinatorFn.role);
+  }
+
+  /** Lets `grantee` read and query the transaction log (e.g. the API answering GET /transactions). */
+  grantProducer(grantee: iam.IGrantable): void {
+    grantOnTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.queue.queue.grantSendMessages(grantee);
+  }
+}
+
+/** Item-level actions on the table itself, not its indexes (`Table.grant` would add `index/*`). */
+function grantOnTable(grantee: iam.IGrantable, table: dynamodb.ITable, ...actions: string[]): void {
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
+}

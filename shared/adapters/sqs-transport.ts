@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Timer } from '../coordinator/messages';
+import type { CheckForwarder } from '../coordinator/recovery';
+import type { CoordinatorTransport } from '../coordinator/shell';
+import { InfrastructureError } from '../errors';
+import type { Clock } from '../ports';
+import type { AckMessage, ParticipantMessage, TxParticipant, VoteMessage } from '../protocol';
+import { slotOf } from '../protocol';
+
+/** Longest per-message delay SQS allows; longer timers are re-armed when they fire. */
+export const MAX_DELAY_S = 900;
+
+export const groupOfSlot = (slot: number) => `slot-${slot}`;
+
+export interface SqsTransportConfig {
+  readonly coordinatorQueueUrl: string;
+  readonly timerQueueUrl?: string;
+  /** Participant id → inbox queue URL. */
+  readonly participantQueues?: Readonly<Record<string, string>>;
+  readonly slotCount: number;
+}
+
+/**
+ * Every message Tandem sends, over SQS. Coordinator inputs go to the FIFO queue in the message
+ * group of their slot (so one slot's inputs are handled one at a time, in order); participant
+ * messages to the participant's standard inbox; timers to the standard timer queue with a delay.
+ */
+export class SqsTransport implements CoordinatorTransport, CheckForwarder {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly config: SqsTransportConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  private async send(
+    input: ConstructorParameters<typeof SendMessageCommand>[0],
+    what: string,
+  ): Promise<void> {
+    try {
+      await this.sqs.send(new SendMessageCommand(input));
+    } catch (error) {
+      throw new InfrastructureError(`could not send ${what}`, { cause: error });
+    }
+  }
+
+  async toParticipant(participant: TxParticipant, message: ParticipantMessage): Promise<void> {
+    const url = this.config.participantQueues?.[participant.id];
+    if (!url) throw new InfrastructureError(`no inbox queue configured for participant ${participant.id}`);
+    await this.send(
+      { QueueUrl: url, MessageBody: JSON.stringify(message) },
+      `${message.type} to ${participant.id}`,
+    );
+  }
+
+  async scheduleCheck(txId: string, slot: number, atMs: number): Promise<void> {
+    await this.armTimer({ type: 'Timer', txId, slot, atMs });
+  }
+
+  async rearm(timer: Timer): Promise<void> {
+    await this.armTimer(timer);
+  }
+
+  private async armTimer(timer: Timer): Promise<void> {
+    if (!this.config.timerQueueUrl) throw new InfrastructureError('no timer queue configured');
+    const delayS = Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((timer.atMs - this.clock.nowMs()) / 1000)));
+    await this.send(
+      { QueueUrl: this.config.timerQueueUrl, MessageBody: JSON.stringify(timer), DelaySeconds: delayS },
+      `timer for ${timer.txId}`,
+    );
+  }
+
+  async forwardCheck(txId: string, slot: number, dueAtMs: number): Promise<void> {
+    await this.send(
+      {
+        QueueUrl: this.config.coordinatorQueueUrl,
+        MessageBody: JSON.stringify({ type: 'Check', txId }),
+        MessageGroupId: groupOfSlot(slot),
+        // A timer and the sweeper that find the same due check within the same 10 s send it once;
+        // a later attempt (e.g. after a Check that arrived a little early) is a new message.
+        MessageDeduplicationId: `check-${txId}-${dueAtMs}-${Math.floor(this.clock.nowMs() / 10_000)}`,
+      },
+      `Check for ${txId}`,
+    );
+  }
+
+  /** A participant's Vote or Ack, into the coordinator's FIFO queue in the transaction's slot group. */
+  async reply(reply: VoteMessage | AckMessage): Promise<void> {
+    await this.send(
+      {
+        QueueUrl: this.config.coordinatorQueueUrl,
+        MessageBody: JSON.stringify(reply),
+        MessageGroupId: groupOfSlot(slotOf(reply.txId, this.config.slotCount)),
+        // Every reply is its own message: re-votes and re-acks answer re-sent requests.
+        MessageDeduplicationId: randomUUID(),
+      },
+      `${reply.type} of ${reply.participantId} for ${reply.txId}`,
+    );
+  }
+}

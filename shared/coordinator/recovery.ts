@@ -1,0 +1,69 @@
+import type { Clock, TxStore } from '../ports';
+import { isTerminal } from '../protocol';
+import type { Timer } from './messages';
+
+/** Puts a `Check` into the slot's FIFO group, so it runs under the slot's lease like every input. */
+export interface CheckForwarder {
+  forwardCheck(txId: string, slot: number, dueAtMs: number): Promise<void>;
+  /** Re-arms a timer whose due time is further away than one queue delay can wait. */
+  rearm(timer: Timer): Promise<void>;
+}
+
+/**
+ * A timer fired. Forward a `Check` to the coordinator only if the record still needs one now —
+ * most timers find the transaction already terminal or moved on (its newer check has its own
+ * timer), and are dropped here for the price of one read.
+ */
+export async function handleTimer(
+  timer: Timer,
+  deps: { txs: TxStore; clock: Clock; forwarder: CheckForwarder },
+): Promise<'forwarded' | 'rearmed' | 'dropped'> {
+  const nowMs = deps.clock.nowMs();
+  if (timer.atMs > nowMs) {
+    await deps.forwarder.rearm(timer);
+    return 'rearmed';
+  }
+  const stored = await deps.txs.load(timer.txId);
+  const record = stored?.record;
+  if (!record || isTerminal(record.state) || record.nextCheckAtMs === null) return 'dropped';
+  // Moved on: whoever moved `nextCheckAtMs` later also armed a timer for it.
+  if (record.nextCheckAtMs > Math.max(nowMs, timer.atMs)) return 'dropped';
+  await deps.forwarder.forwardCheck(record.txId, record.slot, record.nextCheckAtMs);
+  return 'forwarded';
+}
+
+export interface SweepReport {
+  readonly slotsScanned: number;
+  readonly checksForwarded: number;
+}
+
+/**
+ * The sweeper: for every slot, the transactions whose next check time has passed (a lost Begin,
+ * missing votes, missing acks, a timer that never fired) get a `Check` in their slot's FIFO group,
+ * where the coordinator handles it under the slot's lease. Bounded: at most `perSlotLimit`
+ * transactions per slot per sweep; the rest are found by the next sweep.
+ */
+export async function sweep(deps: {
+  txs: TxStore;
+  clock: Clock;
+  forwarder: CheckForwarder;
+  slotCount: number;
+  perSlotLimit: number;
+  concurrency: number;
+}): Promise<SweepReport> {
+  const nowMs = deps.clock.nowMs();
+  let next = 0;
+  let checksForwarded = 0;
+  const worker = async () => {
+    while (next < deps.slotCount) {
+      const slot = next++;
+      const due = await deps.txs.due(slot, nowMs, deps.perSlotLimit);
+      for (const { txId, nextCheckAtMs } of due) {
+        await deps.forwarder.forwardCheck(txId, slot, nextCheckAtMs);
+        checksForwarded++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
+  return { slotsScanned: deps.slotCount, checksForwarded };
+}

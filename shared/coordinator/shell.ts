@@ -1,0 +1,125 @@
+import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
+import type { Faults } from '../faults';
+import type { Clock, Fence, TxStore } from '../ports';
+import {
+  type CoordinatorConfig,
+  type CoordinatorEffect,
+  type CoordinatorInput,
+  coordinatorStep,
+  type ParticipantMessage,
+  participantOf,
+  type Rejection,
+  type TxParticipant,
+  type TxRecord,
+} from '../protocol';
+
+/** Where the coordinator's messages go. SQS in Lambda; the simulated network in the simulation. */
+export interface CoordinatorTransport {
+  /** Sends Prepare / Commit / Abort to the participant's inbox. */
+  toParticipant(participant: TxParticipant, message: ParticipantMessage): Promise<void>;
+  /** Arranges for a `Check` of `txId` to reach the coordinator at (not before) `atMs`. */
+  scheduleCheck(txId: string, slot: number, atMs: number): Promise<void>;
+}
+
+export interface FenceProvider {
+  fence(slot: number): Promise<Fence>;
+  forget(slot: number): void;
+}
+
+export interface CoordinatorDeps {
+  readonly txs: TxStore;
+  readonly leases: FenceProvider;
+  readonly clock: Clock;
+  readonly transport: CoordinatorTransport;
+  readonly config: CoordinatorConfig;
+  readonly faults: Faults;
+  /** Called once a transaction became terminal (metrics, events out). */
+  readonly onTerminal?: (record: TxRecord) => Promise<void> | void;
+  /** Called when an effect could not be performed; recovery re-drives it later. */
+  readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
+}
+
+export type CoordinatorOutcome =
+  | { readonly kind: 'unknown-transaction' }
+  | { readonly kind: 'unchanged'; readonly record: TxRecord; readonly rejection: Rejection | null }
+  | { readonly kind: 'changed'; readonly record: TxRecord; readonly effects: readonly CoordinatorEffect[] };
+
+/** Re-reads after a lost version race; beyond this the message is retried by SQS. */
+export const MAX_VERSION_CONFLICTS = 5;
+
+/**
+ * The coordinator's async shell: load → pure step → durable fenced write → effects.
+ *
+ * The write is ONE TransactWriteItems (the record, conditioned on the version read, and a
+ * ConditionCheck on the slot's owner and epoch). Effects are performed only after it succeeded,
+ * so no participant can see a Commit before the decision is durable. If the process dies between
+ * the write and the effects (crash point `coordinator.after-save`), nothing is lost: the record's
+ * `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the step re-sends what is missing.
+ *
+ * A failed send is logged, not retried here: redelivering the input would be a no-op (the state
+ * is already durable); the re-send on the next check is what completes it.
+ */
+export async function handleCoordinatorInput(
+  input: CoordinatorInput,
+  deps: CoordinatorDeps,
+): Promise<CoordinatorOutcome> {
+  for (let attempt = 0; attempt < MAX_VERSION_CONFLICTS; attempt++) {
+    const stored = await deps.txs.load(input.txId);
+    if (!stored) return { kind: 'unknown-transaction' };
+    const { record } = stored;
+    const result = coordinatorStep(record, input, deps.clock.nowMs(), deps.config);
+    if (result.state === record) return { kind: 'unchanged', record, rejection: result.rejection };
+
+    const fence = await deps.leases.fence(record.slot);
+    try {
+      await deps.txs.save({ record: result.state, requestHash: stored.requestHash }, record.version, fence);
+    } catch (error) {
+      if (error instanceof VersionConflictError) continue;
+      if (error instanceof FenceLostError) deps.leases.forget(record.slot);
+      throw error;
+    }
+    deps.faults.crashPoint('coordinator.after-save', record.txId);
+    await perform(result.effects, result.state, deps);
+    return { kind: 'changed', record: result.state, effects: result.effects };
+  }
+  throw new InfrastructureError(
+    `transaction ${input.txId}: ${MAX_VERSION_CONFLICTS} version conflicts in a row`,
+  );
+}
+
+async function perform(
+  effects: readonly CoordinatorEffect[],
+  record: TxRecord,
+  deps: CoordinatorDeps,
+): Promise<void> {
+  await Promise.all(
+    effects.map(async (effect) => {
+      try {
+        await performOne(effect, record, deps);
+      } catch (error) {
+        deps.onEffectFailed?.(effect, record, error);
+      }
+    }),
+  );
+}
+
+async function performOne(effect: CoordinatorEffect, record: TxRecord, deps: CoordinatorDeps): Promise<void> {
+  switch (effect.type) {
+    case 'SendPrepare':
+    case 'SendCommit':
+    case 'SendAbort': {
+      const participant = participantOf(record, effect.participantId);
+      if (!participant) throw new Error(`no participant ${effect.participantId} in ${record.txId}`);
+      const base = { txId: record.txId, participantId: participant.id };
+      const message: ParticipantMessage =
+        effect.type === 'SendPrepare'
+          ? { type: 'Prepare', ...base, operations: participant.operations }
+          : { type: effect.type === 'SendCommit' ? 'Commit' : 'Abort', ...base };
+      return deps.transport.toParticipant(participant, message);
+    }
+    case 'ScheduleCheck':
+      return deps.transport.scheduleCheck(record.txId, record.slot, effect.atMs);
+    case 'Terminal':
+      return deps.onTerminal?.(record);
+  }
+}

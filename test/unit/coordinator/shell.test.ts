@@ -1,0 +1,230 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemorySlotStore } from '../../../shared/adapters/memory-slots';
+import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import { LeaseManager } from '../../../shared/coordinator/leases';
+import {
+  type CoordinatorDeps,
+  type CoordinatorTransport,
+  handleCoordinatorInput,
+} from '../../../shared/coordinator/shell';
+import { FenceLostError } from '../../../shared/errors';
+import { type CrashPoint, type Faults, InjectedCrashError, NO_FAULTS } from '../../../shared/faults';
+import {
+  type CoordinatorConfig,
+  type LeaseConfig,
+  newTransaction,
+  type ParticipantMessage,
+  slotOf,
+} from '../../../shared/protocol';
+
+const config: CoordinatorConfig = { prepareTimeoutMs: 10_000, resendBaseMs: 1_000, resendCapMs: 8_000 };
+const leaseConfig: LeaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 1_000 };
+const SLOTS = 4;
+
+class RecordingTransport implements CoordinatorTransport {
+  readonly sent: Array<{ to: string; message: ParticipantMessage }> = [];
+  readonly timers: Array<{ txId: string; atMs: number }> = [];
+  failSends = false;
+  async toParticipant(participant: { id: string }, message: ParticipantMessage): Promise<void> {
+    if (this.failSends) throw new Error('queue unavailable');
+    this.sent.push({ to: participant.id, message });
+  }
+  async scheduleCheck(txId: string, _slot: number, atMs: number): Promise<void> {
+    this.timers.push({ txId, atMs });
+  }
+  types(): string[] {
+    return this.sent.map((s) => `${s.message.type}->${s.to}`);
+  }
+}
+
+describe('coordinator shell', () => {
+  let now: number;
+  let slots: MemorySlotStore;
+  let txs: MemoryTxStore;
+  let transport: RecordingTransport;
+  let deps: CoordinatorDeps;
+  const clock = { nowMs: () => now };
+  const txId = 'tx-1';
+
+  function coordinator(owner: string, faults: Faults = NO_FAULTS): CoordinatorDeps {
+    return {
+      txs,
+      leases: new LeaseManager(slots, owner, clock, leaseConfig),
+      clock,
+      transport,
+      config,
+      faults,
+    };
+  }
+
+  beforeEach(async () => {
+    now = 1_000_000;
+    slots = new MemorySlotStore();
+    txs = new MemoryTxStore(slots.fenceHolds);
+    transport = new RecordingTransport();
+    deps = coordinator('env-a');
+    const participants = [
+      { id: 'ledger-0', kind: 'ledger', operations: [{ id: 'alice', action: 'take', amount: 5 }] },
+      { id: 'ledger-1', kind: 'ledger', operations: [{ id: 'bob', action: 'give', amount: 5 }] },
+    ];
+    const record = newTransaction({ txId, slot: slotOf(txId, SLOTS), participants }, now, config);
+    await txs.create({ record, requestHash: 'h' });
+  });
+
+  const vote = (participantId: string, v: 'YES' | 'NO' = 'YES') =>
+    ({ type: 'Vote', txId, participantId, vote: v }) as const;
+  const ack = (participantId: string, outcome: 'COMMITTED' | 'ABORTED' = 'COMMITTED') =>
+    ({ type: 'Ack', txId, participantId, outcome }) as const;
+
+  it('runs a transaction to COMMITTED, sending each message only after its state is durable', async () => {
+    // Prepare
+    const order: string[] = [];
+    const durableStates = () => txs.load(txId).then((t) => t?.record.state);
+    transport.toParticipant = async (participant, message) => {
+      order.push(`${message.type}->${participant.id} while ${await durableStates()}`);
+    };
+
+    // Act
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    await handleCoordinatorInput(vote('ledger-0'), deps);
+    await handleCoordinatorInput(vote('ledger-1'), deps);
+    await handleCoordinatorInput(ack('ledger-0'), deps);
+    const last = await handleCoordinatorInput(ack('ledger-1'), deps);
+
+    // Assess
+    expect(order).toEqual([
+      'Prepare->ledger-0 while PREPARING',
+      'Prepare->ledger-1 while PREPARING',
+      'Commit->ledger-0 while COMMITTING',
+      'Commit->ledger-1 while COMMITTING',
+    ]);
+    expect(last).toMatchObject({ kind: 'changed', record: { state: 'COMMITTED', nextCheckAtMs: null } });
+    expect((await txs.load(txId))?.record.state).toBe('COMMITTED');
+  });
+
+  it('sends Prepare with the participant operations and arms a timer for the next check', async () => {
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    expect(transport.sent[0]).toEqual({
+      to: 'ledger-0',
+      message: {
+        type: 'Prepare',
+        txId,
+        participantId: 'ledger-0',
+        operations: [{ id: 'alice', action: 'take', amount: 5 }],
+      },
+    });
+    expect(transport.timers).toEqual([{ txId, atMs: now + config.resendBaseMs }]);
+  });
+
+  it('ignores duplicates without writing or sending', async () => {
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    const version = (await txs.load(txId))?.record.version;
+    const sent = transport.sent.length;
+    const again = await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    expect(again.kind).toBe('unchanged');
+    expect((await txs.load(txId))?.record.version).toBe(version);
+    expect(transport.sent).toHaveLength(sent);
+  });
+
+  it('answers unknown-transaction for an input about a record that does not exist', async () => {
+    expect(await handleCoordinatorInput({ type: 'Begin', txId: 'nope' }, deps)).toEqual({
+      kind: 'unknown-transaction',
+    });
+  });
+
+  it('keeps the decision when the process dies after it is durable, and a due Check re-sends it', async () => {
+    // Prepare: crash at coordinator.after-save on the deciding vote
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    await handleCoordinatorInput(vote('ledger-0'), deps);
+    let crashes = 0;
+    const crashing: Faults = {
+      crashPoint: (point: CrashPoint) => {
+        if (point === 'coordinator.after-save' && crashes++ === 0) throw new InjectedCrashError(point, txId);
+      },
+      drop: () => false,
+    };
+    const sentBefore = transport.sent.length;
+
+    // Act
+    await expect(handleCoordinatorInput(vote('ledger-1'), coordinator('env-a', crashing))).rejects.toThrow(
+      InjectedCrashError,
+    );
+    const redelivered = await handleCoordinatorInput(vote('ledger-1'), deps);
+    now = (await txs.load(txId))!.record.nextCheckAtMs!;
+    await handleCoordinatorInput({ type: 'Check', txId }, deps);
+
+    // Assess
+    expect(redelivered.kind).toBe('unchanged'); // the decision was already durable
+    expect((await txs.load(txId))?.record.state).toBe('COMMITTING');
+    expect(transport.types().slice(sentBefore)).toEqual(['Commit->ledger-0', 'Commit->ledger-1']);
+  });
+
+  it('swallows a failed send: the state stays durable and recovery re-sends it', async () => {
+    const failures: string[] = [];
+    transport.failSends = true;
+    await handleCoordinatorInput(
+      { type: 'Begin', txId },
+      {
+        ...deps,
+        onEffectFailed: (effect) => failures.push(effect.type),
+      },
+    );
+    expect((await txs.load(txId))?.record.state).toBe('PREPARING');
+    expect(failures).toEqual(['SendPrepare', 'SendPrepare']);
+    transport.failSends = false;
+    now = (await txs.load(txId))!.record.nextCheckAtMs!;
+    await handleCoordinatorInput({ type: 'Check', txId }, deps);
+    expect(transport.types()).toEqual(['Prepare->ledger-0', 'Prepare->ledger-1']);
+  });
+
+  it('fences off a zombie: a coordinator whose lease was taken over cannot record its decision', async () => {
+    // Prepare: A holds the slot and has one YES vote recorded.
+    const a = coordinator('env-a');
+    const b = coordinator('env-b');
+    await handleCoordinatorInput({ type: 'Begin', txId }, a);
+    await handleCoordinatorInput(vote('ledger-0'), a);
+    // A pauses between computing COMMIT and writing it; meanwhile B takes the slot over and
+    // records an operator abort.
+    const pausingTxs = Object.create(txs) as MemoryTxStore;
+    pausingTxs.save = async (next, expectedVersion, fence) => {
+      await handleCoordinatorInput({ type: 'OperatorAbort', txId, note: 'while A was paused' }, b);
+      return txs.save(next, expectedVersion, fence);
+    };
+
+    // Act
+    const zombie = await handleCoordinatorInput(vote('ledger-1'), { ...a, txs: pausingTxs }).catch((e) => e);
+
+    // Assess: A's write was refused by the fence; the transaction was decided exactly once (by B).
+    expect(zombie).toBeInstanceOf(FenceLostError);
+    const record = (await txs.load(txId))!.record;
+    expect(record.state).toBe('ABORTING');
+    expect(record.timeline.filter((e) => e.event.startsWith('decision'))).toHaveLength(1);
+    expect(transport.types()).not.toContain('Commit->ledger-0');
+    expect(transport.types().filter((t) => t.startsWith('Abort'))).toEqual([
+      'Abort->ledger-0',
+      'Abort->ledger-1',
+    ]);
+  });
+
+  it('rejects a write carrying a stale epoch and forgets the lost lease', async () => {
+    const a = coordinator('env-a');
+    await handleCoordinatorInput({ type: 'Begin', txId }, a); // A holds epoch 1
+    const slot = slotOf(txId, SLOTS);
+    // B takes the slot over behind A's back (e.g. A was paused past its lease).
+    await coordinator('env-b').leases.fence(slot);
+    const before = (await txs.load(txId))!;
+
+    // A still believes in its cached lease and tries to record a vote.
+    const result = await handleCoordinatorInput(vote('ledger-0'), a).catch((e) => e);
+
+    const after = (await txs.load(txId))!;
+    expect(after.record.version).toBe(before.record.version);
+    expect(after.record.state).toBe('PREPARING');
+    expect(result).toBeInstanceOf(FenceLostError);
+    // A forgot the lease: its next attempt re-reads the slot and (FIFO handoff) takes it over.
+    await handleCoordinatorInput(vote('ledger-0'), a);
+    await handleCoordinatorInput(vote('ledger-1'), a);
+    expect((await txs.load(txId))!.record.state).toBe('COMMITTING');
+    expect(transport.types().filter((t) => t.startsWith('Commit'))).toHaveLength(2);
+  });
+});

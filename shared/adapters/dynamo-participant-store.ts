@@ -1,0 +1,236 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { InfrastructureError } from '../errors';
+import {
+  canReserve,
+  type EntityKind,
+  OPERATIONS_MAX,
+  type ParticipantAction,
+  type ParticipantBarrier,
+  type ParticipantStore,
+  type Reservation,
+  type ReservedOp,
+  rejectionReason,
+  type WriteOutcome,
+} from '../participant';
+import { assert, ProtocolAssertionError } from '../protocol';
+import { entityKey } from './dynamo-entities';
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
+/** Key of a barrier item on a participant table (next to the entity items `<kind>#<id>`). */
+export const barrierKey = (txId: string, participantId: string) => ({
+  pk: `barrier#${txId}#${participantId}`,
+});
+
+const ReservedOpItem = z.object({ id: z.string(), action: z.enum(['take', 'give']), amount: z.number() });
+const BarrierItem = z.object({
+  txId: z.string(),
+  participantId: z.string(),
+  state: z.enum(['PREPARED', 'VOTED_NO', 'COMMITTED', 'ABORTED']),
+  vote: z.enum(['YES', 'NO']).nullable(),
+  reason: z.string().nullable(),
+  reservation: z.array(ReservedOpItem).nullable(),
+  createdAtMs: z.number(),
+  updatedAtMs: z.number(),
+});
+
+/**
+ * The participant store on the participant's own DynamoDB table. A write is ONE TransactWriteItems:
+ * the barrier Put (conditioned on the state read, or on absence) and one action per entity:
+ *
+ *   action   │ barrier Put condition     │ take                                │ give
+ *   ─────────┼───────────────────────────┼─────────────────────────────────────┼──────────────────────
+ *   reserve  │ attribute_not_exists(pk)  │ held += a, available −= a           │ ConditionCheck exists
+ *            │                           │   if exists AND available >= a      │
+ *   apply    │ state = PREPARED          │ total −= a, held −= a               │ total += a,
+ *            │                           │   if exists AND held >= a           │ available += a if exists
+ *   release  │ state = PREPARED          │ held −= a, available += a          │ (nothing)
+ *            │                           │   if exists AND held >= a           │
+ *   none     │ the state read / absence  │ (nothing)                           │ (nothing)
+ *
+ * `available` is stored (= total − held) because condition expressions cannot do arithmetic. The
+ * `held >= a` conditions on apply/release are invariant checks, not business rules: a prepared hold
+ * cannot vanish, and an Update of a missing item would otherwise create a phantom entity.
+ */
+export class DynamoParticipantStore implements ParticipantStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly entityKind: EntityKind,
+  ) {}
+
+  async loadBarrier(txId: string, participantId: string): Promise<ParticipantBarrier | undefined> {
+    let item: Item | undefined;
+    try {
+      const result = await this.client.send(
+        new GetCommand({ TableName: this.table, Key: barrierKey(txId, participantId), ConsistentRead: true }),
+      );
+      item = result.Item;
+    } catch (error) {
+      throw new InfrastructureError(`could not read the barrier of ${txId}/${participantId}`, {
+        cause: error,
+      });
+    }
+    if (!item) return undefined;
+    const parsed = BarrierItem.safeParse(item);
+    if (!parsed.success) {
+      throw new ProtocolAssertionError(
+        `corrupt barrier item of ${txId}/${participantId}: ${z.prettifyError(parsed.error)}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  async write(
+    prev: ParticipantBarrier | undefined,
+    next: ParticipantBarrier,
+    action: ParticipantAction,
+  ): Promise<WriteOutcome> {
+    const ops: Reservation = action.type === 'none' ? [] : action.reservation;
+    const where = `${next.txId}/${next.participantId}`;
+    if (prev !== undefined) {
+      assert(
+        prev.txId === next.txId && prev.participantId === next.participantId,
+        `prev barrier ${prev.txId}/${prev.participantId} written as ${where}`,
+      );
+    }
+    assert(ops.length <= OPERATIONS_MAX, `${where}: ${ops.length} operations exceed ${OPERATIONS_MAX}`);
+    assert(new Set(ops.map((op) => op.id)).size === ops.length, `${where}: two operations on one entity`);
+
+    // Index 0 is the barrier; index i + 1 is ops[i] (or nothing, for a give on release).
+    const items: TransactItem[] = [this.barrierPut(prev, next)];
+    const opAt: (ReservedOp | undefined)[] = [undefined];
+    for (const op of ops) {
+      const entityItem = this.entityAction(op, action.type);
+      if (entityItem) {
+        items.push(entityItem);
+        opAt.push(op);
+      }
+    }
+
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) {
+        throw new InfrastructureError(`could not write the barrier of ${where}`, { cause: error });
+      }
+      return this.explain(error, action, opAt, where);
+    }
+  }
+
+  private barrierPut(prev: ParticipantBarrier | undefined, next: ParticipantBarrier): TransactItem {
+    const Item = { ...barrierKey(next.txId, next.participantId), kind: 'barrier', ...next };
+    if (prev === undefined) {
+      return { Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' } };
+    }
+    return {
+      Put: {
+        TableName: this.table,
+        Item,
+        ConditionExpression: '#state = :prev',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':prev': prev.state },
+      },
+    };
+  }
+
+  private entityAction(op: ReservedOp, type: ParticipantAction['type']): TransactItem | undefined {
+    const base = { TableName: this.table, Key: entityKey(this.entityKind, op.id) };
+    const amount = { ':a': op.amount };
+    const update = (UpdateExpression: string, ConditionExpression: string) => ({
+      Update: { ...base, UpdateExpression, ConditionExpression, ExpressionAttributeValues: amount },
+    });
+    const take = op.action === 'take';
+    switch (type) {
+      case 'reserve':
+        if (!take) return { ConditionCheck: { ...base, ConditionExpression: 'attribute_exists(pk)' } };
+        return {
+          Update: {
+            ...base,
+            UpdateExpression: 'SET held = held + :a, available = available - :a',
+            ConditionExpression: 'attribute_exists(pk) AND available >= :a',
+            ExpressionAttributeValues: amount,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        };
+      case 'apply':
+        return take
+          ? update('SET total = total - :a, held = held - :a', 'attribute_exists(pk) AND held >= :a')
+          : update('SET total = total + :a, available = available + :a', 'attribute_exists(pk)');
+      case 'release':
+        return take
+          ? update('SET held = held - :a, available = available + :a', 'attribute_exists(pk) AND held >= :a')
+          : undefined;
+      case 'none':
+        return undefined;
+    }
+  }
+
+  /** Maps a cancelled transaction to an outcome, by the index of each cancellation reason. */
+  private async explain(
+    error: TransactionCanceledException,
+    action: ParticipantAction,
+    opAt: readonly (ReservedOp | undefined)[],
+    where: string,
+  ): Promise<WriteOutcome> {
+    const reasons = error.CancellationReasons ?? [];
+    const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+    if (failed(0)) return { ok: false, kind: 'barrier-conflict' };
+
+    for (let index = 1; index < opAt.length; index++) {
+      const op = opAt[index]!;
+      if (!failed(index)) continue;
+      if (action.type !== 'reserve') {
+        throw new ProtocolAssertionError(
+          `${where}: ${action.type} of ${op.action} ${op.amount} on ${this.entityKind} '${op.id}' failed its condition (hold or entity gone)`,
+        );
+      }
+      const old = reasons[index]?.Item;
+      const entity =
+        old !== undefined ? { available: numberOf(old.available) } : await this.readAvailable(op.id);
+      // The entity as the condition saw it must explain the refusal. If it does not (the emulator
+      // returned no Item and the entity changed since), the write lost a race: re-load and retry.
+      if (canReserve(op, entity)) {
+        return { ok: false, kind: 'barrier-conflict' };
+      }
+      return { ok: false, kind: 'rejected', reason: rejectionReason(this.entityKind, op, entity) };
+    }
+
+    // No condition failed: another transaction held one of the items (TransactionConflict), or
+    // DynamoDB refused for a transient reason. Both are retried by re-loading.
+    if (reasons.some((r) => r.Code === 'TransactionConflict')) return { ok: false, kind: 'barrier-conflict' };
+    throw new InfrastructureError(
+      `write of ${where} was cancelled: ${reasons.map((r) => r.Code ?? '?').join(', ')}`,
+      { cause: error },
+    );
+  }
+
+  private async readAvailable(id: string): Promise<{ available: number } | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.table, Key: entityKey(this.entityKind, id), ConsistentRead: true }),
+      );
+      return Item ? { available: numberOf(Item.available) } : undefined;
+    } catch (error) {
+      throw new InfrastructureError(`could not read ${this.entityKind} '${id}'`, { cause: error });
+    }
+  }
+}
+
+/**
+ * A number attribute of an item returned in a cancellation reason: raw (`{N: '5'}`, the document
+ * client does not unmarshall errors) or already a number.
+ */
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
+    return Number(value.N);
+  }
+  return Number.NaN;
+}

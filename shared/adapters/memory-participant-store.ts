@@ -1,0 +1,132 @@
+import type { EntityRecord } from '../entities';
+import {
+  canReserve,
+  type EntityKind,
+  type ParticipantAction,
+  type ParticipantBarrier,
+  type ParticipantStore,
+  type Reservation,
+  rejectionReason,
+  type WriteOutcome,
+} from '../participant';
+import { assert } from '../protocol';
+
+const barrierKey = (txId: string, participantId: string) => `${txId}#${participantId}`;
+
+/**
+ * ParticipantStore in memory, with the DynamoDB adapter's semantics: the barrier (conditioned on
+ * the state read, or absence) and the business change happen together or not at all; a reserve
+ * that cannot be made is `rejected` with the same reason; a barrier race is `barrier-conflict` and
+ * takes precedence over a rejection. Deterministic (no clock, no randomness; iteration in insertion
+ * order) and copy-on-read, so it can serve the deterministic simulation. One instance is one
+ * participant table.
+ */
+export class MemoryParticipantStore implements ParticipantStore {
+  private readonly entityMap = new Map<string, EntityRecord>();
+  private readonly barrierMap = new Map<string, ParticipantBarrier>();
+  /** Successful writes so far (for assertions: a duplicate must not add one). */
+  writes = 0;
+
+  constructor(
+    readonly entityKind: EntityKind,
+    entities: readonly EntityRecord[] = [],
+  ) {
+    for (const entity of entities) this.seed(entity);
+  }
+
+  /** Adds (or replaces) an entity, as if created through the entity API. */
+  seed(entity: EntityRecord): void {
+    assert(
+      entity.available === entity.total - entity.held,
+      `entity '${entity.id}': available ≠ total − held`,
+    );
+    this.entityMap.set(entity.id, { ...entity });
+  }
+
+  entity(id: string): EntityRecord | undefined {
+    const found = this.entityMap.get(id);
+    return found ? { ...found } : undefined;
+  }
+
+  /** Every entity, in insertion order. */
+  entities(): EntityRecord[] {
+    return [...this.entityMap.values()].map((entity) => ({ ...entity }));
+  }
+
+  barrier(txId: string, participantId: string): ParticipantBarrier | undefined {
+    return this.barrierMap.get(barrierKey(txId, participantId));
+  }
+
+  /** Every barrier, in the order they were first written. */
+  barriers(): ParticipantBarrier[] {
+    return [...this.barrierMap.values()];
+  }
+
+  async loadBarrier(txId: string, participantId: string): Promise<ParticipantBarrier | undefined> {
+    return this.barrier(txId, participantId);
+  }
+
+  async write(
+    prev: ParticipantBarrier | undefined,
+    next: ParticipantBarrier,
+    action: ParticipantAction,
+  ): Promise<WriteOutcome> {
+    if (prev !== undefined) {
+      assert(
+        prev.txId === next.txId && prev.participantId === next.participantId,
+        'prev and next barriers differ in (txId, participantId)',
+      );
+    }
+    const key = barrierKey(next.txId, next.participantId);
+    const stored = this.barrierMap.get(key);
+    if (prev === undefined ? stored !== undefined : stored?.state !== prev.state) {
+      return { ok: false, kind: 'barrier-conflict' };
+    }
+
+    const updated: EntityRecord[] = [];
+    const ops: Reservation = action.type === 'none' ? [] : action.reservation;
+    assert(new Set(ops.map((op) => op.id)).size === ops.length, `${key}: two operations on one entity`);
+    for (const op of ops) {
+      const entity = this.entityMap.get(op.id);
+      if (action.type === 'reserve') {
+        if (!canReserve(op, entity)) {
+          return { ok: false, kind: 'rejected', reason: rejectionReason(this.entityKind, op, entity) };
+        }
+      } else {
+        assert(entity !== undefined, `${key}: ${action.type} of unknown ${this.entityKind} '${op.id}'`);
+        assert(
+          op.action === 'give' || entity.held >= op.amount,
+          `${key}: ${action.type} of ${op.amount} on '${op.id}', which holds only ${entity.held}`,
+        );
+      }
+      if (entity !== undefined && action.type !== 'none') updated.push(applyOp(entity, op, action.type));
+    }
+
+    // Every condition held: commit barrier and entities together.
+    for (const entity of updated) this.entityMap.set(entity.id, entity);
+    this.barrierMap.set(key, structuredClone(next));
+    this.writes += 1;
+    return { ok: true };
+  }
+}
+
+/** The same arithmetic as the DynamoDB update expressions (see dynamo-participant-store.ts). */
+function applyOp(
+  entity: EntityRecord,
+  op: Reservation[number],
+  type: 'reserve' | 'apply' | 'release',
+): EntityRecord {
+  const a = op.amount;
+  const { total, held, available } = entity;
+  if (op.action === 'take') {
+    switch (type) {
+      case 'reserve':
+        return { ...entity, held: held + a, available: available - a };
+      case 'apply':
+        return { ...entity, total: total - a, held: held - a };
+      case 'release':
+        return { ...entity, held: held - a, available: available + a };
+    }
+  }
+  return type === 'apply' ? { ...entity, total: total + a, available: available + a } : entity;
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { type FieldIssue, InfrastructureError, ValidationError } from '../errors';
+import type { Faults } from '../faults';
+import type { Clock } from '../ports';
+import {
+  assert,
+  type Decide,
+  type JsonValue,
+  type ParticipantMessage,
+  type ParticipantReply,
+  type ParticipantStepResult,
+  participantStep,
+} from '../protocol';
+import type { ParticipantKind } from './kinds';
+import type { Reservation } from './operations';
+import type { ParticipantStore } from './ports';
+
+/** Where a participant's Votes and Acks go: the coordinator's queue, or the simulated network. */
+export interface ReplySender {
+  send(reply: ParticipantReply): Promise<void>;
+}
+
+export interface ParticipantDeps {
+  readonly store: ParticipantStore;
+  readonly kind: ParticipantKind;
+  readonly clock: Clock;
+  readonly replies: ReplySender;
+  readonly faults: Faults;
+}
+
+export interface ParticipantOutcome {
+  /** The Vote or Ack this message answers with (sent unless `sent` is false). */
+  readonly reply: ParticipantReply;
+  /** False for a duplicate: the barrier already recorded this message's effect. */
+  readonly wrote: boolean;
+  /** False when the drop point `participant.vote` swallowed the Vote. */
+  readonly sent: boolean;
+  /** Load → step → write rounds it took (more than one after lost races). */
+  readonly attempts: number;
+}
+
+/** Rounds of load → step → write before giving up and letting SQS redeliver the message. */
+export const WRITE_ATTEMPTS_MAX = 5;
+
+/** NO reasons are cut to this length (the coordinator accepts up to 1000 characters). */
+export const REASON_LENGTH_MAX = 500;
+
+/**
+ * The participant's async shell: load the barrier → pure `participantStep` → ONE atomic write of
+ * the barrier and the business change → only then the reply.
+ *
+ *   load ─▶ step ─▶ changed? ──yes──▶ write ──ok──────────▶ crash point ─▶ reply
+ *                     │                 ├─ barrier-conflict ─▶ load again (≤ WRITE_ATTEMPTS_MAX)
+ *                     │                 └─ rejected ─▶ step with NO ─▶ write VOTED_NO ─▶ …
+ *                     └──no (duplicate)─────────────────────────────────────▶ reply again
+ *
+ * `decide` is optimistic: it only parses the operations (malformed → NO with the parse error as
+ * the reason). Whether the entities exist and hold enough is checked by the store's conditional
+ * write, against the data as it is at that instant; a refusal comes back as `rejected` and becomes
+ * the NO vote. A duplicate writes nothing and re-sends the reply (the first one may have been lost).
+ *
+ * Errors: infrastructure failures (and more than WRITE_ATTEMPTS_MAX lost races) throw
+ * InfrastructureError, so SQS retries this record. A ProtocolAssertionError from the core (a
+ * Commit for a barrier that voted NO, an Abort after COMMITTED) or from the store (a hold that
+ * vanished) is NOT caught or retried here: it is a broken invariant, not a transient fault. It
+ * propagates, SQS redelivers it until maxReceiveCount, and it lands in the dead-letter queue, whose
+ * alarm brings an operator. Bad data in a Prepare never throws: it votes NO.
+ */
+export async function handleParticipantMessage(
+  message: ParticipantMessage,
+  deps: ParticipantDeps,
+): Promise<ParticipantOutcome> {
+  const { store, kind, clock, replies, faults } = deps;
+  const decide: Decide<Reservation> = (operations) => optimisticDecide(kind, operations);
+
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS_MAX; attempt++) {
+    const prev = await store.loadBarrier(message.txId, message.participantId);
+    const nowMs = clock.nowMs();
+    let step: ParticipantStepResult<Reservation> = participantStep(prev, message, nowMs, decide);
+
+    if (step.changed) {
+      let outcome = await store.write(prev, step.barrier, step.action);
+      if (!outcome.ok && outcome.kind === 'rejected') {
+        assert(
+          step.action.type === 'reserve',
+          `store rejected a '${step.action.type}' of ${message.txId}/${message.participantId}: ${outcome.reason}`,
+        );
+        const reason = truncate(outcome.reason);
+        step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
+        outcome = await store.write(prev, step.barrier, step.action);
+        assert(
+          outcome.ok || outcome.kind === 'barrier-conflict',
+          `store rejected a NO vote of ${message.txId}/${message.participantId}`,
+        );
+      }
+      if (!outcome.ok) continue; // Lost a race: re-load and re-step.
+      faults.crashPoint('participant.after-write', message.txId);
+    }
+
+    const { reply } = step;
+    const dropped = reply.type === 'Vote' && faults.drop('participant.vote', reply.txId);
+    if (!dropped) await replies.send(reply);
+    return { reply, wrote: step.changed, sent: !dropped, attempts: attempt };
+  }
+  throw new InfrastructureError(
+    `gave up on ${message.type} of ${message.txId}/${message.participantId} after ${WRITE_ATTEMPTS_MAX} lost races`,
+  );
+}
+
+function optimisticDecide(kind: ParticipantKind, operations: readonly JsonValue[]) {
+  try {
+    return { ok: true, reservation: kind.parseOperations(operations) } as const;
+  } catch (error) {
+    if (error instanceof ValidationError) return { ok: false, reason: truncate(error.message) } as const;
+    throw error;
+  }
+}
+
+function truncate(reason: string): string {
+  return reason.length <= REASON_LENGTH_MAX ? reason : `${reason.slice(0, REASON_LENGTH_MAX - 1)}…`;
+}
+
+// ─── The SQS message body ───────────────────────────────────────────────────────────────────────
+
+const TxId = z.string().min(1).max(128);
+/** No `#`: the barrier key is `barrier#<txId>#<participantId>`, split at the last `#`. */
+const ParticipantId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^#]+$/, 'must not contain #');
+
+const ParticipantMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('Prepare'),
+    txId: TxId,
+    participantId: ParticipantId,
+    operations: z.array(z.json()),
+  }),
+  z.object({ type: z.literal('Commit'), txId: TxId, participantId: ParticipantId }),
+  z.object({ type: z.literal('Abort'), txId: TxId, participantId: ParticipantId }),
+]);
+
+/**
+ * A participant queue's message that cannot be read (not JSON, not a Prepare/Commit/Abort, or
+ * routed to the wrong participant): it can never be answered, so it belongs in the dead-letter
+ * queue, not in a retry loop.
+ */
+export class MalformedParticipantMessageError extends Error {
+  override readonly name = 'MalformedParticipantMessageError';
+  constructor(
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses a participant queue's message body. Unknown fields are dropped (a tolerant reader, so the
+ * coordinator may add fields first). Throws MalformedParticipantMessageError listing every issue.
+ */
+export function parseParticipantMessage(body: string): ParticipantMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new MalformedParticipantMessageError(`participant message is not JSON: ${body.slice(0, 200)}`);
+  }
+  const result = ParticipantMessageSchema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+      message: issue.message,
+    }));
+    throw new MalformedParticipantMessageError(
+      `malformed participant message: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return result.data as ParticipantMessage;
+}

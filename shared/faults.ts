@@ -7,8 +7,10 @@
  * - A drop point makes a handler skip one send, as if the message were lost for good.
  */
 export const CRASH_POINTS = [
-  /** Coordinator: the new record (e.g. the decision) is durable, no message of it was sent. */
+  /** Coordinator: a new record is durable, no message that follows from it was sent. */
   'coordinator.after-save',
+  /** Coordinator: the decision (COMMIT or ABORT) is durable, no Commit/Abort was sent. */
+  'coordinator.after-decision',
   /** Participant: barrier and business change are durable, the reply was not sent. */
   'participant.after-write',
 ] as const;

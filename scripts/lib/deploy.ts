@@ -71,15 +71,25 @@ function cdklocal(args: string[], endpoint: string, logFile: string): Promise<vo
   });
 }
 
+/**
+ * Settings of the stack the test suite deploys: fault plans on (crash and drop points), and short
+ * protocol timeouts so recovery paths finish in seconds.
+ */
+export const TEST_CONTEXT = [
+  ...['-c', 'faults=on', '-c', 'prepareTimeoutMs=8000'],
+  ...['-c', 'resendBaseMs=1000', '-c', 'resendCapMs=4000'],
+];
+
 export async function deployLocal(
   endpoint: string,
   log: (line: string) => void = () => {},
+  extraContext: readonly string[] = [],
 ): Promise<LocalDeployment> {
   mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
   const port = new URL(endpoint).port || '4566';
   const logFile = join(STATE_DIR, 'logs', `deploy-${port}.log`);
   const outputsFile = join(STATE_DIR, `outputs-${port}.json`);
-  const common = [...LOCAL_CONTEXT, '--output', 'cdk.local.out'];
+  const common = [...LOCAL_CONTEXT, ...extraContext, '--output', 'cdk.local.out'];
   log('bootstrapping the CDK environment in the emulator …');
   await cdklocal(['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, ...common], endpoint, logFile);
   log(`deploying ${LOCAL_STACK} (the real CDK app) …`);

@@ -34,7 +34,11 @@ export class DynamoSlotStore implements SlotStore {
   }
 
   async write(next: SlotRow, condition: LeaseCondition): Promise<boolean> {
-    const item: Record<string, unknown> = { slot: next.slot, epoch: next.epoch, leaseExpiresAtMs: next.leaseExpiresAtMs };
+    const item: Record<string, unknown> = {
+      slot: next.slot,
+      epoch: next.epoch,
+      leaseExpiresAtMs: next.leaseExpiresAtMs,
+    };
     if (next.owner !== null) item.owner = next.owner;
     const expected = condition.rowExists
       ? {

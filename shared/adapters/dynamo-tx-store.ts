@@ -43,7 +43,10 @@ export class DynamoTxStore implements TxStore {
     const { requestHash, expiresAtS: _ttl, nextCheckAtMs, ...rest } = item;
     return {
       requestHash: requestHash as string,
-      record: { ...(rest as unknown as TxRecord), nextCheckAtMs: (nextCheckAtMs as number | undefined) ?? null },
+      record: {
+        ...(rest as unknown as TxRecord),
+        nextCheckAtMs: (nextCheckAtMs as number | undefined) ?? null,
+      },
     };
   }
 

@@ -6,6 +6,7 @@ import {
   type CoordinatorEffect,
   type CoordinatorInput,
   coordinatorStep,
+  decisionOf,
   type ParticipantMessage,
   participantOf,
   type Rejection,
@@ -79,6 +80,9 @@ export async function handleCoordinatorInput(
       throw error;
     }
     deps.faults.crashPoint('coordinator.after-save', record.txId);
+    if (decisionOf(record.state) === null && decisionOf(result.state.state) !== null) {
+      deps.faults.crashPoint('coordinator.after-decision', record.txId);
+    }
     await perform(result.effects, result.state, deps);
     return { kind: 'changed', record: result.state, effects: result.effects };
   }

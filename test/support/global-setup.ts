@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { deployLocal, emulatorEnv, type LocalDeployment } from '../../scripts/lib/deploy';
+import { deployLocal, emulatorEnv, type LocalDeployment, TEST_CONTEXT } from '../../scripts/lib/deploy';
 import { startEmulator } from '../../scripts/lib/emulator';
 
 declare module 'vitest' {
@@ -17,7 +17,7 @@ export default async function setup(project: TestProject) {
   const log = (line: string) => console.log(`[e2e] ${line}`);
   const emulator = await startEmulator({ log });
   try {
-    const deployment = await deployLocal(emulator.endpoint, log);
+    const deployment = await deployLocal(emulator.endpoint, log, TEST_CONTEXT);
     log(`API at ${deployment.apiUrl}`);
     project.provide('deployment', deployment);
     // Tests build SDK clients against the emulator through the standard variables.

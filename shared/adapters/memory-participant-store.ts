@@ -54,12 +54,13 @@ export class MemoryParticipantStore implements ParticipantStore {
   }
 
   barrier(txId: string, participantId: string): ParticipantBarrier | undefined {
-    return this.barrierMap.get(barrierKey(txId, participantId));
+    const found = this.barrierMap.get(barrierKey(txId, participantId));
+    return found ? structuredClone(found) : undefined;
   }
 
   /** Every barrier, in the order they were first written. */
   barriers(): ParticipantBarrier[] {
-    return [...this.barrierMap.values()];
+    return [...this.barrierMap.values()].map((barrier) => structuredClone(barrier));
   }
 
   async loadBarrier(txId: string, participantId: string): Promise<ParticipantBarrier | undefined> {

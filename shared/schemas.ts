@@ -37,3 +37,115 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new ValidationError(`${what} is invalid: ${summary}`, issues);
 }
+
+// ─── Transactions ────────────────────────────────────────────────────────────────────────────
+
+/** A positive amount in minor units (money) or a positive quantity (stock). */
+export const PositiveUnits = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A client-chosen idempotency key: 1–128 visible ASCII characters (what fits an HTTP header
+ * without encoding). The same key with the same request always names the same transaction.
+ */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7E]+$/, 'must be 1–128 visible ASCII characters (no spaces)');
+
+/** Most operations one transaction may carry (keeps records and Prepare messages small). */
+export const OPERATIONS_MAX = 25;
+
+export const LedgerOperation = z.strictObject({
+  participant: z.literal('ledger'),
+  action: z.enum(['debit', 'credit']),
+  accountId: Identifier,
+  amount: PositiveUnits,
+});
+export type LedgerOperation = z.infer<typeof LedgerOperation>;
+
+export const InventoryOperation = z.strictObject({
+  participant: z.literal('inventory'),
+  action: z.enum(['reserve', 'release']),
+  sku: Identifier,
+  quantity: PositiveUnits,
+});
+export type InventoryOperation = z.infer<typeof InventoryOperation>;
+
+/** One operation of a transaction; an unknown `participant` is a 400 (it fails this schema). */
+export const Operation = z.discriminatedUnion('participant', [LedgerOperation, InventoryOperation]);
+export type Operation = z.infer<typeof Operation>;
+
+/** The entity an operation touches, as `<kind>:<id>` (at most one operation per entity). */
+export function entityOf(op: Operation): { kind: 'account' | 'item'; id: string } {
+  return op.participant === 'ledger' ? { kind: 'account', id: op.accountId } : { kind: 'item', id: op.sku };
+}
+
+export const TransactionRequest = z
+  .strictObject({
+    idempotencyKey: IdempotencyKey.optional(),
+    operations: z.array(Operation).min(1).max(OPERATIONS_MAX),
+  })
+  .superRefine((request, ctx) => {
+    const firstIndex = new Map<string, number>();
+    request.operations.forEach((op, index) => {
+      const { kind, id } = entityOf(op);
+      const key = `${kind}:${id}`;
+      const first = firstIndex.get(key);
+      if (first === undefined) {
+        firstIndex.set(key, index);
+        return;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operations', index, kind === 'account' ? 'accountId' : 'sku'],
+        message: `${kind} '${id}' is already used by operations.${first}: at most one operation per ${kind} per transaction`,
+      });
+    });
+    // Invariant 5 (conservation): money moves between accounts, it is never made or destroyed.
+    // BigInt: 25 amounts near MAX_SAFE_INTEGER would lose precision as doubles.
+    let debits = 0n;
+    let credits = 0n;
+    for (const op of request.operations) {
+      if (op.participant !== 'ledger') continue;
+      if (op.action === 'debit') debits += BigInt(op.amount);
+      else credits += BigInt(op.amount);
+    }
+    if (debits !== credits) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operations'],
+        message: `ledger operations must balance: debits total ${debits}, credits total ${credits}`,
+      });
+    }
+  });
+export type TransactionRequest = z.infer<typeof TransactionRequest>;
+
+/** `POST /transfers`: a transaction debiting `from` and crediting `to` by `amount`. */
+export const TransferRequest = z
+  .strictObject({
+    from: Identifier,
+    to: Identifier,
+    amount: PositiveUnits,
+    idempotencyKey: IdempotencyKey.optional(),
+  })
+  .refine((transfer) => transfer.from !== transfer.to, {
+    path: ['to'],
+    message: 'must differ from `from` (a transfer to the same account)',
+  });
+export type TransferRequest = z.infer<typeof TransferRequest>;
+
+/** Transaction ids: `tx_` and 1–64 base64url characters (what Tandem generates, and no more). */
+export const TxId = z
+  .string()
+  .regex(/^tx_[A-Za-z0-9_-]{1,64}$/, 'must be a transaction id like tx_3kTMd9Ql0bcDf2Vh8nO1aZ7QxY');
+
+/** Longest `?wait=N`, in seconds; keeps a held request well inside the 29 s Lambda timeout. */
+export const WAIT_MAX_S = 20;
+
+/** The `wait` query parameter: whole seconds, 0–20 (digits only: no sign, no fraction). */
+export const WaitSeconds = z
+  .string()
+  .regex(/^\d{1,2}$/, `must be a whole number of seconds from 0 to ${WAIT_MAX_S}`)
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(WAIT_MAX_S));

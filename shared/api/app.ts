@@ -1,25 +1,116 @@
+import { ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
-import { CreateAccountRequest, CreateItemRequest, parseOrThrow } from '../schemas';
-import { type HttpEvent, type HttpResult, json, problem, problemFromError, readJsonBody } from './http';
+import { isTerminal } from '../protocol';
+import {
+  CreateAccountRequest,
+  CreateItemRequest,
+  IdempotencyKey,
+  parseOrThrow,
+  TransactionRequest,
+  TransferRequest,
+  TxId,
+  WaitSeconds,
+} from '../schemas';
+import {
+  type SubmitRequest,
+  type SubmitResult,
+  type Transactions,
+  toAcceptedView,
+  toTransactionView,
+  transactionHref,
+  transferOperations,
+} from '../transactions';
+import {
+  type HttpEvent,
+  type HttpResult,
+  headerOf,
+  json,
+  problem,
+  problemFromError,
+  readJsonBody,
+} from './http';
+import { openApiDocument } from './openapi';
 
 export interface ApiDeps {
   readonly accounts: Accounts;
   readonly items: Items;
+  readonly transactions: Transactions;
   readonly nowMs: () => number;
   /** Called with every error that maps to a 5xx, for logging. */
   readonly onServerError?: (error: unknown, event: HttpEvent) => void;
 }
 
-type Route = (event: HttpEvent) => Promise<HttpResult>;
+/** What the API needs of the Lambda context: how long this invocation may still run. */
+export interface TimeBudget {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Time kept back from a `?wait=N` hold so the answer leaves before the function times out (the
+ * API function runs for at most 29 s; a wait is at most 20 s).
+ */
+export const WAIT_SAFETY_MARGIN_MS = 3_000;
+
+/** Every route of the API, as API Gateway names it (`METHOD /path/{param}`). */
+export const ROUTE_KEYS = [
+  'GET /health',
+  'GET /openapi.json',
+  'POST /accounts',
+  'GET /accounts/{accountId}',
+  'POST /inventory/items',
+  'GET /inventory/items/{sku}',
+  'POST /transfers',
+  'POST /transactions',
+  'GET /transactions/{txId}',
+] as const;
+export type RouteKey = (typeof ROUTE_KEYS)[number];
+
+type Route = (event: HttpEvent, budget: TimeBudget | undefined) => Promise<HttpResult>;
+
+/** `?wait=N` in ms (0 when absent), capped by what is left of the invocation. */
+function waitMsOf(event: HttpEvent, budget: TimeBudget | undefined): number {
+  const raw = event.queryStringParameters?.wait;
+  if (raw === undefined) return 0;
+  const waitMs = parseOrThrow(WaitSeconds, raw, 'query parameter wait') * 1000;
+  if (!budget) return waitMs;
+  return Math.max(0, Math.min(waitMs, budget.getRemainingTimeInMillis() - WAIT_SAFETY_MARGIN_MS));
+}
+
+/** The idempotency key from the body or the `Idempotency-Key` header; both given must agree. */
+function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): string | undefined {
+  const raw = headerOf(event, 'idempotency-key');
+  const fromHeader =
+    raw === undefined ? undefined : parseOrThrow(IdempotencyKey, raw, 'Idempotency-Key header');
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new ValidationError('the Idempotency-Key header and the body field idempotencyKey differ', [
+      { path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' },
+    ]);
+  }
+  return fromBody ?? fromHeader;
+}
+
+/** 200 with the full view once terminal, else 202 with a link to poll. */
+function submitted({ record, replayed }: SubmitResult): HttpResult {
+  const headers: Record<string, string> = { location: transactionHref(record.txId) };
+  if (replayed) headers['idempotent-replayed'] = 'true';
+  return isTerminal(record.state)
+    ? json(200, toTransactionView(record), headers)
+    : json(202, toAcceptedView(record), headers);
+}
 
 /**
  * The HTTP API as a function of the event: routes by API Gateway's `routeKey`, parses and
  * validates, calls the use case, maps the answer. Every failure is an application/problem+json.
+ * Pass the Lambda context as `budget` so a `?wait=N` hold never outlives the invocation.
  */
-export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResult> {
-  const routes: Record<string, Route> = {
+export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget) => Promise<HttpResult> {
+  const submit = async (event: HttpEvent, budget: TimeBudget | undefined, request: SubmitRequest) =>
+    submitted(await deps.transactions.submit({ ...request, waitMs: waitMsOf(event, budget) }));
+
+  const routes: Record<RouteKey, Route> = {
     'GET /health': async () => json(200, { status: 'ok' }),
+    'GET /openapi.json': async () => json(200, openApiDocument()),
     'POST /accounts': async (event) => {
       const request = parseOrThrow(CreateAccountRequest, readJsonBody(event), 'account');
       const account = await deps.accounts.create(request, deps.nowMs());
@@ -34,10 +125,31 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
     },
     'GET /inventory/items/{sku}': async (event) =>
       json(200, await deps.items.get(event.pathParameters?.sku ?? '')),
+    'POST /transfers': async (event, budget) => {
+      const transfer = parseOrThrow(TransferRequest, readJsonBody(event), 'transfer');
+      const idempotencyKey = idempotencyKeyOf(event, transfer.idempotencyKey);
+      return submit(event, budget, {
+        operations: transferOperations(transfer),
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+    },
+    'POST /transactions': async (event, budget) => {
+      const request = parseOrThrow(TransactionRequest, readJsonBody(event), 'transaction');
+      const idempotencyKey = idempotencyKeyOf(event, request.idempotencyKey);
+      return submit(event, budget, {
+        operations: request.operations,
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+    },
+    'GET /transactions/{txId}': async (event, budget) => {
+      const txId = parseOrThrow(TxId, event.pathParameters?.txId ?? '', 'txId');
+      const waitMs = waitMsOf(event, budget);
+      return json(200, toTransactionView(await deps.transactions.get(txId, waitMs)));
+    },
   };
 
-  return async (event) => {
-    const route = routes[event.routeKey];
+  return async (event, budget) => {
+    const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey as RouteKey] : undefined;
     const instance = event.rawPath;
     if (!route) {
       return problem(
@@ -49,7 +161,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
       );
     }
     try {
-      return await route(event);
+      return await route(event, budget);
     } catch (error) {
       const result = problemFromError(error, instance);
       if ((result.statusCode ?? 500) >= 500) deps.onServerError?.(error, event);

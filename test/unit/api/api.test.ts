@@ -6,20 +6,10 @@ import { InfrastructureError } from '../../../shared/errors';
 import { Items } from '../../../shared/inventory/items';
 import { Accounts } from '../../../shared/ledger/accounts';
 import { shardOf } from '../../../shared/ledger/sharding';
+import { event, world } from './harness';
 
-function event(routeKey: string, init: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    isBase64Encoded: false,
-    requestContext: { http: { method, path } } as APIGatewayProxyEventV2['requestContext'],
-    ...init,
-  };
-}
+// These routes never reach the transactions use case; it is wired to an unused in-memory world.
+const transactions = () => world().transactions;
 
 const post = (body: string, init: Partial<APIGatewayProxyEventV2> = {}) =>
   event('POST /accounts', { body, ...init });
@@ -34,7 +24,12 @@ describe('accounts API', () => {
   beforeEach(() => {
     store = new MemoryEntityStore(2);
     inventory = new MemoryEntityStore(1);
-    api = createApi({ accounts: new Accounts(store), items: new Items(inventory), nowMs: () => 1_000 });
+    api = createApi({
+      accounts: new Accounts(store),
+      items: new Items(inventory),
+      transactions: transactions(),
+      nowMs: () => 1_000,
+    });
   });
 
   it('creates an account on the shard its id hashes to and reads it back', async () => {
@@ -150,6 +145,7 @@ describe('accounts API', () => {
           },
           get: async () => undefined,
         }),
+        transactions: transactions(),
         nowMs: () => 0,
         onServerError: (e) => errors.push(e),
       });
@@ -179,6 +175,7 @@ describe('inventory API', () => {
     api = createApi({
       accounts: new Accounts(new MemoryEntityStore(2)),
       items: new Items(inventory),
+      transactions: transactions(),
       nowMs: () => 5,
     });
   });

@@ -1,0 +1,28 @@
+/** The producer side of transactions: request → participants, idempotency, the public view. */
+export {
+  canonicalJson,
+  entityRefsOf,
+  INVENTORY_PARTICIPANT,
+  ledgerParticipantId,
+  planParticipants,
+  randomTxId,
+  requestHashOf,
+  transferOperations,
+  txIdOfIdempotencyKey,
+} from './plan';
+export {
+  POLL_INTERVAL_MS,
+  type SubmitRequest,
+  type SubmitResult,
+  Transactions,
+  type TransactionsConfig,
+  type TransactionsDeps,
+} from './transactions';
+export {
+  type AcceptedView,
+  type ParticipantView,
+  type TransactionView,
+  toAcceptedView,
+  toTransactionView,
+  transactionHref,
+} from './view';

@@ -1,0 +1,67 @@
+import type { JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
+import { isTerminal } from '../protocol';
+import { ownEntry } from '../protocol/json';
+
+/** What `POST /transfers` and `POST /transactions` answer while the transaction is under way. */
+export interface AcceptedView {
+  readonly txId: string;
+  readonly state: TxState;
+  readonly href: string;
+}
+
+export interface ParticipantView {
+  readonly id: string;
+  readonly kind: string;
+  readonly operations: readonly JsonValue[];
+  readonly vote?: VoteValue;
+  readonly voteReason?: string;
+  /** The outcome the participant acknowledged having applied. */
+  readonly ack?: Outcome;
+}
+
+/** What `GET /transactions/{txId}` answers (and a POST, once the transaction is terminal). */
+export interface TransactionView {
+  readonly txId: string;
+  readonly state: TxState;
+  /** Only once terminal. */
+  readonly outcome?: Outcome;
+  readonly reason?: string;
+  readonly participants: readonly ParticipantView[];
+  readonly createdAtMs: number;
+  readonly decidedAtMs?: number;
+  readonly completedAtMs?: number;
+  readonly timeline: ReadonlyArray<{ readonly atMs: number; readonly event: string }>;
+}
+
+export const transactionHref = (txId: string) => `/transactions/${encodeURIComponent(txId)}`;
+
+export function toAcceptedView(record: TxRecord): AcceptedView {
+  return { txId: record.txId, state: record.state, href: transactionHref(record.txId) };
+}
+
+/** The public view of a record: internal bookkeeping (version, slot, timers) stays inside. */
+export function toTransactionView(record: TxRecord): TransactionView {
+  const participants = record.participants.map((p): ParticipantView => {
+    const vote = ownEntry(record.votes, p.id);
+    const ack = ownEntry(record.acks, p.id);
+    return {
+      id: p.id,
+      kind: p.kind,
+      operations: p.operations,
+      ...(vote ? { vote: vote.vote } : {}),
+      ...(vote?.reason !== undefined ? { voteReason: vote.reason } : {}),
+      ...(ack ? { ack: ack.outcome } : {}),
+    };
+  });
+  return {
+    txId: record.txId,
+    state: record.state,
+    ...(isTerminal(record.state) ? { outcome: record.state } : {}),
+    ...(record.reason !== null ? { reason: record.reason } : {}),
+    participants,
+    createdAtMs: record.createdAtMs,
+    ...(record.decidedAtMs !== null ? { decidedAtMs: record.decidedAtMs } : {}),
+    ...(record.completedAtMs !== null ? { completedAtMs: record.completedAtMs } : {}),
+    timeline: record.timeline.map((entry) => ({ atMs: entry.atMs, event: entry.event })),
+  };
+}

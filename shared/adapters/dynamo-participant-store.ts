@@ -142,30 +142,42 @@ export class DynamoParticipantStore implements ParticipantStore {
 
   private entityAction(op: ReservedOp, type: ParticipantAction['type']): TransactItem | undefined {
     const base = { TableName: this.table, Key: entityKey(this.entityKind, op.id) };
-    const amount = { ':a': op.amount };
-    const update = (UpdateExpression: string, ConditionExpression: string) => ({
-      Update: { ...base, UpdateExpression, ConditionExpression, ExpressionAttributeValues: amount },
-    });
+    // `total` is a DynamoDB reserved word, so every balance attribute goes through a name.
+    const names = { '#total': 'total', '#held': 'held', '#available': 'available' };
+    const update = (UpdateExpression: string, ConditionExpression: string) => {
+      const used = Object.fromEntries(
+        Object.entries(names).filter(([name]) => `${UpdateExpression} ${ConditionExpression}`.includes(name)),
+      );
+      return {
+        Update: {
+          ...base,
+          UpdateExpression,
+          ConditionExpression,
+          ExpressionAttributeNames: used,
+          ExpressionAttributeValues: { ':a': op.amount },
+        },
+      };
+    };
     const take = op.action === 'take';
     switch (type) {
-      case 'reserve':
+      case 'reserve': {
         if (!take) return { ConditionCheck: { ...base, ConditionExpression: 'attribute_exists(pk)' } };
-        return {
-          Update: {
-            ...base,
-            UpdateExpression: 'SET held = held + :a, available = available - :a',
-            ConditionExpression: 'attribute_exists(pk) AND available >= :a',
-            ExpressionAttributeValues: amount,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        };
+        const hold = update(
+          'SET #held = #held + :a, #available = #available - :a',
+          'attribute_exists(pk) AND #available >= :a',
+        );
+        return { Update: { ...hold.Update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+      }
       case 'apply':
         return take
-          ? update('SET total = total - :a, held = held - :a', 'attribute_exists(pk) AND held >= :a')
-          : update('SET total = total + :a, available = available + :a', 'attribute_exists(pk)');
+          ? update('SET #total = #total - :a, #held = #held - :a', 'attribute_exists(pk) AND #held >= :a')
+          : update('SET #total = #total + :a, #available = #available + :a', 'attribute_exists(pk)');
       case 'release':
         return take
-          ? update('SET held = held - :a, available = available + :a', 'attribute_exists(pk) AND held >= :a')
+          ? update(
+              'SET #held = #held - :a, #available = #available + :a',
+              'attribute_exists(pk) AND #held >= :a',
+            )
           : undefined;
       case 'none':
         return undefined;

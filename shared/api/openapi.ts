@@ -176,7 +176,7 @@ function buildDocument() {
         },
         TransactionRequest: {
           ...schemaOf(TransactionRequest, 'input'),
-          description: `1–${OPERATIONS_MAX} operations. Also checked (400): at most one operation per account or sku; ledger debits and credits must total the same (money is moved, never made). An unknown \`participant\` fails the schema (400).`,
+          description: `1–${OPERATIONS_MAX} operations. Also checked (400): at most one operation per account or sku. Ledger debits and credits need not balance (a checkout may only debit the buyer). An unknown \`participant\` fails the schema (400).`,
         },
         Health: schemaOf(HealthSchema, 'output'),
         Account: schemaOf(AccountViewSchema, 'output'),

@@ -8,7 +8,7 @@ const configOf = (context: Record<string, unknown>) => readConfig(new App({ cont
 
 describe('deploy-time configuration', () => {
   it('defaults to a dev stage with two shards, 64 slots and SigV4 auth', () => {
-    expect(configOf({})).toEqual({ stage: 'dev', ledgerShardCount: 2, slotCount: 64, apiAuth: 'iam' });
+    expect(configOf({})).toMatchObject({ stage: 'dev', ledgerShardCount: 2, slotCount: 64, apiAuth: 'iam' });
   });
 
   it('reads numbers given as strings on the command line', () => {
@@ -36,18 +36,61 @@ describe('deploy-time configuration', () => {
 });
 
 describe('function configuration', () => {
-  it('reads the shard tables in order', () => {
-    expect(readApiConfig({ LEDGER_SHARD_TABLES: 't0, t1', INVENTORY_TABLE: 'inv' })).toEqual({
+  const env = {
+    LEDGER_SHARD_TABLES: 't0, t1',
+    INVENTORY_TABLE: 'inv',
+    TRANSACTIONS_TABLE: 'txs',
+    SLOTS_TABLE: 'slots',
+    COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
+    SLOT_COUNT: '64',
+    PREPARE_TIMEOUT_MS: '10000',
+    RESEND_BASE_MS: '500',
+    RESEND_CAP_MS: '8000',
+  };
+
+  it('reads the tables, the queue, the slot count and the coordinator timings', () => {
+    expect(readApiConfig(env)).toEqual({
       ledgerShardTables: ['t0', 't1'],
       inventoryTable: 'inv',
+      transactionsTable: 'txs',
+      slotsTable: 'slots',
+      coordinatorQueueUrl: 'http://localhost:4566/000000000000/coordinator.fifo',
+      slotCount: 64,
+      coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 500, resendCapMs: 8_000 },
     });
   });
 
   it('fails at cold start when a variable is missing or malformed', () => {
     expect(() => readApiConfig({})).toThrow(ConfigurationError);
     expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0' })).toThrow(/INVENTORY_TABLE/);
-    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0,,t1', INVENTORY_TABLE: 'i' })).toThrow(
-      /comma-separated/,
+    expect(() => readApiConfig({ ...env, LEDGER_SHARD_TABLES: 't0,,t1' })).toThrow(/comma-separated/);
+  });
+
+  it.each(Object.keys(env))('requires %s', (name) => {
+    const { [name as keyof typeof env]: _dropped, ...rest } = env;
+    expect(() => readApiConfig(rest)).toThrow(ConfigurationError);
+    expect(() => readApiConfig(rest)).toThrow(name);
+    expect(() => readApiConfig({ ...env, [name]: '  ' })).toThrow(name);
+  });
+
+  it.each([
+    ['SLOT_COUNT', '0'],
+    ['SLOT_COUNT', '1025'],
+    ['SLOT_COUNT', '1.5'],
+    ['SLOT_COUNT', '1e2'],
+    ['SLOT_COUNT', 'many'],
+    ['PREPARE_TIMEOUT_MS', '0'],
+    ['PREPARE_TIMEOUT_MS', '-5'],
+    ['RESEND_BASE_MS', '0x10'],
+    ['RESEND_CAP_MS', '99999999999999999999'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => readApiConfig({ ...env, [name]: value })).toThrow(ConfigurationError);
+    expect(() => readApiConfig({ ...env, [name]: value })).toThrow(name);
+  });
+
+  it('refuses a resend base above the cap', () => {
+    expect(() => readApiConfig({ ...env, RESEND_BASE_MS: '9000' })).toThrow(
+      /RESEND_BASE_MS \(9000\) must not exceed/,
     );
   });
 });

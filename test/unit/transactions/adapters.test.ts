@@ -1,0 +1,162 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DynamoEntityDirectory } from '../../../shared/adapters/dynamo-entity-directory';
+import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
+import { MemoryEntityDirectory } from '../../../shared/adapters/memory-entity-directory';
+import { SqsCoordinatorInbox } from '../../../shared/adapters/sqs-coordinator-inbox';
+import { newEntity } from '../../../shared/entities';
+import { InfrastructureError } from '../../../shared/errors';
+import type { EntityRef } from '../../../shared/ports';
+
+type Keys = Array<{ pk: string }>;
+interface BatchInput {
+  RequestItems: Record<
+    string,
+    { Keys: Keys; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: object }
+  >;
+}
+
+/** A document client whose BatchGetItem answers from `existing` (table → pks), scripted per call. */
+function fakeDynamo(
+  existing: Record<string, string[]>,
+  script: Array<(input: BatchInput) => { Responses?: object; UnprocessedKeys?: object }> = [],
+) {
+  const inputs: BatchInput[] = [];
+  const answerFromTables = (input: BatchInput) => ({
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems).map(([table, { Keys }]) => [
+        table,
+        Keys.filter((k) => existing[table]?.includes(k.pk)).map((k) => ({ pk: k.pk })),
+      ]),
+    ),
+  });
+  const client = {
+    send: async (command: { input: BatchInput }) => {
+      inputs.push(structuredClone(command.input));
+      const scripted = script.shift();
+      return scripted ? scripted(command.input) : answerFromTables(command.input);
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, inputs, answerFromTables };
+}
+
+const tables = { account: ['ledger0', 'ledger1'], item: ['inventory'] };
+const refs: EntityRef[] = [
+  { kind: 'account', shard: 0, id: 'alice' },
+  { kind: 'account', shard: 1, id: 'bob' },
+  { kind: 'item', shard: 0, id: 'book' },
+  { kind: 'account', shard: 1, id: 'ghost' },
+  { kind: 'item', shard: 0, id: 'unicorn' },
+];
+
+describe('DynamoEntityDirectory', () => {
+  it('asks one consistent BatchGetItem projecting pk only, and returns the missing refs in input order', async () => {
+    const dynamo = fakeDynamo({
+      ledger0: ['account#alice'],
+      ledger1: ['account#bob'],
+      inventory: ['item#book'],
+    });
+    const missing = await new DynamoEntityDirectory(dynamo.client, tables).missing(refs);
+    expect(missing).toEqual([refs[3], refs[4]]);
+    expect(dynamo.inputs).toHaveLength(1);
+    const request = dynamo.inputs[0]!.RequestItems;
+    expect(Object.keys(request).sort()).toEqual(['inventory', 'ledger0', 'ledger1']);
+    expect(request.ledger1).toEqual({
+      Keys: [{ pk: 'account#bob' }, { pk: 'account#ghost' }],
+      ConsistentRead: true,
+      ProjectionExpression: '#pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    });
+  });
+
+  it('asks for a repeated ref once (BatchGetItem refuses duplicate keys)', async () => {
+    const dynamo = fakeDynamo({});
+    const twice = [refs[0]!, refs[0]!];
+    expect(await new DynamoEntityDirectory(dynamo.client, tables).missing(twice)).toEqual(twice);
+    expect(dynamo.inputs[0]!.RequestItems.ledger0!.Keys).toEqual([{ pk: 'account#alice' }]);
+  });
+
+  it('retries unprocessed keys with backoff', async () => {
+    const sleeps: number[] = [];
+    const dynamo = fakeDynamo({ ledger0: ['account#alice'], inventory: ['item#book'] }, [
+      () => ({
+        Responses: { inventory: [{ pk: 'item#book' }] },
+        UnprocessedKeys: { ledger0: { Keys: [{ pk: 'account#alice' }] } },
+      }),
+    ]);
+    const directory = new DynamoEntityDirectory(dynamo.client, tables, {
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    expect(await directory.missing([refs[0]!, refs[2]!])).toEqual([]);
+    expect(dynamo.inputs.map((input) => Object.keys(input.RequestItems))).toEqual([
+      ['ledger0', 'inventory'],
+      ['ledger0'],
+    ]);
+    expect(sleeps).toEqual([25]);
+  });
+
+  it('gives up with a 503 when throttled round after round, or when the call fails', async () => {
+    const throttled = () => ({ UnprocessedKeys: { ledger0: { Keys: [{ pk: 'account#alice' }] } } });
+    const dynamo = fakeDynamo(
+      {},
+      Array.from({ length: 10 }, () => throttled),
+    );
+    const directory = new DynamoEntityDirectory(dynamo.client, tables, { sleep: async () => {} });
+    await expect(directory.missing([refs[0]!])).rejects.toThrow(InfrastructureError);
+    expect(dynamo.inputs).toHaveLength(6);
+
+    const failing = {
+      send: async () => Promise.reject(new Error('boom')),
+    } as unknown as DynamoDBDocumentClient;
+    await expect(new DynamoEntityDirectory(failing, tables).missing([refs[0]!])).rejects.toThrow(
+      InfrastructureError,
+    );
+  });
+
+  it('refuses a kind or shard it has no table for', async () => {
+    const directory = new DynamoEntityDirectory(fakeDynamo({}).client, tables);
+    await expect(directory.missing([{ kind: 'account', shard: 2, id: 'x' }])).rejects.toThrow(RangeError);
+    await expect(directory.missing([{ kind: 'toString', shard: 0, id: 'x' }])).rejects.toThrow(RangeError);
+  });
+});
+
+describe('MemoryEntityDirectory', () => {
+  it('finds entities in the stores of their kind', async () => {
+    const ledger = new MemoryEntityStore(2);
+    const inventory = new MemoryEntityStore(1);
+    await ledger.insert(0, newEntity('alice', 1, 0));
+    await ledger.insert(1, newEntity('bob', 1, 0));
+    await inventory.insert(0, newEntity('book', 1, 0));
+    const directory = new MemoryEntityDirectory({ account: ledger, item: inventory });
+    expect(await directory.missing(refs)).toEqual([refs[3], refs[4]]);
+    // An account looked up on the wrong shard does not exist there.
+    expect(await directory.missing([{ kind: 'account', shard: 1, id: 'alice' }])).toHaveLength(1);
+    await expect(directory.missing([{ kind: 'planet', shard: 0, id: 'x' }])).rejects.toThrow(RangeError);
+  });
+});
+
+describe('SqsCoordinatorInbox', () => {
+  it('sends Begin to the slot’s message group, deduplicated by transaction', async () => {
+    const sent: unknown[] = [];
+    const sqs = {
+      send: async (command: { input: unknown }) => sent.push(command.input),
+    } as unknown as SQSClient;
+    await new SqsCoordinatorInbox(sqs, 'https://sqs/coordinator.fifo').begin('tx_abc', 7);
+    expect(sent).toEqual([
+      {
+        QueueUrl: 'https://sqs/coordinator.fifo',
+        MessageBody: '{"type":"Begin","txId":"tx_abc"}',
+        MessageGroupId: 'slot-7',
+        MessageDeduplicationId: 'begin-tx_abc',
+      },
+    ]);
+  });
+
+  it('turns a failed send into an InfrastructureError', async () => {
+    const sqs = { send: async () => Promise.reject(new Error('down')) } as unknown as SQSClient;
+    await expect(new SqsCoordinatorInbox(sqs, 'q').begin('tx_abc', 0)).rejects.toThrow(InfrastructureError);
+  });
+});

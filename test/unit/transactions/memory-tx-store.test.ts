@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import { FenceLostError, VersionConflictError } from '../../../shared/errors';
+import type { Fence, StoredTx } from '../../../shared/ports';
+import { coordinatorStep, newTransaction } from '../../../shared/protocol';
+
+const config = { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 };
+const participants = [
+  { id: 'ledger-0', kind: 'ledger', operations: [{ id: 'a', action: 'take', amount: 1 }] },
+];
+const fence: Fence = { slot: 3, owner: 'me', epoch: 2 };
+
+function tx(txId: string, slot = 3, nowMs = 1_000): StoredTx {
+  return { record: newTransaction({ txId, slot, participants }, nowMs, config), requestHash: `hash-${txId}` };
+}
+
+/** The record after a Begin, one version on. */
+function begun(stored: StoredTx, nowMs = 1_050): StoredTx {
+  return {
+    ...stored,
+    record: coordinatorStep(stored.record, { type: 'Begin', txId: stored.record.txId }, nowMs, config).state,
+  };
+}
+
+describe('MemoryTxStore', () => {
+  it('creates once and returns the existing transaction on a second create', async () => {
+    const store = new MemoryTxStore();
+    expect(await store.create(tx('t1'))).toEqual({ created: true });
+    const second = await store.create({ ...tx('t1'), requestHash: 'other' });
+    expect(second).toEqual({ created: false, existing: tx('t1') });
+    expect(await store.load('t1')).toEqual(tx('t1'));
+    expect(await store.load('t2')).toBeUndefined();
+  });
+
+  it('copies records in and out', async () => {
+    const store = new MemoryTxStore();
+    const original = tx('t1');
+    await store.create(original);
+    const loaded = (await store.load('t1')) as { record: { state: string } };
+    loaded.record.state = 'COMMITTED';
+    (original.record as { state: string }).state = 'ABORTED';
+    expect((await store.load('t1'))?.record.state).toBe('PENDING');
+  });
+
+  it('saves a change conditioned on the version it read', async () => {
+    const store = new MemoryTxStore();
+    await store.create(tx('t1'));
+    const next = begun(tx('t1'));
+    await store.save(next, 1, fence);
+    expect(await store.load('t1')).toEqual(next);
+    // A second writer that also read version 1 loses.
+    await expect(store.save(next, 1, fence)).rejects.toThrow(VersionConflictError);
+    await expect(store.save(begun(tx('nope')), 1, fence)).rejects.toThrow(VersionConflictError);
+  });
+
+  it('refuses a write whose fence no longer holds, even when the version is also stale', async () => {
+    const current: Fence[] = [fence];
+    const store = new MemoryTxStore((f) =>
+      current.some((c) => c.slot === f.slot && c.owner === f.owner && c.epoch === f.epoch),
+    );
+    await store.create(tx('t1'));
+    const stale = { ...fence, epoch: 1 };
+    await expect(store.save(begun(tx('t1')), 1, stale)).rejects.toThrow(FenceLostError);
+    await expect(store.save(begun(tx('t1')), 7, stale)).rejects.toThrow(FenceLostError);
+    expect((await store.load('t1'))?.record.version).toBe(1);
+    await store.save(begun(tx('t1')), 1, fence);
+    expect((await store.load('t1'))?.record.version).toBe(2);
+  });
+
+  it('lists due transactions of a slot by next check time, up to the limit', async () => {
+    const store = new MemoryTxStore();
+    await store.create(tx('late', 3, 2_000)); // next check 2_100
+    await store.create(tx('early', 3, 1_000)); // next check 1_100
+    await store.create(tx('other-slot', 4, 1_000));
+    await store.create(tx('future', 3, 9_000));
+    expect(await store.due(3, 2_100, 10)).toEqual([
+      { txId: 'early', nextCheckAtMs: 1_100 },
+      { txId: 'late', nextCheckAtMs: 2_100 },
+    ]);
+    expect(await store.due(3, 2_100, 1)).toEqual([{ txId: 'early', nextCheckAtMs: 1_100 }]);
+    expect(await store.due(3, 1_099, 10)).toEqual([]);
+  });
+
+  it('leaves terminal records out of due', async () => {
+    const store = new MemoryTxStore();
+    await store.create(tx('t1'));
+    let stored = (await store.load('t1')) as StoredTx;
+    for (const input of [
+      { type: 'Begin', txId: 't1' },
+      { type: 'Vote', txId: 't1', participantId: 'ledger-0', vote: 'YES' },
+      { type: 'Ack', txId: 't1', participantId: 'ledger-0', outcome: 'COMMITTED' },
+    ] as const) {
+      const next = { ...stored, record: coordinatorStep(stored.record, input, 1_010, config).state };
+      await store.save(next, stored.record.version, fence);
+      stored = next;
+    }
+    expect(stored.record.state).toBe('COMMITTED');
+    expect(await store.due(3, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { shardOf } from '../../../shared/ledger/sharding';
+import type { Operation } from '../../../shared/schemas';
+import {
+  canonicalJson,
+  entityRefsOf,
+  planParticipants,
+  randomTxId,
+  requestHashOf,
+  transferOperations,
+  txIdOfIdempotencyKey,
+} from '../../../shared/transactions';
+
+const debit = (accountId: string, amount: number): Operation => ({
+  participant: 'ledger',
+  action: 'debit',
+  accountId,
+  amount,
+});
+const credit = (accountId: string, amount: number): Operation => ({
+  participant: 'ledger',
+  action: 'credit',
+  accountId,
+  amount,
+});
+
+describe('planParticipants', () => {
+  it('groups ledger operations by shard and inventory operations together, as EntityOps', () => {
+    const shards = 4;
+    const ops: Operation[] = [
+      debit('alice', 10),
+      credit('bob', 10),
+      { participant: 'inventory', action: 'reserve', sku: 'book', quantity: 1 },
+      { participant: 'inventory', action: 'release', sku: 'apple', quantity: 3 },
+    ];
+    const planned = planParticipants(ops, shards);
+    const ledger = (id: string) => `ledger-${shardOf(id, shards)}`;
+    expect(planned.find((p) => p.id === 'inventory')).toEqual({
+      id: 'inventory',
+      kind: 'inventory',
+      operations: [
+        { id: 'apple', action: 'give', amount: 3 },
+        { id: 'book', action: 'take', amount: 1 },
+      ],
+    });
+    const alice = { id: 'alice', action: 'take', amount: 10 };
+    const bob = { id: 'bob', action: 'give', amount: 10 };
+    expect(ledger('alice')).not.toBe(ledger('bob'));
+    expect(planned.find((p) => p.id === ledger('alice'))).toEqual({
+      id: ledger('alice'),
+      kind: 'ledger',
+      operations: [alice],
+    });
+    expect(planned.find((p) => p.id === ledger('bob'))).toEqual({
+      id: ledger('bob'),
+      kind: 'ledger',
+      operations: [bob],
+    });
+    expect(planned).toHaveLength(3);
+    expect(planned.map((p) => p.id)).toEqual([...new Set(planned.map((p) => p.id))].sort());
+  });
+
+  it('is independent of the order of the operations (same participants, same hash)', () => {
+    const accounts = Array.from({ length: 12 }, (_, i) => `acct-${i}`);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(accounts, { minLength: 1 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.infiniteStream(fc.integer({ min: 0, max: 2 ** 31 })),
+        (chosen, shards, seeds) => {
+          const ops = chosen.map((id, i) => (i % 2 === 0 ? debit(id, i + 1) : credit(id, i + 1)));
+          const shuffled = [...ops].sort(() => (seeds.next().value % 2 === 0 ? -1 : 1));
+          const a = planParticipants(ops, shards);
+          const b = planParticipants(shuffled, shards);
+          expect(b).toEqual(a);
+          expect(requestHashOf(b)).toBe(requestHashOf(a));
+          expect(a.flatMap((p) => p.operations)).toHaveLength(ops.length);
+        },
+      ),
+    );
+  });
+
+  it('maps a transfer to a debit of `from` and a credit of `to`', () => {
+    expect(transferOperations({ from: 'a', to: 'b', amount: 5 })).toEqual([debit('a', 5), credit('b', 5)]);
+  });
+
+  it('lists the entities to look up with their shards', () => {
+    expect(
+      entityRefsOf(
+        [debit('alice', 1), { participant: 'inventory', action: 'reserve', sku: 's', quantity: 1 }],
+        3,
+      ),
+    ).toEqual([
+      { kind: 'account', id: 'alice', shard: shardOf('alice', 3) },
+      { kind: 'item', id: 's', shard: 0 },
+    ]);
+  });
+});
+
+describe('request hash', () => {
+  const participants = planParticipants([debit('a', 5), credit('b', 5)], 2);
+
+  it('changes with any operation field and ignores key order', () => {
+    const hash = requestHashOf(participants);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(requestHashOf(planParticipants([debit('a', 6), credit('b', 5)], 2))).not.toBe(hash);
+    expect(requestHashOf(planParticipants([credit('a', 5), debit('b', 5)], 2))).not.toBe(hash);
+    expect(requestHashOf(planParticipants([debit('a', 5), credit('c', 5)], 2))).not.toBe(hash);
+    const reordered = participants.map((p) => ({
+      operations: p.operations.map((op) => {
+        const { amount, action, id } = op as { id: string; action: string; amount: number };
+        return { amount, action, id };
+      }),
+      kind: p.kind,
+      id: p.id,
+    }));
+    expect(requestHashOf(reordered)).toBe(hash);
+  });
+
+  it('writes canonical JSON with sorted keys at every level', () => {
+    expect(canonicalJson({ b: [{ d: 1, c: null }], a: 'x' })).toBe('{"a":"x","b":[{"c":null,"d":1}]}');
+  });
+});
+
+describe('transaction ids', () => {
+  it('derives a stable id of 26 base64url characters from a key', () => {
+    const id = txIdOfIdempotencyKey('order-42');
+    expect(id).toMatch(/^tx_[A-Za-z0-9_-]{26}$/);
+    expect(txIdOfIdempotencyKey('order-42')).toBe(id);
+    expect(txIdOfIdempotencyKey('order-43')).not.toBe(id);
+    // sha256('idem:order-42'), base64url, first 26 characters.
+    expect(id).toBe(`tx_${createHash('sha256').update('idem:order-42').digest('base64url').slice(0, 26)}`);
+  });
+
+  it('makes random ids of another length, so they never collide with keyed ones', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => randomTxId()));
+    expect(ids.size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^tx_[0-9a-f]{32}$/);
+  });
+});

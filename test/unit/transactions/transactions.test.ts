@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import { Transactions } from '../../../shared/transactions';
+
+const config = {
+  ledgerShardCount: 2,
+  slotCount: 8,
+  coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 },
+};
+
+class CountingStore extends MemoryTxStore {
+  loads = 0;
+  override async load(txId: string) {
+    this.loads++;
+    return super.load(txId);
+  }
+}
+
+function setup(sleep: (ms: number) => Promise<void>) {
+  const counting = new CountingStore();
+  const transactions = new Transactions(
+    {
+      store: counting,
+      inbox: { begin: async () => {} },
+      directory: { missing: async () => [] },
+      clock: { nowMs: () => 5_000 },
+      sleep,
+      newTxId: () => 'tx_fixed',
+    },
+    config,
+  );
+  return { transactions, loads: () => counting.loads };
+}
+
+const transfer = [
+  { participant: 'ledger', action: 'debit', accountId: 'a', amount: 1 },
+  { participant: 'ledger', action: 'credit', accountId: 'b', amount: 1 },
+] as const;
+
+describe('Transactions', () => {
+  it('bounds a wait by the number of poll intervals even when the clock stands still', async () => {
+    const sleeps: number[] = [];
+    const { transactions, loads } = setup(async (ms) => {
+      sleeps.push(ms);
+    });
+    const { record } = await transactions.submit({ operations: transfer, waitMs: 1_000 });
+    expect(record.state).toBe('PENDING');
+    // ceil(1000 / 200) + 1 rounds, each a sleep and a consistent read.
+    expect(sleeps).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(loads()).toBe(6);
+  });
+
+  it('does not sleep without a wait', async () => {
+    const sleeps: number[] = [];
+    const { transactions } = setup(async (ms) => {
+      sleeps.push(ms);
+    });
+    await transactions.submit({ operations: transfer });
+    expect((await transactions.get('tx_fixed')).txId).toBe('tx_fixed');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('refuses a poll interval that is not a positive integer', () => {
+    const deps = {
+      store: new MemoryTxStore(),
+      inbox: { begin: async () => {} },
+      directory: { missing: async () => [] },
+      clock: { nowMs: () => 0 },
+      sleep: async () => {},
+    };
+    expect(() => new Transactions(deps, { ...config, pollIntervalMs: 0 })).toThrow(RangeError);
+    expect(() => new Transactions(deps, { ...config, pollIntervalMs: 1.5 })).toThrow(RangeError);
+  });
+});

@@ -63,8 +63,9 @@ export const REASON_LENGTH_MAX = 500;
  * InfrastructureError, so SQS retries this record. A ProtocolAssertionError from the core (a
  * Commit for a barrier that voted NO, an Abort after COMMITTED) or from the store (a hold that
  * vanished) is NOT caught or retried here: it is a broken invariant, not a transient fault. It
- * propagates, SQS redelivers it until maxReceiveCount, and it lands in the dead-letter queue, whose
- * alarm brings an operator. Bad data in a Prepare never throws: it votes NO.
+ * propagates to the handler, and the record ends in the dead-letter queue (moved there at once, or
+ * after SQS's maxReceiveCount), whose alarm brings an operator. Bad data in a Prepare never throws:
+ * it votes NO.
  */
 export async function handleParticipantMessage(
   message: ParticipantMessage,

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { dynamoDocumentClient } from '../../shared/adapters/aws-clients';
+import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { DynamoEntityDirectory } from '../../shared/adapters/dynamo-entity-directory';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
-import { coordinatorSqsClient, SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
+import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
 import { createApi } from '../../shared/api/app';
 import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
@@ -22,7 +22,7 @@ const api = createApi({
   transactions: new Transactions(
     {
       store: new DynamoTxStore(client, config.transactionsTable, config.slotsTable),
-      inbox: new SqsCoordinatorInbox(coordinatorSqsClient(), config.coordinatorQueueUrl),
+      inbox: new SqsCoordinatorInbox(sqsClient(), config.coordinatorQueueUrl),
       directory: new DynamoEntityDirectory(client, {
         account: config.ledgerShardTables,
         item: [config.inventoryTable],

@@ -1,18 +1,7 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { InfrastructureError } from '../errors';
 import type { CoordinatorInbox } from '../ports';
 import type { BeginInput } from '../protocol';
-
-/**
- * One SQS client per process (built at cold start, reused by every invocation); the endpoint comes
- * from the SDK's standard settings (AWS_ENDPOINT_URL, …), like `dynamoDocumentClient()`.
- */
-let client: SQSClient | undefined;
-
-export function coordinatorSqsClient(): SQSClient {
-  client ??= new SQSClient({});
-  return client;
-}
 
 /**
  * The coordinator's FIFO queue as the API sees it. `Begin` goes to the message group of the

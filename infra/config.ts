@@ -60,7 +60,7 @@ export function readConfig(node: Node): TandemConfig {
   if (faults !== undefined && stage === 'prod') {
     throw new ConfigError(`context 'faults' is not allowed with 'stage=prod'`);
   }
-  const resendBaseMs = intContext(node, 'resendBaseMs', 2_000, 100, 3_600_000);
+  const resendBaseMs = intContext(node, 'resendBaseMs', 5_000, 100, 3_600_000);
   const resendCapMs = intContext(node, 'resendCapMs', 60_000, 100, 3_600_000);
   if (resendCapMs < resendBaseMs) throw new ConfigError(`context 'resendCapMs' must be ≥ 'resendBaseMs'`);
   const leaseDurationMs = intContext(node, 'leaseDurationMs', 30_000, 1_000, 3_600_000);

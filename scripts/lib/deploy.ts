@@ -76,8 +76,8 @@ function cdklocal(args: string[], endpoint: string, logFile: string): Promise<vo
  * protocol timeouts so recovery paths finish in seconds.
  */
 export const TEST_CONTEXT = [
-  ...['-c', 'faults=on', '-c', 'prepareTimeoutMs=8000'],
-  ...['-c', 'resendBaseMs=1000', '-c', 'resendCapMs=4000'],
+  ...['-c', 'faults=on', '-c', 'prepareTimeoutMs=20000'],
+  ...['-c', 'resendBaseMs=3000', '-c', 'resendCapMs=10000'],
 ];
 
 export async function deployLocal(

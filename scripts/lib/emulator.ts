@@ -147,7 +147,8 @@ export async function startEmulator(
       ...process.env,
       GATEWAY_PORT: String(port),
       BIND_HOST: '127.0.0.1',
-      MINISTACK_HOST: 'localhost',
+      // Queue URLs then name the same host as the endpoint ministack gives its Lambdas.
+      MINISTACK_HOST: '127.0.0.1',
       MINISTACK_REGION: process.env.AWS_REGION ?? 'us-east-1',
       LOG_LEVEL: process.env.TANDEM_EMULATOR_LOG_LEVEL ?? 'INFO',
       // ministack runs Node Lambdas as local processes; keep them warm for the whole session.

@@ -1,0 +1,238 @@
+import { describe, expect, inject, it } from 'vitest';
+import { shardOf } from '../../shared/ledger/sharding';
+import { txIdOfIdempotencyKey } from '../../shared/transactions';
+import { ApiClient, inParallel } from '../support/api-client';
+
+// Two-phase commit end to end on the deployed local stack: API → coordinator → participants.
+const api = new ApiClient(inject('deployment'));
+const shardCount = api.deployment.outputs.LedgerShardTables!.split(',').length;
+const run = Date.now().toString(36);
+const id = (name: string) => `${name}-${run}`;
+
+async function balances(accounts: readonly string[]) {
+  const answers = await Promise.all(accounts.map((a) => api.call('GET', `/accounts/${a}`)));
+  return answers.map(
+    (a) => a.body as { accountId: string; balance: number; available: number; shard: number },
+  );
+}
+
+describe('transfers on the deployed stack', () => {
+  it('runs 200 concurrent transfers among 10 accounts on 2 shards atomically, a quarter of them overdrawing', async () => {
+    // Prepare: 10 accounts with 1,000 each, on both shards.
+    const accounts = Array.from({ length: 10 }, (_, i) => id(`acct${i}`));
+    for (const account of accounts) await api.createAccount(account, 1_000);
+    expect(new Set(accounts.map((a) => shardOf(a, shardCount))).size).toBeGreaterThanOrEqual(2);
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const transfers = Array.from({ length: 200 }, (_, i) => {
+      const from = accounts[random(10)]!;
+      let to = accounts[random(10)]!;
+      if (to === from) to = accounts[(accounts.indexOf(from) + 1) % 10]!;
+      // Every fourth transfer asks for more than any account can ever hold.
+      const amount = i % 4 === 0 ? 100_000 + random(1_000) : 1 + random(50);
+      return { from, to, amount, idempotencyKey: id(`t${i}`) };
+    });
+
+    // Act
+    const accepted = await inParallel(
+      20,
+      transfers.map((t) => () => api.call('POST', '/transfers', t)),
+    );
+    expect(accepted.map((a) => a.status).filter((s) => s !== 202 && s !== 200)).toEqual([]);
+    const outcomes = await inParallel(
+      20,
+      accepted.map((a) => () => api.waitTerminal(a.body.txId)),
+    );
+
+    // Assess: every transaction terminal; overdrafts aborted; money conserved; no hold left; and
+    // each balance is its opening balance plus committed credits minus committed debits.
+    const states = outcomes.map((o) => o.body.state);
+    expect(states.filter((s) => s !== 'COMMITTED' && s !== 'ABORTED')).toEqual([]);
+    transfers.forEach((t, i) => {
+      if (t.amount >= 100_000) expect(outcomes[i]!.body.state, `transfer ${i}`).toBe('ABORTED');
+    });
+    for (const outcome of outcomes.filter((o) => o.body.state === 'ABORTED')) {
+      expect(outcome.body.reason).toMatch(/voted NO: insufficient funds|prepare timeout/);
+    }
+    expect(states.filter((s) => s === 'COMMITTED').length).toBeGreaterThan(100);
+    const after = await balances(accounts);
+    expect(after.reduce((sum, a) => sum + a.balance, 0)).toBe(10 * 1_000);
+    for (const account of after) expect(account.available, account.accountId).toBe(account.balance);
+    const expected = new Map(accounts.map((a) => [a, 1_000]));
+    outcomes.forEach((outcome) => {
+      if (outcome.body.state !== 'COMMITTED') return;
+      for (const participant of outcome.body.participants) {
+        for (const op of participant.operations) {
+          expected.set(op.id, expected.get(op.id)! + (op.action === 'give' ? op.amount : -op.amount));
+        }
+      }
+    });
+    expect(Object.fromEntries(after.map((a) => [a.accountId, a.balance]))).toEqual(
+      Object.fromEntries(expected),
+    );
+  });
+
+  it('answers a retry with the same idempotency key with the same transaction, and a changed body with 409', async () => {
+    const [a, b] = [id('idemA'), id('idemB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('idem');
+    const first = await api.call('POST', '/transfers?wait=15', {
+      from: a,
+      to: b,
+      amount: 10,
+      idempotencyKey: key,
+    });
+    const retry = await api.call('POST', '/transfers', { from: a, to: b, amount: 10, idempotencyKey: key });
+    const changed = await api.call('POST', '/transfers', { from: a, to: b, amount: 11, idempotencyKey: key });
+    expect(retry.body.txId).toBe(first.body.txId);
+    expect(changed).toMatchObject({ status: 409, type: 'application/problem+json' });
+    await api.waitTerminal(first.body.txId);
+    expect((await balances([a, b])).map((x) => x.balance)).toEqual([90, 10]);
+  });
+
+  it('refuses a transfer naming an unknown account with 422 and writes nothing', async () => {
+    const a = id('known');
+    await api.createAccount(a, 100);
+    const key = id('unknown');
+    const answer = await api.call('POST', '/transfers', {
+      from: a,
+      to: id('ghost'),
+      amount: 5,
+      idempotencyKey: key,
+    });
+    expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
+    expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+  });
+});
+
+describe('checkout across the ledger and the inventory', () => {
+  it('commits a debit and a stock reservation together', async () => {
+    const [buyer, sku] = [id('buyer'), id('sku')];
+    await api.createAccount(buyer, 500);
+    await api.createItem(sku, 3);
+    const accepted = await api.call('POST', '/transactions', {
+      operations: [
+        { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
+        { participant: 'inventory', action: 'reserve', sku, quantity: 2 },
+      ],
+    });
+    expect(accepted.status).toBe(202);
+    const done = await api.waitTerminal(accepted.body.txId);
+    expect(done.body).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
+    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
+      balance: 380,
+      available: 380,
+    });
+    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+  });
+
+  it('aborts on missing stock and leaves both sides untouched', async () => {
+    const [buyer, sku] = [id('buyer2'), id('sku2')];
+    await api.createAccount(buyer, 500);
+    await api.createItem(sku, 1);
+    const accepted = await api.call('POST', '/transactions?wait=20', {
+      operations: [
+        { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
+        { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
+      ],
+    });
+    const done = await api.waitTerminal(accepted.body.txId);
+    expect(done.body).toMatchObject({ state: 'ABORTED', outcome: 'ABORTED' });
+    expect(done.body.reason).toMatch(/inventory voted NO: insufficient stock/);
+    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
+      balance: 500,
+      available: 500,
+    });
+    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+  });
+});
+
+describe('crash recovery (fault plans of the test stack)', () => {
+  it('commits a transaction whose coordinator died after the decision was durable and before Commit was sent', async () => {
+    const [a, b] = [id('crashA'), id('crashB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('crash-after-decision');
+    await api.planFaults(txIdOfIdempotencyKey(key), { crash: ['coordinator.after-decision'] });
+
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 30,
+      idempotencyKey: key,
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    expect(done.body.state).toBe('COMMITTED');
+    expect(done.body.timeline.map((e: { event: string }) => e.event).join('\n')).toMatch(/re-sent Commit/);
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [70, 70],
+      [30, 30],
+    ]);
+  });
+
+  it('presumes abort when votes are lost after prepare, releasing every hold', async () => {
+    const [a, b] = [id('lostA'), id('lostB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('lost-votes');
+    await api.planFaults(txIdOfIdempotencyKey(key), { drop: ['participant.vote'] });
+
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 40,
+      idempotencyKey: key,
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    expect(done.body).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [100, 100],
+      [0, 0],
+    ]);
+  });
+});
+
+describe('poison messages', () => {
+  it('moves a malformed participant message to its DLQ and keeps processing the others', async () => {
+    const { SQSClient, SendMessageCommand, ReceiveMessageCommand, GetQueueAttributesCommand } = await import(
+      '@aws-sdk/client-sqs'
+    );
+    const sqs = new SQSClient({ endpoint: api.deployment.endpoint });
+    const inbox = JSON.parse(api.deployment.outputs.ParticipantQueues!)['ledger-0'] as string;
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: inbox, AttributeNames: ['RedrivePolicy'] }),
+    );
+    const dlqArn = JSON.parse(Attributes!.RedrivePolicy!).deadLetterTargetArn as string;
+    const dlq = `${inbox.slice(0, inbox.lastIndexOf('/'))}/${dlqArn.split(':').pop()}`;
+
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: inbox, MessageBody: `{"type":"Prepare","poison":"${run}"` }),
+    );
+    const [a, b] = [id('afterPoisonA'), id('afterPoisonB')];
+    await api.createAccount(a, 10);
+    await api.createAccount(b, 0);
+    const transfer = await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 3 });
+
+    expect((await api.waitTerminal(transfer.body.txId)).body.state).toBe('COMMITTED');
+    const deadline = Date.now() + 30_000;
+    let found = false;
+    while (!found && Date.now() < deadline) {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlq,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 2,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      found = (Messages ?? []).some((m) => m.Body?.includes(run) && m.MessageAttributes?.error?.StringValue);
+    }
+    expect(found).toBe(true);
+  });
+});

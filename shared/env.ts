@@ -9,12 +9,13 @@ export function envString(env: NodeJS.ProcessEnv, name: string): string {
   return value.trim();
 }
 
+/** A decimal integer in [min, max]; anything else (fractions, exponents, hex, junk) fails. */
 export function envInt(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = envString(env, name);
-  const value = Number(raw);
+  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigurationError(
-      `environment variable ${name} must be an integer in [${min}, ${max}], got '${raw}'`,
+      `environment variable ${name} must be an integer from ${min} to ${max}, got '${raw}'`,
     );
   }
   return value;

@@ -93,3 +93,8 @@ export class FenceLostError extends Error {
     super(`lost the lease of slot ${fence.slot} (epoch ${fence.epoch}, owner ${fence.owner})`, options);
   }
 }
+
+/** A queue message that can never be processed (not JSON, wrong shape): it belongs in the DLQ. */
+export class MalformedMessageError extends Error {
+  override readonly name: string = 'MalformedMessageError';
+}

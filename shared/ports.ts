@@ -1,4 +1,4 @@
-import type { Barrier, JsonValue, SlotRow, TxRecord } from './protocol';
+import type { SlotRow, TxRecord } from './protocol';
 import type { LeaseCondition } from './protocol/lease';
 
 /**
@@ -44,11 +44,6 @@ export interface SlotStore {
   read(slot: number): Promise<SlotRow | undefined>;
   /** Writes `next` if the row still matches `condition`; false when someone else won the race. */
   write(next: SlotRow, condition: LeaseCondition): Promise<boolean>;
-}
-
-/** Where the barrier and the business change of a participant land, atomically. */
-export interface BarrierStore<R extends JsonValue = JsonValue> {
-  load(txId: string, participantId: string): Promise<Barrier<R> | undefined>;
 }
 
 export interface Clock {

@@ -1,3 +1,4 @@
+import { readCoordinatorTimings, SLOT_COUNT_MAX } from '../config';
 import { envInt, envString, envStringMap } from '../env';
 import type { CoordinatorConfig, LeaseConfig } from '../protocol';
 
@@ -21,12 +22,8 @@ export function readCoordinatorEnv(env: NodeJS.ProcessEnv = process.env): Coordi
     coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
     timerQueueUrl: envString(env, 'TIMER_QUEUE_URL'),
     participantQueues: envStringMap(env, 'PARTICIPANT_QUEUES'),
-    slotCount: envInt(env, 'SLOT_COUNT', 1, 1024),
-    protocol: {
-      prepareTimeoutMs: envInt(env, 'PREPARE_TIMEOUT_MS', 1),
-      resendBaseMs: envInt(env, 'RESEND_BASE_MS', 1),
-      resendCapMs: envInt(env, 'RESEND_CAP_MS', 1),
-    },
+    slotCount: envInt(env, 'SLOT_COUNT', 1, SLOT_COUNT_MAX),
+    protocol: readCoordinatorTimings(env),
     lease: {
       leaseDurationMs: envInt(env, 'LEASE_DURATION_MS', 1),
       skewMarginMs: envInt(env, 'LEASE_SKEW_MARGIN_MS', 0),

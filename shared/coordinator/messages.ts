@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MalformedMessageError } from '../errors';
 import type { CoordinatorInput } from '../protocol';
 
 const txId = z.string().min(1).max(128);
@@ -28,9 +29,7 @@ export const TimerSchema = z.object({
 });
 export type Timer = z.infer<typeof TimerSchema>;
 
-export class MalformedMessageError extends Error {
-  override readonly name = 'MalformedMessageError';
-}
+export { MalformedMessageError };
 
 function parseJson(body: string, what: string): unknown {
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type FieldIssue, InfrastructureError, ValidationError } from '../errors';
+import { type FieldIssue, InfrastructureError, MalformedMessageError, ValidationError } from '../errors';
 import type { Faults } from '../faults';
 import type { Clock } from '../ports';
 import {
@@ -147,7 +147,7 @@ const ParticipantMessageSchema = z.discriminatedUnion('type', [
  * routed to the wrong participant): it can never be answered, so it belongs in the dead-letter
  * queue, not in a retry loop.
  */
-export class MalformedParticipantMessageError extends Error {
+export class MalformedParticipantMessageError extends MalformedMessageError {
   override readonly name = 'MalformedParticipantMessageError';
   constructor(
     message: string,

@@ -151,7 +151,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
 
     if (props.faultsTable) {
       for (const fn of [this.coordinatorFn, this.timerFn, this.sweeperFn]) {
-        props.faultsTable.grant(fn.role, 'dynamodb:GetItem');
+        props.faultsTable.grant(fn.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
       }
     }
   }

@@ -73,7 +73,7 @@ export class Participant extends Construct {
     );
     props.coordinator.queue.queue.grantSendMessages(this.handler.role);
     this.inbox.dlq.grantSendMessages(this.handler.role);
-    props.faultsTable?.grant(this.handler.role, 'dynamodb:GetItem');
+    props.faultsTable?.grant(this.handler.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     props.coordinator.addParticipant(props.participantId, this.inbox);
   }
 }

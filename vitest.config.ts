@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Three kinds of tests, one runner:
 // - unit: pure code and in-memory adapters; never touches the network;
 // - infra: CDK template assertions and cdk-nag over the synthesized app (no bundling);
+// - sim: the deterministic simulation of the protocol (seeded, in memory);
 // - e2e: the emulator (embedded ministack, or the one AWS_ENDPOINT_URL names) with the real CDK app
 //   deployed into it once by the global setup; integration tests share that emulator.
 export default defineConfig({
@@ -19,6 +20,13 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'sim',
+          include: ['test/sim/**/*.test.ts'],
+          testTimeout: 300_000,
         },
       },
       {

@@ -155,6 +155,7 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'InventoryTable', { value: this.inventory.table.tableName });
     new CfnOutput(this, 'TransactionsTable', { value: coordinator.transactions.tableName });
     new CfnOutput(this, 'SlotsTable', { value: coordinator.slots.tableName });
+    new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
     new CfnOutput(this, 'ParticipantQueues', {
       value: Stack.of(this).toJsonString(

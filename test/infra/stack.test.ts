@@ -1,19 +1,10 @@
 import { App, Aspects, type Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
-
-/** Synthesizes the stack as `cdk synth` would (cdk-nag included), without bundling the functions. */
-function synth(context: Record<string, unknown> = {}): { stack: Stack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const config = readConfig(app.node);
-  const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
-  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  const template = Template.fromStack(stack);
-  return { stack, template };
-}
+import { synth } from '../support/synth';
 
 const dev = synth();
 const resourcesOf = (template: Template, type: string) => Object.entries(template.findResources(type));

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { synth, VARIANTS } from '../support/synth';
+
+/**
+ * Where AWS offers nothing narrower than `*`, with the reason. Anything else with a wildcard
+ * action or a bare `*` resource fails the test.
+ */
+const ALLOWED_STAR_RESOURCES: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for sending trace segments',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for telemetry records',
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statementsOf(template: ReturnType<typeof synth>['template']): Array<[string, Statement]> {
+  const out: Array<[string, Statement]> = [];
+  for (const [id, resource] of Object.entries(template.toJSON().Resources as Record<string, any>)) {
+    const documents =
+      resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy'
+        ? [resource.Properties.PolicyDocument]
+        : resource.Type === 'AWS::IAM::Role'
+          ? (resource.Properties.Policies ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument)
+          : [];
+    for (const document of documents) for (const statement of document.Statement) out.push([id, statement]);
+  }
+  return out;
+}
+
+describe.each(VARIANTS)('least privilege in the %s stack', (_name, context) => {
+  const { template } = synth(context);
+  const statements = statementsOf(template).filter(([, s]) => s.Effect === 'Allow');
+
+  it('grants no wildcard action', () => {
+    const wild = statements.flatMap(([id, s]) =>
+      [s.Action]
+        .flat()
+        .filter((action) => action.includes('*'))
+        .map((action) => `${id}: ${action}`),
+    );
+    expect(wild).toEqual([]);
+  });
+
+  it('grants `*` resources only where AWS offers nothing narrower', () => {
+    const wild = statements
+      .filter(([, s]) => [s.Resource].flat().includes('*'))
+      .flatMap(([id, s]) =>
+        [s.Action]
+          .flat()
+          .filter((a) => !(a in ALLOWED_STAR_RESOURCES))
+          .map((a) => `${id}: ${a}`),
+      );
+    expect(wild).toEqual([]);
+  });
+
+  it('uses no AWS managed policies', () => {
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
+  });
+
+  it('gives each function access only to its own tables (no table-wide grant to every function)', () => {
+    // The API never touches the slot table; participants never touch the transaction log.
+    const byRole = new Map<string, string>();
+    for (const [id, s] of statements) byRole.set(id, `${byRole.get(id) ?? ''} ${JSON.stringify(s.Resource)}`);
+    const apiPolicy = [...byRole.entries()].find(([id]) => id.startsWith('ApiRole'))?.[1] ?? '';
+    expect(apiPolicy).not.toMatch(/CoordinatorSlotsTable/);
+    for (const [id, resources] of byRole) {
+      if (/^(Ledger\d|Inventory)HandlerRole/.test(id))
+        expect(resources, id).not.toMatch(/CoordinatorTransactionsTable/);
+    }
+  });
+});

@@ -18,6 +18,7 @@ interface Statement {
 
 function statementsOf(template: ReturnType<typeof synth>['template']): Array<[string, Statement]> {
   const out: Array<[string, Statement]> = [];
+  // biome-ignore lint/suspicious/noExplicitAny: walking raw CloudFormation JSON
   for (const [id, resource] of Object.entries(template.toJSON().Resources as Record<string, any>)) {
     const documents =
       resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy'

@@ -4,6 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -23,6 +24,7 @@ export class TandemStack extends Stack {
   readonly inventory: Participant;
   readonly faultsTable: dynamodb.Table | undefined;
   readonly api: apigw.HttpApi;
+  readonly eventBus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: TandemStackProps) {
     super(scope, id, props);
@@ -41,7 +43,13 @@ export class TandemStack extends Stack {
       : undefined;
     const faultsTable = this.faultsTable;
 
+    // Events out: every terminal transaction, at least once, with a stable `detail.eventId`.
+    this.eventBus = new events.EventBus(this, 'Events', {
+      description: 'Tandem transaction outcomes (TransactionCommitted, TransactionAborted)',
+    });
+
     this.coordinator = new Coordinator(this, 'Coordinator', {
+      eventBus: this.eventBus,
       slotCount: config.slotCount,
       prepareTimeoutMs: config.prepareTimeoutMs,
       resendBaseMs: config.resendBaseMs,
@@ -155,6 +163,7 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'InventoryTable', { value: this.inventory.table.tableName });
     new CfnOutput(this, 'TransactionsTable', { value: coordinator.transactions.tableName });
     new CfnOutput(this, 'SlotsTable', { value: coordinator.slots.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
     new CfnOutput(this, 'ParticipantQueues', {

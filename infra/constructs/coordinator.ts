@@ -20,6 +20,8 @@ export interface CoordinatorProps {
   readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
+  /** Where terminal transactions are announced (TransactionCommitted / TransactionAborted). */
+  readonly eventBus: events.IEventBus;
 }
 
 /** What a participant needs to know of the coordinator side to join it. */
@@ -101,8 +103,13 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       description: 'Tandem coordinator: Begin, votes, acks and checks, one slot at a time',
       timeout: functionTimeout,
       removalPolicy: props.removalPolicy,
-      environment: { ...environment, COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl },
+      environment: {
+        ...environment,
+        COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl,
+        EVENT_BUS_NAME: props.eventBus.eventBusName,
+      },
     });
+    props.eventBus.grantPutEventsTo(this.coordinatorFn.role);
     this.coordinatorFn.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
 import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
@@ -32,7 +33,10 @@ export class DynamoTxStore implements TxStore {
   private toItem(tx: StoredTx): Item {
     const { nextCheckAtMs, ...rest } = tx.record;
     const item: Item = { ...rest, requestHash: tx.requestHash };
+    if (tx.published !== undefined) item.published = tx.published;
     if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
+    // A terminal outcome not yet published stays due, so the sweeper retries the publication.
+    else if (tx.record.completedAtMs !== null && tx.published === false) item.nextCheckAtMs = tx.record.completedAtMs;
     if (tx.record.completedAtMs !== null) {
       item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
     }
@@ -113,6 +117,22 @@ export class DynamoTxStore implements TxStore {
         if (record === 'ConditionalCheckFailed') throw new VersionConflictError(txId, expectedVersion);
       }
       throw new InfrastructureError(`could not save transaction ${txId}`, { cause: error });
+    }
+  }
+
+  async markPublished(txId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { txId },
+          UpdateExpression: 'SET published = :true REMOVE nextCheckAtMs',
+          ConditionExpression: 'attribute_exists(txId) AND attribute_exists(completedAtMs)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+    } catch (error) {
+      throw new InfrastructureError(`could not mark ${txId} published`, { cause: error });
     }
   }
 

@@ -40,12 +40,18 @@ export class MemoryTxStore implements TxStore {
     this.items.set(txId, structuredClone(next));
   }
 
+  async markPublished(txId: string): Promise<void> {
+    const found = this.items.get(txId);
+    if (!found || found.record.completedAtMs === null) throw new Error(`cannot mark ${txId} published`);
+    this.items.set(txId, { ...found, published: true });
+  }
+
   async due(slot: number, nowMs: number, limit: number): Promise<DueTx[]> {
     const due: DueTx[] = [];
-    for (const { record } of this.items.values()) {
-      if (record.slot === slot && record.nextCheckAtMs !== null && record.nextCheckAtMs <= nowMs) {
-        due.push({ txId: record.txId, nextCheckAtMs: record.nextCheckAtMs });
-      }
+    for (const { record, published } of this.items.values()) {
+      // Like the DynamoDB adapter: a terminal outcome not yet published stays due.
+      const at = record.nextCheckAtMs ?? (record.completedAtMs !== null && published === false ? record.completedAtMs : null);
+      if (record.slot === slot && at !== null && at <= nowMs) due.push({ txId: record.txId, nextCheckAtMs: at });
     }
     due.sort((a, b) => a.nextCheckAtMs - b.nextCheckAtMs || (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0));
     return due.slice(0, Math.max(0, limit));

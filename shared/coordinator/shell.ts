@@ -1,12 +1,14 @@
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
+import { type EventPublisher, transactionEvent } from '../events';
 import type { Faults } from '../faults';
-import type { Clock, Fence, TxStore } from '../ports';
+import type { Clock, Fence, StoredTx, TxStore } from '../ports';
 import {
   type CoordinatorConfig,
   type CoordinatorEffect,
   type CoordinatorInput,
   coordinatorStep,
   decisionOf,
+  isTerminal,
   type ParticipantMessage,
   participantOf,
   type Rejection,
@@ -34,8 +36,10 @@ export interface CoordinatorDeps {
   readonly transport: CoordinatorTransport;
   readonly config: CoordinatorConfig;
   readonly faults: Faults;
-  /** Called once a transaction became terminal (metrics, events out). */
+  /** Called once a transaction became terminal (logs, metrics). */
   readonly onTerminal?: (record: TxRecord) => Promise<void> | void;
+  /** Events out: announces every terminal outcome, at least once. */
+  readonly events?: EventPublisher;
   /** Called when an effect could not be performed; recovery re-drives it later. */
   readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
 }
@@ -69,11 +73,21 @@ export async function handleCoordinatorInput(
     if (!stored) return { kind: 'unknown-transaction' };
     const { record } = stored;
     const result = coordinatorStep(record, input, deps.clock.nowMs(), deps.config);
-    if (result.state === record) return { kind: 'unchanged', record, rejection: result.rejection };
+    if (result.state === record) {
+      // A terminal outcome whose publication failed comes back here by the sweeper's Check.
+      if (isTerminal(record.state) && stored.published === false) await publish(stored, deps);
+      return { kind: 'unchanged', record, rejection: result.rejection };
+    }
 
     const fence = await deps.leases.fence(record.slot);
+    const terminal = isTerminal(result.state.state);
+    const next: StoredTx = {
+      record: result.state,
+      requestHash: stored.requestHash,
+      ...(terminal && deps.events ? { published: false } : {}),
+    };
     try {
-      await deps.txs.save({ record: result.state, requestHash: stored.requestHash }, record.version, fence);
+      await deps.txs.save(next, record.version, fence);
     } catch (error) {
       if (error instanceof VersionConflictError) continue;
       if (error instanceof FenceLostError) deps.leases.forget(record.slot);
@@ -84,11 +98,24 @@ export async function handleCoordinatorInput(
       deps.faults.crashPoint('coordinator.after-decision', record.txId);
     }
     await perform(result.effects, result.state, deps);
+    if (terminal && deps.events) await publish(next, deps);
     return { kind: 'changed', record: result.state, effects: result.effects };
   }
   throw new InfrastructureError(
     `transaction ${input.txId}: ${MAX_VERSION_CONFLICTS} version conflicts in a row`,
   );
+}
+
+/** Publishes the outcome and marks it published; a failure leaves it due for the sweeper. */
+async function publish(stored: StoredTx, deps: CoordinatorDeps): Promise<void> {
+  if (!deps.events) return;
+  const event = transactionEvent(stored.record);
+  try {
+    await deps.events.publish(event);
+    await deps.txs.markPublished(stored.record.txId);
+  } catch (error) {
+    deps.onEffectFailed?.({ type: 'Terminal', outcome: event.outcome, reason: event.reason }, stored.record, error);
+  }
 }
 
 async function perform(

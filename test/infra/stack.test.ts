@@ -262,3 +262,18 @@ describe('fault injection', () => {
     expect(() => synth({ stage: 'prod', faults: 'on' })).toThrow(/faults/);
   });
 });
+
+describe('events out', () => {
+  it('has an event bus the coordinator alone may put events on', () => {
+    dev.template.resourceCountIs('AWS::Events::EventBus', 1);
+    const putters = Object.entries(dev.template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
+    );
+    expect(putters.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'CoordinatorCoordinatorFnRoleDefaultPolicy',
+    ]);
+    expect(JSON.stringify(putters[0]?.[1].Properties.PolicyDocument)).toMatch(
+      /"Fn::GetAtt":\["Events[0-9A-F]{8}","Arn"\]/,
+    );
+  });
+});

@@ -1,0 +1,34 @@
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InfrastructureError } from '../errors';
+import { detailTypeOf, EVENT_SOURCE, type EventPublisher, type TransactionEvent } from '../events';
+
+/** Publishes transaction events to one EventBridge bus. */
+export class EventBridgePublisher implements EventPublisher {
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly busName: string,
+  ) {}
+
+  async publish(event: TransactionEvent): Promise<void> {
+    let failed: number | undefined;
+    try {
+      const result = await this.client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: this.busName,
+              Source: EVENT_SOURCE,
+              DetailType: detailTypeOf(event.outcome),
+              Detail: JSON.stringify(event),
+              Resources: [],
+            },
+          ],
+        }),
+      );
+      failed = result.FailedEntryCount;
+    } catch (error) {
+      throw new InfrastructureError(`could not publish ${event.eventId}`, { cause: error });
+    }
+    if (failed) throw new InfrastructureError(`EventBridge refused ${event.eventId}`);
+  }
+}

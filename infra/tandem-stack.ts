@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { TandemConfig } from './config';
 import { Coordinator } from './constructs/coordinator';
 import { DataTable } from './constructs/data-table';
+import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
 
@@ -155,6 +156,22 @@ export class TandemStack extends Stack {
       }
     }
 
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      functions: {
+        api: apiFn,
+        coordinator: coordinator.coordinatorFn,
+        timers: coordinator.timerFn,
+        sweeper: coordinator.sweeperFn,
+        ...Object.fromEntries(participants.map((p) => [p.participantId, p.handler])),
+      },
+      queues: {
+        coordinator: coordinator.queue,
+        timers: coordinator.timers,
+        ...Object.fromEntries(participants.map((p) => [p.participantId, p.inbox])),
+      },
+      inDoubtAlarmAfter: Duration.minutes(5),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the Tandem API' });
     new CfnOutput(this, 'LedgerShardTables', {
       value: this.ledgerShards.map((p) => p.table.tableName).join(','),
@@ -163,6 +180,8 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'InventoryTable', { value: this.inventory.table.tableName });
     new CfnOutput(this, 'TransactionsTable', { value: coordinator.transactions.tableName });
     new CfnOutput(this, 'SlotsTable', { value: coordinator.slots.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });

@@ -35,6 +35,8 @@ export async function handleTimer(
 export interface SweepReport {
   readonly slotsScanned: number;
   readonly checksForwarded: number;
+  /** How long the most overdue transaction has been waiting for its check (0 when none). */
+  readonly oldestOverdueMs: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function sweep(deps: {
   const nowMs = deps.clock.nowMs();
   let next = 0;
   let checksForwarded = 0;
+  let oldestOverdueMs = 0;
   const worker = async () => {
     while (next < deps.slotCount) {
       const slot = next++;
@@ -61,9 +64,10 @@ export async function sweep(deps: {
       for (const { txId, nextCheckAtMs } of due) {
         await deps.forwarder.forwardCheck(txId, slot, nextCheckAtMs);
         checksForwarded++;
+        oldestOverdueMs = Math.max(oldestOverdueMs, nowMs - nextCheckAtMs);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
-  return { slotsScanned: deps.slotCount, checksForwarded };
+  return { slotsScanned: deps.slotCount, checksForwarded, oldestOverdueMs };
 }

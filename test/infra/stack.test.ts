@@ -277,3 +277,46 @@ describe('events out', () => {
     );
   });
 });
+
+describe('observability', () => {
+  const alarms = resourcesOf(dev.template, 'AWS::CloudWatch::Alarm');
+  const topicId = resourcesOf(dev.template, 'AWS::SNS::Topic')[0]?.[0];
+
+  it('alarms on every DLQ, every function error and throttle, and transactions in doubt, all to one topic', () => {
+    const dlqs = resourcesOf(dev.template, 'AWS::SQS::Queue').filter(([id]) => id.includes('Dlq'));
+    const functions = resourcesOf(dev.template, 'AWS::Lambda::Function');
+    const byMetric = (name: string) => alarms.filter(([, a]) => a.Properties.MetricName === name);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(dlqs.length);
+    for (const [id] of dlqs) {
+      expect(
+        byMetric('ApproximateNumberOfMessagesVisible').some(([, a]) =>
+          JSON.stringify(a.Properties.Dimensions).includes(id),
+        ),
+        id,
+      ).toBe(true);
+    }
+    expect(byMetric('Errors')).toHaveLength(functions.length);
+    expect(byMetric('Throttles')).toHaveLength(functions.length);
+    expect(byMetric('OldestInDoubtAgeMs')).toHaveLength(1);
+    expect(topicId).toBeDefined();
+    for (const [id, alarm] of alarms) expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
+  });
+
+  it('encrypts the alarm topic and refuses plain-text publishing', () => {
+    dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    dev.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      }),
+    });
+  });
+
+  it('has a dashboard, and outputs for it, the alarm topic and the API URL', () => {
+    dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const outputs = Object.keys(dev.template.toJSON().Outputs);
+    for (const name of ['ApiUrl', 'DashboardName', 'AlarmTopicArn', 'EventBusName'])
+      expect(outputs).toContain(name);
+  });
+});

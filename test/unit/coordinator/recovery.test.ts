@@ -71,7 +71,7 @@ describe('timers and the sweeper', () => {
     await put('later', 2, { nextCheckAtMs: 5_001 });
     await put('terminal', 1, { state: 'ABORTED', nextCheckAtMs: null });
     const report = await sweep({ txs, clock, forwarder, slotCount: 4, perSlotLimit: 10, concurrency: 2 });
-    expect(report).toEqual({ slotsScanned: 4, checksForwarded: 2 });
+    expect(report).toEqual({ slotsScanned: 4, checksForwarded: 2, oldestOverdueMs: 4_000 });
     expect(forwarder.forwarded.sort()).toEqual([
       ['due-a', 0, 1_000],
       ['due-b', 2, 5_000],

@@ -1,0 +1,148 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { NodeFunction } from './node-function';
+import type { SecureQueue } from './secure-queue';
+
+export const METRICS_NAMESPACE = 'Tandem';
+
+export interface MonitoringProps {
+  /** Short name (e.g. `api`, `ledger-0`) → function. */
+  readonly functions: Readonly<Record<string, NodeFunction>>;
+  /** Queue name (e.g. `coordinator`, `ledger-0`) → the queue and its DLQ. */
+  readonly queues: Readonly<Record<string, SecureQueue>>;
+  /** Alarm when the sweeper finds a transaction overdue by more than this. */
+  readonly inDoubtAlarmAfter: Duration;
+}
+
+/**
+ * What an operator watches: one SNS topic for every alarm (any DLQ not empty, a transaction in
+ * doubt for too long, function errors, throttles) and a dashboard of outcomes, latencies, queues
+ * and functions.
+ */
+export class Monitoring extends Construct {
+  readonly alarmTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: 'Tandem alarms',
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, props: cloudwatch.AlarmProps) => {
+      const created = new cloudwatch.Alarm(this, alarmId, props);
+      created.addAlarmAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    for (const [name, queue] of Object.entries(props.queues)) {
+      alarm(`${name}DlqNotEmpty`, {
+        alarmDescription: `The ${name} dead-letter queue holds messages: inspect and redrive them (npm run ops -- dlq show ${name}).`,
+        metric: queue.dlq.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const metric = (metricName: string, service: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic,
+        period: Duration.minutes(1),
+      });
+    const oldestInDoubt = metric('OldestInDoubtAgeMs', 'sweeper', 'Maximum');
+    alarm('InDoubtTooLong', {
+      alarmDescription: `A transaction has been overdue for its next check for more than ${props.inDoubtAlarmAfter.toHumanString()} (npm run ops -- stuck).`,
+      metric: oldestInDoubt,
+      threshold: props.inDoubtAlarmAfter.toMilliseconds(),
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}Errors`, {
+        alarmDescription: `${name} function errors`,
+        metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${name}Throttles`, {
+        alarmDescription: `${name} function throttles`,
+        metric: fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    const coordinatorMetric = (name: string, statistic = 'Sum') => metric(name, 'coordinator', statistic);
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Transactions',
+        left: [
+          metric('TransactionsStarted', 'api', 'Sum'),
+          coordinatorMetric('TransactionsCommitted'),
+          coordinatorMetric('TransactionsAborted'),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Latency (ms)',
+        left: [
+          coordinatorMetric('TransactionLatencyMs', 'p50'),
+          coordinatorMetric('TransactionLatencyMs', 'p99'),
+          coordinatorMetric('PreparePhaseMs', 'p99'),
+          coordinatorMetric('CompletionPhaseMs', 'p99'),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Oldest overdue transaction (ms)',
+        left: [oldestInDoubt],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues',
+        left: Object.values(props.queues).map((q) => q.dlq.metricApproximateNumberOfMessagesVisible()),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Redeliveries and failed effects',
+        left: [
+          coordinatorMetric('Redeliveries'),
+          coordinatorMetric('EffectFailures'),
+          coordinatorMetric('DlqArrivals'),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: Object.values(props.functions).map((f) => f.fn.metricErrors()),
+        right: Object.values(props.functions).map((f) => f.fn.metricThrottles()),
+        width: 24,
+      }),
+    );
+  }
+}

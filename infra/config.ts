@@ -10,8 +10,16 @@ export interface TandemConfig {
   readonly ledgerShardCount: number;
   /** Number of leader slots; transactions hash onto them. Fixed per deployment. */
   readonly slotCount: number;
-  /** `iam` (SigV4) protects every route but /health; `none` is accepted only on the local stage. */
-  readonly apiAuth: 'iam' | 'none';
+  /**
+   * `iam` (SigV4) protects every route but /health and /openapi.json; `jwt` uses a JWT authorizer
+   * (jwtIssuer + jwtAudience); `none` is accepted only on the local stage.
+   */
+  readonly apiAuth: 'iam' | 'jwt' | 'none';
+  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** Origins allowed by CORS; none (no CORS headers at all) unless configured. */
+  readonly corsOrigins: readonly string[];
+  /** `customer`: tables are encrypted with a customer-managed KMS key of the stack (rotated yearly). */
+  readonly tableKms: 'aws' | 'customer';
   /** Protocol timing (ms): undecided after prepareTimeoutMs → abort; re-sends back off base → cap. */
   readonly prepareTimeoutMs: number;
   readonly resendBaseMs: number;
@@ -47,8 +55,28 @@ export function readConfig(node: Node): TandemConfig {
     throw new ConfigError(`context 'stage' must be one of ${STAGES.join(', ')}, got '${stage}'`);
   }
   const apiAuth = (node.tryGetContext('apiAuth') ?? 'iam') as string;
-  if (apiAuth !== 'iam' && apiAuth !== 'none') {
-    throw new ConfigError(`context 'apiAuth' must be 'iam' or 'none', got '${apiAuth}'`);
+  if (apiAuth !== 'iam' && apiAuth !== 'jwt' && apiAuth !== 'none') {
+    throw new ConfigError(`context 'apiAuth' must be 'iam', 'jwt' or 'none', got '${apiAuth}'`);
+  }
+  const jwtIssuer = node.tryGetContext('jwtIssuer') as string | undefined;
+  const jwtAudience = node.tryGetContext('jwtAudience') as string | undefined;
+  if (apiAuth === 'jwt' && (!jwtIssuer || !/^https:\/\//.test(jwtIssuer) || !jwtAudience)) {
+    throw new ConfigError(`context 'apiAuth=jwt' needs 'jwtIssuer' (an https URL) and 'jwtAudience'`);
+  }
+  const corsOrigins = String(node.tryGetContext('corsOrigins') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(
+        `context 'corsOrigins' must list origins like https://app.example.com, got '${origin}'`,
+      );
+    }
+  }
+  const tableKms = (node.tryGetContext('tableKms') ?? 'aws') as string;
+  if (tableKms !== 'aws' && tableKms !== 'customer') {
+    throw new ConfigError(`context 'tableKms' must be 'aws' or 'customer', got '${tableKms}'`);
   }
   if (apiAuth === 'none' && stage !== 'local') {
     throw new ConfigError(`context 'apiAuth=none' is only allowed with 'stage=local' (got stage '${stage}')`);
@@ -73,6 +101,16 @@ export function readConfig(node: Node): TandemConfig {
     ledgerShardCount: intContext(node, 'ledgerShards', 2, 1, 32),
     slotCount: intContext(node, 'slots', 64, 1, 1024),
     apiAuth,
+    ...(apiAuth === 'jwt'
+      ? {
+          jwt: {
+            issuer: jwtIssuer as string,
+            audience: (jwtAudience as string).split(',').map((a) => a.trim()),
+          },
+        }
+      : {}),
+    corsOrigins,
+    tableKms,
     prepareTimeoutMs: intContext(node, 'prepareTimeoutMs', 30_000, 1_000, 3_600_000),
     resendBaseMs,
     resendCapMs,

@@ -1,16 +1,17 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { TandemConfig } from './config';
 import { Coordinator } from './constructs/coordinator';
-import { DataTable } from './constructs/data-table';
+import { DataTable, grantTable } from './constructs/data-table';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
@@ -32,7 +33,16 @@ export class TandemStack extends Stack {
     const { config } = props;
     const prod = config.stage === 'prod';
     const removalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const stateful = { removalPolicy, deletionProtection: prod };
+    // Tables use the AWS-managed key unless the deployment asks for a customer-managed one.
+    const encryptionKey =
+      config.tableKms === 'customer'
+        ? new kms.Key(this, 'TablesKey', {
+            description: 'Tandem tables (customer-managed)',
+            enableKeyRotation: true,
+            removalPolicy,
+          })
+        : undefined;
+    const stateful = { removalPolicy, deletionProtection: prod, encryptionKey };
 
     // Fault plans (crash and drop points) exist only in test deployments (`-c faults=on`).
     this.faultsTable = config.faults
@@ -100,7 +110,13 @@ export class TandemStack extends Stack {
       },
     });
     for (const participant of participants) {
-      participant.table.grant(apiFn.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem');
+      grantTable(
+        apiFn.role,
+        participant.table,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:BatchGetItem',
+      );
     }
     coordinator.grantProducer(apiFn.role);
 
@@ -111,8 +127,29 @@ export class TandemStack extends Stack {
     this.api = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Tandem: atomic multi-service transactions',
       createDefaultStage: false,
+      // No CORS unless origins are configured (-c corsOrigins=https://app.example.com,…).
+      ...(config.corsOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: [...config.corsOrigins],
+              allowMethods: [
+                apigw.CorsHttpMethod.GET,
+                apigw.CorsHttpMethod.POST,
+                apigw.CorsHttpMethod.OPTIONS,
+              ],
+              allowHeaders: [
+                'content-type',
+                'authorization',
+                'idempotency-key',
+                'x-amz-date',
+                'x-amz-security-token',
+              ],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
-    this.api.addStage('DefaultStage', {
+    const stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
@@ -125,7 +162,25 @@ export class TandemStack extends Stack {
     const integration = new HttpLambdaIntegration('ApiIntegration', apiFn.fn, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
     });
-    const authorizer = config.apiAuth === 'iam' ? new HttpIamAuthorizer() : undefined;
+    // Writes are throttled harder than reads, per route, under the stage-wide limit.
+    // (RouteSettings is a free-form map in the L1 type, so it is set as raw CloudFormation.)
+    (stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(
+      'RouteSettings',
+      Object.fromEntries(
+        ['POST /transfers', 'POST /transactions', 'POST /accounts', 'POST /inventory/items'].map((route) => [
+          route,
+          { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+        ]),
+      ),
+    );
+    const authorizer =
+      config.apiAuth === 'iam'
+        ? new HttpIamAuthorizer()
+        : config.apiAuth === 'jwt' && config.jwt
+          ? new HttpJwtAuthorizer('JwtAuthorizer', config.jwt.issuer, {
+              jwtAudience: [...config.jwt.audience],
+            })
+          : undefined;
     const routes: Array<[apigw.HttpMethod, string, boolean]> = [
       [apigw.HttpMethod.GET, '/health', false],
       [apigw.HttpMethod.GET, '/openapi.json', false],

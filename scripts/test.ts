@@ -1,7 +1,8 @@
 /**
- * `npm test`: type-check, lint (focused/skipped tests are errors), then every vitest project —
- * unit, infra and e2e (which starts the embedded emulator and deploys the app into it, or uses
- * AWS_ENDPOINT_URL). Extra arguments go to vitest, e.g. `npm test -- --project unit`.
+ * `npm test`: type-check, lint (focused/skipped tests are errors), cfn-lint and checkov over the
+ * synthesized templates, then every vitest project — unit, infra, sim and e2e (which starts the
+ * embedded emulator and deploys the app into it, or uses AWS_ENDPOINT_URL). Extra arguments go to
+ * vitest, e.g. `npm test -- --project unit`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ rmSync(results, { force: true });
 const steps: Array<[string, string, string[]]> = [
   ['type-check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['lint', bin('biome'), ['ci', '.']],
+  ['static checks (cfn-lint, checkov)', bin('tsx'), [join(ROOT, 'scripts', 'static-checks.ts')]],
   [
     'tests',
     bin('vitest'),

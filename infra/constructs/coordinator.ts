@@ -3,9 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { DataTable } from './data-table';
+import { DataTable, grantTable } from './data-table';
 import { NodeFunction } from './node-function';
 import { SecureQueue } from './secure-queue';
 
@@ -20,6 +21,8 @@ export interface CoordinatorProps {
   readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
+  /** Customer-managed key for the tables; the AWS-managed key when absent. */
+  readonly encryptionKey?: kms.IKey;
   /** Where terminal transactions are announced (TransactionCommitted / TransactionAborted). */
   readonly eventBus: events.IEventBus;
 }
@@ -49,7 +52,11 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
   constructor(scope: Construct, id: string, props: CoordinatorProps) {
     super(scope, id);
     this.slotCount = props.slotCount;
-    const stateful = { removalPolicy: props.removalPolicy, deletionProtection: props.deletionProtection };
+    const stateful = {
+      removalPolicy: props.removalPolicy,
+      deletionProtection: props.deletionProtection,
+      encryptionKey: props.encryptionKey,
+    };
 
     // The coordinator's durable log: one item per transaction; terminal ones expire by TTL.
     this.transactions = new DataTable(this, 'Transactions', {
@@ -113,9 +120,10 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.coordinatorFn.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
-    grantOnTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.slots.grant(
+    grantTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    grantTable(
       this.coordinatorFn.role,
+      this.slots,
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:ConditionCheckItem',
@@ -133,7 +141,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.timerFn.fn.addEventSource(
       new SqsEventSource(this.timers.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
-    grantOnTable(this.timerFn.role, this.transactions, 'dynamodb:GetItem');
+    grantTable(this.timerFn.role, this.transactions, 'dynamodb:GetItem');
     this.queue.queue.grantSendMessages(this.timerFn.role);
     this.timers.queue.grantSendMessages(this.timerFn.role);
 
@@ -158,7 +166,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
 
     if (props.faultsTable) {
       for (const fn of [this.coordinatorFn, this.timerFn, this.sweeperFn]) {
-        props.faultsTable.grant(fn.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+        grantTable(fn.role, props.faultsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
       }
     }
   }
@@ -172,12 +180,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
 
   /** Lets `grantee` read and query the transaction log (e.g. the API answering GET /transactions). */
   grantProducer(grantee: iam.IGrantable): void {
-    grantOnTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    grantTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.queue.queue.grantSendMessages(grantee);
   }
-}
-
-/** Item-level actions on the table itself, not its indexes (`Table.grant` would add `index/*`). */
-function grantOnTable(grantee: iam.IGrantable, table: dynamodb.ITable, ...actions: string[]): void {
-  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
 }

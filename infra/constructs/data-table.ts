@@ -1,5 +1,7 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export interface DataTableProps {
@@ -7,6 +9,8 @@ export interface DataTableProps {
   readonly timeToLiveAttribute?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
+  /** A customer-managed key; the AWS-managed key when absent. */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** A DynamoDB table with Tandem's defaults: on-demand, encrypted, point-in-time recovery on. */
@@ -18,11 +22,22 @@ export class DataTable extends Construct {
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: props.partitionKey,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: props.timeToLiveAttribute,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
     });
   }
+}
+
+/**
+ * Item-level `actions` on the table itself — not on its indexes, which `Table.grant` would add as
+ * `index/*` — plus use of its customer-managed key when it has one.
+ */
+export function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, ...actions: string[]): void {
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
+  table.encryptionKey?.grantEncryptDecrypt(grantee);
 }

@@ -1,9 +1,10 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { Coordinator } from './coordinator';
-import { DataTable } from './data-table';
+import { DataTable, grantTable } from './data-table';
 import { NodeFunction } from './node-function';
 import { SecureQueue } from './secure-queue';
 
@@ -17,6 +18,8 @@ export interface ParticipantProps {
   readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
+  /** Customer-managed key for the table; the AWS-managed key when absent. */
+  readonly encryptionKey?: kms.IKey;
   /** Handler entry; defaults to the generic entity participant. */
   readonly entry?: string;
 }
@@ -41,6 +44,7 @@ export class Participant extends Construct {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       removalPolicy: props.removalPolicy,
       deletionProtection: props.deletionProtection,
+      encryptionKey: props.encryptionKey,
     }).table;
     this.inbox = new SecureQueue(this, 'Inbox', {
       visibilityTimeout: Duration.seconds(30),
@@ -64,8 +68,9 @@ export class Participant extends Construct {
     this.handler.fn.addEventSource(
       new SqsEventSource(this.inbox.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
-    this.table.grant(
+    grantTable(
       this.handler.role,
+      this.table,
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
@@ -73,7 +78,8 @@ export class Participant extends Construct {
     );
     props.coordinator.queue.queue.grantSendMessages(this.handler.role);
     this.inbox.dlq.grantSendMessages(this.handler.role);
-    props.faultsTable?.grant(this.handler.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    if (props.faultsTable)
+      grantTable(this.handler.role, props.faultsTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     props.coordinator.addParticipant(props.participantId, this.inbox);
   }
 }

@@ -320,3 +320,62 @@ describe('observability', () => {
       expect(outputs).toContain(name);
   });
 });
+
+describe('API security options', () => {
+  it('uses a JWT authorizer when asked, with issuer and audience from context', () => {
+    const { template } = synth({
+      apiAuth: 'jwt',
+      jwtIssuer: 'https://id.example.com',
+      jwtAudience: 'tandem,ops',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['tandem', 'ops'] },
+    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.filter((r) => r.Properties.AuthorizationType === 'JWT')).toHaveLength(routes.length - 2);
+  });
+
+  it.each([
+    [{ apiAuth: 'jwt' }, /jwtIssuer/],
+    [{ apiAuth: 'jwt', jwtIssuer: 'http://plain.example.com', jwtAudience: 'a' }, /https/],
+    [{ corsOrigins: 'not a url' }, /corsOrigins/],
+    [{ tableKms: 'mine' }, /tableKms/],
+  ])('refuses %o', (context, message) => {
+    expect(() => synth(context)).toThrow(message);
+  });
+
+  it('sends no CORS headers unless origins are configured', () => {
+    expect(
+      dev.template.toJSON().Resources[resourcesOf(dev.template, 'AWS::ApiGatewayV2::Api')[0]![0]].Properties
+        .CorsConfiguration,
+    ).toBeUndefined();
+    synth({ corsOrigins: 'https://app.example.com' }).template.hasResourceProperties(
+      'AWS::ApiGatewayV2::Api',
+      {
+        CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'] }),
+      },
+    );
+  });
+
+  it('throttles write routes harder than the stage', () => {
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Match.objectLike({
+        'POST /transfers': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      }),
+    });
+  });
+
+  it('encrypts every table with a rotated customer-managed key when asked, and lets each function use it', () => {
+    const { template } = synth({ tableKms: 'customer' });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    for (const [id, table] of Object.entries(template.findResources('AWS::DynamoDB::Table'))) {
+      if (id.startsWith('Faults')) continue;
+      expect(table.Properties.SSESpecification, id).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+    }
+    const coordinatorPolicy = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.startsWith('CoordinatorCoordinatorFnRole'),
+    )?.[1];
+    expect(JSON.stringify(coordinatorPolicy)).toMatch(/kms:Decrypt/);
+  });
+});

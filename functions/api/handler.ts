@@ -10,11 +10,13 @@ import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
 import { Items } from '../../shared/inventory/items';
 import { Accounts } from '../../shared/ledger/accounts';
+import { createMetrics, flush, METRIC, MetricUnit } from '../../shared/observability';
 import { Transactions } from '../../shared/transactions';
 
 const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
 const client = dynamoDocumentClient();
+const metrics = createMetrics('api');
 
 const api = createApi({
   accounts: new Accounts(new DynamoEntityStore(client, 'account', config.ledgerShardTables)),
@@ -29,6 +31,7 @@ const api = createApi({
       }),
       clock: { nowMs: Date.now },
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
       onBeginFailed: (txId, error) =>
         logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
     },
@@ -42,4 +45,10 @@ const api = createApi({
   onServerError: (error, event) => logger.error('request failed', { error, routeKey: event.routeKey }),
 });
 
-export const handler = (event: HttpEvent, context: Context) => api(event, context);
+export const handler = async (event: HttpEvent, context: Context) => {
+  try {
+    return await api(event, context);
+  } finally {
+    flush(metrics);
+  }
+};

@@ -29,6 +29,8 @@ export interface TransactionsDeps {
    * starts it at its `nextCheckAtMs`. Log it.
    */
   readonly onBeginFailed?: (txId: string, error: unknown) => void;
+  /** Called once per transaction actually created (not for replays), e.g. to count it. */
+  readonly onCreated?: (record: TxRecord) => void;
 }
 
 export interface SubmitRequest {
@@ -97,6 +99,8 @@ export class Transactions {
       }
       current = outcome.existing.record;
       replayed = true;
+    } else {
+      this.deps.onCreated?.(record);
     }
     // A replay re-sends Begin while the record is still PENDING: harmless (the FIFO queue drops a
     // duplicate within 5 minutes by its deduplication id; the coordinator ignores a Begin once

@@ -72,3 +72,25 @@ describe('Transactions', () => {
     expect(() => new Transactions(deps, { ...config, pollIntervalMs: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe('Transactions.onCreated', () => {
+  it('fires once per created transaction, not for a replay with the same key', async () => {
+    const created: string[] = [];
+    const transactions = new Transactions(
+      {
+        store: new MemoryTxStore(),
+        inbox: { begin: async () => {} },
+        directory: { missing: async () => [] },
+        clock: { nowMs: () => 5_000 },
+        sleep: async () => {},
+        onCreated: (record) => created.push(record.txId),
+      },
+      config,
+    );
+    const first = await transactions.submit({ operations: transfer, idempotencyKey: 'k1' });
+    await transactions.submit({ operations: transfer, idempotencyKey: 'k1' });
+    await transactions.submit({ operations: transfer, idempotencyKey: 'k2' });
+    expect(created).toHaveLength(2);
+    expect(created[0]).toBe(first.record.txId);
+  });
+});

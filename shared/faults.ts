@@ -1,10 +1,13 @@
 /**
- * Fault injection for crash-recovery tests and the chaos workload. Off unless the deployment sets
- * TANDEM_FAULTS (from the deploy-time context `faults`, which the default synth never sets).
+ * Fault injection for crash-recovery tests and the chaos workload. Off unless the deployment has a
+ * Faults table (FAULTS_TABLE, from the deploy-time context `faults`, which the default synth never
+ * sets); then a test arms faults per transaction (see DynamoFaultSource).
  *
  * - A crash point throws InjectedCrashError at a named place in a handler, as if the Lambda died
  *   there: everything before it is durable, nothing after it happened, and SQS redelivers.
  * - A drop point makes a handler skip one send, as if the message were lost for good.
+ * - `duplicate` makes every message a handler sends for the transaction go out twice, as if SQS
+ *   delivered it twice (at-least-once delivery).
  */
 export const CRASH_POINTS = [
   /** Coordinator: a new record is durable, no message that follows from it was sent. */
@@ -22,6 +25,22 @@ export const DROP_POINTS = [
 ] as const;
 export type DropPoint = (typeof DROP_POINTS)[number];
 
+/** What a fault plan can ask for, per transaction. */
+export interface FaultPlan {
+  readonly crash?: readonly CrashPoint[];
+  readonly drop?: readonly DropPoint[];
+  readonly duplicate?: boolean;
+}
+
+/**
+ * The name of a fault that actually fired, as counted on the plan item (`hits.<name>`): a crash
+ * or drop point, or `duplicate.<message type>` for a message sent twice.
+ */
+export type FaultHit = CrashPoint | DropPoint | `duplicate.${string}`;
+
+/** The plan item attribute that counts the injections of `hit` (a name with dots, not a path). */
+export const hitAttribute = (hit: FaultHit) => `hits.${hit}`;
+
 export class InjectedCrashError extends Error {
   override readonly name = 'InjectedCrashError';
   constructor(
@@ -37,9 +56,39 @@ export interface Faults {
   crashPoint(point: CrashPoint, txId: string): void;
   /** True when the send at `point` for this transaction must be skipped. */
   drop(point: DropPoint, txId: string): boolean;
+  /** True when every message sent for this transaction must be sent twice. */
+  readonly duplicate?: boolean;
 }
 
 export const NO_FAULTS: Faults = {
   crashPoint: () => {},
   drop: () => false,
 };
+
+/**
+ * The faults a plan asks for while handling one delivery of a message of `txId`. Crash points fire
+ * on the first delivery only (`receiveCount <= 1`: the redelivery then succeeds, like a Lambda that
+ * died once); drop points fire every time. `onHit` hears of every fault that fires.
+ */
+export function plannedFaults(
+  txId: string,
+  receiveCount: number,
+  plan: FaultPlan,
+  onHit: (hit: FaultHit) => void = () => {},
+): Faults {
+  const crash = new Set(plan.crash ?? []);
+  const drop = new Set(plan.drop ?? []);
+  return {
+    crashPoint: (point, forTx) => {
+      if (forTx !== txId || receiveCount > 1 || !crash.has(point)) return;
+      onHit(point);
+      throw new InjectedCrashError(point, txId);
+    },
+    drop: (point, forTx) => {
+      if (forTx !== txId || !drop.has(point)) return false;
+      onHit(point);
+      return true;
+    },
+    duplicate: plan.duplicate === true,
+  };
+}

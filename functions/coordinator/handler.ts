@@ -30,7 +30,9 @@ const leases = new LeaseManager(
   env.lease,
 );
 const transport = new SqsTransport(sqs, env, clock);
-const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE);
+const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
+  logger.warn('could not count injected faults', { error }),
+);
 const processor = new SqsFifoPartialProcessorAsync();
 
 async function onRecord(record: SQSRecord): Promise<void> {
@@ -44,21 +46,20 @@ async function onRecord(record: SQSRecord): Promise<void> {
   }
   logger.appendKeys({ txId: input.txId });
   try {
-    const faults = await faultSource.forMessage(
-      input.txId,
-      Number(record.attributes.ApproximateReceiveCount),
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
+      handleCoordinatorInput(input, {
+        txs,
+        leases,
+        clock,
+        transport: faults.duplicate ? transport.duplicating(hit) : transport,
+        config: env.protocol,
+        faults,
+        onTerminal: (tx) => logger.info('transaction terminal', { state: tx.state, reason: tx.reason }),
+        onEffectFailed: (effect, _tx, error) =>
+          logger.warn('effect failed; recovery will re-drive it', { effect, error }),
+      }),
     );
-    const outcome = await handleCoordinatorInput(input, {
-      txs,
-      leases,
-      clock,
-      transport,
-      config: env.protocol,
-      faults,
-      onTerminal: (tx) => logger.info('transaction terminal', { state: tx.state, reason: tx.reason }),
-      onEffectFailed: (effect, _tx, error) =>
-        logger.warn('effect failed; recovery will re-drive it', { effect, error }),
-    });
     logger.debug('input handled', { input: input.type, outcome: outcome.kind });
   } catch (error) {
     if (error instanceof ProtocolAssertionError) {

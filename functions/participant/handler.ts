@@ -39,8 +39,12 @@ const transport = new SqsTransport(
   },
   clock,
 );
-const replies = { send: (reply: Parameters<SqsTransport['reply']>[0]) => transport.reply(reply) };
-const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE);
+const replier = (sender: SqsTransport) => ({
+  send: (reply: Parameters<SqsTransport['reply']>[0]) => sender.reply(reply),
+});
+const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
+  logger.warn('could not count injected faults', { error }),
+);
 const processor = new BatchProcessor(EventType.SQS);
 
 async function onRecord(record: SQSRecord): Promise<void> {
@@ -59,11 +63,11 @@ async function onRecord(record: SQSRecord): Promise<void> {
   }
   logger.appendKeys({ txId: message.txId });
   try {
-    const faults = await faultSource.forMessage(
-      message.txId,
-      Number(record.attributes.ApproximateReceiveCount),
-    );
-    await handleParticipantMessage(message, { store, kind, clock, replies, faults });
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    await faultSource.run(message.txId, receiveCount, (faults, hit) => {
+      const sender = faults.duplicate ? transport.duplicating(hit) : transport;
+      return handleParticipantMessage(message, { store, kind, clock, replies: replier(sender), faults });
+    });
   } catch (error) {
     if (error instanceof ProtocolAssertionError) {
       logger.error('protocol violation; message moved to the DLQ', { error, message });

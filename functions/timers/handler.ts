@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
+import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
@@ -13,6 +14,9 @@ const logger = new Logger({ serviceName: 'tandem-timers' });
 const clock = { nowMs: Date.now };
 const txs = new DynamoTxStore(dynamoDocumentClient(), env.transactionsTable, env.slotsTable);
 const forwarder = new SqsTransport(sqsClient(), env, clock);
+const faultSource = new DynamoFaultSource(dynamoDocumentClient(), process.env.FAULTS_TABLE, (error) =>
+  logger.warn('could not count injected faults', { error }),
+);
 const processor = new BatchProcessor(EventType.SQS);
 
 async function onRecord(record: SQSRecord): Promise<void> {
@@ -24,7 +28,10 @@ async function onRecord(record: SQSRecord): Promise<void> {
     if (error instanceof MalformedMessageError) return logger.error('malformed timer dropped', { error });
     throw error;
   }
-  const result = await handleTimer(timer, { txs, clock, forwarder });
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  const result = await faultSource.run(timer.txId, receiveCount, (faults, hit) =>
+    handleTimer(timer, { txs, clock, forwarder: faults.duplicate ? forwarder.duplicating(hit) : forwarder }),
+  );
   logger.debug('timer handled', { txId: timer.txId, result });
 }
 

@@ -4,6 +4,7 @@ import type { Timer } from '../coordinator/messages';
 import type { CheckForwarder } from '../coordinator/recovery';
 import type { CoordinatorTransport } from '../coordinator/shell';
 import { InfrastructureError } from '../errors';
+import type { FaultHit } from '../faults';
 import type { Clock } from '../ports';
 import type { AckMessage, ParticipantMessage, TxParticipant, VoteMessage } from '../protocol';
 import { slotOf } from '../protocol';
@@ -31,14 +32,34 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
     private readonly sqs: SQSClient,
     private readonly config: SqsTransportConfig,
     private readonly clock: Clock,
+    /** Fault injection (test stacks only): hears of each message this transport sent twice. */
+    private readonly onDuplicate?: (hit: FaultHit) => void,
   ) {}
+
+  /**
+   * The same transport, sending every message twice (fault plan `duplicate`), as SQS's
+   * at-least-once delivery may. The copy of a FIFO message gets its own deduplication id, or the
+   * queue would drop it. `onDuplicate` hears `duplicate.<message type>` for every copy sent.
+   */
+  duplicating(onDuplicate: (hit: FaultHit) => void): SqsTransport {
+    return new SqsTransport(this.sqs, this.config, this.clock, onDuplicate);
+  }
 
   private async send(
     input: ConstructorParameters<typeof SendMessageCommand>[0],
+    type: string,
     what: string,
   ): Promise<void> {
     try {
       await this.sqs.send(new SendMessageCommand(input));
+      if (!this.onDuplicate) return;
+      const { MessageDeduplicationId: dedup } = input;
+      await this.sqs.send(
+        new SendMessageCommand(
+          dedup === undefined ? input : { ...input, MessageDeduplicationId: `${dedup}-dup` },
+        ),
+      );
+      this.onDuplicate(`duplicate.${type}`);
     } catch (error) {
       throw new InfrastructureError(`could not send ${what}`, { cause: error });
     }
@@ -49,6 +70,7 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
     if (!url) throw new InfrastructureError(`no inbox queue configured for participant ${participant.id}`);
     await this.send(
       { QueueUrl: url, MessageBody: JSON.stringify(message) },
+      message.type,
       `${message.type} to ${participant.id}`,
     );
   }
@@ -66,6 +88,7 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
     const delayS = Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((timer.atMs - this.clock.nowMs()) / 1000)));
     await this.send(
       { QueueUrl: this.config.timerQueueUrl, MessageBody: JSON.stringify(timer), DelaySeconds: delayS },
+      timer.type,
       `timer for ${timer.txId}`,
     );
   }
@@ -80,6 +103,7 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
         // a later attempt (e.g. after a Check that arrived a little early) is a new message.
         MessageDeduplicationId: `check-${txId}-${dueAtMs}-${Math.floor(this.clock.nowMs() / 10_000)}`,
       },
+      'Check',
       `Check for ${txId}`,
     );
   }
@@ -94,6 +118,7 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
         // Every reply is its own message: re-votes and re-acks answer re-sent requests.
         MessageDeduplicationId: randomUUID(),
       },
+      reply.type,
       `${reply.type} of ${reply.participantId} for ${reply.txId}`,
     );
   }

@@ -1,0 +1,258 @@
+import { slotOf } from '../../../shared/protocol';
+import type { LocalDeployment } from '../deploy';
+import { Prng } from './prng';
+import {
+  type AccountObservation,
+  type Answer,
+  buildReport,
+  type ChaosReport,
+  type DlqSummary,
+  isTerminalState,
+  type ObservedTransaction,
+  type TransferObservation,
+} from './report';
+import { ChaosStack, sleep } from './stack';
+import { type ChaosRates, DEFAULT_RATES, hasFaults, planWorkload, type Workload } from './workload';
+
+export interface ChaosOptions {
+  readonly seed: number;
+  readonly accounts: number;
+  readonly clients: number;
+  readonly transfers: number;
+  readonly rates: ChaosRates;
+  /** Each fault is forced on this many of the first valid transfers (coverage in short runs). */
+  readonly forcedCoverage: number;
+  /** A forced lease takeover this often while transactions are in flight; 0 for none. */
+  readonly takeoverEveryMs: number;
+  /** Takeovers go on this long after the last transfer was submitted (faults then stop). */
+  readonly takeoverWindowMs: number;
+  /** The lease a fake owner takes (the stack's leaseDurationMs). */
+  readonly leaseDurationMs: number;
+  /**
+   * How long to wait for every transaction to be terminal once the workload is in. Recovery needs
+   * the prepare timeout (20 s on the test stack), a FIFO visibility timeout after a crash (30 s,
+   * during which the slot's group waits) and the sweeper (every minute) — several of them in a row.
+   */
+  readonly quiesceTimeoutMs: number;
+  /** Prefix of this run's ids; defaults to one derived from the seed and the time. */
+  readonly runId?: string;
+  readonly log?: (line: string) => void;
+}
+
+export const DEFAULT_OPTIONS: ChaosOptions = {
+  seed: 1,
+  accounts: 20,
+  clients: 8,
+  transfers: 300,
+  rates: DEFAULT_RATES,
+  forcedCoverage: 2,
+  takeoverEveryMs: 1_500,
+  takeoverWindowMs: 30_000,
+  leaseDurationMs: 30_000,
+  quiesceTimeoutMs: 600_000,
+};
+
+/** Runs in parallel with at most `limit` in flight. */
+async function inParallel<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/**
+ * The fault-injected bank workload against a deployed stack with `faults=on`: accounts across the
+ * shards, concurrent clients making random transfers (overdrafts, unknown accounts, retries with
+ * the same idempotency key), a seeded fault plan per transaction, forced lease takeovers; then it
+ * waits for quiescence, redrives dead letters of the run, and judges the end state.
+ */
+export async function runChaos(deployment: LocalDeployment, options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const stack = new ChaosStack(deployment);
+  const runId = options.runId ?? `chaos${options.seed}x${Date.now().toString(36)}`;
+  const workload = planWorkload({
+    seed: options.seed,
+    runId,
+    accounts: options.accounts,
+    transfers: options.transfers,
+    shardCount: stack.shardTables.length,
+    rates: options.rates,
+    forcedCoverage: options.forcedCoverage,
+  });
+  log(
+    `run ${runId}: ${workload.accounts.length} accounts on ${stack.shardTables.length} shards, ${workload.transfers.length} transfers, ${options.clients} clients`,
+  );
+
+  await inParallel(options.clients, workload.accounts, async (a) => {
+    const answer = await stack.call('POST', '/accounts', {
+      accountId: a.accountId,
+      initialBalance: a.openingBalance,
+    });
+    if (answer.status !== 201)
+      throw new Error(`account ${a.accountId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  });
+  const planned = workload.transfers.filter((t) => hasFaults(t.faults));
+  await inParallel(options.clients, planned, (t) => stack.planFaults(t.txId, t.faults));
+  log(`${planned.length} fault plans armed`);
+
+  const startedAtMs = Date.now();
+  const answers = new Map<number, { submittedAtMs: number; first: Answer; retry?: Answer }>();
+  // Transactions in flight: the takeovers pick their slots from here.
+  const inFlight = { txIds: [] as string[] };
+  const takeovers = forceTakeovers(stack, options, runId, inFlight, log);
+  let done = 0;
+  await inParallel(options.clients, workload.transfers, async (spec) => {
+    const body = { from: spec.from, to: spec.to, amount: spec.amount, idempotencyKey: spec.idempotencyKey };
+    const submittedAtMs = Date.now();
+    const first = answerOf(await stack.call('POST', '/transfers', body));
+    if (spec.kind !== 'unknown-account') inFlight.txIds = [...inFlight.txIds.slice(-19), spec.txId];
+    let retry: Answer | undefined;
+    if (spec.retry === 'same') retry = answerOf(await stack.call('POST', '/transfers', body));
+    if (spec.retry === 'changed') {
+      retry = answerOf(await stack.call('POST', '/transfers', { ...body, amount: spec.amount + 1 }));
+    }
+    answers.set(spec.index, { submittedAtMs, first, ...(retry ? { retry } : {}) });
+    if (++done % 100 === 0) log(`${done}/${workload.transfers.length} transfers submitted`);
+  });
+  const submittedAtMs = Date.now();
+  log(`workload in after ${((submittedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
+  setTimeout(() => void takeovers.stop(), options.takeoverWindowMs).unref();
+
+  const ours = new Set(workload.transfers.map((t) => t.txId));
+  let transactions = await quiesce(stack, workload, submittedAtMs + options.quiesceTimeoutMs, log, inFlight);
+  const forced = await takeovers.stop();
+  log(`${forced.count} lease takeovers forced`);
+  const dlq = await stack.redriveDeadLetters(ours);
+  let dlqTotal: DlqSummary = dlq;
+  if (dlq.found > 0) {
+    log(`${dlq.found} dead-lettered messages of this run redriven; waiting again`);
+    transactions = await quiesce(stack, workload, Date.now() + options.quiesceTimeoutMs, log, inFlight);
+    const again = await stack.redriveDeadLetters(ours);
+    dlqTotal = {
+      found: dlq.found + again.found,
+      redriven: dlq.redriven + again.redriven,
+      foreign: again.foreign,
+      errors: [...dlq.errors, ...again.errors],
+    };
+  }
+  const quiescedAtMs = Date.now();
+
+  const observations: TransferObservation[] = [];
+  await inParallel(options.clients * 2, workload.transfers, async (spec) => {
+    const answer = answers.get(spec.index);
+    if (!answer) throw new Error(`transfer ${spec.index} was never submitted`);
+    const transaction = transactions.get(spec.txId) ?? (await stack.transaction(spec.txId));
+    const barriers: Record<string, Awaited<ReturnType<ChaosStack['barrier']>>> = {};
+    for (const p of transaction?.participants ?? []) barriers[p.id] = await stack.barrier(spec.txId, p.id);
+    const hits = hasFaults(spec.faults) ? await stack.faultHits(spec.txId) : {};
+    observations.push({ spec, ...answer, ...(transaction ? { transaction } : {}), barriers, hits });
+  });
+  observations.sort((a, b) => a.spec.index - b.spec.index);
+  const accounts: AccountObservation[] = [];
+  await inParallel(options.clients, workload.accounts, async (a) => {
+    const answer = await stack.call('GET', `/accounts/${a.accountId}`);
+    if (answer.status !== 200) throw new Error(`GET /accounts/${a.accountId}: ${answer.status}`);
+    accounts.push({
+      accountId: a.accountId,
+      openingBalance: a.openingBalance,
+      balance: answer.body.balance,
+      available: answer.body.available,
+    });
+  });
+  return buildReport(
+    {
+      seed: options.seed,
+      runId,
+      clients: options.clients,
+      startedAtMs,
+      submittedAtMs,
+      quiescedAtMs,
+      takeovers: forced.count,
+      takeoverSlots: forced.slots,
+      dlq: dlqTotal,
+    },
+    observations,
+    accounts,
+  );
+}
+
+function answerOf(answer: { status: number; body: { txId?: string } | undefined }): Answer {
+  const txId = answer.body?.txId;
+  return { status: answer.status, ...(typeof txId === 'string' ? { txId } : {}) };
+}
+
+/**
+ * Polls every transaction of the run until all are terminal or `deadlineMs` passes; returns the
+ * last view of each (transfers refused with 422 have none).
+ */
+async function quiesce(
+  stack: ChaosStack,
+  workload: Workload,
+  deadlineMs: number,
+  log: (line: string) => void,
+  inFlight: { txIds: string[] },
+): Promise<Map<string, ObservedTransaction>> {
+  const seen = new Map<string, ObservedTransaction>();
+  let open = workload.transfers.filter((t) => t.kind !== 'unknown-account').map((t) => t.txId);
+  let lastLogMs = 0;
+  for (;;) {
+    const still: string[] = [];
+    await inParallel(16, open, async (txId) => {
+      const tx = await stack.transaction(txId);
+      if (tx) seen.set(txId, tx);
+      if (!isTerminalState(tx?.state)) still.push(txId);
+    });
+    open = still;
+    inFlight.txIds = open;
+    if (open.length === 0 || Date.now() >= deadlineMs) return seen;
+    if (Date.now() - lastLogMs > 15_000) {
+      lastLogMs = Date.now();
+      const states = new Map<string, number>();
+      for (const txId of open) {
+        const state = seen.get(txId)?.state ?? 'absent';
+        states.set(state, (states.get(state) ?? 0) + 1);
+      }
+      log(`waiting for ${open.length} transactions: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+    }
+    await sleep(2_000);
+  }
+}
+
+/** While transactions are in flight, takes over the slot of one of them now and then. */
+function forceTakeovers(
+  stack: ChaosStack,
+  options: ChaosOptions,
+  runId: string,
+  inFlight: { readonly txIds: readonly string[] },
+  log: (line: string) => void,
+) {
+  let stopped = false;
+  let count = 0;
+  const slots: number[] = [];
+  // Its own stream of choices, so the transfers stay the same whatever the timing.
+  const rng = new Prng(options.seed ^ 0x5eed);
+  const loop = (async () => {
+    if (options.takeoverEveryMs <= 0) return;
+    while (!stopped) {
+      await sleep(options.takeoverEveryMs);
+      if (stopped || inFlight.txIds.length === 0) continue;
+      const slot = slotOf(rng.pick(inFlight.txIds), stack.slotCount);
+      try {
+        if (await stack.forceTakeover(slot, `${runId}-usurper${count}`, options.leaseDurationMs)) {
+          count++;
+          slots.push(slot);
+        }
+      } catch (error) {
+        log(`takeover of slot ${slot} failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { count, slots };
+    },
+  };
+}

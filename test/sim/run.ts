@@ -1,0 +1,89 @@
+import { emptyStats, runSeed, type SimResult, type SimStats, type SimSwitches } from './world';
+
+export { runSeed, type SimResult, type SimStats, type SimSwitches };
+
+export interface Summary {
+  readonly from: number;
+  readonly seeds: number;
+  readonly elapsedMs: number;
+  readonly totals: SimStats;
+  /** Seeds that found at least one dead-lettered message at quiescence (then redriven). */
+  readonly seedsWithDlq: number;
+  readonly failures: readonly SimResult[];
+}
+
+export interface RunOptions {
+  readonly from: number;
+  readonly seeds: number;
+  readonly switches?: Partial<SimSwitches>;
+  /** Stop at the first failing seed (the teeth test). */
+  readonly stopAtFirstFailure?: boolean;
+  /** Keep at most this many failures (with their traces). */
+  readonly failuresKept?: number;
+  readonly onProgress?: (done: number, summary: Summary) => void;
+  readonly progressEvery?: number;
+}
+
+/** Runs seeds `from`, `from + 1`, … one after the other and adds up what they did. */
+export async function runSeeds(options: RunOptions): Promise<Summary> {
+  const started = performance.now();
+  const totals = emptyStats();
+  const failures: SimResult[] = [];
+  let seedsWithDlq = 0;
+  let done = 0;
+  const summary = (): Summary => ({
+    from: options.from,
+    seeds: done,
+    elapsedMs: performance.now() - started,
+    totals: { ...totals },
+    seedsWithDlq,
+    failures: [...failures],
+  });
+  for (let seed = options.from; seed < options.from + options.seeds; seed++) {
+    const result = await runSeed({ seed, ...(options.switches ? { switches: options.switches } : {}) });
+    done++;
+    for (const key of Object.keys(totals) as Array<keyof SimStats>) totals[key] += result.stats[key];
+    if (result.dlq.length > 0) seedsWithDlq++;
+    if (result.violations.length > 0) {
+      if (failures.length < (options.failuresKept ?? 10)) failures.push(result);
+      if (options.stopAtFirstFailure) break;
+    }
+    if (options.onProgress && done % (options.progressEvery ?? 10_000) === 0)
+      options.onProgress(done, summary());
+  }
+  return summary();
+}
+
+/** One line per number, for people. */
+export function formatSummary(summary: Summary, failingSeeds?: readonly number[]): string {
+  const t = summary.totals;
+  const seconds = summary.elapsedMs / 1000;
+  const lines = [
+    `seeds            ${summary.from}..${summary.from + summary.seeds - 1} (${summary.seeds}) in ${seconds.toFixed(1)} s — ${(summary.seeds / seconds).toFixed(0)} seeds/s`,
+    `events           ${t.events} (virtual time ${(t.virtualMs / 3_600_000).toFixed(1)} h)`,
+    `requests         ${t.submits} submits: ${t.apiRejected} refused (unknown entity), ${t.apiConflicts} idempotency conflicts`,
+    `transactions     ${t.transactions}: ${t.committed} committed, ${t.aborted} aborted (${t.timeouts} by prepare timeout, ${t.aborted - t.timeouts} by a NO vote)`,
+    `faults           ${t.crashes} crashes, ${t.injectedErrors} failed calls, ${t.duplicates} duplicated sends, ${t.redeliveries} redeliveries`,
+    `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses, ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
+    `dead letters     ${t.dlqMoves} messages in ${summary.seedsWithDlq} seeds, all redriven to completion`,
+    `violations       ${failingSeeds ? failingSeeds.length : summary.failures.length} seed(s)${
+      summary.failures.length > 0 ? `: ${summary.failures.map((f) => f.seed).join(', ')}` : ''
+    }`,
+  ];
+  return lines.join('\n');
+}
+
+/** What a failing seed prints: the seed, how to replay it, what broke and the last events. */
+export function formatFailure(result: SimResult, switches?: Partial<SimSwitches>, lastEvents = 80): string {
+  const flags = [
+    switches?.fenceCheck === false ? ' --fence off' : '',
+    switches?.barrierCheck === false ? ' --barrier off' : '',
+  ].join('');
+  return [
+    `── seed ${result.seed} violated ${result.violations.length} invariant check(s) ──`,
+    ...result.violations.map((v) => `  • ${v}`),
+    `replay: npx tsx scripts/sim.ts --seed ${result.seed}${flags}`,
+    `last ${Math.min(lastEvents, result.trace.length)} events:`,
+    ...result.trace.slice(-lastEvents).map((line) => `  ${line}`),
+  ].join('\n');
+}

@@ -1,0 +1,1427 @@
+import { MemoryEntityStore } from '../../shared/adapters/memory-entities';
+import { MemoryEntityDirectory } from '../../shared/adapters/memory-entity-directory';
+import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
+import { MemorySlotStore } from '../../shared/adapters/memory-slots';
+import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
+import { LeaseManager } from '../../shared/coordinator/leases';
+import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
+import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
+import { type CoordinatorTransport, handleCoordinatorInput } from '../../shared/coordinator/shell';
+import { type EntityRecord, newEntity } from '../../shared/entities';
+import {
+  ConflictError,
+  FenceLostError,
+  InfrastructureError,
+  UnprocessableError,
+  VersionConflictError,
+} from '../../shared/errors';
+import type { EventPublisher } from '../../shared/events';
+import type { Faults } from '../../shared/faults';
+import { shardOf } from '../../shared/ledger/sharding';
+import {
+  handleParticipantMessage,
+  INVENTORY,
+  LEDGER,
+  type ParticipantAction,
+  type ParticipantBarrier,
+  type ParticipantKind,
+  type ParticipantStore,
+  parseParticipantMessage,
+} from '../../shared/participant';
+import type {
+  Clock,
+  CoordinatorInbox,
+  EntityDirectory,
+  Fence,
+  SlotStore,
+  StoredTx,
+  TxStore,
+} from '../../shared/ports';
+import {
+  type CoordinatorConfig,
+  decisionOf,
+  isTerminal,
+  type LeaseConfig,
+  type ParticipantReply,
+  ProtocolAssertionError,
+  type SlotRow,
+  slotOf,
+  type TxRecord,
+} from '../../shared/protocol';
+import type { Operation } from '../../shared/schemas';
+import { Transactions } from '../../shared/transactions';
+import { planParticipants, txIdOfIdempotencyKey } from '../../shared/transactions/plan';
+import { EventHeap } from './heap';
+import { Prng } from './prng';
+
+/**
+ * The deterministic simulation world (in the spirit of FoundationDB's simulator and TigerBeetle's
+ * VOPR): the REAL shells — Transactions.submit, handleCoordinatorInput (with a LeaseManager per
+ * coordinator execution environment), handleParticipantMessage, handleTimer and sweep — run
+ * against the in-memory adapters, but every port call is a scheduled event: the scheduler decides
+ * when (and whether) it completes, so handlers interleave at any await, crash between any two
+ * effects, and pause past their lease. Queues are simulated SQS: standard queues (at-least-once,
+ * delay, duplicates, reordering, visibility timeout, receive count, DLQ after maxReceiveCount) and
+ * the coordinator's FIFO queue (a message group is blocked while its head is in flight;
+ * deduplication ids within 5 minutes), delivered to a random coordinator environment.
+ *
+ * Everything random comes from one seeded Prng; time is a virtual clock (each node reads it with
+ * its own skew and drift). The same seed replays the same run, event for event.
+ *
+ *   one event:  pop (time, seq) ─▶ run (complete a port call: maybe crash / fail / pause first)
+ *               ─▶ drain microtasks (handlers run to their next port call) ─▶ deliver queue heads
+ *               ─▶ invariants ─▶ next event
+ */
+
+export const T0_MS = 1_700_000_000_000;
+const VISIBILITY_TIMEOUT_MS = 30_000;
+const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
+const SQS_MAX_DELAY_S = 900;
+const SWEEP_INTERVAL_MS = 60_000;
+const LEDGER_SHARDS = 2;
+/** After faults stop, everything must be terminal and every queue drained within this bound. */
+const QUIESCENCE_BOUND_MS = 20 * 60_000;
+const ACCOUNT_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
+const SKU = 'sku-1';
+
+/**
+ * Test-only switches that turn one safety mechanism OFF in the simulated world (never in
+ * production code): the teeth test proves the harness notices.
+ */
+export interface SimSwitches {
+  /** The slot-epoch ConditionCheck of every coordinator write (off: every fence "holds"). */
+  readonly fenceCheck: boolean;
+  /** The participant barrier's condition on the state read (off: a write never conflicts). */
+  readonly barrierCheck: boolean;
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly switches?: Partial<SimSwitches>;
+  /** Keep every trace line (for the determinism test and `--trace`); else the last `traceLimit`. */
+  readonly traceAll?: boolean;
+  readonly traceLimit?: number;
+}
+
+export interface SimStats {
+  events: number;
+  virtualMs: number;
+  submits: number;
+  transactions: number;
+  committed: number;
+  aborted: number;
+  /** Aborts by the prepare deadline (the rest: a NO vote). */
+  timeouts: number;
+  apiRejected: number;
+  apiConflicts: number;
+  crashes: number;
+  injectedErrors: number;
+  duplicates: number;
+  redeliveries: number;
+  takeovers: number;
+  zombies: number;
+  fenceRejections: number;
+  versionConflicts: number;
+  dlqMoves: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly stats: SimStats;
+  /** The last trace lines (all of them with `traceAll`). */
+  readonly trace: readonly string[];
+  /** Messages found in a dead-letter queue at quiescence (then redriven by the "operator"). */
+  readonly dlq: readonly string[];
+  readonly plan: FaultPlan;
+}
+
+/** Per-seed fault intensities (all off once faults stop). */
+export interface FaultPlan {
+  readonly envs: number;
+  /** Chance a group's next message goes to the environment that handled its last one, if idle. */
+  readonly stickiness: number;
+  readonly slotCount: number;
+  /** The queues' redrive policy (the deployed stack uses 5). */
+  readonly maxReceiveCount: number;
+  readonly crashPerCall: number;
+  readonly errorPerCall: number;
+  readonly duplicatePerSend: number;
+  readonly reorderPerSend: number;
+  readonly pausePerCoordinatorCall: number;
+  readonly slowPerCall: number;
+  readonly lostDelete: number;
+  readonly dropVote: number;
+  readonly skewMsMax: number;
+  readonly driftPpmMax: number;
+  readonly faultsStopAfterMs: number;
+  /** Whether the deployment publishes terminal outcomes (events out). */
+  readonly events: boolean;
+}
+
+interface Node {
+  readonly name: string;
+  readonly clock: Clock;
+  pausedUntilMs: number;
+}
+
+type InvocationKind = 'api' | 'coordinator' | 'participant' | 'timer' | 'sweeper';
+
+interface Invocation {
+  readonly id: number;
+  readonly kind: InvocationKind;
+  readonly node: Node;
+  readonly name: string;
+  readonly receivedAtMs: number;
+  dead: boolean;
+  onCrash?: () => void;
+}
+
+interface QMessage {
+  readonly id: number;
+  readonly body: string;
+  readonly group: string | null;
+  readonly source: string;
+  receiveCount: number;
+  receipt: number;
+  invisibleUntilMs: number;
+  deleted: boolean;
+}
+
+interface StandardQueue {
+  readonly name: string;
+  readonly node: Node;
+  readonly kind: InvocationKind;
+  readonly handle: (inv: Invocation, message: QMessage) => Promise<void>;
+  readonly dlq: QMessage[];
+}
+
+interface CoordinatorEnv {
+  readonly index: number;
+  readonly node: Node;
+  generation: number;
+  owner: string;
+  leases: LeaseManager;
+  current: Invocation | null;
+}
+
+interface ClientRequest {
+  readonly label: string;
+  readonly operations: readonly Operation[];
+  readonly idempotencyKey: string | undefined;
+  readonly unknownEntity: boolean;
+  retriesLeft: number;
+}
+
+class SimClock implements Clock {
+  constructor(
+    private readonly world: World,
+    private readonly offsetMs: number,
+    private readonly drift: number,
+  ) {}
+  nowMs(): number {
+    const now = this.world.now;
+    return Math.max(0, Math.floor(now + this.offsetMs + (now - T0_MS) * this.drift));
+  }
+}
+
+/** The barrier switch: writes as if the stored barrier were always the one read (no conflict). */
+class BarrierlessStore implements ParticipantStore {
+  constructor(private readonly inner: MemoryParticipantStore) {}
+  loadBarrier(txId: string, participantId: string) {
+    return this.inner.loadBarrier(txId, participantId);
+  }
+  write(_prev: ParticipantBarrier | undefined, next: ParticipantBarrier, action: ParticipantAction) {
+    return this.inner.write(this.inner.barrier(next.txId, next.participantId), next, action);
+  }
+}
+
+const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class World {
+  now = T0_MS;
+  private readonly rng: Prng;
+  private readonly heap = new EventHeap();
+  private seq = 0;
+  private readonly violations: string[] = [];
+  private readonly trace: string[] = [];
+  private traceStart = 0;
+  private readonly traceLimit: number;
+  private readonly traceAll: boolean;
+  readonly plan: FaultPlan;
+  private readonly switches: SimSwitches;
+  readonly stats: SimStats = emptyStats();
+
+  readonly config: CoordinatorConfig;
+  readonly lease: LeaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 2_000 };
+  private faultsOn = true;
+  private readonly faultsStopAtMs: number;
+
+  // The durable world: DynamoDB tables.
+  private readonly slotStore = new MemorySlotStore();
+  private readonly txStore: MemoryTxStore;
+  private readonly participantStores = new Map<string, MemoryParticipantStore>();
+  private readonly writeStores = new Map<string, ParticipantStore>();
+  private readonly directory: EntityDirectory;
+  private readonly accountStore = new MemoryEntityStore(LEDGER_SHARDS);
+  private readonly itemStore = new MemoryEntityStore(1);
+
+  // Shadows for the invariant checks, updated in the same turn as the write they follow.
+  private readonly durable = new Map<string, TxRecord>();
+  private readonly undecidedOrLive = new Set<string>();
+  /** Terminal outcomes still to be announced (events out), and what was announced. */
+  private readonly unpublished = new Set<string>();
+  private readonly published = new Map<string, string>();
+  private readonly slotRows = new Map<number, SlotRow>();
+  private readonly ownerOfEpoch = new Map<string, string>();
+  private readonly acceptedEpoch = new Map<number, number>();
+  private readonly opening = new Map<string, number>();
+  private ledgerTotal = 0;
+  /** Ledger deltas of COMMIT-decided transactions not applied yet (the other half of a transfer). */
+  private ledgerInFlight = 0;
+  private readonly applied = new Set<string>();
+  private readonly appliedDelta = new Map<string, number>();
+  private readonly expectedHeld = new Map<string, number>();
+
+  // Nodes and queues.
+  private readonly envs: CoordinatorEnv[] = [];
+  private readonly fifoGroups = new Map<string, QMessage[]>();
+  private readonly fifoDlq: QMessage[] = [];
+  private readonly fifoDedup = new Map<string, number>();
+  private readonly lastEnvOfGroup = new Map<string, CoordinatorEnv>();
+  private readonly inboxes = new Map<string, StandardQueue>();
+  private readonly timerQueue: StandardQueue;
+  private readonly apiNode: Node;
+  private readonly sweeperNode: Node;
+  private nextMessageId = 1;
+  private nextInvocationId = 1;
+  private nextTxNumber = 1;
+  private liveMessages = 0;
+  private liveInvocations = 0;
+  private pendingClients = 0;
+  private readonly dlqSeen: string[] = [];
+
+  constructor(private readonly options: SimOptions) {
+    this.rng = new Prng(options.seed);
+    this.traceAll = options.traceAll ?? false;
+    this.traceLimit = options.traceLimit ?? 400;
+    this.switches = { fenceCheck: true, barrierCheck: true, ...options.switches };
+    const rng = this.rng;
+    this.plan = {
+      envs: rng.int(2, 4),
+      stickiness: rng.pick([0, 0.7, 0.95]),
+      slotCount: rng.pick([1, 2, 4]),
+      maxReceiveCount: rng.pick([2, 3, 5]),
+      crashPerCall: rng.pick([0, 0.003, 0.01, 0.03]),
+      errorPerCall: rng.pick([0, 0.005, 0.02]),
+      duplicatePerSend: rng.pick([0, 0.05, 0.25]),
+      reorderPerSend: rng.pick([0, 0.1, 0.4]),
+      pausePerCoordinatorCall: rng.pick([0, 0.003, 0.01, 0.03]),
+      slowPerCall: rng.pick([0, 0.01, 0.05]),
+      lostDelete: rng.pick([0, 0.02]),
+      dropVote: rng.pick([0, 0.02, 0.1]),
+      skewMsMax: rng.pick([0, 1_000, 2_500]),
+      driftPpmMax: rng.pick([0, 100, 2_000]),
+      faultsStopAfterMs: rng.int(20_000, 90_000),
+      events: rng.chance(0.8),
+    };
+    this.config = rng.pick([
+      { prepareTimeoutMs: 20_000, resendBaseMs: 3_000, resendCapMs: 10_000 },
+      { prepareTimeoutMs: 8_000, resendBaseMs: 1_000, resendCapMs: 4_000 },
+      { prepareTimeoutMs: 60_000, resendBaseMs: 1_000, resendCapMs: 8_000 },
+    ]);
+    this.faultsStopAtMs = T0_MS + this.plan.faultsStopAfterMs;
+    this.txStore = new MemoryTxStore(this.switches.fenceCheck ? this.slotStore.fenceHolds : () => true);
+
+    this.apiNode = this.node('api');
+    this.sweeperNode = this.node('sweeper');
+    for (let index = 0; index < this.plan.envs; index++) {
+      const env = {
+        index,
+        node: this.node(`coord-${index}`),
+        generation: 0,
+        current: null,
+      } as CoordinatorEnv;
+      this.restartEnv(env);
+      this.envs.push(env);
+    }
+
+    const participants: Array<[string, ParticipantKind]> = [
+      ...Array.from({ length: LEDGER_SHARDS }, (_, shard): [string, ParticipantKind] => [
+        `ledger-${shard}`,
+        LEDGER,
+      ]),
+      ['inventory', INVENTORY],
+    ];
+    for (const [id, kind] of participants) {
+      const store = new MemoryParticipantStore(kind.entityKind);
+      this.participantStores.set(id, store);
+      this.writeStores.set(id, this.switches.barrierCheck ? store : new BarrierlessStore(store));
+      const node = this.node(id);
+      this.inboxes.set(id, {
+        name: `${id}-inbox`,
+        node,
+        kind: 'participant',
+        dlq: [],
+        handle: (inv, message) => this.runParticipant(inv, id, kind, message),
+      });
+    }
+    const timerNode = this.node('timers');
+    this.timerQueue = {
+      name: 'timers',
+      node: timerNode,
+      kind: 'timer',
+      dlq: [],
+      handle: (inv, message) => this.runTimer(inv, message),
+    };
+    this.directory = new MemoryEntityDirectory({ account: this.accountStore, item: this.itemStore });
+  }
+
+  // ─── Running ────────────────────────────────────────────────────────────────────────────────
+
+  async run(): Promise<SimResult> {
+    this.setUpWorkload();
+    this.at(this.faultsStopAtMs, () => {
+      this.faultsOn = false;
+      this.log('── faults stop ──');
+    });
+    this.at(T0_MS + this.rng.int(0, SWEEP_INTERVAL_MS), () => this.sweepTick());
+
+    let redriven = false;
+    const boundMs = this.faultsStopAtMs + QUIESCENCE_BOUND_MS;
+    for (;;) {
+      const event = this.heap.pop();
+      if (!event) break;
+      this.now = event.atMs;
+      this.stats.events++;
+      event.run();
+      await drain();
+      if (this.pumpFifo()) await drain();
+      if (this.violations.length > 0) break;
+      if (!this.faultsOn && this.quiet()) {
+        const parked = [
+          ...this.fifoDlq,
+          ...[...this.inboxes.values(), this.timerQueue].flatMap((q) => q.dlq),
+        ];
+        if (parked.length > 0 && !redriven) {
+          // Invariant 9: an operator sees the DLQ (alarm) and redrives it; it must then complete.
+          for (const message of parked) this.dlqSeen.push(`${message.source}: ${message.body}`);
+          this.log(`── operator redrives ${parked.length} dead-lettered message(s) ──`);
+          this.redriveAll();
+          redriven = true;
+          continue;
+        }
+        this.finalChecks();
+        break;
+      }
+      if (this.now > boundMs) {
+        this.violation(
+          `termination (8): no quiescence ${QUIESCENCE_BOUND_MS / 60_000} min after faults stopped: ` +
+            `${this.undecidedOrLive.size} transaction(s) not terminal [${[...this.undecidedOrLive].join(', ')}], ` +
+            `${this.liveMessages} message(s) queued, ${this.liveInvocations} handler(s) running`,
+        );
+        break;
+      }
+    }
+    this.stats.virtualMs = this.now - T0_MS;
+    const trace =
+      this.traceAll || this.trace.length < this.traceLimit
+        ? [...this.trace]
+        : [...this.trace.slice(this.traceStart), ...this.trace.slice(0, this.traceStart)];
+    return {
+      seed: this.options.seed,
+      violations: [...this.violations],
+      stats: { ...this.stats },
+      trace,
+      dlq: [...this.dlqSeen],
+      plan: this.plan,
+    };
+  }
+
+  private quiet(): boolean {
+    return (
+      this.liveMessages === 0 &&
+      this.liveInvocations === 0 &&
+      this.pendingClients === 0 &&
+      this.undecidedOrLive.size === 0 &&
+      this.unpublished.size === 0 &&
+      this.envs.every((env) => env.node.pausedUntilMs <= this.now)
+    );
+  }
+
+  private at(atMs: number, run: () => void): void {
+    this.heap.push({ atMs, seq: this.seq++, run });
+  }
+
+  private node(name: string): Node {
+    const skew = this.plan.skewMsMax === 0 ? 0 : this.rng.int(-this.plan.skewMsMax, this.plan.skewMsMax);
+    const drift =
+      this.plan.driftPpmMax === 0 ? 0 : this.rng.int(-this.plan.driftPpmMax, this.plan.driftPpmMax);
+    return { name, clock: new SimClock(this, skew, drift / 1e6), pausedUntilMs: 0 };
+  }
+
+  private log(line: string): void {
+    const text = `+${((this.now - T0_MS) / 1000).toFixed(3)}s ${line}`;
+    if (this.traceAll || this.trace.length < this.traceLimit) {
+      this.trace.push(text);
+      return;
+    }
+    this.trace[this.traceStart] = text;
+    this.traceStart = (this.traceStart + 1) % this.traceLimit;
+  }
+
+  private violation(text: string): void {
+    this.log(`!! VIOLATION ${text}`);
+    this.violations.push(text);
+  }
+
+  // ─── Port calls: where the scheduler interleaves, delays, fails, crashes and pauses ─────────
+
+  private latencyMs(): number {
+    if (this.faultsOn && this.rng.chance(this.plan.slowPerCall)) return this.rng.int(500, 5_000);
+    return this.rng.chance(0.1) ? this.rng.int(10, 200) : this.rng.int(1, 10);
+  }
+
+  /**
+   * One port call of `inv`. `effect` runs (synchronously: the memory adapters do all their work
+   * before their first await) when the scheduler completes the call. Before it does, the call may
+   * be paused (coordinator environments only: a zombie), crash the invocation (the effect took
+   * place or not; the handler never continues), or fail with an InfrastructureError (the effect
+   * took place or not: an ambiguous failure).
+   */
+  private call<T>(inv: Invocation, what: string, effect: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (inv.dead) return;
+      this.at(this.now + this.latencyMs(), () => this.complete(inv, what, effect, resolve, reject));
+    });
+  }
+
+  private complete<T>(
+    inv: Invocation,
+    what: string,
+    effect: () => Promise<T>,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    if (inv.dead) return;
+    const retry = () => this.complete(inv, what, effect, resolve, reject);
+    if (inv.node.pausedUntilMs > this.now) {
+      this.at(inv.node.pausedUntilMs + this.rng.int(0, 5), retry);
+      return;
+    }
+    if (this.faultsOn && inv.kind === 'coordinator' && this.rng.chance(this.plan.pausePerCoordinatorCall)) {
+      // Resume just after the message is visible again (another environment may be mid-takeover),
+      // or much later.
+      const pausedUntilMs = this.rng.chance(0.6)
+        ? Math.max(this.now + 1, inv.receivedAtMs + VISIBILITY_TIMEOUT_MS + this.rng.int(0, 80))
+        : this.now + this.rng.int(VISIBILITY_TIMEOUT_MS, 3 * VISIBILITY_TIMEOUT_MS);
+      inv.node.pausedUntilMs = pausedUntilMs;
+      this.stats.zombies++;
+      this.log(`${inv.name} ⏸ paused before ${what} until +${((pausedUntilMs - T0_MS) / 1000).toFixed(3)}s`);
+      this.at(pausedUntilMs, () => this.log(`${inv.node.name} ▶ resumes`));
+      this.at(pausedUntilMs + this.rng.int(0, 5), retry);
+      return;
+    }
+    if (this.faultsOn && this.rng.chance(this.plan.crashPerCall)) {
+      const applied = this.rng.chance(0.5);
+      this.log(`${inv.name} ✗ CRASH at ${what} (${applied ? 'after' : 'before'} it took effect)`);
+      if (applied) effect().catch(() => {});
+      this.crash(inv);
+      return;
+    }
+    if (this.faultsOn && this.rng.chance(this.plan.errorPerCall)) {
+      const applied = this.rng.chance(0.5);
+      this.stats.injectedErrors++;
+      this.log(`${inv.name} ✗ error from ${what} (${applied ? 'it took effect' : 'no effect'})`);
+      if (applied) effect().catch(() => {});
+      reject(new InfrastructureError(`simulated failure of ${what}`));
+      return;
+    }
+    this.log(`${inv.name} ${what}`);
+    effect().then(resolve, reject);
+  }
+
+  private spawn(
+    node: Node,
+    kind: InvocationKind,
+    label: string,
+    body: (inv: Invocation) => Promise<void>,
+    after: (error: unknown) => void,
+  ): Invocation {
+    const inv: Invocation = {
+      id: this.nextInvocationId++,
+      kind,
+      node,
+      name: `${node.name}/${this.nextInvocationId - 1}`,
+      receivedAtMs: this.now,
+      dead: false,
+    };
+    this.liveInvocations++;
+    this.log(`${inv.name} ← ${label}`);
+    const finish = (error: unknown) => {
+      if (inv.dead) return;
+      inv.dead = true;
+      this.liveInvocations--;
+      after(error);
+    };
+    body(inv).then(
+      () => finish(null),
+      (error: unknown) => finish(error ?? new Error('rejected without a reason')),
+    );
+    return inv;
+  }
+
+  private crash(inv: Invocation): void {
+    inv.dead = true;
+    this.stats.crashes++;
+    this.liveInvocations--;
+    inv.onCrash?.();
+  }
+
+  // ─── Ports over the memory adapters ─────────────────────────────────────────────────────────
+
+  private txs(inv: Invocation): TxStore {
+    return {
+      create: (tx) =>
+        this.call(inv, `txs.create ${tx.record.txId}`, async () => {
+          const outcome = await this.txStore.create(tx);
+          if (outcome.created) this.afterCreate(tx.record);
+          return outcome;
+        }),
+      load: (txId) => this.call(inv, `txs.load ${txId}`, () => this.txStore.load(txId)),
+      save: (next, expectedVersion, fence) =>
+        this.call(
+          inv,
+          `txs.save ${next.record.txId} v${expectedVersion}→${next.record.state} fence(slot ${fence.slot}, epoch ${fence.epoch}, ${fence.owner})`,
+          () => this.save(next, expectedVersion, fence),
+        ),
+      due: (slot, nowMs, limit) =>
+        this.call(inv, `txs.due slot ${slot}`, () => this.txStore.due(slot, nowMs, limit)),
+      markPublished: (txId) =>
+        this.call(inv, `txs.markPublished ${txId}`, async () => {
+          await this.txStore.markPublished(txId);
+          if (!this.published.has(txId))
+            this.violation(`events: ${txId} marked published before any publication`);
+          this.unpublished.delete(txId);
+        }),
+    };
+  }
+
+  private async save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void> {
+    const row = this.slotRows.get(fence.slot);
+    const prev = this.durable.get(next.record.txId);
+    try {
+      await this.txStore.save(next, expectedVersion, fence);
+    } catch (error) {
+      if (error instanceof FenceLostError) this.stats.fenceRejections++;
+      if (error instanceof VersionConflictError) this.stats.versionConflicts++;
+      this.log(`   ↳ save refused: ${error instanceof Error ? error.name : String(error)}`);
+      throw error;
+    }
+    this.afterSave(prev, next.record, fence, row);
+  }
+
+  private slots(env: CoordinatorEnv): SlotStore {
+    const inv = () => {
+      if (!env.current) throw new Error(`slot store used by ${env.owner} outside an invocation`);
+      return env.current;
+    };
+    return {
+      read: (slot) => this.call(inv(), `slots.read ${slot}`, () => this.slotStore.read(slot)),
+      write: (next, condition) =>
+        this.call(inv(), `slots.write slot ${next.slot} epoch ${next.epoch} → ${next.owner}`, async () => {
+          const won = await this.slotStore.write(next, condition);
+          if (won) this.afterSlotWrite(next);
+          else this.log('   ↳ slot write lost its condition');
+          return won;
+        }),
+    };
+  }
+
+  private participantStore(inv: Invocation, participantId: string): ParticipantStore {
+    const store = this.writeStores.get(participantId)!;
+    return {
+      loadBarrier: (txId, pid) =>
+        this.call(inv, `${participantId}.loadBarrier ${txId}`, () => store.loadBarrier(txId, pid)),
+      write: (prev, next, action) =>
+        this.call(
+          inv,
+          `${participantId}.write ${next.txId} ${prev?.state ?? '∅'}→${next.state} ${action.type}`,
+          async () => {
+            const outcome = await store.write(prev, next, action);
+            if (outcome.ok) this.afterParticipantWrite(participantId, next, action);
+            else this.log(`   ↳ ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.reason}` : ''}`);
+            return outcome;
+          },
+        ),
+    };
+  }
+
+  private transport(inv: Invocation, clock: Clock): CoordinatorTransport {
+    return {
+      toParticipant: (participant, message) =>
+        this.call(inv, `send ${message.type} ${message.txId} → ${participant.id}`, async () => {
+          // Decision before effect (4): what is sent must follow from what is durable.
+          const state = this.durable.get(message.txId)?.state;
+          const decision = state === undefined ? null : decisionOf(state);
+          const allowed =
+            message.type === 'Prepare'
+              ? state !== undefined && state !== 'PENDING'
+              : decision === (message.type === 'Commit' ? 'COMMIT' : 'ABORT');
+          if (!allowed) {
+            this.violation(
+              `decision before effect (4): ${message.type} of ${message.txId} sent while it is ${state}`,
+            );
+          }
+          this.sendStandard(this.inboxes.get(participant.id)!, JSON.stringify(message), 0);
+        }),
+      scheduleCheck: (txId, slot, atMs) => this.armTimer(inv, clock, { type: 'Timer', txId, slot, atMs }),
+    };
+  }
+
+  private forwarder(inv: Invocation, clock: Clock): CheckForwarder {
+    return {
+      forwardCheck: (txId, slot, dueAtMs) => {
+        const dedupId = `check-${txId}-${dueAtMs}-${Math.floor(clock.nowMs() / 10_000)}`;
+        return this.call(inv, `send Check ${txId}`, async () =>
+          this.sendFifo(`slot-${slot}`, JSON.stringify({ type: 'Check', txId }), dedupId),
+        );
+      },
+      rearm: (timer) => this.armTimer(inv, clock, timer),
+    };
+  }
+
+  /** Like SqsTransport.armTimer: whole-second delay from the sender's clock, capped at 900 s. */
+  private armTimer(inv: Invocation, clock: Clock, timer: Timer): Promise<void> {
+    const delayS = Math.min(SQS_MAX_DELAY_S, Math.max(0, Math.ceil((timer.atMs - clock.nowMs()) / 1000)));
+    return this.call(inv, `arm timer ${timer.txId} (${delayS} s)`, async () =>
+      this.sendStandard(this.timerQueue, JSON.stringify(timer), delayS * 1000),
+    );
+  }
+
+  private inbox(inv: Invocation): CoordinatorInbox {
+    return {
+      begin: (txId, slot) =>
+        this.call(inv, `send Begin ${txId}`, async () =>
+          this.sendFifo(`slot-${slot}`, JSON.stringify({ type: 'Begin', txId }), `begin-${txId}`),
+        ),
+    };
+  }
+
+  private events(inv: Invocation): EventPublisher {
+    return {
+      publish: (event) =>
+        this.call(inv, `events.publish ${event.eventId}`, async () => {
+          const state = this.durable.get(event.txId)?.state;
+          if (event.outcome !== state) {
+            this.violation(`events: ${event.txId} announced ${event.outcome} while it is ${state}`);
+          }
+          this.published.set(event.txId, event.outcome);
+        }),
+    };
+  }
+
+  private faults(): Faults {
+    return {
+      crashPoint: () => {},
+      drop: (point, txId) => {
+        const dropped = this.faultsOn && this.rng.chance(this.plan.dropVote);
+        if (dropped) this.log(`   ↳ ${point} of ${txId} dropped`);
+        return dropped;
+      },
+    };
+  }
+
+  // ─── Simulated SQS ──────────────────────────────────────────────────────────────────────────
+
+  private sendStandard(queue: StandardQueue, body: string, delayMs: number): void {
+    const copies = this.faultsOn && this.rng.chance(this.plan.duplicatePerSend) ? 2 : 1;
+    if (copies > 1) this.stats.duplicates++;
+    for (let copy = 0; copy < copies; copy++) {
+      const jitter =
+        this.faultsOn && this.rng.chance(this.plan.reorderPerSend)
+          ? this.rng.int(0, 3_000)
+          : this.rng.int(0, 20);
+      const message: QMessage = {
+        id: this.nextMessageId++,
+        body,
+        group: null,
+        source: queue.name,
+        receiveCount: 0,
+        receipt: 0,
+        invisibleUntilMs: this.now + delayMs + jitter,
+        deleted: false,
+      };
+      this.liveMessages++;
+      this.at(message.invisibleUntilMs + this.rng.int(0, 20), () => this.deliverStandard(queue, message));
+    }
+  }
+
+  private deliverStandard(queue: StandardQueue, message: QMessage): void {
+    if (message.deleted || message.invisibleUntilMs > this.now) return;
+    if (message.receiveCount >= this.plan.maxReceiveCount) {
+      this.toDlq(message, queue.dlq);
+      return;
+    }
+    message.receiveCount++;
+    message.receipt++;
+    if (message.receiveCount > 1) this.stats.redeliveries++;
+    message.invisibleUntilMs = this.now + VISIBILITY_TIMEOUT_MS;
+    this.at(message.invisibleUntilMs + this.rng.int(0, 50), () => this.deliverStandard(queue, message));
+    const receipt = message.receipt;
+    this.spawn(
+      queue.node,
+      queue.kind,
+      `m${message.id} ${message.body} (receive ${message.receiveCount})`,
+      (inv) => queue.handle(inv, message),
+      (error) => {
+        if (error === null) return this.deleteMessage(message, receipt, null);
+        this.handlerFailed(error, message);
+      },
+    );
+  }
+
+  private sendFifo(group: string, body: string, dedupId: string): void {
+    const sentAtMs = this.fifoDedup.get(dedupId);
+    if (sentAtMs !== undefined && this.now - sentAtMs < FIFO_DEDUP_WINDOW_MS) {
+      this.log(`   ↳ FIFO dropped duplicate ${dedupId}`);
+      return;
+    }
+    this.fifoDedup.set(dedupId, this.now);
+    const message: QMessage = {
+      id: this.nextMessageId++,
+      body,
+      group,
+      source: 'coordinator.fifo',
+      receiveCount: 0,
+      receipt: 0,
+      invisibleUntilMs: this.now,
+      deleted: false,
+    };
+    this.liveMessages++;
+    const queue = this.fifoGroups.get(group) ?? [];
+    queue.push(message);
+    this.fifoGroups.set(group, queue);
+  }
+
+  /**
+   * Delivers the head of every ready message group (not in flight) to a random idle coordinator
+   * environment. Returns true when a handler started.
+   */
+  private pumpFifo(): boolean {
+    let started = false;
+    for (;;) {
+      const idle = this.envs.filter((env) => env.current === null);
+      if (idle.length === 0) return started;
+      const ready: string[] = [];
+      for (const [group, messages] of this.fifoGroups) {
+        const head = messages[0];
+        if (head && head.invisibleUntilMs <= this.now) ready.push(group);
+      }
+      if (ready.length === 0) return started;
+      const group = this.rng.pick(ready);
+      const messages = this.fifoGroups.get(group)!;
+      const head = messages[0]!;
+      if (head.receiveCount >= this.plan.maxReceiveCount) {
+        messages.shift();
+        this.toDlq(head, this.fifoDlq);
+        continue;
+      }
+      const last = this.lastEnvOfGroup.get(group);
+      const env =
+        last !== undefined && idle.includes(last) && this.rng.chance(this.plan.stickiness)
+          ? last
+          : this.rng.pick(idle);
+      this.lastEnvOfGroup.set(group, env);
+      head.receiveCount++;
+      head.receipt++;
+      if (head.receiveCount > 1) this.stats.redeliveries++;
+      head.invisibleUntilMs = this.now + VISIBILITY_TIMEOUT_MS;
+      this.at(head.invisibleUntilMs, () => {}); // wake up when it is visible again
+      this.startCoordinator(env, head);
+      started = true;
+    }
+  }
+
+  private startCoordinator(env: CoordinatorEnv, message: QMessage): void {
+    const receipt = message.receipt;
+    const generation = env.generation;
+    const inv = this.spawn(
+      env.node,
+      'coordinator',
+      `m${message.id} ${message.group} ${message.body} (receive ${message.receiveCount}) as ${env.owner}`,
+      async (inv) => {
+        await handleCoordinatorInput(parseCoordinatorInput(message.body), {
+          txs: this.txs(inv),
+          leases: env.leases,
+          clock: env.node.clock,
+          transport: this.transport(inv, env.node.clock),
+          config: this.config,
+          faults: this.faults(),
+          ...(this.plan.events ? { events: this.events(inv) } : {}),
+        });
+      },
+      (error) => {
+        if (env.generation === generation) env.current = null;
+        if (error === null) return this.deleteMessage(message, receipt, this.fifoGroups.get(message.group!)!);
+        if (error instanceof FenceLostError) this.log(`${env.owner} lost the lease: ${error.message}`);
+        this.handlerFailed(error, message);
+      },
+    );
+    inv.onCrash = () => this.restartEnv(env);
+    if (!inv.dead) env.current = inv;
+  }
+
+  /** A crashed execution environment is replaced by a fresh one: new owner id, no cached lease. */
+  private restartEnv(env: CoordinatorEnv): void {
+    env.generation++;
+    env.owner = `coord-${env.index}.${env.generation}`;
+    env.current = null;
+    env.leases = new LeaseManager(this.slots(env), env.owner, env.node.clock, this.lease, { handoff: true });
+  }
+
+  private deleteMessage(message: QMessage, receipt: number, fifo: QMessage[] | null): void {
+    if (message.deleted) return;
+    if (message.receipt !== receipt) {
+      this.log(`   ↳ delete of m${message.id} with a stale receipt ignored`);
+      return;
+    }
+    if (this.faultsOn && this.rng.chance(this.plan.lostDelete)) {
+      this.log(`   ↳ delete of m${message.id} lost`);
+      return;
+    }
+    message.deleted = true;
+    this.liveMessages--;
+    if (fifo) fifo.splice(fifo.indexOf(message), 1);
+  }
+
+  private handlerFailed(error: unknown, message: QMessage): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (error instanceof ProtocolAssertionError) {
+      // The handler would move it to the DLQ at once; in the simulation it is a broken invariant.
+      this.violation(`protocol assertion on m${message.id} ${message.body}: ${error.message}`);
+      return;
+    }
+    if (!(error instanceof InfrastructureError || error instanceof FenceLostError)) {
+      this.violation(`unexpected ${text} on m${message.id} ${message.body}`);
+      return;
+    }
+    this.log(`   ↳ m${message.id} failed (${text}); visible again after the visibility timeout`);
+  }
+
+  private toDlq(message: QMessage, dlq: QMessage[]): void {
+    message.deleted = true;
+    this.liveMessages--;
+    this.stats.dlqMoves++;
+    dlq.push(message);
+    this.log(
+      `m${message.id} → DLQ of ${message.source} after ${message.receiveCount} receives: ${message.body}`,
+    );
+  }
+
+  private redriveAll(): void {
+    for (const message of this.fifoDlq.splice(0)) {
+      this.sendFifo(message.group!, message.body, `redrive-${message.id}`);
+    }
+    for (const queue of [...this.inboxes.values(), this.timerQueue]) {
+      for (const message of queue.dlq.splice(0)) this.sendStandard(queue, message.body, 0);
+    }
+  }
+
+  // ─── Handlers (the thin Lambda handlers of functions/*, over the simulated ports) ─────────
+
+  private async runParticipant(
+    inv: Invocation,
+    participantId: string,
+    kind: ParticipantKind,
+    message: QMessage,
+  ): Promise<void> {
+    const parsed = parseParticipantMessage(message.body);
+    if (parsed.participantId !== participantId) {
+      throw new ProtocolAssertionError(`message for ${parsed.participantId} reached ${participantId}`);
+    }
+    await handleParticipantMessage(parsed, {
+      store: this.participantStore(inv, participantId),
+      kind,
+      clock: inv.node.clock,
+      replies: { send: (reply) => this.sendReply(inv, reply) },
+      faults: this.faults(),
+    });
+  }
+
+  private sendReply(inv: Invocation, reply: ParticipantReply): Promise<void> {
+    const dedupId = `reply-${this.nextMessageId}-${inv.id}-${this.seq}`;
+    const what =
+      reply.type === 'Vote'
+        ? `send Vote ${reply.vote} ${reply.txId} from ${reply.participantId}`
+        : `send Ack ${reply.outcome} ${reply.txId} from ${reply.participantId}`;
+    return this.call(inv, what, async () =>
+      this.sendFifo(`slot-${slotOf(reply.txId, this.plan.slotCount)}`, JSON.stringify(reply), dedupId),
+    );
+  }
+
+  private async runTimer(inv: Invocation, message: QMessage): Promise<void> {
+    const clock = inv.node.clock;
+    const result = await handleTimer(parseTimer(message.body), {
+      txs: this.txs(inv),
+      clock,
+      forwarder: this.forwarder(inv, clock),
+    });
+    this.log(`   ↳ timer ${result}`);
+  }
+
+  private sweepTick(): void {
+    this.spawn(
+      this.sweeperNode,
+      'sweeper',
+      'sweep',
+      async (inv) => {
+        await sweep({
+          txs: this.txs(inv),
+          clock: this.sweeperNode.clock,
+          forwarder: this.forwarder(inv, this.sweeperNode.clock),
+          slotCount: this.plan.slotCount,
+          perSlotLimit: 100,
+          concurrency: 2,
+        });
+      },
+      (error) => {
+        if (error !== null && !(error instanceof InfrastructureError)) {
+          this.violation(`sweeper failed: ${error instanceof Error ? error.stack : String(error)}`);
+        }
+      },
+    );
+    this.at(this.now + SWEEP_INTERVAL_MS, () => this.sweepTick());
+  }
+
+  // ─── Workload ───────────────────────────────────────────────────────────────────────────────
+
+  private setUpWorkload(): void {
+    const rng = this.rng;
+    const names = ACCOUNT_NAMES.slice(0, rng.int(3, 6));
+    for (let shard = 0; shard < LEDGER_SHARDS; shard++) {
+      if (!names.some((name) => shardOf(name, LEDGER_SHARDS) === shard)) {
+        names.push(ACCOUNT_NAMES.find((name) => shardOf(name, LEDGER_SHARDS) === shard)!);
+      }
+    }
+    for (const id of names) {
+      const entity = newEntity(id, rng.int(0, 100), T0_MS);
+      const shard = shardOf(id, LEDGER_SHARDS);
+      this.participantStores.get(`ledger-${shard}`)!.seed(entity);
+      void this.accountStore.insert(shard, entity);
+      this.opening.set(`account:${id}`, entity.total);
+      this.ledgerTotal += entity.total;
+    }
+    const sku = newEntity(SKU, rng.int(0, 5), T0_MS);
+    this.participantStores.get('inventory')!.seed(sku);
+    void this.itemStore.insert(0, sku);
+    this.opening.set(`item:${SKU}`, sku.total);
+    this.log(
+      `world: ${this.plan.envs} coordinator envs, ${this.plan.slotCount} slot(s), accounts ${names
+        .map((id) => `${id}=${this.opening.get(`account:${id}`)}@${shardOf(id, LEDGER_SHARDS)}`)
+        .join(
+          ' ',
+        )}, ${SKU}=${sku.total}; plan ${JSON.stringify(this.plan)}; config ${JSON.stringify(this.config)}`,
+    );
+
+    const count = rng.int(2, 8);
+    for (let index = 0; index < count; index++) {
+      const pickTwo = () => {
+        const from = rng.pick(names);
+        let to = rng.pick(names);
+        while (to === from) to = rng.pick(names);
+        return [from, to] as const;
+      };
+      const [from, to] = pickTwo();
+      const unknownEntity = rng.chance(0.05);
+      const amount = rng.int(1, 60);
+      const operations: Operation[] = rng.chance(0.7)
+        ? [
+            { participant: 'ledger', action: 'debit', accountId: from, amount },
+            { participant: 'ledger', action: 'credit', accountId: unknownEntity ? 'ghost' : to, amount },
+          ]
+        : [
+            { participant: 'ledger', action: 'debit', accountId: from, amount },
+            { participant: 'ledger', action: 'credit', accountId: to, amount },
+            {
+              participant: 'inventory',
+              action: 'reserve',
+              sku: unknownEntity ? 'sku-ghost' : SKU,
+              quantity: rng.int(1, 2),
+            },
+          ];
+      const idempotencyKey = rng.chance(0.8) ? `key-${index}` : undefined;
+      const request: ClientRequest = {
+        label: `req ${index}`,
+        operations,
+        idempotencyKey,
+        unknownEntity,
+        retriesLeft: 3,
+      };
+      const firstAtMs = T0_MS + rng.int(0, 15_000);
+      this.submitAt(request, firstAtMs);
+      if (idempotencyKey !== undefined && rng.chance(0.3)) {
+        // The client sends the same request again (a double click, a retry after a lost answer).
+        for (let again = rng.int(1, 2); again > 0; again--)
+          this.submitAt(request, firstAtMs + rng.int(0, 20_000));
+      }
+      if (idempotencyKey !== undefined && rng.chance(0.05)) {
+        // Someone reuses the key with a different body: one of the two must get a conflict.
+        const [otherFrom, otherTo] = pickTwo();
+        const other: ClientRequest = {
+          label: `req ${index}′`,
+          operations: [
+            { participant: 'ledger', action: 'debit', accountId: otherFrom, amount: amount + 1 },
+            { participant: 'ledger', action: 'credit', accountId: otherTo, amount: amount + 1 },
+          ],
+          idempotencyKey,
+          unknownEntity: false,
+          retriesLeft: 0,
+        };
+        this.submitAt(other, firstAtMs + rng.int(-2_000, 5_000));
+      }
+    }
+  }
+
+  private submitAt(request: ClientRequest, atMs: number): void {
+    this.pendingClients++;
+    this.at(Math.max(this.now, atMs), () => this.submit(request));
+  }
+
+  private submit(request: ClientRequest): void {
+    this.stats.submits++;
+    const retry = (afterMs: number) => {
+      if (request.idempotencyKey !== undefined && request.retriesLeft > 0) {
+        request.retriesLeft--;
+        this.submitAt(request, this.now + afterMs);
+      }
+    };
+    const inv = this.spawn(
+      this.apiNode,
+      'api',
+      `${request.label} POST ${JSON.stringify(request.operations)} key=${request.idempotencyKey ?? '-'}`,
+      async (inv) => {
+        const transactions = new Transactions(
+          {
+            store: this.txs(inv),
+            inbox: this.inbox(inv),
+            directory: {
+              missing: (refs) => this.call(inv, `directory.missing`, () => this.directory.missing(refs)),
+            },
+            clock: this.apiNode.clock,
+            sleep: async () => {},
+            newTxId: () => `tx_sim${this.nextTxNumber++}`,
+          },
+          { ledgerShardCount: LEDGER_SHARDS, slotCount: this.plan.slotCount, coordinator: this.config },
+        );
+        const { record, replayed } = await transactions.submit(
+          request.idempotencyKey === undefined
+            ? { operations: request.operations }
+            : { operations: request.operations, idempotencyKey: request.idempotencyKey },
+        );
+        this.log(`   ↳ ${request.label}: 202 ${record.txId} ${record.state}${replayed ? ' (replayed)' : ''}`);
+        if (request.unknownEntity)
+          this.violation(`${request.label} names an unknown entity but was accepted`);
+        const planned = JSON.stringify(planParticipants(request.operations, LEDGER_SHARDS));
+        if (JSON.stringify(record.participants) !== planned) {
+          this.violation(`${request.label} was answered with ${record.txId}, a different transaction`);
+        }
+      },
+      (error) => {
+        this.pendingClients--;
+        if (error === null) return;
+        if (error instanceof UnprocessableError) {
+          this.stats.apiRejected++;
+          if (!request.unknownEntity) this.violation(`${request.label} refused as unknown: ${error.message}`);
+          return;
+        }
+        if (error instanceof ConflictError) {
+          this.stats.apiConflicts++;
+          const existing = this.durable.get(txIdOfIdempotencyKey(request.idempotencyKey ?? ''));
+          const planned = JSON.stringify(planParticipants(request.operations, LEDGER_SHARDS));
+          if (!existing || JSON.stringify(existing.participants) === planned) {
+            this.violation(`${request.label} got a conflict for its own request: ${error.message}`);
+          }
+          return;
+        }
+        if (error instanceof InfrastructureError) return retry(this.rng.int(500, 5_000));
+        this.violation(
+          `${request.label}: unexpected ${error instanceof Error ? error.stack : String(error)}`,
+        );
+      },
+    );
+    inv.onCrash = () => {
+      // No answer: the client times out (API Gateway: 30 s) and retries with its key.
+      this.pendingClients--;
+      retry(30_000);
+    };
+  }
+
+  // ─── Invariants, checked in the same turn as the write they follow ──────────────────────────
+
+  private afterCreate(record: TxRecord): void {
+    this.stats.transactions++;
+    this.durable.set(record.txId, record);
+    this.undecidedOrLive.add(record.txId);
+  }
+
+  private afterSlotWrite(next: SlotRow): void {
+    const prev = this.slotRows.get(next.slot);
+    if (prev && next.epoch < prev.epoch) {
+      this.violation(`fencing (7): slot ${next.slot} epoch went back from ${prev.epoch} to ${next.epoch}`);
+    }
+    const key = `${next.slot}:${next.epoch}`;
+    const owner = this.ownerOfEpoch.get(key);
+    if (owner !== undefined && owner !== next.owner) {
+      this.violation(
+        `fencing (7): slot ${next.slot} epoch ${next.epoch} has two owners, ${owner} and ${next.owner}`,
+      );
+    }
+    if (next.owner !== null) this.ownerOfEpoch.set(key, next.owner);
+    if (prev && prev.owner !== null && prev.owner !== next.owner) {
+      this.stats.takeovers++;
+      this.log(
+        `   ↳ takeover of slot ${next.slot}: ${prev.owner}@${prev.epoch} → ${next.owner}@${next.epoch}`,
+      );
+    }
+    this.slotRows.set(next.slot, next);
+  }
+
+  private afterSave(
+    prev: TxRecord | undefined,
+    next: TxRecord,
+    fence: Fence,
+    row: SlotRow | undefined,
+  ): void {
+    const { txId } = next;
+    if (!row || row.owner !== fence.owner || row.epoch !== fence.epoch) {
+      this.violation(
+        `fencing (7): write of ${txId} (${next.state}) accepted from ${fence.owner} at epoch ${fence.epoch}, ` +
+          `but slot ${fence.slot} is ${row ? `${row.owner}'s at epoch ${row.epoch}` : 'unowned'}`,
+      );
+    }
+    const last = this.acceptedEpoch.get(fence.slot) ?? 0;
+    if (fence.epoch < last) {
+      this.violation(`fencing (7): slot ${fence.slot} accepted epoch ${fence.epoch} after epoch ${last}`);
+    }
+    this.acceptedEpoch.set(fence.slot, Math.max(last, fence.epoch));
+    if (!prev) {
+      this.violation(`saved ${txId}, which was never created`);
+    } else {
+      if (next.version !== prev.version + 1) {
+        this.violation(`${txId}: version ${prev.version} → ${next.version}`);
+      }
+      const before = decisionOf(prev.state);
+      const after = decisionOf(next.state);
+      if (before !== null && after !== before) {
+        this.violation(`agreement (2): ${txId} decided ${before}, then ${after}`);
+      }
+      if (before === null && after === 'COMMIT') {
+        for (const participant of next.participants) {
+          if (participant.kind !== 'ledger') continue;
+          for (const op of participant.operations as Array<{ action: string; amount: number }>) {
+            this.ledgerInFlight += op.action === 'take' ? -op.amount : op.amount;
+          }
+        }
+        for (const participant of next.participants) {
+          const barrier = this.participantStores.get(participant.id)?.barrier(txId, participant.id);
+          if (barrier?.state !== 'PREPARED' || next.votes[participant.id]?.vote !== 'YES') {
+            this.violation(
+              `validity (3): ${txId} decided COMMIT but ${participant.id} is ${barrier?.state ?? 'unprepared'} ` +
+                `(vote ${next.votes[participant.id]?.vote ?? 'none'})`,
+            );
+          }
+        }
+      }
+    }
+    this.durable.set(txId, next);
+    if (isTerminal(next.state)) {
+      this.undecidedOrLive.delete(txId);
+      if (this.plan.events) this.unpublished.add(txId);
+    }
+    this.log(`   ↳ durable: ${txId} v${next.version} ${next.state}${next.reason ? ` (${next.reason})` : ''}`);
+  }
+
+  private afterParticipantWrite(
+    participantId: string,
+    next: ParticipantBarrier,
+    action: ParticipantAction,
+  ): void {
+    const record = this.durable.get(next.txId);
+    const decision = record ? decisionOf(record.state) : null;
+    this.log(`   ↳ ${participantId} barrier ${next.txId} ${next.state} (${action.type})`);
+    if (!record) {
+      this.violation(`${participantId} wrote a barrier for ${next.txId}, which does not exist`);
+    } else if (next.state === 'COMMITTED' && decision !== 'COMMIT') {
+      this.violation(
+        `decision before effect (4): ${participantId} applied ${next.txId} while its durable state is ${record.state}`,
+      );
+    } else if (next.state === 'ABORTED' && decision !== 'ABORT') {
+      this.violation(
+        `decision before effect (4): ${participantId} aborted ${next.txId} while its durable state is ${record.state}`,
+      );
+    } else if (record.state === 'PENDING') {
+      this.violation(`${participantId} prepared ${next.txId} before PREPARING was durable`);
+    }
+    this.account(participantId, next, action);
+    this.checkEntities(participantId);
+  }
+
+  /**
+   * Every entity: total = opening + the deltas of the barriers that applied it (each at most once),
+   * held = the holds of its PREPARED barriers, available = total − held ≥ 0. And the ledger's sum,
+   * counting committed transfers whose other half is still in flight, never changes.
+   */
+  private checkEntities(participantId: string): void {
+    const store = this.participantStores.get(participantId)!;
+    const entityKind = participantId === 'inventory' ? 'item' : 'account';
+    for (const entity of store.entities()) {
+      this.checkEntity(participantId, entity);
+      const key = `${entityKind}:${entity.id}`;
+      const want = (this.opening.get(key) ?? 0) + (this.appliedDelta.get(key) ?? 0);
+      if (entity.total !== want) {
+        this.violation(
+          `exactly-once (6): ${participantId} '${entity.id}' has ${entity.total}, opening + applied deltas = ${want}`,
+        );
+      }
+      const held = this.expectedHeld.get(key) ?? 0;
+      if (entity.held !== held) {
+        this.violation(
+          `${participantId} '${entity.id}' holds ${entity.held}, its prepared barriers hold ${held}`,
+        );
+      }
+    }
+    if (participantId.startsWith('ledger-')) {
+      let total = 0;
+      for (const [id, other] of this.participantStores) {
+        if (id.startsWith('ledger-')) for (const entity of other.entities()) total += entity.total;
+      }
+      if (total + this.ledgerInFlight !== this.ledgerTotal) {
+        this.violation(
+          `conservation (5): the ledger holds ${total} with ${this.ledgerInFlight} committed in flight; it opened with ${this.ledgerTotal}`,
+        );
+      }
+    }
+  }
+
+  /** Bookkeeping of a successful barrier write, for checkEntities. */
+  private account(participantId: string, next: ParticipantBarrier, action: ParticipantAction): void {
+    if (action.type === 'none') return;
+    const entityKind = participantId === 'inventory' ? 'item' : 'account';
+    const key = `${next.txId}#${participantId}`;
+    if (action.type === 'apply') {
+      if (this.applied.has(key))
+        this.violation(`exactly-once (6): ${participantId} applied ${next.txId} twice`);
+      this.applied.add(key);
+    }
+    for (const op of action.reservation) {
+      const entity = `${entityKind}:${op.id}`;
+      const take = op.action === 'take' ? op.amount : 0;
+      if (action.type === 'reserve')
+        this.expectedHeld.set(entity, (this.expectedHeld.get(entity) ?? 0) + take);
+      if (action.type === 'apply' || action.type === 'release') {
+        this.expectedHeld.set(entity, (this.expectedHeld.get(entity) ?? 0) - take);
+      }
+      if (action.type === 'apply') {
+        const delta = op.action === 'take' ? -op.amount : op.amount;
+        this.appliedDelta.set(entity, (this.appliedDelta.get(entity) ?? 0) + delta);
+        if (entityKind === 'account') this.ledgerInFlight -= delta;
+      }
+    }
+  }
+
+  private checkEntity(participantId: string, entity: EntityRecord): void {
+    if (entity.available < 0 || entity.held < 0 || entity.total < 0) {
+      this.violation(`conservation (5): ${participantId} '${entity.id}' is ${JSON.stringify(entity)}`);
+    }
+    if (entity.available !== entity.total - entity.held) {
+      this.violation(`${participantId} '${entity.id}': available ≠ total − held: ${JSON.stringify(entity)}`);
+    }
+  }
+
+  /** At quiescence: terminal, agreeing, no holds, exactly-once totals, queues drained. */
+  private finalChecks(): void {
+    this.log('── quiescence: final checks ──');
+    const expected = new Map(this.opening);
+    for (const { record } of this.txStore.all()) {
+      const { txId, state } = record;
+      if (!isTerminal(state)) {
+        this.violation(`termination (8): ${txId} is ${state} at quiescence`);
+        continue;
+      }
+      if (state === 'COMMITTED') this.stats.committed++;
+      else this.stats.aborted++;
+      if (record.reason === 'prepare timeout') this.stats.timeouts++;
+      if (this.plan.events && this.published.get(txId) !== state) {
+        this.violation(`events: ${txId} is ${state} but announced ${this.published.get(txId) ?? 'nothing'}`);
+      }
+      for (const participant of record.participants) {
+        const barrier = this.participantStores.get(participant.id)?.barrier(txId, participant.id);
+        if (barrier?.state !== state) {
+          this.violation(
+            `atomicity/agreement (1, 2): ${txId} is ${state} but ${participant.id}'s barrier is ${barrier?.state ?? 'missing'}`,
+          );
+        }
+        if (state !== 'COMMITTED') continue;
+        const entityKind = participant.kind === 'ledger' ? 'account' : 'item';
+        for (const op of participant.operations as Array<{ id: string; action: string; amount: number }>) {
+          const key = `${entityKind}:${op.id}`;
+          expected.set(key, (expected.get(key) ?? 0) + (op.action === 'take' ? -op.amount : op.amount));
+        }
+      }
+    }
+    for (const [participantId, store] of this.participantStores) {
+      for (const barrier of store.barriers()) {
+        const record = this.durable.get(barrier.txId);
+        if (!record || record.state !== barrier.state) {
+          this.violation(
+            `agreement (2): ${participantId} barrier of ${barrier.txId} is ${barrier.state}, the coordinator says ${record?.state ?? 'nothing'}`,
+          );
+        }
+      }
+      const entityKind = participantId === 'inventory' ? 'item' : 'account';
+      for (const entity of store.entities()) {
+        this.checkEntity(participantId, entity);
+        if (entity.held !== 0)
+          this.violation(`termination (8): ${participantId} '${entity.id}' still holds ${entity.held}`);
+        const want = expected.get(`${entityKind}:${entity.id}`);
+        if (entity.total !== want) {
+          this.violation(
+            `exactly-once (6): ${participantId} '${entity.id}' has ${entity.total}, opening + committed deltas = ${want}`,
+          );
+        }
+      }
+    }
+    const parked =
+      this.fifoDlq.length + [...this.inboxes.values(), this.timerQueue].reduce((n, q) => n + q.dlq.length, 0);
+    if (parked > 0)
+      this.violation(`nothing lost (9): ${parked} message(s) still dead-lettered after the redrive`);
+  }
+}
+
+export function emptyStats(): SimStats {
+  return {
+    events: 0,
+    virtualMs: 0,
+    submits: 0,
+    transactions: 0,
+    committed: 0,
+    aborted: 0,
+    timeouts: 0,
+    apiRejected: 0,
+    apiConflicts: 0,
+    crashes: 0,
+    injectedErrors: 0,
+    duplicates: 0,
+    redeliveries: 0,
+    takeovers: 0,
+    zombies: 0,
+    fenceRejections: 0,
+    versionConflicts: 0,
+    dlqMoves: 0,
+  };
+}
+
+export async function runSeed(options: SimOptions): Promise<SimResult> {
+  return new World(options).run();
+}

@@ -20,6 +20,7 @@ const USAGE = `usage: npx tsx scripts/chaos.ts [options]
   --transfers N            transfers to make (default ${DEFAULT_OPTIONS.transfers})
   --accounts N             accounts, spread over the ledger shards (default ${DEFAULT_OPTIONS.accounts})
   --clients N              concurrent clients (default ${DEFAULT_OPTIONS.clients})
+  --client-wait-s N        each POST waits up to N s for the outcome before the next (default ${DEFAULT_OPTIONS.clientWaitS})
   --crash-rate P           probability of each crash point per transaction (default ${DEFAULT_OPTIONS.rates.crash})
   --drop-rate P            probability of each drop point per transaction (default ${DEFAULT_OPTIONS.rates.drop})
   --duplicate-rate P       probability that a transaction's messages are all sent twice (default ${DEFAULT_OPTIONS.rates.duplicate})
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
         'transfers',
         'accounts',
         'clients',
+        'client-wait-s',
         'crash-rate',
         'drop-rate',
         'duplicate-rate',
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
     transfers: numberOption(values, 'transfers', d.transfers),
     accounts: numberOption(values, 'accounts', d.accounts),
     clients: numberOption(values, 'clients', d.clients),
+    clientWaitS: numberOption(values, 'client-wait-s', d.clientWaitS),
     rates: {
       ...d.rates,
       crash: numberOption(values, 'crash-rate', d.rates.crash),

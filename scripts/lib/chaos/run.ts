@@ -19,6 +19,12 @@ export interface ChaosOptions {
   readonly accounts: number;
   readonly clients: number;
   readonly transfers: number;
+  /**
+   * Each client's POST holds up to this many seconds for the outcome (`?wait=N`) before it goes on
+   * to its next transfer: back-pressure, so the load stays near what the stack can decide within
+   * its prepare timeout. 0: fire and forget.
+   */
+  readonly clientWaitS: number;
   readonly rates: ChaosRates;
   /** Each fault is forced on this many of the first valid transfers (coverage in short runs). */
   readonly forcedCoverage: number;
@@ -44,10 +50,11 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   accounts: 20,
   clients: 8,
   transfers: 300,
+  clientWaitS: 5,
   rates: DEFAULT_RATES,
-  forcedCoverage: 2,
-  takeoverEveryMs: 1_500,
-  takeoverWindowMs: 30_000,
+  forcedCoverage: 1,
+  takeoverEveryMs: 3_000,
+  takeoverWindowMs: 20_000,
   leaseDurationMs: 30_000,
   quiesceTimeoutMs: 600_000,
 };
@@ -105,7 +112,8 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   await inParallel(options.clients, workload.transfers, async (spec) => {
     const body = { from: spec.from, to: spec.to, amount: spec.amount, idempotencyKey: spec.idempotencyKey };
     const submittedAtMs = Date.now();
-    const first = answerOf(await stack.call('POST', '/transfers', body));
+    const wait = options.clientWaitS > 0 ? `?wait=${options.clientWaitS}` : '';
+    const first = answerOf(await stack.call('POST', `/transfers${wait}`, body));
     if (spec.kind !== 'unknown-account') inFlight.txIds = [...inFlight.txIds.slice(-19), spec.txId];
     let retry: Answer | undefined;
     if (spec.retry === 'same') retry = answerOf(await stack.call('POST', '/transfers', body));
@@ -183,8 +191,8 @@ function answerOf(answer: { status: number; body: { txId?: string } | undefined 
 }
 
 /**
- * Polls every transaction of the run until all are terminal or `deadlineMs` passes; returns the
- * last view of each (transfers refused with 422 have none).
+ * Polls the coordinator log until every transaction of the run is terminal or `deadlineMs`
+ * passes; then reads each transaction once through the API (transfers refused with 422 have none).
  */
 async function quiesce(
   stack: ChaosStack,
@@ -193,30 +201,31 @@ async function quiesce(
   log: (line: string) => void,
   inFlight: { txIds: string[] },
 ): Promise<Map<string, ObservedTransaction>> {
-  const seen = new Map<string, ObservedTransaction>();
-  let open = workload.transfers.filter((t) => t.kind !== 'unknown-account').map((t) => t.txId);
-  let lastLogMs = 0;
+  const all = workload.transfers.filter((t) => t.kind !== 'unknown-account').map((t) => t.txId);
+  let open = all;
+  let lastLogMs = Date.now();
   for (;;) {
-    const still: string[] = [];
-    await inParallel(16, open, async (txId) => {
-      const tx = await stack.transaction(txId);
-      if (tx) seen.set(txId, tx);
-      if (!isTerminalState(tx?.state)) still.push(txId);
-    });
-    open = still;
+    const states = await stack.states(open);
+    open = open.filter((txId) => !isTerminalState(states.get(txId)));
     inFlight.txIds = open;
-    if (open.length === 0 || Date.now() >= deadlineMs) return seen;
+    if (open.length === 0 || Date.now() >= deadlineMs) break;
     if (Date.now() - lastLogMs > 15_000) {
       lastLogMs = Date.now();
-      const states = new Map<string, number>();
+      const counts = new Map<string, number>();
       for (const txId of open) {
-        const state = seen.get(txId)?.state ?? 'absent';
-        states.set(state, (states.get(state) ?? 0) + 1);
+        const state = states.get(txId) ?? 'absent';
+        counts.set(state, (counts.get(state) ?? 0) + 1);
       }
-      log(`waiting for ${open.length} transactions: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+      log(`waiting for ${open.length} transactions: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
     }
-    await sleep(2_000);
+    await sleep(1_000);
   }
+  const seen = new Map<string, ObservedTransaction>();
+  await inParallel(16, all, async (txId) => {
+    const tx = await stack.transaction(txId);
+    if (tx) seen.set(txId, tx);
+  });
+  return seen;
 }
 
 /** While transactions are in flight, takes over the slot of one of them now and then. */

@@ -8,7 +8,13 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
 import type { FaultPlan } from '../../../shared/faults';
 import type { LocalDeployment } from '../deploy';
@@ -97,6 +103,38 @@ export class ChaosStack {
     if (answer.status === 404) return undefined;
     if (answer.status !== 200) throw new Error(`GET /transactions/${txId}: ${answer.status}`);
     return answer.body as ObservedTransaction;
+  }
+
+  /**
+   * The states of the transactions in the coordinator log, read straight from its table (cheap
+   * enough to poll, unlike the API): txId → state; absent when there is no record.
+   */
+  async states(txIds: readonly string[]): Promise<Map<string, string>> {
+    const table = this.output('TransactionsTable');
+    const states = new Map<string, string>();
+    for (let i = 0; i < txIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = txIds.slice(i, i + 100).map((txId) => ({ txId }));
+      // Bounded: unprocessed keys come back under throttling only; 20 rounds are plenty.
+      for (let round = 0; keys && keys.length > 0 && round < 20; round++) {
+        const answer: BatchGetCommandOutput = await this.dynamo.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: keys,
+                ProjectionExpression: 'txId, #state',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ConsistentRead: true,
+              },
+            },
+          }),
+        );
+        for (const item of answer.Responses?.[table] ?? [])
+          states.set(item.txId as string, item.state as string);
+        keys = answer.UnprocessedKeys?.[table]?.Keys;
+        if (keys && keys.length > 0) await sleep(100 * (round + 1));
+      }
+    }
+    return states;
   }
 
   /** The barrier of (txId, participant) on the participant's table; ledger participants only. */

@@ -41,9 +41,9 @@ export const DEFAULT_RATES: ChaosRates = {
   unknownAccount: 0.05,
   retrySame: 0.1,
   retryChanged: 0.05,
-  crash: 0.05,
-  drop: 0.03,
-  duplicate: 0.15,
+  crash: 0.02,
+  drop: 0.02,
+  duplicate: 0.1,
 };
 
 export interface AccountSpec {

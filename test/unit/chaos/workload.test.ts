@@ -64,7 +64,7 @@ describe('planWorkload', () => {
     ]);
     const rest = valid.slice(SINGLE_FAULTS.length * 2);
     const withFaults = rest.filter((t) => hasFaults(t.faults)).length / rest.length;
-    expect(withFaults).toBeGreaterThan(0.15);
+    expect(withFaults).toBeGreaterThan(0.08);
     expect(withFaults).toBeLessThan(0.5);
   });
 

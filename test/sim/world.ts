@@ -53,6 +53,7 @@ import { Transactions } from '../../shared/transactions';
 import { planParticipants, txIdOfIdempotencyKey } from '../../shared/transactions/plan';
 import { EventHeap } from './heap';
 import { Prng } from './prng';
+import { type SimMessage, SimQueue } from './sqs';
 
 /**
  * The deterministic simulation world (in the spirit of FoundationDB's simulator and TigerBeetle's
@@ -75,7 +76,6 @@ import { Prng } from './prng';
 
 export const T0_MS = 1_700_000_000_000;
 const VISIBILITY_TIMEOUT_MS = 30_000;
-const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
 const SQS_MAX_DELAY_S = 900;
 const SWEEP_INTERVAL_MS = 60_000;
 const LEDGER_SHARDS = 2;
@@ -177,23 +177,11 @@ interface Invocation {
   onCrash?: () => void;
 }
 
-interface QMessage {
-  readonly id: number;
-  readonly body: string;
-  readonly group: string | null;
-  readonly source: string;
-  receiveCount: number;
-  receipt: number;
-  invisibleUntilMs: number;
-  deleted: boolean;
-}
-
 interface StandardQueue {
-  readonly name: string;
+  readonly queue: SimQueue;
   readonly node: Node;
   readonly kind: InvocationKind;
-  readonly handle: (inv: Invocation, message: QMessage) => Promise<void>;
-  readonly dlq: QMessage[];
+  readonly handle: (inv: Invocation, message: SimMessage) => Promise<void>;
 }
 
 interface CoordinatorEnv {
@@ -285,9 +273,7 @@ export class World {
 
   // Nodes and queues.
   private readonly envs: CoordinatorEnv[] = [];
-  private readonly fifoGroups = new Map<string, QMessage[]>();
-  private readonly fifoDlq: QMessage[] = [];
-  private readonly fifoDedup = new Map<string, number>();
+  private readonly fifo: SimQueue;
   private readonly lastEnvOfGroup = new Map<string, CoordinatorEnv>();
   private readonly inboxes = new Map<string, StandardQueue>();
   private readonly timerQueue: StandardQueue;
@@ -296,7 +282,6 @@ export class World {
   private nextMessageId = 1;
   private nextInvocationId = 1;
   private nextTxNumber = 1;
-  private liveMessages = 0;
   private liveInvocations = 0;
   private pendingClients = 0;
   private readonly dlqSeen: string[] = [];
@@ -333,6 +318,12 @@ export class World {
     this.faultsStopAtMs = T0_MS + this.plan.faultsStopAfterMs;
     this.txStore = new MemoryTxStore(this.switches.fenceCheck ? this.slotStore.fenceHolds : () => true);
 
+    this.fifo = new SimQueue({
+      name: 'coordinator.fifo',
+      fifo: true,
+      visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS,
+      maxReceiveCount: this.plan.maxReceiveCount,
+    });
     this.apiNode = this.node('api');
     this.sweeperNode = this.node('sweeper');
     for (let index = 0; index < this.plan.envs; index++) {
@@ -359,19 +350,17 @@ export class World {
       this.writeStores.set(id, this.switches.barrierCheck ? store : new BarrierlessStore(store));
       const node = this.node(id);
       this.inboxes.set(id, {
-        name: `${id}-inbox`,
+        queue: this.standardQueue(`${id}-inbox`),
         node,
         kind: 'participant',
-        dlq: [],
         handle: (inv, message) => this.runParticipant(inv, id, kind, message),
       });
     }
     const timerNode = this.node('timers');
     this.timerQueue = {
-      name: 'timers',
+      queue: this.standardQueue('timers'),
       node: timerNode,
       kind: 'timer',
-      dlq: [],
       handle: (inv, message) => this.runTimer(inv, message),
     };
     this.directory = new MemoryEntityDirectory({ account: this.accountStore, item: this.itemStore });
@@ -399,13 +388,10 @@ export class World {
       if (this.pumpFifo()) await drain();
       if (this.violations.length > 0) break;
       if (!this.faultsOn && this.quiet()) {
-        const parked = [
-          ...this.fifoDlq,
-          ...[...this.inboxes.values(), this.timerQueue].flatMap((q) => q.dlq),
-        ];
+        const parked = this.queues().flatMap((queue) => queue.dlq.map((m) => `${queue.name}: ${m.body}`));
         if (parked.length > 0 && !redriven) {
           // Invariant 9: an operator sees the DLQ (alarm) and redrives it; it must then complete.
-          for (const message of parked) this.dlqSeen.push(`${message.source}: ${message.body}`);
+          this.dlqSeen.push(...parked);
           this.log(`── operator redrives ${parked.length} dead-lettered message(s) ──`);
           this.redriveAll();
           redriven = true;
@@ -418,7 +404,7 @@ export class World {
         this.violation(
           `termination (8): no quiescence ${QUIESCENCE_BOUND_MS / 60_000} min after faults stopped: ` +
             `${this.undecidedOrLive.size} transaction(s) not terminal [${[...this.undecidedOrLive].join(', ')}], ` +
-            `${this.liveMessages} message(s) queued, ${this.liveInvocations} handler(s) running`,
+            `${this.liveMessages()} message(s) queued, ${this.liveInvocations} handler(s) running`,
         );
         break;
       }
@@ -440,13 +426,21 @@ export class World {
 
   private quiet(): boolean {
     return (
-      this.liveMessages === 0 &&
+      this.liveMessages() === 0 &&
       this.liveInvocations === 0 &&
       this.pendingClients === 0 &&
       this.undecidedOrLive.size === 0 &&
       this.unpublished.size === 0 &&
       this.envs.every((env) => env.node.pausedUntilMs <= this.now)
     );
+  }
+
+  private queues(): SimQueue[] {
+    return [this.fifo, ...[...this.inboxes.values()].map((q) => q.queue), this.timerQueue.queue];
+  }
+
+  private liveMessages(): number {
+    return this.queues().reduce((sum, queue) => sum + queue.live, 0);
   }
 
   private at(atMs: number, run: () => void): void {
@@ -734,7 +728,16 @@ export class World {
 
   // ─── Simulated SQS ──────────────────────────────────────────────────────────────────────────
 
-  private sendStandard(queue: StandardQueue, body: string, delayMs: number): void {
+  private standardQueue(name: string): SimQueue {
+    return new SimQueue({
+      name,
+      fifo: false,
+      visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS,
+      maxReceiveCount: this.plan.maxReceiveCount,
+    });
+  }
+
+  private sendStandard(target: StandardQueue, body: string, delayMs: number): void {
     const copies = this.faultsOn && this.rng.chance(this.plan.duplicatePerSend) ? 2 : 1;
     if (copies > 1) this.stats.duplicates++;
     for (let copy = 0; copy < copies; copy++) {
@@ -742,66 +745,38 @@ export class World {
         this.faultsOn && this.rng.chance(this.plan.reorderPerSend)
           ? this.rng.int(0, 3_000)
           : this.rng.int(0, 20);
-      const message: QMessage = {
+      const message = target.queue.send(body, this.now, {
+        delayMs: delayMs + jitter,
         id: this.nextMessageId++,
-        body,
-        group: null,
-        source: queue.name,
-        receiveCount: 0,
-        receipt: 0,
-        invisibleUntilMs: this.now + delayMs + jitter,
-        deleted: false,
-      };
-      this.liveMessages++;
-      this.at(message.invisibleUntilMs + this.rng.int(0, 20), () => this.deliverStandard(queue, message));
+      })!;
+      this.at(message.invisibleUntilMs + this.rng.int(0, 20), () => this.deliverStandard(target, message));
     }
   }
 
-  private deliverStandard(queue: StandardQueue, message: QMessage): void {
-    if (message.deleted || message.invisibleUntilMs > this.now) return;
-    if (message.receiveCount >= this.plan.maxReceiveCount) {
-      this.toDlq(message, queue.dlq);
-      return;
-    }
-    message.receiveCount++;
-    message.receipt++;
+  /** A poller tries to receive `message`; if it gets it, a handler runs it. */
+  private deliverStandard(target: StandardQueue, message: SimMessage): void {
+    const attempt = target.queue.tryReceive(message, this.now);
+    if (attempt === 'dead-lettered') this.deadLettered(target.queue, message);
+    if (attempt !== 'received') return;
     if (message.receiveCount > 1) this.stats.redeliveries++;
-    message.invisibleUntilMs = this.now + VISIBILITY_TIMEOUT_MS;
-    this.at(message.invisibleUntilMs + this.rng.int(0, 50), () => this.deliverStandard(queue, message));
+    // Comes back after the visibility timeout unless deleted by then.
+    this.at(message.invisibleUntilMs + this.rng.int(0, 50), () => this.deliverStandard(target, message));
     const receipt = message.receipt;
     this.spawn(
-      queue.node,
-      queue.kind,
+      target.node,
+      target.kind,
       `m${message.id} ${message.body} (receive ${message.receiveCount})`,
-      (inv) => queue.handle(inv, message),
+      (inv) => target.handle(inv, message),
       (error) => {
-        if (error === null) return this.deleteMessage(message, receipt, null);
+        if (error === null) return this.deleteMessage(target.queue, message, receipt);
         this.handlerFailed(error, message);
       },
     );
   }
 
   private sendFifo(group: string, body: string, dedupId: string): void {
-    const sentAtMs = this.fifoDedup.get(dedupId);
-    if (sentAtMs !== undefined && this.now - sentAtMs < FIFO_DEDUP_WINDOW_MS) {
-      this.log(`   ↳ FIFO dropped duplicate ${dedupId}`);
-      return;
-    }
-    this.fifoDedup.set(dedupId, this.now);
-    const message: QMessage = {
-      id: this.nextMessageId++,
-      body,
-      group,
-      source: 'coordinator.fifo',
-      receiveCount: 0,
-      receipt: 0,
-      invisibleUntilMs: this.now,
-      deleted: false,
-    };
-    this.liveMessages++;
-    const queue = this.fifoGroups.get(group) ?? [];
-    queue.push(message);
-    this.fifoGroups.set(group, queue);
+    const sent = this.fifo.send(body, this.now, { group, dedupId, id: this.nextMessageId++ });
+    if (!sent) this.log(`   ↳ FIFO dropped duplicate ${dedupId}`);
   }
 
   /**
@@ -813,37 +788,30 @@ export class World {
     for (;;) {
       const idle = this.envs.filter((env) => env.current === null);
       if (idle.length === 0) return started;
-      const ready: string[] = [];
-      for (const [group, messages] of this.fifoGroups) {
-        const head = messages[0];
-        if (head && head.invisibleUntilMs <= this.now) ready.push(group);
-      }
-      if (ready.length === 0) return started;
-      const group = this.rng.pick(ready);
-      const messages = this.fifoGroups.get(group)!;
-      const head = messages[0]!;
-      if (head.receiveCount >= this.plan.maxReceiveCount) {
-        messages.shift();
-        this.toDlq(head, this.fifoDlq);
+      const heads = this.fifo.readyHeads(this.now);
+      if (heads.length === 0) return started;
+      const head = this.rng.pick(heads);
+      const group = head.group!;
+      const attempt = this.fifo.tryReceive(head, this.now);
+      if (attempt === 'dead-lettered') {
+        this.deadLettered(this.fifo, head);
         continue;
       }
+      if (attempt !== 'received') throw new Error(`ready head m${head.id} could not be received`);
       const last = this.lastEnvOfGroup.get(group);
       const env =
         last !== undefined && idle.includes(last) && this.rng.chance(this.plan.stickiness)
           ? last
           : this.rng.pick(idle);
       this.lastEnvOfGroup.set(group, env);
-      head.receiveCount++;
-      head.receipt++;
       if (head.receiveCount > 1) this.stats.redeliveries++;
-      head.invisibleUntilMs = this.now + VISIBILITY_TIMEOUT_MS;
       this.at(head.invisibleUntilMs, () => {}); // wake up when it is visible again
       this.startCoordinator(env, head);
       started = true;
     }
   }
 
-  private startCoordinator(env: CoordinatorEnv, message: QMessage): void {
+  private startCoordinator(env: CoordinatorEnv, message: SimMessage): void {
     const receipt = message.receipt;
     const generation = env.generation;
     const inv = this.spawn(
@@ -863,7 +831,7 @@ export class World {
       },
       (error) => {
         if (env.generation === generation) env.current = null;
-        if (error === null) return this.deleteMessage(message, receipt, this.fifoGroups.get(message.group!)!);
+        if (error === null) return this.deleteMessage(this.fifo, message, receipt);
         if (error instanceof FenceLostError) this.log(`${env.owner} lost the lease: ${error.message}`);
         this.handlerFailed(error, message);
       },
@@ -880,22 +848,17 @@ export class World {
     env.leases = new LeaseManager(this.slots(env), env.owner, env.node.clock, this.lease, { handoff: true });
   }
 
-  private deleteMessage(message: QMessage, receipt: number, fifo: QMessage[] | null): void {
-    if (message.deleted) return;
-    if (message.receipt !== receipt) {
-      this.log(`   ↳ delete of m${message.id} with a stale receipt ignored`);
-      return;
-    }
-    if (this.faultsOn && this.rng.chance(this.plan.lostDelete)) {
+  private deleteMessage(queue: SimQueue, message: SimMessage, receipt: number): void {
+    if (this.faultsOn && !message.deleted && this.rng.chance(this.plan.lostDelete)) {
       this.log(`   ↳ delete of m${message.id} lost`);
       return;
     }
-    message.deleted = true;
-    this.liveMessages--;
-    if (fifo) fifo.splice(fifo.indexOf(message), 1);
+    if (queue.delete(message, receipt) === 'stale-receipt') {
+      this.log(`   ↳ delete of m${message.id} with a stale receipt ignored`);
+    }
   }
 
-  private handlerFailed(error: unknown, message: QMessage): void {
+  private handlerFailed(error: unknown, message: SimMessage): void {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (error instanceof ProtocolAssertionError) {
       // The handler would move it to the DLQ at once; in the simulation it is a broken invariant.
@@ -909,22 +872,18 @@ export class World {
     this.log(`   ↳ m${message.id} failed (${text}); visible again after the visibility timeout`);
   }
 
-  private toDlq(message: QMessage, dlq: QMessage[]): void {
-    message.deleted = true;
-    this.liveMessages--;
+  private deadLettered(queue: SimQueue, message: SimMessage): void {
     this.stats.dlqMoves++;
-    dlq.push(message);
-    this.log(
-      `m${message.id} → DLQ of ${message.source} after ${message.receiveCount} receives: ${message.body}`,
-    );
+    this.log(`m${message.id} → DLQ of ${queue.name} after ${message.receiveCount} receives: ${message.body}`);
   }
 
   private redriveAll(): void {
-    for (const message of this.fifoDlq.splice(0)) {
-      this.sendFifo(message.group!, message.body, `redrive-${message.id}`);
-    }
-    for (const queue of [...this.inboxes.values(), this.timerQueue]) {
-      for (const message of queue.dlq.splice(0)) this.sendStandard(queue, message.body, 0);
+    for (const message of this.fifo.redrive(this.now, () => this.nextMessageId++))
+      this.log(`redriven as m${message.id}`);
+    for (const target of [...this.inboxes.values(), this.timerQueue]) {
+      for (const message of target.queue.redrive(this.now, () => this.nextMessageId++)) {
+        this.at(this.now + this.rng.int(0, 20), () => this.deliverStandard(target, message));
+      }
     }
   }
 
@@ -934,7 +893,7 @@ export class World {
     inv: Invocation,
     participantId: string,
     kind: ParticipantKind,
-    message: QMessage,
+    message: SimMessage,
   ): Promise<void> {
     const parsed = parseParticipantMessage(message.body);
     if (parsed.participantId !== participantId) {
@@ -960,7 +919,7 @@ export class World {
     );
   }
 
-  private async runTimer(inv: Invocation, message: QMessage): Promise<void> {
+  private async runTimer(inv: Invocation, message: SimMessage): Promise<void> {
     const clock = inv.node.clock;
     const result = await handleTimer(parseTimer(message.body), {
       txs: this.txs(inv),
@@ -1392,8 +1351,7 @@ export class World {
         }
       }
     }
-    const parked =
-      this.fifoDlq.length + [...this.inboxes.values(), this.timerQueue].reduce((n, q) => n + q.dlq.length, 0);
+    const parked = this.queues().reduce((sum, queue) => sum + queue.dlq.length, 0);
     if (parked > 0)
       this.violation(`nothing lost (9): ${parked} message(s) still dead-lettered after the redrive`);
   }

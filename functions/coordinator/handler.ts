@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { sendToDeadLetterQueue } from '../../shared/adapters/sqs-dlq';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
@@ -13,6 +15,7 @@ import { LeaseManager } from '../../shared/coordinator/leases';
 import { MalformedMessageError, parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
+import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 import { ProtocolAssertionError } from '../../shared/protocol';
 
 const env = readCoordinatorEnv();
@@ -33,7 +36,15 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
+const events = new EventBridgePublisher(new EventBridgeClient({}), envString(process.env, 'EVENT_BUS_NAME'));
+const metrics = createMetrics('coordinator');
 const processor = new SqsFifoPartialProcessorAsync();
+
+/** Moves a poison message to the DLQ, counted. */
+async function deadLetter(record: SQSRecord, error: Error): Promise<void> {
+  metrics.addMetric(METRIC.dlqArrivals, MetricUnit.Count, 1);
+  await sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+}
 
 async function onRecord(record: SQSRecord): Promise<void> {
   let input: ReturnType<typeof parseCoordinatorInput>;
@@ -42,11 +53,12 @@ async function onRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     logger.error('poison message moved to the DLQ', { error, messageId: record.messageId });
-    return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+    return deadLetter(record, error);
   }
   logger.appendKeys({ txId: input.txId });
   try {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
     const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
       handleCoordinatorInput(input, {
         txs,
@@ -55,16 +67,22 @@ async function onRecord(record: SQSRecord): Promise<void> {
         transport: faults.duplicate ? transport.duplicating(hit) : transport,
         config: env.protocol,
         faults,
-        onTerminal: (tx) => logger.info('transaction terminal', { state: tx.state, reason: tx.reason }),
-        onEffectFailed: (effect, _tx, error) =>
-          logger.warn('effect failed; recovery will re-drive it', { effect, error }),
+        events,
+        onTerminal: (tx) => {
+          recordTerminal(metrics, tx);
+          logger.info('transaction terminal', { state: tx.state, reason: tx.reason });
+        },
+        onEffectFailed: (effect, _tx, error) => {
+          metrics.addMetric(METRIC.effectFailures, MetricUnit.Count, 1);
+          logger.warn('effect failed; recovery will re-drive it', { effect, error });
+        },
       }),
     );
     logger.debug('input handled', { input: input.type, outcome: outcome.kind });
   } catch (error) {
     if (error instanceof ProtocolAssertionError) {
       logger.error('protocol violation; message moved to the DLQ', { error, input });
-      return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+      return deadLetter(record, error);
     }
     throw error;
   } finally {
@@ -72,5 +90,10 @@ async function onRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, onRecord, processor, { context, skipGroupOnError: true });
+export const handler = async (event: SQSEvent, context: Context) => {
+  try {
+    return await processPartialResponse(event, onRecord, processor, { context, skipGroupOnError: true });
+  } finally {
+    flush(metrics);
+  }
+};

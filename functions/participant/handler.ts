@@ -8,6 +8,7 @@ import { sendToDeadLetterQueue } from '../../shared/adapters/sqs-dlq';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { envInt, envString } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
+import { createMetrics, flush, METRIC, MetricUnit } from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import {
   handleParticipantMessage,
@@ -45,7 +46,14 @@ const replier = (sender: SqsTransport) => ({
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
+const metrics = createMetrics(participantId);
 const processor = new BatchProcessor(EventType.SQS);
+
+/** Moves a poison message to the DLQ, counted. */
+async function deadLetter(record: SQSRecord, error: Error): Promise<void> {
+  metrics.addMetric(METRIC.dlqArrivals, MetricUnit.Count, 1);
+  await sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+}
 
 async function onRecord(record: SQSRecord): Promise<void> {
   let message: ReturnType<typeof parseParticipantMessage>;
@@ -59,11 +67,12 @@ async function onRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     if (!(error instanceof MalformedParticipantMessageError)) throw error;
     logger.error('poison message moved to the DLQ', { error, messageId: record.messageId });
-    return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+    return deadLetter(record, error);
   }
   logger.appendKeys({ txId: message.txId });
   try {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
     await faultSource.run(message.txId, receiveCount, (faults, hit) => {
       const sender = faults.duplicate ? transport.duplicating(hit) : transport;
       return handleParticipantMessage(message, { store, kind, clock, replies: replier(sender), faults });
@@ -71,7 +80,7 @@ async function onRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     if (error instanceof ProtocolAssertionError) {
       logger.error('protocol violation; message moved to the DLQ', { error, message });
-      return sendToDeadLetterQueue(sqs, dlqUrl, record, error);
+      return deadLetter(record, error);
     }
     throw error;
   } finally {
@@ -79,5 +88,10 @@ async function onRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, onRecord, processor, { context });
+export const handler = async (event: SQSEvent, context: Context) => {
+  try {
+    return await processPartialResponse(event, onRecord, processor, { context });
+  } finally {
+    flush(metrics);
+  }
+};

@@ -51,6 +51,8 @@ export type CoordinatorOutcome =
 
 /** Re-reads after a lost version race; beyond this the message is retried by SQS. */
 export const MAX_VERSION_CONFLICTS = 5;
+/** Re-tries after finding the slot's lease taken over; beyond this the message is retried by SQS. */
+export const MAX_FENCE_RETRIES = 1;
 
 /**
  * The coordinator's async shell: load → pure step → durable fenced write → effects.
@@ -68,6 +70,7 @@ export async function handleCoordinatorInput(
   input: CoordinatorInput,
   deps: CoordinatorDeps,
 ): Promise<CoordinatorOutcome> {
+  let fenceRetries = 0;
   for (let attempt = 0; attempt < MAX_VERSION_CONFLICTS; attempt++) {
     const stored = await deps.txs.load(input.txId);
     if (!stored) return { kind: 'unknown-transaction' };
@@ -90,7 +93,14 @@ export async function handleCoordinatorInput(
       await deps.txs.save(next, record.version, fence);
     } catch (error) {
       if (error instanceof VersionConflictError) continue;
-      if (error instanceof FenceLostError) deps.leases.forget(record.slot);
+      if (error instanceof FenceLostError) {
+        // Another environment took the slot over since this one cached its lease. This one holds
+        // the slot's FIFO batch now, so it re-reads, re-steps and takes the slot back (a new
+        // epoch) once — rather than stalling the whole slot for a visibility timeout. Safe: the
+        // retried write is version-checked and fenced like any other.
+        deps.leases.forget(record.slot);
+        if (fenceRetries++ < MAX_FENCE_RETRIES) continue;
+      }
       throw error;
     }
     deps.faults.crashPoint('coordinator.after-save', record.txId);

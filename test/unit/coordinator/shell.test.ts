@@ -185,17 +185,28 @@ describe('coordinator shell', () => {
     await handleCoordinatorInput(vote('ledger-0'), a);
     // A pauses between computing COMMIT and writing it; meanwhile B takes the slot over and
     // records an operator abort.
+    const refused: unknown[] = [];
+    let paused = false;
     const pausingTxs = Object.create(txs) as MemoryTxStore;
     pausingTxs.save = async (next, expectedVersion, fence) => {
-      await handleCoordinatorInput({ type: 'OperatorAbort', txId, note: 'while A was paused' }, b);
-      return txs.save(next, expectedVersion, fence);
+      if (!paused) {
+        paused = true;
+        await handleCoordinatorInput({ type: 'OperatorAbort', txId, note: 'while A was paused' }, b);
+      }
+      return txs.save(next, expectedVersion, fence).catch((error) => {
+        refused.push(error);
+        throw error;
+      });
     };
 
     // Act
-    const zombie = await handleCoordinatorInput(vote('ledger-1'), { ...a, txs: pausingTxs }).catch((e) => e);
+    const zombie = await handleCoordinatorInput(vote('ledger-1'), { ...a, txs: pausingTxs });
 
-    // Assess: A's write was refused by the fence; the transaction was decided exactly once (by B).
-    expect(zombie).toBeInstanceOf(FenceLostError);
+    // Assess: A's COMMIT was refused by the fence; on its retry it found the decision and did
+    // nothing; the transaction was decided exactly once (by B).
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(FenceLostError);
+    expect(zombie.kind).toBe('unchanged');
     const record = (await txs.load(txId))!.record;
     expect(record.state).toBe('ABORTING');
     expect(record.timeline.filter((e) => e.event.startsWith('decision'))).toHaveLength(1);
@@ -206,25 +217,51 @@ describe('coordinator shell', () => {
     ]);
   });
 
-  it('rejects a write carrying a stale epoch and forgets the lost lease', async () => {
+  it('refuses a write carrying a stale epoch, then takes the slot back once instead of stalling it', async () => {
     const a = coordinator('env-a');
     await handleCoordinatorInput({ type: 'Begin', txId }, a); // A holds epoch 1
     const slot = slotOf(txId, SLOTS);
     // B takes the slot over behind A's back (e.g. A was paused past its lease).
     await coordinator('env-b').leases.fence(slot);
-    const before = (await txs.load(txId))!;
+    const attempts: Array<{ epoch: number; ok: boolean }> = [];
+    const recordingTxs = Object.create(txs) as MemoryTxStore;
+    recordingTxs.save = async (next, expectedVersion, fence) => {
+      try {
+        await txs.save(next, expectedVersion, fence);
+        attempts.push({ epoch: fence.epoch, ok: true });
+      } catch (error) {
+        attempts.push({ epoch: fence.epoch, ok: false });
+        throw error;
+      }
+    };
 
-    // A still believes in its cached lease and tries to record a vote.
-    const result = await handleCoordinatorInput(vote('ledger-0'), a).catch((e) => e);
+    // A still believes in its cached lease and records a vote.
+    const result = await handleCoordinatorInput(vote('ledger-0'), { ...a, txs: recordingTxs });
 
-    const after = (await txs.load(txId))!;
-    expect(after.record.version).toBe(before.record.version);
-    expect(after.record.state).toBe('PREPARING');
-    expect(result).toBeInstanceOf(FenceLostError);
-    // A forgot the lease: its next attempt re-reads the slot and (FIFO handoff) takes it over.
-    await handleCoordinatorInput(vote('ledger-0'), a);
-    await handleCoordinatorInput(vote('ledger-1'), a);
-    expect((await txs.load(txId))!.record.state).toBe('COMMITTING');
-    expect(transport.types().filter((t) => t.startsWith('Commit'))).toHaveLength(2);
+    expect(attempts).toEqual([
+      { epoch: 1, ok: false },
+      { epoch: 3, ok: true },
+    ]);
+    expect(result.kind).toBe('changed');
+    expect((await txs.load(txId))!.record.votes['ledger-0']?.vote).toBe('YES');
+  });
+
+  it('gives up, for SQS to retry later, when the slot keeps being taken over', async () => {
+    const a = coordinator('env-a');
+    await handleCoordinatorInput({ type: 'Begin', txId }, a);
+    const slot = slotOf(txId, SLOTS);
+    const rival = coordinator('env-b');
+    const contestedTxs = Object.create(txs) as MemoryTxStore;
+    contestedTxs.save = async (next, expectedVersion, fence) => {
+      await rival.leases.forget(slot);
+      await rival.leases.fence(slot); // the rival takes the slot over before every write of A
+      return txs.save(next, expectedVersion, fence);
+    };
+    const before = (await txs.load(txId))!.record.version;
+
+    await expect(
+      handleCoordinatorInput(vote('ledger-0'), { ...a, txs: contestedTxs }),
+    ).rejects.toBeInstanceOf(FenceLostError);
+    expect((await txs.load(txId))!.record.version).toBe(before);
   });
 });

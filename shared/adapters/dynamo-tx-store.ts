@@ -36,7 +36,8 @@ export class DynamoTxStore implements TxStore {
     if (tx.published !== undefined) item.published = tx.published;
     if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
     // A terminal outcome not yet published stays due, so the sweeper retries the publication.
-    else if (tx.record.completedAtMs !== null && tx.published === false) item.nextCheckAtMs = tx.record.completedAtMs;
+    else if (tx.record.completedAtMs !== null && tx.published === false)
+      item.nextCheckAtMs = tx.record.completedAtMs;
     if (tx.record.completedAtMs !== null) {
       item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
     }

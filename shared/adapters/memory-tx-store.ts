@@ -50,8 +50,11 @@ export class MemoryTxStore implements TxStore {
     const due: DueTx[] = [];
     for (const { record, published } of this.items.values()) {
       // Like the DynamoDB adapter: a terminal outcome not yet published stays due.
-      const at = record.nextCheckAtMs ?? (record.completedAtMs !== null && published === false ? record.completedAtMs : null);
-      if (record.slot === slot && at !== null && at <= nowMs) due.push({ txId: record.txId, nextCheckAtMs: at });
+      const at =
+        record.nextCheckAtMs ??
+        (record.completedAtMs !== null && published === false ? record.completedAtMs : null);
+      if (record.slot === slot && at !== null && at <= nowMs)
+        due.push({ txId: record.txId, nextCheckAtMs: at });
     }
     due.sort((a, b) => a.nextCheckAtMs - b.nextCheckAtMs || (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0));
     return due.slice(0, Math.max(0, limit));

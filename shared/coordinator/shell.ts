@@ -124,7 +124,11 @@ async function publish(stored: StoredTx, deps: CoordinatorDeps): Promise<void> {
     await deps.events.publish(event);
     await deps.txs.markPublished(stored.record.txId);
   } catch (error) {
-    deps.onEffectFailed?.({ type: 'Terminal', outcome: event.outcome, reason: event.reason }, stored.record, error);
+    deps.onEffectFailed?.(
+      { type: 'Terminal', outcome: event.outcome, reason: event.reason },
+      stored.record,
+      error,
+    );
   }
 }
 

@@ -51,9 +51,8 @@ describe('metrics', () => {
       [METRIC.completionPhase]: 150,
       [METRIC.latency]: 400,
     });
-    const directive = (
-      emf?._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> }
-    ).CloudWatchMetrics[0]!;
+    const aws = emf!._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
+    const directive = aws.CloudWatchMetrics[0]!;
     expect(directive.Namespace).toBe('Tandem');
     expect(directive.Dimensions).toEqual([['service']]);
     expect(JSON.stringify(emf)).not.toContain('tx-m');

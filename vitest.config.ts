@@ -34,6 +34,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          // One file at a time: they share one emulator on 2 cores, and the chaos run's load would
+          // otherwise turn other files' transactions into prepare timeouts.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },

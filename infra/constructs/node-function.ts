@@ -1,8 +1,10 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
@@ -88,12 +90,40 @@ export class NodeFunction extends Construct {
       ],
       true,
     );
-    NagSuppressions.addResourceSuppressions(this.fn, [
-      {
-        id: 'AwsSolutions-L1',
-        reason:
-          'Tandem targets the nodejs22.x runtime on purpose (bundles are built and tested for Node 22).',
-      },
-    ]);
+    const runtimeReason =
+      'Tandem targets the nodejs22.x runtime on purpose (bundles are built and tested for Node 22).';
+    NagSuppressions.addResourceSuppressions(
+      this.fn,
+      [
+        { id: 'AwsSolutions-L1', reason: runtimeReason },
+        { id: 'Serverless-LambdaLatestVersion', reason: runtimeReason },
+        {
+          id: 'Serverless-LambdaDLQ',
+          reason:
+            'No Tandem function is invoked asynchronously except the sweeper: SQS-driven functions fail into their ' +
+            "queue's redrive DLQ, the API is synchronous, and the sweeper is idempotent and runs again every minute.",
+        },
+      ],
+      true,
+    );
+  }
+
+  /**
+   * Consumes `queue` with partial batch responses: a record that throws is retried alone, and a
+   * message that keeps failing goes to the queue's redrive DLQ.
+   */
+  consume(queue: sqs.IQueue, batchSize = 10): void {
+    this.fn.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
+    NagSuppressions.addResourceSuppressions(
+      this.fn,
+      [
+        {
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason:
+            "SQS event source mappings have no on-failure destination; a message that keeps failing goes to its queue's redrive DLQ.",
+        },
+      ],
+      true,
+    );
   }
 }

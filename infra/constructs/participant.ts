@@ -1,7 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { Coordinator } from './coordinator';
 import { DataTable, grantTable } from './data-table';
@@ -65,9 +64,7 @@ export class Participant extends Construct {
         ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
       },
     });
-    this.handler.fn.addEventSource(
-      new SqsEventSource(this.inbox.queue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    this.handler.consume(this.inbox.queue);
     grantTable(
       this.handler.role,
       this.table,

@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
 export interface SecureQueueProps {
@@ -30,6 +31,12 @@ export class SecureQueue extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
+    NagSuppressions.addResourceSuppressions(this.dlq, [
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This is a dead-letter queue: the end of the line, watched by an alarm.',
+      },
+    ]);
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo,
       contentBasedDeduplication: fifo,

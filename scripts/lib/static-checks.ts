@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Aspects } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
@@ -86,6 +86,7 @@ export function synthesizeVariants(): Record<string, string> {
     const config = readConfig(app.node);
     const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
     Aspects.of(app).add(new AwsSolutionsChecks());
+    Aspects.of(app).add(new ServerlessChecks());
     const assembly = app.synth();
     const file = join(dir, `${variant}.template.json`);
     writeFileSync(file, JSON.stringify(assembly.getStackByName(stack.stackName).template, null, 1));

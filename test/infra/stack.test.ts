@@ -173,8 +173,8 @@ describe('cdk-nag AwsSolutions', () => {
   ])('finds no unsuppressed error or warning in the %s stack', (_name, context) => {
     const { stack } = synth(context);
     const findings = [
-      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
-      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('(AwsSolutions|Serverless)-.*')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('(AwsSolutions|Serverless)-.*')),
     ].map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`);
     expect(findings).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { App, Aspects, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
 
@@ -10,6 +10,7 @@ export function synth(context: Record<string, unknown> = {}): { stack: Stack; te
   const config = readConfig(app.node);
   const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  Aspects.of(app).add(new ServerlessChecks({ verbose: true }));
   const template = Template.fromStack(stack);
   return { stack, template };
 }

@@ -89,7 +89,8 @@ export async function deployLocal(
   const port = new URL(endpoint).port || '4566';
   const logFile = join(STATE_DIR, 'logs', `deploy-${port}.log`);
   const outputsFile = join(STATE_DIR, `outputs-${port}.json`);
-  const common = [...LOCAL_CONTEXT, ...extraContext, '--output', 'cdk.local.out'];
+  // One output folder per emulator port, so two local deploys (npm test and npm run chaos) never collide.
+  const common = [...LOCAL_CONTEXT, ...extraContext, '--output', `cdk.local.out/${port}`];
   log('bootstrapping the CDK environment in the emulator …');
   await cdklocal(['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, ...common], endpoint, logFile);
   log(`deploying ${LOCAL_STACK} (the real CDK app) …`);

@@ -68,6 +68,7 @@ async function onRecord(record: SQSRecord): Promise<void> {
         config: env.protocol,
         faults,
         events,
+        redelivered: receiveCount > 1,
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
           logger.info('transaction terminal', { state: tx.state, reason: tx.reason });

@@ -40,6 +40,12 @@ export interface CoordinatorDeps {
   readonly onTerminal?: (record: TxRecord) => Promise<void> | void;
   /** Events out: announces every terminal outcome, at least once. */
   readonly events?: EventPublisher;
+  /**
+   * The input was delivered before (SQS receive count > 1): an earlier attempt may have died after
+   * its write and before its effects. If nothing changes now, the timer for the record's next check
+   * is armed again, so recovery does not wait for the sweeper.
+   */
+  readonly redelivered?: boolean;
   /** Called when an effect could not be performed; recovery re-drives it later. */
   readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
 }
@@ -79,6 +85,9 @@ export async function handleCoordinatorInput(
     if (result.state === record) {
       // A terminal outcome whose publication failed comes back here by the sweeper's Check.
       if (isTerminal(record.state) && stored.published === false) await publish(stored, deps);
+      if (deps.redelivered && record.nextCheckAtMs !== null) {
+        await perform([{ type: 'ScheduleCheck', atMs: record.nextCheckAtMs }], record, deps);
+      }
       return { kind: 'unchanged', record, rejection: result.rejection };
     }
 

@@ -265,3 +265,49 @@ describe('coordinator shell', () => {
     expect((await txs.load(txId))!.record.version).toBe(before);
   });
 });
+
+describe('coordinator shell on a redelivered input', () => {
+  it('re-arms the timer of the next check when a crash after the write lost the effects', async () => {
+    // Prepare: Begin is durable but its effects (Prepare, the timer) were lost in a crash.
+    const slots = new MemorySlotStore();
+    const txs = new MemoryTxStore(slots.fenceHolds);
+    const transport = new RecordingTransport();
+    let now = 1_000;
+    const clock = { nowMs: () => now };
+    const participants = [{ id: 'ledger-0', kind: 'ledger', operations: [] }];
+    await txs.create({
+      record: newTransaction({ txId: 'tx-r', slot: 0, participants }, now, config),
+      requestHash: 'h',
+    });
+    const crashing: Faults = {
+      crashPoint: (point) => {
+        throw new InjectedCrashError(point, 'tx-r');
+      },
+      drop: () => false,
+    };
+    const deps = {
+      txs,
+      leases: new LeaseManager(slots, 'env', clock, leaseConfig),
+      clock,
+      transport,
+      config,
+    };
+    await expect(
+      handleCoordinatorInput({ type: 'Begin', txId: 'tx-r' }, { ...deps, faults: crashing }),
+    ).rejects.toThrow();
+    expect(transport.timers).toEqual([]);
+
+    // Act: SQS redelivers the Begin; a first delivery of a duplicate would not arm anything.
+    now += 30_000;
+    await handleCoordinatorInput({ type: 'Begin', txId: 'tx-r' }, { ...deps, faults: NO_FAULTS });
+    expect(transport.timers).toEqual([]);
+    await handleCoordinatorInput(
+      { type: 'Begin', txId: 'tx-r' },
+      { ...deps, faults: NO_FAULTS, redelivered: true },
+    );
+
+    // Assess
+    const next = (await txs.load('tx-r'))!.record.nextCheckAtMs!;
+    expect(transport.timers).toEqual([{ txId: 'tx-r', atMs: next }]);
+  });
+});

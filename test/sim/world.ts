@@ -826,6 +826,7 @@ export class World {
           transport: this.transport(inv, env.node.clock),
           config: this.config,
           faults: this.faults(),
+          redelivered: message.receiveCount > 1,
           ...(this.plan.events ? { events: this.events(inv) } : {}),
         });
       },

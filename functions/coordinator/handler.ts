@@ -2,21 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
-import { sendToDeadLetterQueue } from '../../shared/adapters/sqs-dlq';
+import { protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
 import { LeaseManager } from '../../shared/coordinator/leases';
-import { MalformedMessageError, parseCoordinatorInput } from '../../shared/coordinator/messages';
+import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
-import { ProtocolAssertionError } from '../../shared/protocol';
 
 const env = readCoordinatorEnv();
 const dlqUrl = envString(process.env, 'COORDINATOR_DLQ_URL');
@@ -40,25 +39,13 @@ const events = new EventBridgePublisher(new EventBridgeClient({}), envString(pro
 const metrics = createMetrics('coordinator');
 const processor = new SqsFifoPartialProcessorAsync();
 
-/** Moves a poison message to the DLQ, counted. */
-async function deadLetter(record: SQSRecord, error: Error): Promise<void> {
-  metrics.addMetric(METRIC.dlqArrivals, MetricUnit.Count, 1);
-  await sendToDeadLetterQueue(sqs, dlqUrl, record, error);
-}
-
-async function onRecord(record: SQSRecord): Promise<void> {
-  let input: ReturnType<typeof parseCoordinatorInput>;
-  try {
-    input = parseCoordinatorInput(record.body);
-  } catch (error) {
-    if (!(error instanceof MalformedMessageError)) throw error;
-    logger.error('poison message moved to the DLQ', { error, messageId: record.messageId });
-    return deadLetter(record, error);
-  }
-  logger.appendKeys({ txId: input.txId });
-  try {
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-    if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
+const onRecord = protocolRecordHandler({
+  sqs,
+  dlqUrl,
+  logger,
+  metrics,
+  parse: parseCoordinatorInput,
+  process: async (input, receiveCount) => {
     const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
       handleCoordinatorInput(input, {
         txs,
@@ -80,16 +67,8 @@ async function onRecord(record: SQSRecord): Promise<void> {
       }),
     );
     logger.debug('input handled', { input: input.type, outcome: outcome.kind });
-  } catch (error) {
-    if (error instanceof ProtocolAssertionError) {
-      logger.error('protocol violation; message moved to the DLQ', { error, input });
-      return deadLetter(record, error);
-    }
-    throw error;
-  } finally {
-    logger.removeKeys(['txId']);
-  }
-}
+  },
+});
 
 export const handler = async (event: SQSEvent, context: Context) => {
   try {

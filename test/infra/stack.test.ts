@@ -174,7 +174,10 @@ describe('cdk-nag AwsSolutions', () => {
     const { stack } = synth(context);
     const findings = [
       ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('(AwsSolutions|Serverless)-.*')),
-      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('(AwsSolutions|Serverless)-.*')),
+      ...Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('(AwsSolutions|Serverless)-.*'),
+      ),
     ].map((f) => `${f.id}: ${String(f.entry.data).split('\n')[0]}`);
     expect(findings).toEqual([]);
   });

@@ -19,7 +19,8 @@ export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
 }
 
 /**
- * The skeleton every protocol queue consumer shares: parse, log with the transaction id as a key,
+ * The skeleton every protocol queue consumer shares: parse, log with the transaction id as the
+ * correlation id (and as `txId`),
  * count redeliveries, process — and move a poison message (malformed, or breaking a protocol
  * assertion) straight to the DLQ, counted, instead of retrying it until maxReceiveCount. Any other
  * error is rethrown, so the batch processor reports just this record as failed.
@@ -42,6 +43,7 @@ export function protocolRecordHandler<M extends { readonly txId: string }>(
       return deadLetter(record, error, 'poison message', {});
     }
     logger.appendKeys({ txId: message.txId });
+    logger.setCorrelationId(message.txId);
     try {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
@@ -51,7 +53,7 @@ export function protocolRecordHandler<M extends { readonly txId: string }>(
         return deadLetter(record, error, 'protocol violation', { message });
       throw error;
     } finally {
-      logger.removeKeys(['txId']);
+      logger.removeKeys(['txId', 'correlation_id']);
     }
   };
 }

@@ -74,3 +74,27 @@ describe('protocolRecordHandler', () => {
     expect(count(METRIC.redeliveries)).toBe(1);
   });
 });
+
+describe('protocolRecordHandler logging', () => {
+  it('logs with the transaction id as the correlation id while it processes a record', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ logLevel: 'INFO' });
+    const write = (line: unknown) => void lines.push(String(line));
+    // Powertools writes through its console; capture it.
+    (logger as unknown as { console: { info: typeof write } }).console.info = write;
+    const handle = protocolRecordHandler({
+      sqs: {} as SQSClient,
+      dlqUrl: 'https://dlq',
+      logger,
+      metrics: createMetrics('test'),
+      parse: (body) => JSON.parse(body) as { txId: string },
+      process: async () => logger.info('working'),
+    });
+    await handle(record('{"txId":"tx-42"}'));
+    logger.info('after');
+    const [during, after] = lines.map((l) => JSON.parse(l));
+    expect(during).toMatchObject({ message: 'working', correlation_id: 'tx-42', txId: 'tx-42' });
+    expect(after.correlation_id).toBeUndefined();
+    expect(after.txId).toBeUndefined();
+  });
+});

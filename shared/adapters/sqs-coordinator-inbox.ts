@@ -2,6 +2,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { InfrastructureError } from '../errors';
 import type { CoordinatorInbox } from '../ports';
 import type { BeginInput } from '../protocol';
+import { groupOfSlot } from './sqs-transport';
 
 /**
  * The coordinator's FIFO queue as the API sees it. `Begin` goes to the message group of the
@@ -21,7 +22,7 @@ export class SqsCoordinatorInbox implements CoordinatorInbox {
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
           MessageBody: JSON.stringify(message),
-          MessageGroupId: `slot-${slot}`,
+          MessageGroupId: groupOfSlot(slot),
           MessageDeduplicationId: `begin-${txId}`,
         }),
       );

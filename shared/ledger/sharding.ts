@@ -10,8 +10,5 @@ export { fnv1a32 } from '../protocol/hash';
  * accounts; see the README).
  */
 export function shardOf(accountId: string, shardCount: number): number {
-  if (!Number.isInteger(shardCount) || shardCount < 1) {
-    throw new RangeError(`shardCount must be a positive integer, got ${shardCount}`);
-  }
   return bucketOf(accountId, shardCount);
 }

@@ -10,6 +10,7 @@ import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
 import { Items } from '../../shared/inventory/items';
 import { Accounts } from '../../shared/ledger/accounts';
+import { METER, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit } from '../../shared/observability';
 import { Transactions } from '../../shared/transactions';
 
@@ -17,13 +18,15 @@ const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
 const client = dynamoDocumentClient();
 const metrics = createMetrics('api');
+const txStore = new DynamoTxStore(client, config.transactionsTable, config.slotsTable);
 
 const api = createApi({
   accounts: new Accounts(new DynamoEntityStore(client, 'account', config.ledgerShardTables)),
   items: new Items(new DynamoEntityStore(client, 'item', [config.inventoryTable])),
   transactions: new Transactions(
     {
-      store: new DynamoTxStore(client, config.transactionsTable, config.slotsTable),
+      store: txStore,
+      waitStore: { load: (txId) => METER.labelled('wait', () => txStore.load(txId)) },
       inbox: new SqsCoordinatorInbox(sqsClient(), config.coordinatorQueueUrl),
       directory: new DynamoEntityDirectory(client, {
         account: config.ledgerShardTables,
@@ -45,10 +48,10 @@ const api = createApi({
   onServerError: (error, event) => logger.error('request failed', { error, routeKey: event.routeKey }),
 });
 
-export const handler = async (event: HttpEvent, context: Context) => {
+export const handler = metered('api', async (event: HttpEvent, context: Context) => {
   try {
     return await api(event, context);
   } finally {
     flush(metrics);
   }
-};
+});

@@ -15,6 +15,7 @@ import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
+import { instrument, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 
 const env = readCoordinatorEnv();
@@ -35,7 +36,10 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
-const events = new EventBridgePublisher(new EventBridgeClient({}), envString(process.env, 'EVENT_BUS_NAME'));
+const events = new EventBridgePublisher(
+  instrument(new EventBridgeClient({}), 'EventBridge'),
+  envString(process.env, 'EVENT_BUS_NAME'),
+);
 const metrics = createMetrics('coordinator');
 const processor = new SqsFifoPartialProcessorAsync();
 
@@ -70,10 +74,10 @@ const onRecord = protocolRecordHandler({
   },
 });
 
-export const handler = async (event: SQSEvent, context: Context) => {
+export const handler = metered('coordinator', async (event: SQSEvent, context: Context) => {
   try {
     return await processPartialResponse(event, onRecord, processor, { context, skipGroupOnError: true });
   } finally {
     flush(metrics);
   }
-};
+});

@@ -8,6 +8,7 @@ import { protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { envInt, envString } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
+import { metered } from '../../shared/metering';
 import { createMetrics, flush } from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import {
@@ -69,10 +70,10 @@ const onRecord = protocolRecordHandler({
     }),
 });
 
-export const handler = async (event: SQSEvent, context: Context) => {
+export const handler = metered(participantId, async (event: SQSEvent, context: Context) => {
   try {
     return await processPartialResponse(event, onRecord, processor, { context });
   } finally {
     flush(metrics);
   }
-};
+});

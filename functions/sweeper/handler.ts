@@ -4,6 +4,7 @@ import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
 import { sweep } from '../../shared/coordinator/recovery';
+import { metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit } from '../../shared/observability';
 
 const env = readCoordinatorEnv();
@@ -14,7 +15,7 @@ const forwarder = new SqsTransport(sqsClient(), env, clock);
 const metrics = createMetrics('sweeper');
 
 /** Runs on a schedule: re-drives every transaction whose next check time has passed. */
-export const handler = async (): Promise<void> => {
+export const handler = metered('sweeper', async (): Promise<void> => {
   const report = await sweep({
     txs,
     clock,
@@ -27,4 +28,4 @@ export const handler = async (): Promise<void> => {
   // Published every sweep (0 when nothing is overdue), so the in-doubt alarm sees fresh data.
   metrics.addMetric(METRIC.oldestInDoubtAge, MetricUnit.Milliseconds, report.oldestOverdueMs);
   flush(metrics);
-};
+});

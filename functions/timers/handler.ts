@@ -8,6 +8,7 @@ import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
 import { MalformedMessageError, parseTimer } from '../../shared/coordinator/messages';
 import { handleTimer } from '../../shared/coordinator/recovery';
+import { metered } from '../../shared/metering';
 
 const env = readCoordinatorEnv();
 const logger = new Logger({ serviceName: 'tandem-timers' });
@@ -35,5 +36,6 @@ async function onRecord(record: SQSRecord): Promise<void> {
   logger.debug('timer handled', { txId: timer.txId, result });
 }
 
-export const handler = (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, onRecord, processor, { context });
+export const handler = metered('timers', (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, onRecord, processor, { context }),
+);

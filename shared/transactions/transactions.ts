@@ -17,6 +17,8 @@ export interface TransactionsConfig {
 
 export interface TransactionsDeps {
   readonly store: TxStore;
+  /** What a `?wait=N` hold re-reads the record through; defaults to `store` (the API labels these reads for the request meter). */
+  readonly waitStore?: Pick<TxStore, 'load'>;
   readonly inbox: CoordinatorInbox;
   readonly directory: EntityDirectory;
   readonly clock: Clock;
@@ -139,7 +141,7 @@ export class Transactions {
       const remainingMs = deadlineMs - this.deps.clock.nowMs();
       if (remainingMs <= 0) break;
       await this.deps.sleep(Math.min(this.pollIntervalMs, remainingMs));
-      const stored = await this.deps.store.load(record.txId);
+      const stored = await (this.deps.waitStore ?? this.deps.store).load(record.txId);
       // Records are only deleted by TTL long after they are terminal; keep the last one read.
       if (stored) record = stored.record;
     }

@@ -32,6 +32,11 @@ export interface TandemConfig {
    * (crash and drop points). The default synth never sets it; `prod` refuses it.
    */
   readonly faults: boolean;
+  /**
+   * Benchmark deployments only (`-c bench=on`): every function meters its requests (TANDEM_METER)
+   * and the baselines of `npm run bench` are deployed next to Tandem. `prod` refuses it.
+   */
+  readonly bench: boolean;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +93,13 @@ export function readConfig(node: Node): TandemConfig {
   if (faults !== undefined && stage === 'prod') {
     throw new ConfigError(`context 'faults' is not allowed with 'stage=prod'`);
   }
+  const bench = node.tryGetContext('bench');
+  if (bench !== undefined && bench !== 'on' && bench !== true && bench !== 'true') {
+    throw new ConfigError(`context 'bench' must be 'on' when given, got '${bench}'`);
+  }
+  if (bench !== undefined && stage === 'prod') {
+    throw new ConfigError(`context 'bench' is not allowed with 'stage=prod'`);
+  }
   const resendBaseMs = intContext(node, 'resendBaseMs', 5_000, 100, 3_600_000);
   const resendCapMs = intContext(node, 'resendCapMs', 60_000, 100, 3_600_000);
   if (resendCapMs < resendBaseMs) throw new ConfigError(`context 'resendCapMs' must be ≥ 'resendBaseMs'`);
@@ -117,5 +129,6 @@ export function readConfig(node: Node): TandemConfig {
     leaseDurationMs,
     leaseSkewMarginMs,
     faults: faults !== undefined,
+    bench: bench !== undefined,
   };
 }

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { TandemConfig } from './config';
+import { Bench } from './constructs/bench';
 import { Coordinator } from './constructs/coordinator';
 import { DataTable, grantTable } from './constructs/data-table';
 import { Monitoring } from './constructs/monitoring';
@@ -208,6 +209,32 @@ export class TandemStack extends Stack {
               : `${method} ${path} is public on purpose (liveness probe / API description) and returns no data.`,
           },
         ]);
+      }
+    }
+
+    if (config.bench) {
+      const bench = new Bench(this, 'Bench', {
+        ledgerShardTables: this.ledgerShards.map((p) => p.table),
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const added = this.api.addRoutes({
+        path: '/bench/direct-transfers',
+        methods: [apigw.HttpMethod.POST],
+        integration: new HttpLambdaIntegration('BenchDirectIntegration', bench.direct.fn, {
+          payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        }),
+        authorizer,
+      });
+      if (!authorizer) {
+        NagSuppressions.addResourceSuppressions(added, [
+          { id: 'AwsSolutions-APIG4', reason: 'Local emulator stack deployed with apiAuth=none on purpose.' },
+        ]);
+      }
+      new CfnOutput(this, 'BenchTable', { value: bench.table.tableName });
+      new CfnOutput(this, 'BenchHopQueueUrl', { value: bench.hopQueue.queue.queueUrl });
+      // Every function of the stack meters its requests for the bench (shared/metering.ts).
+      for (const construct of this.node.findAll()) {
+        if (construct instanceof NodeFunction) construct.fn.addEnvironment('TANDEM_METER', 'on');
       }
     }
 

@@ -266,6 +266,30 @@ describe('fault injection', () => {
   });
 });
 
+describe('bench deployment', () => {
+  const metered = (template: Template) =>
+    resourcesOf(template, 'AWS::Lambda::Function').filter(
+      ([, fn]) => fn.Properties.Environment?.Variables?.TANDEM_METER === 'on',
+    );
+
+  it('is absent from the default synth: no metering, no baselines', () => {
+    expect(metered(dev.template)).toEqual([]);
+    expect(JSON.stringify(dev.template.toJSON())).not.toContain('/bench/');
+  });
+
+  it('meters every function and adds the baselines and their route when bench=on', () => {
+    const template = synth({ stage: 'local', apiAuth: 'none', bench: 'on' }).template;
+    const functions = resourcesOf(template, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('AWS'));
+    expect(metered(template).length).toBe(functions.length);
+    expect(functions.map(([id]) => id).filter((id) => id.startsWith('Bench'))).toHaveLength(2);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /bench/direct-transfers' });
+  });
+
+  it('is refused in prod', () => {
+    expect(() => synth({ stage: 'prod', bench: 'on' })).toThrow(/bench/);
+  });
+});
+
 describe('events out', () => {
   it('has an event bus the coordinator alone may put events on', () => {
     dev.template.resourceCountIs('AWS::Events::EventBus', 1);

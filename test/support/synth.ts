@@ -20,4 +20,5 @@ export const VARIANTS: ReadonlyArray<[string, Record<string, unknown>]> = [
   ['dev', {}],
   ['prod', { stage: 'prod' }],
   ['local with faults', { stage: 'local', apiAuth: 'none', faults: 'on' }],
+  ['local bench', { stage: 'local', apiAuth: 'none', bench: 'on' }],
 ];

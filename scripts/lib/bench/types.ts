@@ -1,0 +1,109 @@
+/**
+ * The data a benchmark run produces. The runner (scripts/bench.ts) fills it; the cost model,
+ * the report writers and the plot read it. Plain JSON: `bench/results/latest.json` is one of these.
+ */
+
+/** What a closed-loop run drives. */
+export type Workload =
+  /** A cross-shard transfer through the two-phase-commit path (`"commit": "two-phase"`). */
+  | 'two-phase'
+  /** The same transfer through the one-phase fast path (the default where it is safe). */
+  | 'one-phase'
+  /** Baseline: the same transfer as one hand-rolled TransactWriteItems issued by one Lambda. */
+  | 'direct';
+
+/**
+ * Billed requests by `<service>:<operation>`, e.g.
+ *   `DynamoDB:TransactWriteItems`, `DynamoDB:GetItem`, `SQS:SendMessage`, `SQS-FIFO:SendMessage`,
+ *   `SQS:ReceiveMessage (poller)`, `SQS-FIFO:DeleteMessageBatch (poller)`, `Lambda:Invoke`,
+ *   `APIGateway:Request`, `EventBridge:PutEvents`.
+ * Services: DynamoDB, SQS (standard queues), SQS-FIFO, Lambda, APIGateway, EventBridge.
+ */
+export type RequestCounts = Readonly<Record<string, number>>;
+
+export interface FunctionUsage {
+  readonly invocations: number;
+  /** Sum of billed durations (each invocation rounded up to 1 ms, as Lambda bills). */
+  readonly billedMs: number;
+  readonly memoryMb: number;
+}
+
+/** Everything the handlers did during one run, as counted by the SDK middleware (shared/metering.ts). */
+export interface Usage {
+  readonly requests: RequestCounts;
+  /** DynamoDB read request units (from ReturnConsumedCapacity). */
+  readonly readUnits: number;
+  /** DynamoDB write request units (from ReturnConsumedCapacity). */
+  readonly writeUnits: number;
+  /**
+   * DynamoDB capacity units by request key (same keys as `requests`), so a part of the work can
+   * be priced apart — e.g. the `(events)` publication or the `(wait)` reads.
+   */
+  readonly unitsByRequest?: Readonly<Record<string, number>>;
+  /** EventBridge entries put (billed per event). */
+  readonly events: number;
+  /** Lambda by function (the short name, e.g. `api`, `coordinator`, `ledger`). */
+  readonly lambda: Readonly<Record<string, FunctionUsage>>;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface RunResult {
+  readonly workload: Workload;
+  /** Closed loop: this many clients, each starting its next transfer when the previous ended. */
+  readonly concurrency: number;
+  readonly durationMs: number;
+  readonly committed: number;
+  readonly aborted: number;
+  /** Requests that failed (5xx, timeouts): reported, never silently dropped. */
+  readonly failed: number;
+  /** Committed transfers per second. */
+  readonly throughputPerS: number;
+  /** End-to-end latency (request sent → outcome known by the client) of committed transfers, ms. */
+  readonly latency: LatencySummary;
+  /** Every committed transfer's latency, ms, in completion order (for the plot). */
+  readonly samplesMs: readonly number[];
+  /** Totals over the run. Divide by `committed` for per-transfer figures. */
+  readonly usage: Usage;
+}
+
+/** One hop: a conditional write plus an SQS send and the receive that triggers the next Lambda. */
+export interface HopResult {
+  readonly chains: number;
+  readonly hopsPerChain: number;
+  readonly hopMs: LatencySummary;
+  /** Totals over all chains; divide by chains × hopsPerChain for per-hop figures. */
+  readonly usage: Usage;
+}
+
+export interface ColdStart {
+  /** Function short name, e.g. `api`. */
+  readonly name: string;
+  readonly bundleBytes: number;
+  /** Median time to load and initialise the bundle's module in a fresh Node process, ms. */
+  readonly initMs: number;
+}
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly os: string;
+  readonly emulator: string;
+}
+
+export interface BenchResult {
+  readonly startedAt: string;
+  readonly machine: Machine;
+  readonly runs: readonly RunResult[];
+  readonly hop: HopResult;
+  readonly coldStarts: readonly ColdStart[];
+}

@@ -37,6 +37,11 @@ export interface TandemConfig {
    * and the baselines of `npm run bench` are deployed next to Tandem. `prod` refuses it.
    */
   readonly bench: boolean;
+  /**
+   * The one-phase fast path (`-c onePhase=off` to disable): a transaction whose operations are all in
+   * this deployment's participant tables commits in one TransactWriteItems issued by the API.
+   */
+  readonly onePhase: boolean;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +105,10 @@ export function readConfig(node: Node): TandemConfig {
   if (bench !== undefined && stage === 'prod') {
     throw new ConfigError(`context 'bench' is not allowed with 'stage=prod'`);
   }
+  const onePhase = String(node.tryGetContext('onePhase') ?? 'on');
+  if (onePhase !== 'on' && onePhase !== 'off') {
+    throw new ConfigError(`context 'onePhase' must be 'on' or 'off', got '${onePhase}'`);
+  }
   const resendBaseMs = intContext(node, 'resendBaseMs', 5_000, 100, 3_600_000);
   const resendCapMs = intContext(node, 'resendCapMs', 60_000, 100, 3_600_000);
   if (resendCapMs < resendBaseMs) throw new ConfigError(`context 'resendCapMs' must be ≥ 'resendBaseMs'`);
@@ -130,5 +139,6 @@ export function readConfig(node: Node): TandemConfig {
     leaseSkewMarginMs,
     faults: faults !== undefined,
     bench: bench !== undefined,
+    onePhase: onePhase === 'on',
   };
 }

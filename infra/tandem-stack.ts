@@ -108,6 +108,8 @@ export class TandemStack extends Stack {
         PREPARE_TIMEOUT_MS: String(config.prepareTimeoutMs),
         RESEND_BASE_MS: String(config.resendBaseMs),
         RESEND_CAP_MS: String(config.resendCapMs),
+        ONE_PHASE: config.onePhase ? 'on' : 'off',
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
       },
     });
     for (const participant of participants) {
@@ -117,9 +119,14 @@ export class TandemStack extends Stack {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:BatchGetItem',
+        // The one-phase fast path applies operations to the entities directly.
+        ...(config.onePhase ? ['dynamodb:UpdateItem'] : []),
       );
     }
     coordinator.grantProducer(apiFn.role);
+    // Events out for one-phase outcomes: publish, then mark the record published.
+    this.eventBus.grantPutEventsTo(apiFn.role);
+    grantTable(apiFn.role, coordinator.transactions, 'dynamodb:UpdateItem');
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

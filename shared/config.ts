@@ -18,6 +18,13 @@ export interface ApiConfig {
   readonly slotCount: number;
   /** PREPARE_TIMEOUT_MS, RESEND_BASE_MS, RESEND_CAP_MS: stamped on every new record. */
   readonly coordinator: CoordinatorConfig;
+  /**
+   * ONE_PHASE (`on` | `off`, default `on`): commit in one atomic write when every operation is in
+   * a table of this deployment (ledger shards, inventory).
+   */
+  readonly onePhase: boolean;
+  /** EVENT_BUS_NAME: where one-phase outcomes are announced (absent: no events out). */
+  readonly eventBusName: string | undefined;
 }
 
 /** Most leader slots a deployment may have (the same bound the coordinator functions use). */
@@ -47,5 +54,15 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
     slotCount: envInt(env, 'SLOT_COUNT', 1, SLOT_COUNT_MAX),
     coordinator: readCoordinatorTimings(env),
+    onePhase: onOff(env, 'ONE_PHASE', true),
+    eventBusName: env.EVENT_BUS_NAME || undefined,
   };
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'on' && raw !== 'off')
+    throw new ConfigurationError(`${name} must be 'on' or 'off', got '${raw}'`);
+  return raw === 'on';
 }

@@ -30,6 +30,8 @@ export interface MeterLine {
   readonly requests: Readonly<Record<string, number>>;
   readonly readUnits: number;
   readonly writeUnits: number;
+  /** DynamoDB capacity units by request key (read units for reads, write units for writes). */
+  readonly units: Readonly<Record<string, number>>;
   /** EventBridge entries put. */
   readonly events: number;
 }
@@ -63,6 +65,7 @@ interface CapacityLike {
 
 export class Meter {
   private requests = new Map<string, number>();
+  private units = new Map<string, number>();
   private readUnits = 0;
   private writeUnits = 0;
   private events = 0;
@@ -88,7 +91,8 @@ export class Meter {
     const label = this.labels.getStore();
     const queue = typeof input.QueueUrl === 'string' ? input.QueueUrl : '';
     const name = service === 'SQS' && queue.endsWith('.fifo') ? 'SQS-FIFO' : service;
-    this.count(`${name}:${operation}${label ? ` (${label})` : ''}`, attempts);
+    const key = `${name}:${operation}${label ? ` (${label})` : ''}`;
+    this.count(key, attempts);
     if (service === 'EventBridge' && operation === 'PutEvents' && Array.isArray(input.Entries)) {
       this.events += input.Entries.length;
     }
@@ -98,6 +102,7 @@ export class Meter {
       (sum, c) => sum + (c.CapacityUnits ?? 0),
       0,
     );
+    this.units.set(key, (this.units.get(key) ?? 0) + units);
     if (READ_OPERATIONS.has(operation)) this.readUnits += units;
     else this.writeUnits += units;
   }
@@ -111,9 +116,11 @@ export class Meter {
       requests: Object.fromEntries(this.requests),
       readUnits: this.readUnits,
       writeUnits: this.writeUnits,
+      units: Object.fromEntries(this.units),
       events: this.events,
     };
     this.requests = new Map();
+    this.units = new Map();
     this.readUnits = 0;
     this.writeUnits = 0;
     this.events = 0;

@@ -1,4 +1,4 @@
-import type { SlotRow, TxRecord } from './protocol';
+import type { SlotRow, TxParticipant, TxRecord } from './protocol';
 import type { LeaseCondition } from './protocol/lease';
 
 /**
@@ -75,3 +75,28 @@ export interface EntityRef {
   readonly shard: number;
   readonly id: string;
 }
+
+/**
+ * The one-phase fast path: commits a transaction whose operations all live in tables one
+ * TransactWriteItems reaches, together with its record, in ONE atomic write.
+ */
+export interface OnePhaseCommitter {
+  /** True when this committer can write every participant's operations (and they fit one write). */
+  covers(participants: readonly TxParticipant[]): boolean;
+  /**
+   * Creates `tx` (a COMMITTED one-phase record, only if its txId is new) and applies every
+   * participant's operations — all of it, or nothing.
+   */
+  commit(tx: StoredTx): Promise<OnePhaseResult>;
+}
+
+export type OnePhaseResult =
+  | { readonly kind: 'committed' }
+  /** Nothing written: a transaction with this txId exists (an earlier request with the same key). */
+  | { readonly kind: 'exists' }
+  /** Nothing written: a participant's condition refused its operations (e.g. insufficient funds). */
+  | { readonly kind: 'refused'; readonly participantId: string; readonly reason: string }
+  /** Nothing written: an entity does not exist. */
+  | { readonly kind: 'unknown-entity' }
+  /** Nothing written: a concurrent transaction held one of the items; two-phase will queue it. */
+  | { readonly kind: 'contended' };

@@ -81,9 +81,16 @@ export function entityOf(op: Operation): { kind: 'account' | 'item'; id: string 
   return op.participant === 'ledger' ? { kind: 'account', id: op.accountId } : { kind: 'item', id: op.sku };
 }
 
+/**
+ * `auto` (the default) commits in one phase where every operation is in tables the API can write
+ * atomically, else in two; `two-phase` always runs the full protocol.
+ */
+export const CommitPreference = z.enum(['auto', 'two-phase']);
+
 export const TransactionRequest = z
   .strictObject({
     idempotencyKey: IdempotencyKey.optional(),
+    commit: CommitPreference.optional(),
     operations: z.array(Operation).min(1).max(OPERATIONS_MAX),
   })
   .superRefine((request, ctx) => {
@@ -112,6 +119,7 @@ export const TransferRequest = z
     to: Identifier,
     amount: PositiveUnits,
     idempotencyKey: IdempotencyKey.optional(),
+    commit: CommitPreference.optional(),
   })
   .refine((transfer) => transfer.from !== transfer.to, {
     path: ['to'],

@@ -1,17 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { DynamoEntityDirectory } from '../../shared/adapters/dynamo-entity-directory';
+import { DynamoOnePhaseCommitter } from '../../shared/adapters/dynamo-one-phase';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
 import { createApi } from '../../shared/api/app';
 import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
 import { Items } from '../../shared/inventory/items';
 import { Accounts } from '../../shared/ledger/accounts';
-import { METER, metered } from '../../shared/metering';
-import { createMetrics, flush, METRIC, MetricUnit } from '../../shared/observability';
+import { instrument, METER, metered } from '../../shared/metering';
+import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
+import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import { Transactions } from '../../shared/transactions';
 
 const logger = new Logger({ serviceName: 'tandem-api' });
@@ -19,6 +23,19 @@ const config = readApiConfig();
 const client = dynamoDocumentClient();
 const metrics = createMetrics('api');
 const txStore = new DynamoTxStore(client, config.transactionsTable, config.slotsTable);
+// Every participant of this deployment keeps its entities in a table the API can write, so the
+// one-phase fast path covers every transaction unless ONE_PHASE=off or the request asks two-phase.
+const onePhase = config.onePhase
+  ? new DynamoOnePhaseCommitter(client, config.transactionsTable, {
+      ...Object.fromEntries(
+        config.ledgerShardTables.map((table, shard) => [`ledger-${shard}`, { table, kind: LEDGER }]),
+      ),
+      inventory: { table: config.inventoryTable, kind: INVENTORY },
+    })
+  : undefined;
+const publisher = config.eventBusName
+  ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), config.eventBusName)
+  : undefined;
 
 const api = createApi({
   accounts: new Accounts(new DynamoEntityStore(client, 'account', config.ledgerShardTables)),
@@ -35,6 +52,13 @@ const api = createApi({
       clock: { nowMs: Date.now },
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
+      ...(onePhase ? { onePhase } : {}),
+      ...(publisher
+        ? { events: { publish: (event) => METER.labelled('events', () => publisher.publish(event)) } }
+        : {}),
+      onTerminal: (record) => recordTerminal(metrics, record),
+      onPublishFailed: (txId, error) =>
+        logger.warn('could not announce the outcome; the sweeper will retry', { txId, error }),
       onBeginFailed: (txId, error) =>
         logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
     },

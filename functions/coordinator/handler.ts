@@ -15,7 +15,8 @@ import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
-import { instrument, metered } from '../../shared/metering';
+import type { TransactionEvent } from '../../shared/events';
+import { instrument, METER, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 
 const env = readCoordinatorEnv();
@@ -36,10 +37,14 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
-const events = new EventBridgePublisher(
+const publisher = new EventBridgePublisher(
   instrument(new EventBridgeClient({}), 'EventBridge'),
   envString(process.env, 'EVENT_BUS_NAME'),
 );
+// The request meter counts the publication apart (`(events)`), like the markPublished write.
+const events = {
+  publish: (event: TransactionEvent) => METER.labelled('events', () => publisher.publish(event)),
+};
 const metrics = createMetrics('coordinator');
 const processor = new SqsFifoPartialProcessorAsync();
 

@@ -72,11 +72,12 @@ function cdklocal(args: string[], endpoint: string, logFile: string): Promise<vo
 }
 
 /**
- * Settings of the stack the test suite deploys: fault plans on (crash and drop points), and short
- * protocol timeouts so recovery paths finish in seconds.
+ * Settings of the stack the test suite deploys: fault plans on (crash and drop points), the bench's
+ * metering and baselines (so the suite runs a small bench), and short protocol timeouts so recovery
+ * paths finish in seconds.
  */
 export const TEST_CONTEXT = [
-  ...['-c', 'faults=on', '-c', 'prepareTimeoutMs=20000'],
+  ...['-c', 'faults=on', '-c', 'bench=on', '-c', 'prepareTimeoutMs=20000'],
   ...['-c', 'resendBaseMs=3000', '-c', 'resendCapMs=10000'],
 ];
 

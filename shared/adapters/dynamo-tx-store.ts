@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
+import { METER } from '../metering';
 import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
 import type { TxRecord } from '../protocol';
 
@@ -30,7 +31,8 @@ export class DynamoTxStore implements TxStore {
     private readonly slotsTable: string,
   ) {}
 
-  private toItem(tx: StoredTx): Item {
+  /** The item a stored transaction is written as (also used by the one-phase commit's Put). */
+  itemOf(tx: StoredTx): Item {
     const { nextCheckAtMs, ...rest } = tx.record;
     const item: Item = { ...rest, requestHash: tx.requestHash };
     if (tx.published !== undefined) item.published = tx.published;
@@ -60,7 +62,7 @@ export class DynamoTxStore implements TxStore {
       await this.client.send(
         new PutCommand({
           TableName: this.table,
-          Item: this.toItem(tx),
+          Item: this.itemOf(tx),
           ConditionExpression: 'attribute_not_exists(txId)',
         }),
       );
@@ -94,7 +96,7 @@ export class DynamoTxStore implements TxStore {
             {
               Put: {
                 TableName: this.table,
-                Item: this.toItem(next),
+                Item: this.itemOf(next),
                 ConditionExpression: 'version = :expected',
                 ExpressionAttributeValues: { ':expected': expectedVersion },
               },
@@ -122,6 +124,10 @@ export class DynamoTxStore implements TxStore {
   }
 
   async markPublished(txId: string): Promise<void> {
+    return METER.labelled('events', () => this.writePublished(txId));
+  }
+
+  private async writePublished(txId: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({

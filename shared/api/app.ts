@@ -131,6 +131,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
       return submit(event, budget, {
         operations: transferOperations(transfer),
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(transfer.commit !== undefined ? { commit: transfer.commit } : {}),
       });
     },
     'POST /transactions': async (event, budget) => {
@@ -139,6 +140,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
       return submit(event, budget, {
         operations: request.operations,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(request.commit !== undefined ? { commit: request.commit } : {}),
       });
     },
     'GET /transactions/{txId}': async (event, budget) => {

@@ -48,6 +48,10 @@ export const EntityOpSchema = z
 export const TransactionViewSchema = z.strictObject({
   txId: TxId,
   state: TxStateSchema,
+  mode: z.enum(['one-phase', 'two-phase']).meta({
+    description:
+      '`one-phase`: committed or refused in one atomic write (the fast path); `two-phase`: prepared, decided and completed by the coordinator',
+  }),
   outcome: OutcomeSchema.optional().meta({ description: 'Present once the transaction is terminal' }),
   reason: z.string().optional().meta({ description: 'Why it aborted' }),
   participants: z.array(

@@ -1,4 +1,4 @@
-import { assert, assertNever } from './assert';
+import { assert, assertNever, fail } from './assert';
 import { type JsonValue, ownEntry } from './json';
 import type { AckMessage, Outcome, VoteMessage, VoteValue } from './messages';
 
@@ -32,11 +32,13 @@ export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'AB
 export type Decision = 'COMMIT' | 'ABORT';
 
 /**
- * How the transaction is driven. Only two-phase exists today; a one-phase fast path (all
- * operations in tables one TransactWriteItems can reach) would add `'one-phase'` here and a
- * branch where `Begin` is handled (see `startPreparing`).
+ * How the transaction is driven:
+ * - `two-phase`: the coordinator prepares every participant, decides, and completes (this module);
+ * - `one-phase`: every operation lives in tables one TransactWriteItems can reach, so the API
+ *   wrote the record and all the operations in ONE atomic write (see `onePhaseRecord`). Such a
+ *   record is born terminal: no message is ever sent for it and every input leaves it unchanged.
  */
-export type CommitMode = 'two-phase';
+export type CommitMode = 'two-phase' | 'one-phase';
 
 export interface TxParticipant {
   /** Unique within the transaction, e.g. `ledger-0`; also the key of `votes` and `acks`. */
@@ -246,6 +248,46 @@ export function newTransaction(tx: NewTransaction, nowMs: number, config: Coordi
     resendAttempt: 0,
     timeline: [{ atMs: nowMs, event: 'created' }],
     timelineDroppedCount: 0,
+  };
+}
+
+/** The outcome of a one-phase commit: every operation applied, or refused by a participant. */
+export type OnePhaseOutcome =
+  | { readonly decision: 'COMMIT' }
+  | { readonly decision: 'ABORT'; readonly participantId: string; readonly reason: string };
+
+/**
+ * The record of a one-phase transaction: written terminal, in the same atomic write as its
+ * operations (COMMITTED) or, when a participant's condition refused them, alone (ABORTED with
+ * nothing applied). Same record, same API and same idempotency as a two-phase transaction.
+ */
+export function onePhaseRecord(
+  tx: NewTransaction,
+  nowMs: number,
+  config: CoordinatorConfig,
+  outcome: OnePhaseOutcome,
+): TxRecord {
+  const created = newTransaction(tx, nowMs, config);
+  if (outcome.decision === 'ABORT') {
+    assert(
+      participantOf(created, outcome.participantId) !== undefined,
+      `no participant ${outcome.participantId}`,
+    );
+  }
+  const reason =
+    outcome.decision === 'COMMIT' ? null : `participant ${outcome.participantId} refused: ${outcome.reason}`;
+  return {
+    ...created,
+    mode: 'one-phase',
+    state: outcome.decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED',
+    reason,
+    decidedAtMs: nowMs,
+    completedAtMs: nowMs,
+    nextCheckAtMs: null,
+    timeline: [
+      ...created.timeline,
+      { atMs: nowMs, event: reason === null ? 'committed in one phase' : `aborted in one phase: ${reason}` },
+    ],
   };
 }
 
@@ -462,8 +504,10 @@ function startPreparing(
     return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
   }
   switch (record.mode) {
+    case 'one-phase':
+      // Born terminal (onePhaseRecord); never PENDING.
+      return fail(`one-phase transaction ${record.txId} cannot start preparing`);
     case 'two-phase': {
-      // A one-phase fast path would branch here on `record.mode`.
       const nextCheckAtMs = Math.min(record.prepareDeadlineMs, nowMs + resendDelayMs(0, config));
       const event = `${by === 'begin' ? 'begin' : 'begin (by check)'}: Prepare sent to ${record.participants.length} participant(s)`;
       const state = changed(record, { state: 'PREPARING', resendAttempt: 0, nextCheckAtMs }, nowMs, [event]);

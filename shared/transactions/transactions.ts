@@ -1,6 +1,23 @@
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors';
-import type { Clock, CoordinatorInbox, EntityDirectory, EntityRef, StoredTx, TxStore } from '../ports';
-import { type CoordinatorConfig, isTerminal, newTransaction, slotOf, type TxRecord } from '../protocol';
+import { type EventPublisher, transactionEvent } from '../events';
+import type {
+  Clock,
+  CoordinatorInbox,
+  EntityDirectory,
+  EntityRef,
+  OnePhaseCommitter,
+  StoredTx,
+  TxStore,
+} from '../ports';
+import {
+  type CoordinatorConfig,
+  isTerminal,
+  type NewTransaction,
+  newTransaction,
+  onePhaseRecord,
+  slotOf,
+  type TxRecord,
+} from '../protocol';
 import type { Operation } from '../schemas';
 import { entityRefsOf, planParticipants, randomTxId, requestHashOf, txIdOfIdempotencyKey } from './plan';
 
@@ -33,6 +50,17 @@ export interface TransactionsDeps {
   readonly onBeginFailed?: (txId: string, error: unknown) => void;
   /** Called once per transaction actually created (not for replays), e.g. to count it. */
   readonly onCreated?: (record: TxRecord) => void;
+  /**
+   * The one-phase fast path: when it covers every participant of a transaction (and the request
+   * does not ask for two-phase), the transaction commits in one atomic write. Absent: always 2PC.
+   */
+  readonly onePhase?: OnePhaseCommitter;
+  /** Events out for one-phase outcomes (two-phase ones are announced by the coordinator). */
+  readonly events?: EventPublisher;
+  /** Called once a one-phase transaction is terminal (logs, metrics). */
+  readonly onTerminal?: (record: TxRecord) => void;
+  /** Publishing a one-phase outcome failed; the sweeper retries it (the record stays due). */
+  readonly onPublishFailed?: (txId: string, error: unknown) => void;
 }
 
 export interface SubmitRequest {
@@ -40,7 +68,11 @@ export interface SubmitRequest {
   readonly idempotencyKey?: string;
   /** Hold up to this long for a terminal state (0: answer at once). */
   readonly waitMs?: number;
+  /** `two-phase` skips the one-phase fast path even where it applies; default `auto`. */
+  readonly commit?: CommitPreference;
 }
+
+export type CommitPreference = 'auto' | 'two-phase';
 
 export interface SubmitResult {
   /** The latest record read (terminal if it became so within the wait). */
@@ -69,48 +101,112 @@ export class Transactions {
   /**
    * Creates the transaction, or finds the one an earlier request with the same idempotency key
    * created: same request → that transaction (`replayed`); different request → ConflictError.
-   * Entities are checked first: any unknown account or sku → UnprocessableError, nothing written.
+   * Where the one-phase committer covers every participant, the transaction commits (or is
+   * refused) in one atomic write and comes back terminal; otherwise it goes two-phase. Either way
+   * an unknown account or sku → UnprocessableError, nothing written.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const { ledgerShardCount, slotCount } = this.config;
-    const missing = await this.deps.directory.missing(entityRefsOf(request.operations, ledgerShardCount));
-    if (missing.length > 0) {
-      throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
-    }
-
     const participants = planParticipants(request.operations, ledgerShardCount);
     const requestHash = requestHashOf(participants);
     const txId =
       request.idempotencyKey !== undefined
         ? txIdOfIdempotencyKey(request.idempotencyKey)
         : (this.deps.newTxId ?? randomTxId)();
-    const record = newTransaction(
-      { txId, slot: slotOf(txId, slotCount), participants },
-      this.deps.clock.nowMs(),
-      this.config.coordinator,
-    );
+    const tx: NewTransaction = { txId, slot: slotOf(txId, slotCount), participants };
 
-    const outcome = await this.deps.store.create({ record, requestHash });
-    let current: TxRecord = record;
-    let replayed = false;
-    if (!outcome.created) {
-      if (outcome.existing.requestHash !== requestHash) {
-        throw new ConflictError(
-          `idempotency key reused with a different request (it names transaction ${txId})`,
-        );
-      }
-      current = outcome.existing.record;
-      replayed = true;
-    } else {
-      this.deps.onCreated?.(record);
+    const { onePhase } = this.deps;
+    if (request.commit !== 'two-phase' && onePhase?.covers(participants)) {
+      const done = await this.submitOnePhase(onePhase, tx, requestHash, request.waitMs ?? 0);
+      if (done) return done;
+      // An unknown entity (the check below answers 422) or a contended item: two-phase it is.
     }
+
+    const missing = await this.deps.directory.missing(entityRefsOf(request.operations, ledgerShardCount));
+    if (missing.length > 0) {
+      throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
+    }
+    const record = newTransaction(tx, this.deps.clock.nowMs(), this.config.coordinator);
+    const outcome = await this.deps.store.create({ record, requestHash });
+    if (!outcome.created) return this.replay(outcome.existing, requestHash, request.waitMs ?? 0);
+    this.deps.onCreated?.(record);
+    await this.begin(record);
+    const waitMs = request.waitMs ?? 0;
+    return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
+  }
+
+  /**
+   * The one-phase fast path: the record and every operation in one atomic write. A refusal (e.g.
+   * insufficient funds) writes the ABORTED record alone, so the outcome is kept and replayable like
+   * any other. Undefined when two-phase must take over (nothing was written).
+   */
+  private async submitOnePhase(
+    onePhase: OnePhaseCommitter,
+    tx: NewTransaction,
+    requestHash: string,
+    waitMs: number,
+  ): Promise<SubmitResult | undefined> {
+    const nowMs = this.deps.clock.nowMs();
+    const { coordinator } = this.config;
+    const stored = (record: TxRecord): StoredTx => ({
+      record,
+      requestHash,
+      ...(this.deps.events ? { published: false } : {}),
+    });
+    const committed = stored(onePhaseRecord(tx, nowMs, coordinator, { decision: 'COMMIT' }));
+    const result = await onePhase.commit(committed);
+    switch (result.kind) {
+      case 'committed':
+        return { record: await this.created(committed), replayed: false };
+      case 'refused': {
+        const { participantId, reason } = result;
+        const aborted = stored(
+          onePhaseRecord(tx, nowMs, coordinator, { decision: 'ABORT', participantId, reason }),
+        );
+        const outcome = await this.deps.store.create(aborted);
+        if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
+        return { record: await this.created(aborted), replayed: false };
+      }
+      case 'exists': {
+        const existing = await this.deps.store.load(tx.txId);
+        if (!existing) return undefined; // gone already (TTL): start afresh
+        return this.replay(existing, requestHash, waitMs);
+      }
+      case 'unknown-entity':
+      case 'contended':
+        return undefined;
+    }
+  }
+
+  /** A one-phase record was written: count it, announce its outcome (events out), return it. */
+  private async created(stored: StoredTx): Promise<TxRecord> {
+    this.deps.onCreated?.(stored.record);
+    this.deps.onTerminal?.(stored.record);
+    const { events } = this.deps;
+    if (events) {
+      try {
+        await events.publish(transactionEvent(stored.record));
+        await this.deps.store.markPublished(stored.record.txId);
+      } catch (error) {
+        this.deps.onPublishFailed?.(stored.record.txId, error);
+      }
+    }
+    return stored.record;
+  }
+
+  /** An earlier request with the same idempotency key created `existing`: same request → it. */
+  private async replay(existing: StoredTx, requestHash: string, waitMs: number): Promise<SubmitResult> {
+    if (existing.requestHash !== requestHash) {
+      throw new ConflictError(
+        `idempotency key reused with a different request (it names transaction ${existing.record.txId})`,
+      );
+    }
+    const current = existing.record;
     // A replay re-sends Begin while the record is still PENDING: harmless (the FIFO queue drops a
     // duplicate within 5 minutes by its deduplication id; the coordinator ignores a Begin once
     // started), and it starts a transaction whose first Begin was lost without waiting for the sweeper.
     if (current.state === 'PENDING') await this.begin(current);
-
-    const waitMs = request.waitMs ?? 0;
-    return { record: waitMs > 0 ? await this.waitForTerminal(current, waitMs) : current, replayed };
+    return { record: waitMs > 0 ? await this.waitForTerminal(current, waitMs) : current, replayed: true };
   }
 
   /** The transaction `txId`; with `waitMs` > 0, held until it is terminal or the time is up. */

@@ -1,4 +1,4 @@
-import type { JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
+import type { CommitMode, JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
 import { isTerminal } from '../protocol';
 import { ownEntry } from '../protocol/json';
 
@@ -23,6 +23,7 @@ export interface ParticipantView {
 export interface TransactionView {
   readonly txId: string;
   readonly state: TxState;
+  readonly mode: CommitMode;
   /** Only once terminal. */
   readonly outcome?: Outcome;
   readonly reason?: string;
@@ -56,6 +57,7 @@ export function toTransactionView(record: TxRecord): TransactionView {
   return {
     txId: record.txId,
     state: record.state,
+    mode: record.mode,
     ...(isTerminal(record.state) ? { outcome: record.state } : {}),
     ...(record.reason !== null ? { reason: record.reason } : {}),
     participants,

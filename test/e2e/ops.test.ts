@@ -41,7 +41,13 @@ async function transferWithLostVotes(name: string): Promise<{ txId: string; from
   const key = id(name);
   const txId = txIdOfIdempotencyKey(key);
   await api.planFaults(txId, { drop: ['participant.vote'] });
-  const accepted = await api.call('POST', '/transfers', { from, to, amount: 40, idempotencyKey: key });
+  const accepted = await api.call('POST', '/transfers', {
+    from,
+    to,
+    amount: 40,
+    idempotencyKey: key,
+    commit: 'two-phase',
+  });
   expect(accepted.status).toBe(202);
   await until(`${txId} to be PREPARING`, async () => {
     const answer = await api.call('GET', `/transactions/${txId}`);

@@ -17,7 +17,7 @@ async function balances(accounts: readonly string[]) {
 }
 
 describe('transfers on the deployed stack', () => {
-  it('runs 200 concurrent transfers among 10 accounts on 2 shards atomically, a quarter of them overdrawing', async () => {
+  it('runs 200 concurrent transfers among 10 accounts on 2 shards atomically, half of them two-phase and half one-phase, a quarter overdrawing', async () => {
     // Prepare: 10 accounts with 1,000 each, on both shards.
     const accounts = Array.from({ length: 10 }, (_, i) => id(`acct${i}`));
     for (const account of accounts) await api.createAccount(account, 1_000);
@@ -33,7 +33,14 @@ describe('transfers on the deployed stack', () => {
       if (to === from) to = accounts[(accounts.indexOf(from) + 1) % 10]!;
       // Every fourth transfer asks for more than any account can ever hold.
       const amount = i % 4 === 0 ? 100_000 + random(1_000) : 1 + random(50);
-      return { from, to, amount, idempotencyKey: id(`t${i}`) };
+      // Odd transfers run the full protocol, even ones the one-phase fast path: on the same accounts.
+      return {
+        from,
+        to,
+        amount,
+        idempotencyKey: id(`t${i}`),
+        ...(i % 2 === 1 ? { commit: 'two-phase' } : {}),
+      };
     });
 
     // Act
@@ -55,9 +62,13 @@ describe('transfers on the deployed stack', () => {
       if (t.amount >= 100_000) expect(outcomes[i]!.body.state, `transfer ${i}`).toBe('ABORTED');
     });
     for (const outcome of outcomes.filter((o) => o.body.state === 'ABORTED')) {
-      expect(outcome.body.reason).toMatch(/voted NO: insufficient funds|prepare timeout/);
+      expect(outcome.body.reason).toMatch(/(voted NO|refused): insufficient funds|prepare timeout/);
     }
     expect(states.filter((s) => s === 'COMMITTED').length).toBeGreaterThan(100);
+    const modes = outcomes.map((o, i) => [transfers[i]!.commit ?? 'auto', o.body.mode]);
+    expect(modes.filter(([asked, mode]) => asked === 'two-phase' && mode !== 'two-phase')).toEqual([]);
+    // Each one-phase attempt commits in one write unless a concurrent transaction held an item.
+    expect(modes.filter(([, mode]) => mode === 'one-phase').length).toBeGreaterThan(50);
     const after = await balances(accounts);
     expect(after.reduce((sum, a) => sum + a.balance, 0)).toBe(10 * 1_000);
     for (const account of after) expect(account.available, account.accountId).toBe(account.balance);
@@ -110,11 +121,12 @@ describe('transfers on the deployed stack', () => {
 });
 
 describe('checkout across the ledger and the inventory', () => {
-  it('commits a debit and a stock reservation together', async () => {
+  it('commits a debit and a stock reservation together (two-phase)', async () => {
     const [buyer, sku] = [id('buyer'), id('sku')];
     await api.createAccount(buyer, 500);
     await api.createItem(sku, 3);
     const accepted = await api.call('POST', '/transactions', {
+      commit: 'two-phase',
       operations: [
         { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
         { participant: 'inventory', action: 'reserve', sku, quantity: 2 },
@@ -135,6 +147,7 @@ describe('checkout across the ledger and the inventory', () => {
     await api.createAccount(buyer, 500);
     await api.createItem(sku, 1);
     const accepted = await api.call('POST', '/transactions?wait=20', {
+      commit: 'two-phase',
       operations: [
         { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
         { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
@@ -151,6 +164,81 @@ describe('checkout across the ledger and the inventory', () => {
   });
 });
 
+describe('the one-phase fast path', () => {
+  it('commits a checkout in one write: answered terminal at once, same record and API', async () => {
+    const [buyer, sku] = [id('fastBuyer'), id('fastSku')];
+    await api.createAccount(buyer, 500);
+    await api.createItem(sku, 3);
+    const answer = await api.call('POST', '/transactions', {
+      operations: [
+        { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
+        { participant: 'inventory', action: 'reserve', sku, quantity: 2 },
+      ],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED', mode: 'one-phase' });
+    expect((await api.call('GET', `/transactions/${answer.body.txId}`)).body).toMatchObject({
+      state: 'COMMITTED',
+      mode: 'one-phase',
+    });
+    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
+      balance: 380,
+      available: 380,
+    });
+    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+  });
+
+  it('refuses in one write with the reason and leaves both sides untouched; the refusal is replayable', async () => {
+    const [buyer, sku] = [id('fastBuyer2'), id('fastSku2')];
+    await api.createAccount(buyer, 500);
+    await api.createItem(sku, 1);
+    const request = {
+      idempotencyKey: id('fast-refused'),
+      operations: [
+        { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
+        { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
+      ],
+    };
+    const answer = await api.call('POST', '/transactions', request);
+    const replay = await api.call('POST', '/transactions', request);
+
+    expect(answer.body).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
+    expect(answer.body.reason).toMatch(/participant inventory refused: insufficient stock on item/);
+    expect(replay.body.txId).toBe(answer.body.txId);
+    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
+      balance: 500,
+      available: 500,
+    });
+    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+  });
+
+  it('respects funds held by a prepared two-phase transaction', async () => {
+    const [a, b] = [id('holdA'), id('holdB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('held');
+    // Votes are dropped, so the two-phase transfer stays prepared (80 held) until it times out.
+    await api.planFaults(txIdOfIdempotencyKey(key), { drop: ['participant.vote'] });
+    await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 80,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+    let available = 100;
+    for (let i = 0; i < 100 && available === 100; i++) {
+      available = (await api.call('GET', `/accounts/${a}`)).body.available;
+      if (available === 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(available).toBe(20);
+
+    const fast = await api.call('POST', '/transfers', { from: a, to: b, amount: 30 });
+    expect(fast.body).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
+    expect(fast.body.reason).toMatch(/insufficient funds on account .* \(available 20, needed 30\)/);
+  });
+});
+
 describe('crash recovery (fault plans of the test stack)', () => {
   it('commits a transaction whose coordinator died after the decision was durable and before Commit was sent', async () => {
     const [a, b] = [id('crashA'), id('crashB')];
@@ -164,6 +252,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
       to: b,
       amount: 30,
       idempotencyKey: key,
+      commit: 'two-phase',
     });
     const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
 
@@ -187,6 +276,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
       to: b,
       amount: 40,
       idempotencyKey: key,
+      commit: 'two-phase',
     });
     const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
 

@@ -291,17 +291,40 @@ describe('bench deployment', () => {
 });
 
 describe('events out', () => {
-  it('has an event bus the coordinator alone may put events on', () => {
-    dev.template.resourceCountIs('AWS::Events::EventBus', 1);
-    const putters = Object.entries(dev.template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+  const putters = (template: Template) =>
+    Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
     );
-    expect(putters.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+
+  it('has an event bus only the coordinator and the API (one-phase outcomes) may put events on', () => {
+    dev.template.resourceCountIs('AWS::Events::EventBus', 1);
+    const found = putters(dev.template);
+    expect(found.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ApiRoleDefaultPolicy',
       'CoordinatorCoordinatorFnRoleDefaultPolicy',
     ]);
-    expect(JSON.stringify(putters[0]?.[1].Properties.PolicyDocument)).toMatch(
-      /"Fn::GetAtt":\["Events[0-9A-F]{8}","Arn"\]/,
+    for (const [, policy] of found) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toMatch(
+        /"Fn::GetAtt":\["Events[0-9A-F]{8}","Arn"\]/,
+      );
+    }
+  });
+
+  it('lets the API write entities only when the one-phase path is on', () => {
+    const apiPolicy = (template: Template) =>
+      JSON.stringify(
+        Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) =>
+          id.startsWith('ApiRoleDefaultPolicy'),
+        )?.[1],
+      );
+    expect(apiPolicy(dev.template)).toContain('dynamodb:UpdateItem');
+    const twoPhaseOnly = synth({ onePhase: 'off' }).template;
+    expect(twoPhaseOnly.toJSON().Resources).toBeDefined();
+    const fn = Object.values(twoPhaseOnly.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.ONE_PHASE !== undefined,
     );
+    expect(fn?.Properties.Environment.Variables.ONE_PHASE).toBe('off');
+    expect(() => synth({ onePhase: 'maybe' })).toThrow(/onePhase/);
   });
 });
 

@@ -56,8 +56,13 @@ export function addUsage(a: Usage, b: Usage): Usage {
     const mine = lambda[name];
     lambda[name] = mine ? addFunction(mine, fn) : fn;
   }
+  const unitsByRequest =
+    a.unitsByRequest || b.unitsByRequest
+      ? addCounts(a.unitsByRequest ?? {}, b.unitsByRequest ?? {})
+      : undefined;
   return {
     requests: addCounts(a.requests, b.requests),
+    ...(unitsByRequest ? { unitsByRequest } : {}),
     readUnits: a.readUnits + b.readUnits,
     writeUnits: a.writeUnits + b.writeUnits,
     events: a.events + b.events,
@@ -75,6 +80,13 @@ export function scaleUsage(u: Usage, factor: number): Usage {
   }
   return {
     requests: Object.fromEntries(Object.entries(u.requests).map(([key, n]) => [key, n * factor])),
+    ...(u.unitsByRequest
+      ? {
+          unitsByRequest: Object.fromEntries(
+            Object.entries(u.unitsByRequest).map(([key, n]) => [key, n * factor]),
+          ),
+        }
+      : {}),
     readUnits: u.readUnits * factor,
     writeUnits: u.writeUnits * factor,
     events: u.events * factor,
@@ -92,6 +104,39 @@ export function totalRequests(requests: RequestCounts, exclude?: (key: string) =
   let total = 0;
   for (const [key, n] of Object.entries(requests)) if (!exclude?.(key)) total += n;
   return total;
+}
+
+const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+
+/**
+ * `u` without the requests labelled `(label)` (e.g. `events`: the publication of outcomes, which
+ * the hand-rolled baseline does not do), their capacity units, and — for `events` — the events put.
+ * Lambda time is kept: it is not split by label.
+ */
+export function withoutLabel(u: Usage, label: string): Usage {
+  const suffix = ` (${label})`;
+  const requests: Record<string, number> = {};
+  for (const [key, n] of Object.entries(u.requests)) if (!key.endsWith(suffix)) requests[key] = n;
+  let readUnits = u.readUnits;
+  let writeUnits = u.writeUnits;
+  const unitsByRequest: Record<string, number> = {};
+  for (const [key, n] of Object.entries(u.unitsByRequest ?? {})) {
+    if (!key.endsWith(suffix)) {
+      unitsByRequest[key] = n;
+      continue;
+    }
+    const operation = key.slice(key.indexOf(':') + 1, -suffix.length);
+    if (READ_OPERATIONS.has(operation)) readUnits -= n;
+    else writeUnits -= n;
+  }
+  return {
+    ...u,
+    requests,
+    unitsByRequest,
+    readUnits,
+    writeUnits,
+    events: label === 'events' ? 0 : u.events,
+  };
 }
 
 /** Invocations over all functions. */

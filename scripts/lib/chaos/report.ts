@@ -8,6 +8,8 @@ export type BarrierState = 'PREPARED' | 'VOTED_NO' | 'COMMITTED' | 'ABORTED' | n
 export interface ObservedTransaction {
   readonly txId: string;
   readonly state: string;
+  /** `one-phase` or `two-phase` (absent in answers of older versions: two-phase). */
+  readonly mode?: string;
   readonly outcome?: string;
   readonly reason?: string;
   readonly participants: ReadonlyArray<{
@@ -120,8 +122,8 @@ export function percentile(values: readonly number[], p: number): number {
 /** An abort reason without ids and amounts, to count aborts by kind. */
 export function reasonClass(reason: string | undefined): string {
   if (!reason) return '(none)';
-  const voted = /^participant \S+ voted NO(?::\s*([^(']*))?/.exec(reason);
-  if (voted) return `voted NO${voted[1] ? `: ${voted[1].trim()}` : ''}`;
+  const voted = /^participant \S+ (voted NO|refused)(?::\s*([^(']*))?/.exec(reason);
+  if (voted) return `${voted[1]}${voted[2] ? `: ${voted[2].trim()}` : ''}`;
   return reason.replace(/'[^']*'/g, "'…'").replace(/\d+/g, 'N');
 }
 
@@ -206,6 +208,13 @@ export function buildReport(
 
     for (const p of tx.participants) {
       const barrier = o.barriers[p.id] ?? null;
+      if (tx.mode === 'one-phase') {
+        // One atomic write applied every operation (or none): no participant ever saw it.
+        if (barrier !== null) flag(`${label}: one-phase, yet ${p.id} has a barrier (${barrier})`);
+        if (p.vote !== undefined || p.ack !== undefined)
+          flag(`${label}: one-phase, yet ${p.id} voted or acknowledged`);
+        continue;
+      }
       if (tx.state === 'COMMITTED') {
         if (p.vote !== 'YES') flag(`${label}: COMMITTED although ${p.id} voted ${p.vote ?? 'nothing'}`);
         if (barrier !== 'COMMITTED')

@@ -110,7 +110,15 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   const takeovers = forceTakeovers(stack, options, runId, inFlight, log);
   let done = 0;
   await inParallel(options.clients, workload.transfers, async (spec) => {
-    const body = { from: spec.from, to: spec.to, amount: spec.amount, idempotencyKey: spec.idempotencyKey };
+    // A transfer with a fault plan runs the full protocol (its faults are protocol faults); the
+    // others take the one-phase fast path, on the same accounts, while the faults hit their neighbours.
+    const body = {
+      from: spec.from,
+      to: spec.to,
+      amount: spec.amount,
+      idempotencyKey: spec.idempotencyKey,
+      ...(hasFaults(spec.faults) ? { commit: 'two-phase' } : {}),
+    };
     const submittedAtMs = Date.now();
     const wait = options.clientWaitS > 0 ? `?wait=${options.clientWaitS}` : '';
     const first = answerOf(await stack.call('POST', `/transfers${wait}`, body));

@@ -442,6 +442,7 @@ describe('GET /transactions/{txId}', () => {
     expect(answer.json).toEqual({
       txId,
       state: 'PENDING',
+      mode: 'two-phase',
       participants,
       createdAtMs: T0,
       timeline: [{ atMs: T0, event: 'created' }],

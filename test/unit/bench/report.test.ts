@@ -35,8 +35,8 @@ const usage = (over: Partial<Usage>): Usage => ({
   ...over,
 });
 
-function run(workload: Workload, concurrency: number, committed: number, u: Usage): RunResult {
-  const samplesMs = committed > 0 ? [99.6, 100, 180.2] : [];
+function run(workload: Workload, concurrency: number, committed: number, u: Usage, p50 = 100): RunResult {
+  const samplesMs = committed > 0 ? [p50 - 0.4, p50, p50 + 80.2] : [];
   return {
     workload,
     concurrency,
@@ -138,14 +138,19 @@ describe('renderMarkdown', () => {
     expect(md).toMatch(
       /\| two-phase protocol requests per transfer \/ minimum .* \| 1 \| 1\.15 \| ≤ 1\.25 \| ✓ \|/,
     );
-    // p50 100 ms / (4 × 20 ms) = 1.25.
-    expect(md).toMatch(/\| two-phase p50 \/ \(4 hops × hop p50\) \| 8 \| 1\.25 \| ≤ 1\.5 \| ✓ \|/);
+    // No hand-rolled run: no measured entry hop, so no critical path.
+    expect(md).toMatch(/\| two-phase p50 \/ critical path .* \| 8 \| — \| ≤ 1\.5 \| — \|/);
     // No direct run: no cost ratio.
     expect(md).toMatch(/\| one-phase cost per transfer \/ .* \| 1 \| — \| ≤ 1\.1 \| — \|/);
-    // With 2 hops on the critical path the latency target is missed: 100 / (2 × 20) = 2.5.
-    const strict = analyse(result, prices, { participants: 2, criticalPathHops: 2 });
-    expect(renderMarkdown(result, strict, prices)).toMatch(
-      /\| two-phase p50 \/ \(2 hops × hop p50\) \| 1 \| 2\.50 \| ≤ 1\.5 \| ✗ \|/,
+    // With a hand-rolled request of p50 10 ms: 100 / (10 + 4 × 20) = 1.11 met; 100 / (10 + 2 × 20) = 2.0 not.
+    const withDirect = { ...result, runs: [...result.runs, run('direct', 1, 4, onePhase(4), 10)] };
+    const met = analyse(withDirect, prices, { participants: 2, criticalPathHops: 4 });
+    expect(renderMarkdown(withDirect, met, prices)).toMatch(
+      /\| two-phase p50 \/ critical path \(hand-rolled request p50 \+ 4 × hop p50\) \| 1 \| 1\.11 \| ≤ 1\.5 \| ✓ \|/,
+    );
+    const strict = analyse(withDirect, prices, { participants: 2, criticalPathHops: 2 });
+    expect(renderMarkdown(withDirect, strict, prices)).toMatch(
+      /\| two-phase p50 \/ critical path \(hand-rolled request p50 \+ 2 × hop p50\) \| 1 \| 2\.00 \| ≤ 1\.5 \| ✗ \|/,
     );
   });
 
@@ -180,7 +185,7 @@ describe('renderJson', () => {
   it('round-trips the result and the analysis', () => {
     const parsed = JSON.parse(renderJson(result, analysis));
     expect(parsed.result.runs).toHaveLength(4);
-    expect(parsed.analysis.ratios).toHaveLength(10);
+    expect(parsed.analysis.ratios).toHaveLength(12);
     expect(parsed.analysis.protocolMinimum.total).toBe(40);
     expect(renderJson(result, analysis)).toMatch(/^\{\n {2}"result": \{/);
   });

@@ -137,6 +137,24 @@ describe('buildReport', () => {
     });
   });
 
+  it('checks a one-phase transaction by the absence of any participant trace', () => {
+    const s = spec(0);
+    const onePhase = tx(s, 'COMMITTED', {
+      mode: 'one-phase',
+      participants: [
+        { id: 'ledger-0', operations: [{ id: s.from, action: 'take', amount: s.amount }] },
+        { id: 'ledger-1', operations: [{ id: s.to, action: 'give', amount: s.amount }] },
+      ],
+    });
+    const clean = observed(s, onePhase, { barriers: {} });
+    expect(buildReport(facts, [clean], balances(90, 10)).violations).toEqual([]);
+
+    const traced = observed(s, onePhase, { barriers: { 'ledger-0': 'PREPARED' } });
+    expect(buildReport(facts, [traced], balances(90, 10)).violations).toEqual([
+      `transfer 0 (${s.txId}): one-phase, yet ledger-0 has a barrier (PREPARED)`,
+    ]);
+  });
+
   it('names money created or lost, holds left behind and balances that disagree with the log', () => {
     const { transfers } = cleanRun();
     const accounts: AccountObservation[] = [
@@ -240,6 +258,9 @@ describe('report helpers', () => {
     expect(
       reasonClass("participant ledger-1 voted NO: insufficient funds on account 'x' (available 3, needed 9)"),
     ).toBe('voted NO: insufficient funds on account');
+    expect(
+      reasonClass("participant ledger-0 refused: insufficient funds on account 'x' (available 3, needed 9)"),
+    ).toBe('refused: insufficient funds on account');
     expect(reasonClass('prepare timeout')).toBe('prepare timeout');
     expect(reasonClass(undefined)).toBe('(none)');
   });

@@ -62,6 +62,7 @@ describe('request metering', () => {
     expect(line.requests).toEqual({ 'DynamoDB:GetItem': 1, 'DynamoDB:TransactWriteItems': 2 });
     expect(line.readUnits).toBe(0.5);
     expect(line.writeUnits).toBe(6);
+    expect(line.units).toEqual({ 'DynamoDB:GetItem': 0.5, 'DynamoDB:TransactWriteItems': 6 });
     expect(meter.take('api', 1, 512).requests).toEqual({});
   });
 

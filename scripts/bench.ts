@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: Tandem next to its baselines, on one emulator, in one run. Starts the embedded
+ * emulator (or uses AWS_ENDPOINT_URL / TANDEM_ENDPOINT), deploys the app with `-c bench=on`
+ * (metered functions, the hand-rolled TransactWriteItems baseline and the hop chain), runs every
+ * workload closed-loop at each concurrency, measures the hop, the bundles and their cold starts,
+ * and writes bench/results/latest.{json,md} and bench/results/latency.svg.
+ *
+ *   npm run bench -- --concurrency 1,8,32 --duration-s 20
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { functionsOfAssembly, measureColdStarts } from './lib/bench/cold-start';
+import { analyse, loadPrices } from './lib/bench/cost';
+import { renderLatencySvg } from './lib/bench/plot';
+import { renderJson, renderMarkdown } from './lib/bench/report';
+import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from './lib/bench/run';
+import type { Workload } from './lib/bench/types';
+import { deployLocal, LOCAL_STACK } from './lib/deploy';
+import { type Emulator, ROOT, SetupError, startEmulator } from './lib/emulator';
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+/**
+ * Hops on the two-phase critical path after the API's own write: Prepare reaches the participants
+ * (which write and vote), the votes reach the coordinator (which writes the decision).
+ */
+export const TWO_PHASE_CRITICAL_PATH_HOPS = 2;
+
+const d = DEFAULT_BENCH_OPTIONS;
+const USAGE = `usage: npm run bench -- [options]
+  --concurrency LIST   closed-loop clients per run, comma-separated (default ${d.concurrencies.join(',')})
+  --duration-s N       measured seconds per run (default ${d.durationMs / 1000})
+  --workloads LIST     of ${WORKLOADS.join(', ')} (default all)
+  --hop-chains N       chains measured for the hop time (default ${d.hopChains})
+  --out DIR            where the report goes (default bench/results)`;
+
+function positiveInts(raw: string | undefined, name: string, fallback: readonly number[]): number[] {
+  if (raw === undefined) return [...fallback];
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 256)) {
+    throw new SetupError(`--${name} must list integers in 1..256, got '${raw}'\n${USAGE}`);
+  }
+  return values;
+}
+
+/** A one-line progress bar on a terminal; a line every few seconds otherwise (CI logs). */
+function progressBar(): (label: string, fraction: number, committed: number) => void {
+  let lastLine = 0;
+  let lastLabel = '';
+  return (label, fraction, committed) => {
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const text = `${label.padEnd(16)} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${Math.round(
+      fraction * 100,
+    )
+      .toString()
+      .padStart(3)}%  ${committed} done`;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r[bench] ${text}${fraction >= 1 ? '\n' : ''}`);
+    } else if (label !== lastLabel || fraction >= 1 || Date.now() - lastLine > 5_000) {
+      lastLine = Date.now();
+      lastLabel = label;
+      process.stderr.write(`[bench] ${text}\n`);
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      concurrency: { type: 'string' },
+      'duration-s': { type: 'string' },
+      workloads: { type: 'string' },
+      'hop-chains': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const workloads = (values.workloads?.split(',').map((w) => w.trim()) ?? WORKLOADS) as Workload[];
+  for (const w of workloads) {
+    if (!WORKLOADS.includes(w)) throw new SetupError(`unknown workload '${w}'\n${USAGE}`);
+  }
+  const [durationS] = positiveInts(values['duration-s'], 'duration-s', [d.durationMs / 1000]);
+  const [hopChains] = positiveInts(values['hop-chains'], 'hop-chains', [d.hopChains]);
+  const options = {
+    ...d,
+    workloads,
+    concurrencies: positiveInts(values.concurrency, 'concurrency', d.concurrencies),
+    durationMs: (durationS ?? 20) * 1000,
+    hopChains: hopChains ?? d.hopChains,
+    log,
+    progress: progressBar(),
+  };
+  const outDir = values.out ?? join(ROOT, 'bench', 'results');
+  const prices = loadPrices();
+
+  let emulator: Emulator | undefined;
+  try {
+    emulator = await startEmulator({ log });
+    const deployment = await deployLocal(emulator.endpoint, log, ['-c', 'bench=on']);
+    log(`API at ${deployment.apiUrl}`);
+    const measured = await runBench(deployment, options);
+
+    log('measuring bundle sizes and module initialisation …');
+    const port = new URL(emulator.endpoint).port || '4566';
+    const functions = functionsOfAssembly(join(ROOT, 'cdk.local.out', port), LOCAL_STACK);
+    const result = { ...measured, coldStarts: measureColdStarts(functions, { runs: 5 }) };
+
+    const analysis = analyse(result, prices, {
+      participants: 2,
+      criticalPathHops: TWO_PHASE_CRITICAL_PATH_HOPS,
+    });
+    mkdirSync(outDir, { recursive: true });
+    const markdown = renderMarkdown(result, analysis, prices);
+    writeFileSync(join(outDir, 'latest.json'), renderJson(result, analysis));
+    writeFileSync(join(outDir, 'latest.md'), markdown);
+    writeFileSync(join(outDir, 'latency.svg'), renderLatencySvg(result));
+    console.log(`\n${markdown}`);
+    log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
+  } finally {
+    await emulator?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`[bench] ${error instanceof SetupError ? error.message : (error as Error).stack}`);
+    process.exit(2);
+  },
+);

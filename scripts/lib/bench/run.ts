@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import { cpus, release, totalmem, type } from 'node:os';
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { shardOf } from '../../../shared/ledger/sharding';
+import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
+import type { LocalDeployment } from '../deploy';
+import { MINISTACK_VERSION } from '../emulator';
+import { summarize } from './stats';
+import type { BenchResult, FunctionUsage, HopResult, Machine, RunResult, Usage, Workload } from './types';
+
+export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct'];
+
+export interface BenchOptions {
+  readonly workloads: readonly Workload[];
+  readonly concurrencies: readonly number[];
+  /** Measured time of each closed-loop run. */
+  readonly durationMs: number;
+  /** Transfers each client makes before a run is measured (cold starts, lease acquisition). */
+  readonly warmupPerClient: number;
+  readonly hopChains: number;
+  readonly hopsPerChain: number;
+  /**
+   * After a run, wait until no handler has logged a meter line for this long, so the work that
+   * follows the answer (commits, acknowledgements, timers) is counted with the run that caused it.
+   */
+  readonly quietMs: number;
+  readonly log: (line: string) => void;
+  /** Progress of the current run, 0..1 (drawn as a bar by the command). */
+  readonly progress?: (label: string, fraction: number, committed: number) => void;
+}
+
+export const DEFAULT_BENCH_OPTIONS: Omit<BenchOptions, 'log'> = {
+  workloads: WORKLOADS,
+  concurrencies: [1, 8, 32],
+  durationMs: 20_000,
+  warmupPerClient: 2,
+  hopChains: 10,
+  hopsPerChain: 10,
+  quietMs: 8_000,
+};
+
+/** Handlers whose work is a fixed cost per minute, not per transfer (reported apart). */
+const FIXED_COST_FUNCTIONS = new Set(['sweeper']);
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly committed: boolean;
+}
+
+/** Runs every workload at every concurrency, then the hop chains, against a `bench=on` deployment. */
+export async function runBench(deployment: LocalDeployment, options: BenchOptions): Promise<BenchResult> {
+  const startedAt = new Date().toISOString();
+  const { outputs } = deployment;
+  if (!outputs.BenchTable || !outputs.BenchHopQueueUrl) {
+    throw new Error('the deployment has no bench resources: deploy it with -c bench=on');
+  }
+  const aws = { endpoint: deployment.endpoint, region: 'us-east-1' };
+  const logs = new CloudWatchLogsClient(aws);
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
+  const sqs = new SQSClient(aws);
+  const shardCount = (outputs.LedgerShardTables ?? '').split(',').length;
+  if (shardCount < 2) throw new Error('the bench transfers across ledger shards: deploy at least 2');
+
+  const clients = Math.max(...options.concurrencies);
+  const pairs = await createAccountPairs(deployment.apiUrl, clients, shardCount, options.log);
+  const runs: RunResult[] = [];
+  for (const workload of options.workloads) {
+    for (const concurrency of options.concurrencies) {
+      runs.push(await runOne(deployment.apiUrl, workload, concurrency, pairs, options, logs));
+    }
+  }
+  const hop = await runHops(outputs.BenchTable, outputs.BenchHopQueueUrl, dynamo, sqs, logs, options);
+  return { startedAt, machine: machine(), runs, hop, coldStarts: [] };
+}
+
+export function machine(): Machine {
+  const cpu = cpus();
+  return {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${type()} ${release()}`,
+    emulator: `ministack ${MINISTACK_VERSION}`,
+  };
+}
+
+interface AccountPair {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** One account on shard 0 and one on shard 1 per client, so clients never contend with each other. */
+async function createAccountPairs(
+  apiUrl: string,
+  count: number,
+  shardCount: number,
+  log: (line: string) => void,
+): Promise<AccountPair[]> {
+  const prefix = `bench-${Date.now().toString(36)}`;
+  const onShard = (shard: number, client: number) => {
+    for (let n = 0; ; n++) {
+      const id = `${prefix}-${client}-${n}`;
+      if (shardOf(id, shardCount) === shard) return id;
+    }
+  };
+  const pairs = Array.from({ length: count }, (_, client) => ({
+    from: onShard(0, client),
+    to: onShard(1, client),
+  }));
+  log(`creating ${pairs.length * 2} accounts …`);
+  for (const { from, to } of pairs) {
+    for (const accountId of [from, to]) {
+      const answer = await post(apiUrl, '/accounts', { accountId, initialBalance: 1_000_000_000 });
+      if (answer.status !== 201) throw new Error(`account ${accountId}: ${answer.status} ${answer.text}`);
+    }
+  }
+  return pairs;
+}
+
+async function post(apiUrl: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** One transfer of `workload`, from the client's point of view: sent → outcome known. */
+async function transfer(apiUrl: string, workload: Workload, pair: AccountPair): Promise<Outcome> {
+  const body = { from: pair.from, to: pair.to, amount: 1 };
+  if (workload === 'direct') {
+    const answer = await post(apiUrl, '/bench/direct-transfers', body);
+    return { ok: answer.status < 300, committed: answer.status === 201 };
+  }
+  const request = workload === 'two-phase' ? { ...body, commit: 'two-phase' } : body;
+  let answer = await post(apiUrl, '/transfers?wait=20', request);
+  for (let round = 0; round < 10; round++) {
+    if (answer.status >= 300) return { ok: false, committed: false };
+    const view = JSON.parse(answer.text) as { txId: string; outcome?: string };
+    if (view.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED' };
+    const response = await fetch(`${apiUrl}/transactions/${view.txId}?wait=20`);
+    answer = { status: response.status, text: await response.text() };
+  }
+  return { ok: false, committed: false };
+}
+
+async function runOne(
+  apiUrl: string,
+  workload: Workload,
+  concurrency: number,
+  pairs: readonly AccountPair[],
+  options: BenchOptions,
+  logs: CloudWatchLogsClient,
+): Promise<RunResult> {
+  const label = `${workload} ×${concurrency}`;
+  const clients = pairs.slice(0, concurrency);
+  // Warm up: start the functions, take the slot leases; then let the tail of the warm-up finish.
+  await Promise.all(
+    clients.map(async (pair) => {
+      for (let i = 0; i < options.warmupPerClient; i++) await transfer(apiUrl, workload, pair);
+    }),
+  );
+  await waitQuiet(logs, Date.now() - 1_000, options.quietMs);
+
+  const startMs = Date.now();
+  const endMs = startMs + options.durationMs;
+  const samplesMs: number[] = [];
+  let committed = 0;
+  let aborted = 0;
+  let failed = 0;
+  const ticker = setInterval(() => {
+    options.progress?.(label, Math.min(1, (Date.now() - startMs) / options.durationMs), committed);
+  }, 250);
+  try {
+    await Promise.all(
+      clients.map(async (pair) => {
+        while (Date.now() < endMs) {
+          const sentAt = performance.now();
+          let outcome: Outcome;
+          try {
+            outcome = await transfer(apiUrl, workload, pair);
+          } catch {
+            outcome = { ok: false, committed: false };
+          }
+          const latencyMs = performance.now() - sentAt;
+          if (!outcome.ok) failed++;
+          else if (outcome.committed) {
+            committed++;
+            samplesMs.push(latencyMs);
+          } else aborted++;
+        }
+      }),
+    );
+  } finally {
+    clearInterval(ticker);
+  }
+  const durationMs = Date.now() - startMs;
+  options.progress?.(label, 1, committed);
+  const lines = await waitQuiet(logs, startMs, options.quietMs);
+  const usage = usageOf(lines);
+  options.log(
+    `${label}: ${committed} committed, ${aborted} aborted, ${failed} failed in ${(durationMs / 1000).toFixed(1)} s`,
+  );
+  return {
+    workload,
+    concurrency,
+    durationMs,
+    committed,
+    aborted,
+    failed,
+    throughputPerS: committed / (durationMs / 1000),
+    latency: summarize(samplesMs),
+    samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
+    usage,
+  };
+}
+
+/** Sequential chains of hops through the bench's hop queue; each chain's time over its hop count. */
+async function runHops(
+  table: string,
+  queueUrl: string,
+  dynamo: DynamoDBDocumentClient,
+  sqs: SQSClient,
+  logs: CloudWatchLogsClient,
+  options: BenchOptions,
+): Promise<HopResult> {
+  const { hopChains: chains, hopsPerChain: hops } = options;
+  // One chain to start the function, not measured.
+  await runChain(table, queueUrl, dynamo, sqs, hops);
+  await waitQuiet(logs, Date.now() - 1_000, 2_000);
+  const startMs = Date.now();
+  const perHopMs: number[] = [];
+  for (let chain = 0; chain < chains; chain++) {
+    perHopMs.push((await runChain(table, queueUrl, dynamo, sqs, hops)) / hops);
+    options.progress?.(`hop chains`, (chain + 1) / chains, chain + 1);
+  }
+  const usage = usageOf(await waitQuiet(logs, startMs, 2_000));
+  options.log(`hop: p50 ${summarize(perHopMs).p50.toFixed(1)} ms over ${chains} chains of ${hops}`);
+  return { chains, hopsPerChain: hops, hopMs: summarize(perHopMs), usage };
+}
+
+/** Sends the first message of a chain and waits for its last hop's item; returns the chain's ms. */
+async function runChain(
+  table: string,
+  queueUrl: string,
+  dynamo: DynamoDBDocumentClient,
+  sqs: SQSClient,
+  hops: number,
+): Promise<number> {
+  const chainId = randomUUID();
+  const startMs = Date.now();
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ chainId, hop: 1, hops }) }),
+  );
+  const deadline = startMs + 60_000;
+  while (Date.now() < deadline) {
+    const { Item } = await dynamo.send(
+      new GetCommand({ TableName: table, Key: { pk: `hop#${chainId}#${hops}` }, ConsistentRead: true }),
+    );
+    if (Item) return (Item.atMs as number) - startMs;
+    await sleep(10);
+  }
+  throw new Error(`hop chain ${chainId} did not finish within 60 s`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Reads meter lines logged since `sinceMs` until none has arrived for `quietMs` (at most 2 min),
+ * and returns them all.
+ */
+async function waitQuiet(logs: CloudWatchLogsClient, sinceMs: number, quietMs: number): Promise<MeterLine[]> {
+  const deadline = Date.now() + 120_000;
+  let lines = await meterLines(logs, sinceMs);
+  let lastCount = lines.length;
+  let lastChange = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(1_000);
+    lines = await meterLines(logs, sinceMs);
+    if (lines.length !== lastCount) {
+      lastCount = lines.length;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange >= quietMs) break;
+  }
+  return lines;
+}
+
+/** Every meter line in every log group since `sinceMs`. */
+export async function meterLines(logs: CloudWatchLogsClient, sinceMs: number): Promise<MeterLine[]> {
+  const groups: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await logs.send(new DescribeLogGroupsCommand({ nextToken: token }));
+    for (const group of page.logGroups ?? []) if (group.logGroupName) groups.push(group.logGroupName);
+    token = page.nextToken;
+  } while (token);
+  const lines: MeterLine[] = [];
+  for (const logGroupName of groups) {
+    let next: string | undefined;
+    do {
+      const page = await logs.send(
+        new FilterLogEventsCommand({ logGroupName, startTime: sinceMs, nextToken: next }),
+      );
+      for (const event of page.events ?? []) {
+        const line = parseMeterLine(event.message ?? '');
+        if (line) lines.push(line);
+      }
+      next = page.nextToken;
+    } while (next);
+  }
+  return lines;
+}
+
+/** The meter line in a log message, raw or wrapped in Lambda's JSON log format; undefined if none. */
+export function parseMeterLine(message: string): MeterLine | undefined {
+  if (!message.includes(METER_LOG_KEY)) return undefined;
+  const at = message.indexOf(`{"${METER_LOG_KEY}"`);
+  if (at >= 0) {
+    try {
+      const parsed = JSON.parse(message.slice(at).trim()) as Record<string, unknown>;
+      return parsed[METER_LOG_KEY] as MeterLine;
+    } catch {
+      return undefined;
+    }
+  }
+  // Lambda's JSON log format carries the line, escaped, in `message`.
+  try {
+    const outer = JSON.parse(message) as { message?: unknown };
+    return typeof outer.message === 'string' ? parseMeterLine(outer.message) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sums meter lines into a Usage; fixed-cost functions (the sweeper) are left out. */
+export function usageOf(lines: readonly MeterLine[]): Usage {
+  const requests: Record<string, number> = {};
+  const unitsByRequest: Record<string, number> = {};
+  const lambda: Record<string, FunctionUsage> = {};
+  let readUnits = 0;
+  let writeUnits = 0;
+  let events = 0;
+  for (const line of lines) {
+    if (FIXED_COST_FUNCTIONS.has(line.fn)) continue;
+    for (const [key, n] of Object.entries(line.requests)) requests[key] = (requests[key] ?? 0) + n;
+    for (const [key, n] of Object.entries(line.units ?? {}))
+      unitsByRequest[key] = (unitsByRequest[key] ?? 0) + n;
+    readUnits += line.readUnits;
+    writeUnits += line.writeUnits;
+    events += line.events;
+    const fn = lambda[line.fn] ?? { invocations: 0, billedMs: 0, memoryMb: line.memoryMb };
+    lambda[line.fn] = {
+      invocations: fn.invocations + 1,
+      billedMs: fn.billedMs + line.billedMs,
+      memoryMb: line.memoryMb,
+    };
+  }
+  return { requests, unitsByRequest, readUnits, writeUnits, events, lambda };
+}

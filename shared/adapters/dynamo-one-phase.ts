@@ -1,0 +1,146 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { InfrastructureError } from '../errors';
+import { OPERATIONS_MAX, type ParticipantKind, type ReservedOp, rejectionReason } from '../participant';
+import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
+import type { TxParticipant } from '../protocol';
+import { entityKey } from './dynamo-entities';
+import { DynamoTxStore } from './dynamo-tx-store';
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
+/** Where a participant's entities live, for a committer that writes them directly. */
+export interface DirectParticipant {
+  readonly table: string;
+  readonly kind: ParticipantKind;
+}
+
+/**
+ * The one-phase fast path on DynamoDB: ONE TransactWriteItems holding the transaction record (a Put
+ * conditioned on `attribute_not_exists(txId)` — the same idempotency as a two-phase create) and one
+ * Update per operation, with the same conditions a participant's prepare checks:
+ *
+ *   take   total −= a, available −= a   if the entity exists AND available >= a
+ *   give   total += a, available += a   if the entity exists
+ *
+ * Holds of prepared two-phase transactions are respected (they are not `available`), so both paths
+ * can run on the same entities at once. Index 0 of the cancellation reasons is the record; index
+ * i + 1 is operation i.
+ */
+export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
+  /** Only its item format is used: the Put of a new record needs no slot fence. */
+  private readonly records: DynamoTxStore;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly transactionsTable: string,
+    /** Participant id → its table and kind; participants not listed are never committed here. */
+    private readonly participants: Readonly<Record<string, DirectParticipant>>,
+  ) {
+    this.records = new DynamoTxStore(client, transactionsTable, '');
+  }
+
+  covers(participants: readonly TxParticipant[]): boolean {
+    let operations = 0;
+    for (const p of participants) {
+      const direct = Object.hasOwn(this.participants, p.id) ? this.participants[p.id] : undefined;
+      if (!direct || direct.kind.kind !== p.kind) return false;
+      operations += p.operations.length;
+    }
+    // One TransactWriteItems takes 100 actions: the record and at most 99 operations.
+    return operations >= 1 && operations <= OPERATIONS_MAX;
+  }
+
+  async commit(tx: StoredTx): Promise<OnePhaseResult> {
+    const { record } = tx;
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.transactionsTable,
+          Item: this.records.itemOf(tx),
+          ConditionExpression: 'attribute_not_exists(txId)',
+        },
+      },
+    ];
+    const opAt: Array<{ participantId: string; direct: DirectParticipant; op: ReservedOp }> = [];
+    for (const participant of record.participants) {
+      const direct = this.participants[participant.id];
+      if (!direct) throw new InfrastructureError(`participant ${participant.id} is not written directly`);
+      for (const op of direct.kind.parseOperations(participant.operations)) {
+        items.push(this.update(direct, op));
+        opAt.push({ participantId: participant.id, direct, op });
+      }
+    }
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return { kind: 'committed' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) {
+        throw new InfrastructureError(`could not commit ${record.txId} in one phase`, { cause: error });
+      }
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'exists' };
+      for (const [index, { participantId, direct, op }] of opAt.entries()) {
+        const reason = reasons[index + 1];
+        if (reason?.Code !== 'ConditionalCheckFailed') continue;
+        const entity = reason.Item
+          ? { available: numberOf(reason.Item.available) }
+          : await this.read(direct, op.id);
+        if (!entity) return { kind: 'unknown-entity' };
+        if (op.action === 'give' || entity.available >= op.amount) return { kind: 'contended' }; // changed since
+        return {
+          kind: 'refused',
+          participantId,
+          reason: rejectionReason(direct.kind.entityKind, op, entity),
+        };
+      }
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) return { kind: 'contended' };
+      throw new InfrastructureError(
+        `one-phase commit of ${record.txId} was cancelled: ${reasons.map((r) => r.Code ?? '?').join(', ')}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private update(direct: DirectParticipant, op: ReservedOp): TransactItem {
+    const sign = op.action === 'take' ? '-' : '+';
+    return {
+      Update: {
+        TableName: direct.table,
+        Key: entityKey(direct.kind.entityKind, op.id),
+        UpdateExpression: `SET #total = #total ${sign} :a, #available = #available ${sign} :a`,
+        ConditionExpression:
+          op.action === 'take' ? 'attribute_exists(pk) AND #available >= :a' : 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#total': 'total', '#available': 'available' },
+        ExpressionAttributeValues: { ':a': op.amount },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  private async read(direct: DirectParticipant, id: string): Promise<{ available: number } | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({
+          TableName: direct.table,
+          Key: entityKey(direct.kind.entityKind, id),
+          ConsistentRead: true,
+        }),
+      );
+      return Item ? { available: numberOf(Item.available) } : undefined;
+    } catch (error) {
+      throw new InfrastructureError(`could not read ${direct.kind.entityKind} '${id}'`, { cause: error });
+    }
+  }
+}
+
+/** A number attribute from a cancellation reason: raw (`{N: '5'}`: errors are not unmarshalled) or a number. */
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
+    return Number(value.N);
+  }
+  return Number.NaN;
+}

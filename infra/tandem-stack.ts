@@ -103,7 +103,7 @@ export class TandemStack extends Stack {
         INVENTORY_TABLE: this.inventory.table.tableName,
         TRANSACTIONS_TABLE: coordinator.transactions.tableName,
         SLOTS_TABLE: coordinator.slots.tableName,
-        COORDINATOR_QUEUE_URL: coordinator.queue.queue.queueUrl,
+        ...coordinator.producerEnvironment(),
         SLOT_COUNT: String(config.slotCount),
         PREPARE_TIMEOUT_MS: String(config.prepareTimeoutMs),
         RESEND_BASE_MS: String(config.resendBaseMs),

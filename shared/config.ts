@@ -1,4 +1,4 @@
-import { envInt, envList, envString } from './env';
+import { envInt, envList, envString, envStringMap } from './env';
 import { ConfigurationError } from './errors';
 import type { CoordinatorConfig } from './protocol';
 
@@ -14,6 +14,15 @@ export interface ApiConfig {
   readonly slotsTable: string;
   /** COORDINATOR_QUEUE_URL: the coordinator's FIFO queue, where `Begin` goes. */
   readonly coordinatorQueueUrl: string;
+  /**
+   * TIMER_QUEUE_URL and PARTICIPANT_QUEUES (participant id → inbox URL, JSON): with both, the API
+   * starts two-phase transactions itself (record written PREPARING, Prepare sent from the API);
+   * without, it writes them PENDING and sends Begin.
+   */
+  readonly start?: {
+    readonly timerQueueUrl: string;
+    readonly participantQueues: Readonly<Record<string, string>>;
+  };
   /** SLOT_COUNT: number of leader slots (1–1024); a transaction's slot is `slotOf(txId, slotCount)`. */
   readonly slotCount: number;
   /** PREPARE_TIMEOUT_MS, RESEND_BASE_MS, RESEND_CAP_MS: stamped on every new record. */
@@ -52,6 +61,14 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     transactionsTable: envString(env, 'TRANSACTIONS_TABLE'),
     slotsTable: envString(env, 'SLOTS_TABLE'),
     coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
+    ...(env.TIMER_QUEUE_URL && env.PARTICIPANT_QUEUES
+      ? {
+          start: {
+            timerQueueUrl: envString(env, 'TIMER_QUEUE_URL'),
+            participantQueues: envStringMap(env, 'PARTICIPANT_QUEUES'),
+          },
+        }
+      : {}),
     slotCount: envInt(env, 'SLOT_COUNT', 1, SLOT_COUNT_MAX),
     coordinator: readCoordinatorTimings(env),
     onePhase: onOff(env, 'ONE_PHASE', true),

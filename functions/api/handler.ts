@@ -8,6 +8,7 @@ import { DynamoOnePhaseCommitter } from '../../shared/adapters/dynamo-one-phase'
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
+import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { createApi } from '../../shared/api/app';
 import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
@@ -45,6 +46,19 @@ const api = createApi({
       store: txStore,
       waitStore: { load: (txId) => METER.labelled('wait', () => txStore.load(txId)) },
       inbox: new SqsCoordinatorInbox(sqsClient(), config.coordinatorQueueUrl),
+      ...(config.start
+        ? {
+            transport: new SqsTransport(
+              sqsClient(),
+              {
+                coordinatorQueueUrl: config.coordinatorQueueUrl,
+                slotCount: config.slotCount,
+                ...config.start,
+              },
+              { nowMs: Date.now },
+            ),
+          }
+        : {}),
       directory: new DynamoEntityDirectory(client, {
         account: config.ledgerShardTables,
         item: [config.inventoryTable],

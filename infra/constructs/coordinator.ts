@@ -48,6 +48,8 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
   readonly sweeperFn: NodeFunction;
   readonly slotCount: number;
   private readonly participantQueues: Record<string, string> = {};
+  private readonly inboxes: SecureQueue[] = [];
+  private readonly producers: iam.IGrantable[] = [];
 
   constructor(scope: Construct, id: string, props: CoordinatorProps) {
     super(scope, id);
@@ -178,12 +180,30 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
   addParticipant(participantId: string, inbox: SecureQueue): void {
     if (this.participantQueues[participantId]) throw new Error(`participant ${participantId} added twice`);
     this.participantQueues[participantId] = inbox.queue.queueUrl;
-    inbox.queue.grantSendMessages(this.coordinatorFn.role);
+    this.inboxes.push(inbox);
+    for (const grantee of [this.coordinatorFn.role, ...this.producers])
+      inbox.queue.grantSendMessages(grantee);
   }
 
-  /** Lets `grantee` read and query the transaction log (e.g. the API answering GET /transactions). */
+  /**
+   * Lets `grantee` (the API) create and read transactions and start them: write the record, send
+   * Prepare to every participant's inbox (now and added later), arm the first timer, or send
+   * Begin. Its environment comes from `producerEnvironment()`.
+   */
   grantProducer(grantee: iam.IGrantable): void {
     grantTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.queue.queue.grantSendMessages(grantee);
+    this.timers.queue.grantSendMessages(grantee);
+    for (const inbox of this.inboxes) inbox.queue.grantSendMessages(grantee);
+    this.producers.push(grantee);
+  }
+
+  /** What a producer needs to start transactions: the queues (participant inboxes resolved at synth). */
+  producerEnvironment(): Record<string, string> {
+    return {
+      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
+      TIMER_QUEUE_URL: this.timers.queue.queueUrl,
+      PARTICIPANT_QUEUES: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.participantQueues) }),
+    };
   }
 }

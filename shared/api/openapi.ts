@@ -52,7 +52,10 @@ export const TransactionViewSchema = z.strictObject({
     description:
       '`one-phase`: committed or refused in one atomic write (the fast path); `two-phase`: prepared, decided and completed by the coordinator',
   }),
-  outcome: OutcomeSchema.optional().meta({ description: 'Present once the transaction is terminal' }),
+  outcome: OutcomeSchema.optional().meta({
+    description:
+      'Present once the transaction is decided, and final from then on; state COMMITTING or ABORTING means the participants are still applying it',
+  }),
   reason: z.string().optional().meta({ description: 'Why it aborted' }),
   participants: z.array(
     z.strictObject({
@@ -103,7 +106,7 @@ const waitParameter = {
   name: 'wait',
   in: 'query',
   required: false,
-  description: `Hold the request up to this many seconds (0–${WAIT_MAX_S}) for a terminal state, re-reading the transaction every 200 ms.`,
+  description: `Hold the request up to this many seconds (0–${WAIT_MAX_S}) for the outcome (the decision), re-reading the transaction every 200 ms.`,
   schema: { type: 'integer', minimum: 0, maximum: WAIT_MAX_S },
 };
 
@@ -305,7 +308,7 @@ function buildDocument() {
           ],
           responses: {
             '200': {
-              description: 'The transaction (after at most `wait` seconds, terminal or not)',
+              description: 'The transaction (after at most `wait` seconds, decided or not)',
               content: jsonContent('TransactionView'),
             },
             '400': problemResponse('Malformed id or `wait`'),

@@ -10,7 +10,7 @@ import {
   decisionOf,
   isTerminal,
   type ParticipantMessage,
-  participantOf,
+  participantMessageOf,
   type Rejection,
   type TxParticipant,
   type TxRecord,
@@ -162,13 +162,7 @@ async function performOne(effect: CoordinatorEffect, record: TxRecord, deps: Coo
     case 'SendPrepare':
     case 'SendCommit':
     case 'SendAbort': {
-      const participant = participantOf(record, effect.participantId);
-      if (!participant) throw new Error(`no participant ${effect.participantId} in ${record.txId}`);
-      const base = { txId: record.txId, participantId: participant.id };
-      const message: ParticipantMessage =
-        effect.type === 'SendPrepare'
-          ? { type: 'Prepare', ...base, operations: participant.operations }
-          : { type: effect.type === 'SendCommit' ? 'Commit' : 'Abort', ...base };
+      const { participant, message } = participantMessageOf(record, effect);
       return deps.transport.toParticipant(participant, message);
     }
     case 'ScheduleCheck':

@@ -1,6 +1,6 @@
 import { assert, assertNever, fail } from './assert';
 import { type JsonValue, ownEntry } from './json';
-import type { AckMessage, Outcome, VoteMessage, VoteValue } from './messages';
+import type { AckMessage, Outcome, ParticipantMessage, VoteMessage, VoteValue } from './messages';
 
 /**
  * The coordinator of one transaction, as a pure state machine (in the style of etcd raft):
@@ -182,6 +182,15 @@ export function decisionOf(state: TxState): Decision | null {
   }
 }
 
+/**
+ * The outcome as the client sees it: final from the moment the decision is durable (COMMITTING
+ * already means COMMITTED — the participants are applying it), null while undecided.
+ */
+export function outcomeOf(state: TxState): Outcome | null {
+  const decision = decisionOf(state);
+  return decision === null ? null : decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED';
+}
+
 /** Delay before re-send round `attempt` (0-based): min(cap, base · 2^attempt). */
 export function resendDelayMs(attempt: number, config: CoordinatorConfig): number {
   assert(Number.isInteger(attempt) && attempt >= 0, `resend attempt must be a natural number: ${attempt}`);
@@ -191,6 +200,21 @@ export function resendDelayMs(attempt: number, config: CoordinatorConfig): numbe
 
 export function participantOf(record: TxRecord, participantId: string): TxParticipant | undefined {
   return record.participants.find((p) => p.id === participantId);
+}
+
+/** The message a Send effect stands for, and the participant it goes to. */
+export function participantMessageOf(
+  record: TxRecord,
+  effect: Extract<CoordinatorEffect, { participantId: string }>,
+): { participant: TxParticipant; message: ParticipantMessage } {
+  const participant = participantOf(record, effect.participantId);
+  assert(participant !== undefined, `no participant ${effect.participantId} in ${record.txId}`);
+  const base = { txId: record.txId, participantId: participant.id };
+  const message: ParticipantMessage =
+    effect.type === 'SendPrepare'
+      ? { type: 'Prepare', ...base, operations: participant.operations }
+      : { type: effect.type === 'SendCommit' ? 'Commit' : 'Abort', ...base };
+  return { participant, message };
 }
 
 export function assertCoordinatorConfig(config: CoordinatorConfig): void {

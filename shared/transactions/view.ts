@@ -1,5 +1,5 @@
 import type { CommitMode, JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
-import { isTerminal } from '../protocol';
+import { outcomeOf } from '../protocol';
 import { ownEntry } from '../protocol/json';
 
 /** What `POST /transfers` and `POST /transactions` answer while the transaction is under way. */
@@ -24,7 +24,7 @@ export interface TransactionView {
   readonly txId: string;
   readonly state: TxState;
   readonly mode: CommitMode;
-  /** Only once terminal. */
+  /** Present once decided: final from then on (state COMMITTING or ABORTING: still being applied). */
   readonly outcome?: Outcome;
   readonly reason?: string;
   readonly participants: readonly ParticipantView[];
@@ -58,7 +58,7 @@ export function toTransactionView(record: TxRecord): TransactionView {
     txId: record.txId,
     state: record.state,
     mode: record.mode,
-    ...(isTerminal(record.state) ? { outcome: record.state } : {}),
+    ...(outcomeOf(record.state) !== null ? { outcome: outcomeOf(record.state) as Outcome } : {}),
     ...(record.reason !== null ? { reason: record.reason } : {}),
     participants,
     createdAtMs: record.createdAtMs,

@@ -61,7 +61,14 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   if (!outputs.BenchTable || !outputs.BenchHopQueueUrl) {
     throw new Error('the deployment has no bench resources: deploy it with -c bench=on');
   }
-  const aws = { endpoint: deployment.endpoint, region: 'us-east-1' };
+  const aws = {
+    endpoint: deployment.endpoint,
+    region: 'us-east-1',
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  };
   const logs = new CloudWatchLogsClient(aws);
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
   const sqs = new SQSClient(aws);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
-import { Transactions } from '../../../shared/transactions';
+import { Transactions, toTransactionView } from '../../../shared/transactions';
 
 const config = {
   ledgerShardCount: 2,
@@ -92,5 +92,32 @@ describe('Transactions.onCreated', () => {
     await transactions.submit({ operations: transfer, idempotencyKey: 'k2' });
     expect(created).toHaveLength(2);
     expect(created[0]).toBe(first.record.txId);
+  });
+});
+
+describe('waiting for the outcome', () => {
+  it('ends at the decision: a COMMITTING transaction has its final outcome, the wait needs no poll', async () => {
+    const store = new MemoryTxStore();
+    const sleeps: number[] = [];
+    const transactions = new Transactions(
+      {
+        store,
+        inbox: { begin: async () => {} },
+        directory: { missing: async () => [] },
+        clock: { nowMs: () => 5_000 },
+        sleep: async (ms) => void sleeps.push(ms),
+        newTxId: () => 'tx_decided',
+      },
+      config,
+    );
+    const { record } = await transactions.submit({ operations: transfer });
+    const fence = { slot: record.slot, owner: 'test', epoch: 1 };
+    await store.save({ record: { ...record, state: 'COMMITTING', version: 2 }, requestHash: 'h' }, 1, fence);
+
+    const decided = await transactions.get('tx_decided', 5_000);
+    expect(decided.state).toBe('COMMITTING');
+    expect(sleeps).toEqual([]);
+    expect(toTransactionView(decided)).toMatchObject({ state: 'COMMITTING', outcome: 'COMMITTED' });
+    expect(toTransactionView(record)).not.toHaveProperty('outcome');
   });
 });

@@ -453,8 +453,10 @@ function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorS
  *     COMMITTING / re-send the decision to the participants that have not acked
  *     ABORTING
  *
- * Re-send round n (1, 2, …) schedules the next check min(cap, base·2^n) later; before the
- * decision it is also pulled in to the deadline so the timeout fires on time:
+ * Re-send round n (1, 2, …) moves the next check min(cap, base·2^n) later; before the decision it
+ * is also pulled in to the deadline so the timeout fires on time, and a timer is armed for it.
+ * After the decision no timer is armed: the sweeper finds the record on the `due` index.
+ *
  *
  *   created/Begin      round 1        round 2              deadline
  *   ───┼──── base ────────┼──── 2·base ───┼──── 4·base ─ ─ ─ ─┼──▶ abort (prepare timeout)
@@ -574,8 +576,11 @@ function decide(
   // Abort goes to every participant, voted or not: an Abort that overtakes its Prepare leaves a
   // tombstone at the participant, so the late Prepare votes NO and reserves nothing.
   const send = decision === 'COMMIT' ? 'SendCommit' : 'SendAbort';
+  // No timer after the decision: the outcome is final and the client has it; completing it is not
+  // urgent, and a timer per transaction would cost a send, a receive, a delete, an invocation and a
+  // read for a re-send that is almost never needed. The record stays on the `due` index at
+  // `nextCheckAtMs`, so the sweeper re-sends to whoever has not acknowledged (see POST_DECISION).
   const effects: CoordinatorEffect[] = record.participants.map((p) => ({ type: send, participantId: p.id }));
-  effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
   return { state, effects, rejection: null };
 }
 
@@ -593,7 +598,9 @@ function resend(
   const event = `re-sent ${what} to ${missing.map((p) => p.id).join(', ')} (round ${resendAttempt})`;
   const state = changed(record, { resendAttempt, nextCheckAtMs }, nowMs, [event]);
   const effects: CoordinatorEffect[] = missing.map((p) => ({ type: send, participantId: p.id }));
-  effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
+  // Before the decision a timer keeps the prepare deadline on time; after it, the sweeper drives
+  // the re-sends (see `decide`).
+  if (decisionOf(record.state) === null) effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
   return { state, effects, rejection: null };
 }
 

@@ -11,6 +11,7 @@ export {
   txIdOfIdempotencyKey,
 } from './plan';
 export {
+  FIRST_POLL_MS,
   POLL_INTERVAL_MS,
   type SubmitRequest,
   type SubmitResult,

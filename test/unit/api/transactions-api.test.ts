@@ -532,7 +532,8 @@ describe('?wait=N', () => {
     const answer = await w.get(txId, { wait: '5' });
     expect(answer.statusCode).toBe(200);
     expect(answer.json.outcome).toBe('COMMITTED');
-    expect(w.clock.sleeps).toEqual([200, 200, 200]);
+    // Re-reads after 25 ms, doubling up to 200 ms: the first read after T0 + 500 sees it.
+    expect(w.clock.sleeps).toEqual([25, 50, 100, 200, 200]);
   });
 
   it('GET answers with the latest state when the time is up', async () => {
@@ -540,7 +541,8 @@ describe('?wait=N', () => {
     const answer = await w.get(txId, { wait: '2' });
     expect(answer.statusCode).toBe(200);
     expect(answer.json.state).toBe('PENDING');
-    expect(w.clock.sleeps).toHaveLength(10);
+    // 25 + 50 + 100 + 9 × 200 = 1,975, then the last 25 ms.
+    expect(w.clock.sleeps).toHaveLength(13);
     expect(w.clock.now).toBe(T0 + 2_000);
   });
 
@@ -559,7 +561,8 @@ describe('?wait=N', () => {
     expect(TransactionViewSchema.parse(answer.json)).toEqual(answer.json);
     expect(answer.json).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
     expect(answer.headers?.location).toBe(`/transactions/${answer.json.txId}`);
-    expect(w.clock.now).toBe(T0 + 1_000);
+    // The first re-read at or after T0 + 1,000: 25 + 50 + 100 + 5 × 200 = 1,175.
+    expect(w.clock.now).toBe(T0 + 1_175);
   });
 
   it('a POST answers 202 when the wait runs out first', async () => {

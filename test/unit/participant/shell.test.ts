@@ -294,6 +294,33 @@ function racing(inner: MemoryParticipantStore, race: (store: MemoryParticipantSt
   return { store, calls };
 }
 
+describe('handleParticipantMessage: reads', () => {
+  it('writes a first Prepare without reading the barrier, and reads only when that write loses', async () => {
+    // Prepare
+    const { store: inner, deliver } = participant(SEED);
+    const reads: string[] = [];
+    const store: ParticipantStore = {
+      loadBarrier: (txId, participantId) => {
+        reads.push(txId);
+        return inner.loadBarrier(txId, participantId);
+      },
+      write: (prev, next, action) => inner.write(prev, next, action),
+    };
+
+    // Act
+    const first = await deliver(prepare(TRANSFER), { store });
+    const readsAfterFirst = reads.length;
+    const duplicate = await deliver(prepare(TRANSFER), { store });
+
+    // Assess
+    expect(first).toMatchObject({ reply: voteYes(), wrote: true, attempts: 1 });
+    expect(readsAfterFirst).toBe(0);
+    expect(duplicate).toMatchObject({ reply: voteYes(), wrote: false, attempts: 2 });
+    expect(reads).toEqual([TX]);
+    expect(snapshot(inner).alice).toEqual({ total: 100, held: 30, available: 70 });
+  });
+});
+
 describe('handleParticipantMessage: lost races', () => {
   it('re-loads after a concurrent duplicate Prepare won, and re-sends its vote without holding twice', async () => {
     // Prepare

@@ -199,8 +199,9 @@ describe('Vote', () => {
     expect(effects).toEqual([
       { type: 'SendCommit', participantId: 'ledger-0' },
       { type: 'SendCommit', participantId: 'ledger-1' },
-      { type: 'ScheduleCheck', atMs: T0 + 20 + config.resendBaseMs },
     ]);
+    // No timer after the decision: the sweeper finds it on the due index if an ack is missing.
+    expect(state.nextCheckAtMs).toBe(T0 + 20 + config.resendBaseMs);
   });
 
   it('aborts on the first NO and sends Abort to every participant, voted or not', () => {
@@ -218,7 +219,6 @@ describe('Vote', () => {
       { type: 'SendAbort', participantId: 'ledger-0' },
       { type: 'SendAbort', participantId: 'ledger-1' },
       { type: 'SendAbort', participantId: 'ledger-2' },
-      { type: 'ScheduleCheck', atMs: T0 + 30 + config.resendBaseMs },
     ]);
   });
 
@@ -269,7 +269,7 @@ describe('Vote', () => {
     expect(state.state).toBe('ABORTING');
     expect(state.reason).toBe('prepare timeout');
     expect(state.votes['ledger-1']?.vote).toBe('YES'); // recorded, for the record's readers
-    expect(effects.map((e) => e.type)).toEqual(['SendAbort', 'SendAbort', 'ScheduleCheck']);
+    expect(effects.map((e) => e.type)).toEqual(['SendAbort', 'SendAbort']);
   });
 
   it('commits when the deciding YES arrives one millisecond before the deadline', () => {
@@ -465,8 +465,8 @@ describe('Check', () => {
     expect(at.effects).toEqual([
       { type: 'SendAbort', participantId: 'ledger-0' },
       { type: 'SendAbort', participantId: 'ledger-1' },
-      { type: 'ScheduleCheck', atMs: DEADLINE + config.resendBaseMs },
     ]);
+    expect(at.state.nextCheckAtMs).toBe(DEADLINE + config.resendBaseMs);
   });
 
   it('never times out after the decision: COMMITTING past the deadline only re-sends Commit', () => {
@@ -478,10 +478,8 @@ describe('Check', () => {
 
     // Assess
     expect(state.state).toBe('COMMITTING');
-    expect(effects).toEqual([
-      { type: 'SendCommit', participantId: 'ledger-1' },
-      { type: 'ScheduleCheck', atMs: DEADLINE * 2 + 2 * config.resendBaseMs },
-    ]);
+    expect(effects).toEqual([{ type: 'SendCommit', participantId: 'ledger-1' }]);
+    expect(state.nextCheckAtMs).toBe(DEADLINE * 2 + 2 * config.resendBaseMs);
   });
 
   it('keeps re-sending Abort to a participant whose YES arrived after ABORTING', () => {
@@ -493,10 +491,7 @@ describe('Check', () => {
     const { effects } = step(record, check, due);
 
     // Assess
-    expect(effects).toEqual([
-      { type: 'SendAbort', participantId: 'ledger-1' },
-      { type: 'ScheduleCheck', atMs: due + 2 * config.resendBaseMs },
-    ]);
+    expect(effects).toEqual([{ type: 'SendAbort', participantId: 'ledger-1' }]);
   });
 
   it('backs off exponentially, capped: base·2, base·4, … up to the cap', () => {

@@ -38,16 +38,16 @@ const transfer = [
 ] as const;
 
 describe('Transactions', () => {
-  it('bounds a wait by the number of poll intervals even when the clock stands still', async () => {
+  it('bounds a wait by the sum of its poll intervals even when the clock stands still', async () => {
     const sleeps: number[] = [];
     const { transactions, loads } = setup(async (ms) => {
       sleeps.push(ms);
     });
     const { record } = await transactions.submit({ operations: transfer, waitMs: 1_000 });
     expect(record.state).toBe('PENDING');
-    // ceil(1000 / 200) + 1 rounds, each a sleep and a consistent read.
-    expect(sleeps).toEqual([200, 200, 200, 200, 200, 200]);
-    expect(loads()).toBe(6);
+    // 25 ms, doubling to 200 ms, until the sleeps add up to the wait; each a sleep and a consistent read.
+    expect(sleeps).toEqual([25, 50, 100, 200, 200, 200, 200, 200]);
+    expect(loads()).toBe(8);
   });
 
   it('does not sleep without a wait', async () => {

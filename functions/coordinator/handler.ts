@@ -13,7 +13,7 @@ import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
 import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
-import { handleCoordinatorInput } from '../../shared/coordinator/shell';
+import { handleCoordinatorInput, RecordCache } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
 import type { TransactionEvent } from '../../shared/events';
 import { instrument, METER, metered } from '../../shared/metering';
@@ -46,6 +46,8 @@ const events = {
   publish: (event: TransactionEvent) => METER.labelled('events', () => publisher.publish(event)),
 };
 const metrics = createMetrics('coordinator');
+// The records this environment wrote last: the next vote or ack of the same transaction skips its read.
+const cache = new RecordCache();
 const processor = new SqsFifoPartialProcessorAsync();
 
 const onRecord = protocolRecordHandler({
@@ -65,6 +67,7 @@ const onRecord = protocolRecordHandler({
         faults,
         events,
         redelivered: receiveCount > 1,
+        cache,
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
           logger.info('transaction terminal', { state: tx.state, reason: tx.reason });

@@ -48,6 +48,41 @@ export interface CoordinatorDeps {
   readonly redelivered?: boolean;
   /** Called when an effect could not be performed; recovery re-drives it later. */
   readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
+  /** Records this environment wrote last (see RecordCache); absent: every input reads the record. */
+  readonly cache?: RecordCache;
+}
+
+/**
+ * The records an execution environment wrote last, so that the next input of the same transaction
+ * (the second vote, the acks) skips its read. Safe because a cached record is only ever used to
+ * compute a write, and that write is conditioned on the cached version: if anyone wrote the record
+ * since, it fails with a version conflict and the input is re-done from a fresh read. An input that
+ * would change nothing, or that contradicts the copy (a late NO after a YES the copy holds, found
+ * by the simulation), is never judged on a cached record: it re-reads, so nothing is dropped or
+ * dead-lettered on the word of a stale copy.
+ */
+export class RecordCache {
+  private readonly records = new Map<string, StoredTx>();
+  constructor(private readonly capacity = 1_000) {}
+
+  get(txId: string): StoredTx | undefined {
+    return this.records.get(txId);
+  }
+
+  set(stored: StoredTx): void {
+    const { txId } = stored.record;
+    this.records.delete(txId);
+    if (isTerminal(stored.record.state)) return; // nothing more will come for it
+    this.records.set(txId, stored);
+    if (this.records.size > this.capacity) {
+      const oldest = this.records.keys().next().value;
+      if (oldest !== undefined) this.records.delete(oldest);
+    }
+  }
+
+  forget(txId: string): void {
+    this.records.delete(txId);
+  }
 }
 
 export type CoordinatorOutcome =
@@ -77,11 +112,26 @@ export async function handleCoordinatorInput(
   deps: CoordinatorDeps,
 ): Promise<CoordinatorOutcome> {
   let fenceRetries = 0;
+  let useCache = deps.cache !== undefined;
   for (let attempt = 0; attempt < MAX_VERSION_CONFLICTS; attempt++) {
-    const stored = await deps.txs.load(input.txId);
+    const cached = useCache ? deps.cache?.get(input.txId) : undefined;
+    const stored = cached ?? (await deps.txs.load(input.txId));
     if (!stored) return { kind: 'unknown-transaction' };
     const { record } = stored;
-    const result = coordinatorStep(record, input, deps.clock.nowMs(), deps.config);
+    let result: ReturnType<typeof coordinatorStep>;
+    try {
+      result = coordinatorStep(record, input, deps.clock.nowMs(), deps.config);
+    } catch (error) {
+      if (!cached) throw error;
+      result = { state: record, effects: [], rejection: null }; // a stale copy can contradict the input
+    }
+    if (result.state === record && cached) {
+      // Judge "nothing to do" (and "this contradicts the record") on the durable record only.
+      deps.cache?.forget(input.txId);
+      useCache = false;
+      attempt--;
+      continue;
+    }
     if (result.state === record) {
       // A terminal outcome whose publication failed comes back here by the sweeper's Check.
       if (isTerminal(record.state) && stored.published === false) await publish(stored, deps);
@@ -100,7 +150,10 @@ export async function handleCoordinatorInput(
     };
     try {
       await deps.txs.save(next, record.version, fence);
+      deps.cache?.set(next);
     } catch (error) {
+      deps.cache?.forget(input.txId);
+      useCache = false;
       if (error instanceof VersionConflictError) continue;
       if (error instanceof FenceLostError) {
         // Another environment took the slot over since this one cached its lease. This one holds

@@ -6,7 +6,11 @@ import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
 import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
 import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
-import { type CoordinatorTransport, handleCoordinatorInput } from '../../shared/coordinator/shell';
+import {
+  type CoordinatorTransport,
+  handleCoordinatorInput,
+  RecordCache,
+} from '../../shared/coordinator/shell';
 import { type EntityRecord, newEntity } from '../../shared/entities';
 import {
   ConflictError,
@@ -190,6 +194,8 @@ interface CoordinatorEnv {
   generation: number;
   owner: string;
   leases: LeaseManager;
+  /** The records this environment wrote last (the shell's read-skipping cache). */
+  cache: RecordCache;
   current: Invocation | null;
 }
 
@@ -819,6 +825,9 @@ export class World {
       'coordinator',
       `m${message.id} ${message.group} ${message.body} (receive ${message.receiveCount}) as ${env.owner}`,
       async (inv) => {
+        // Current from its first step: with a cached record the handler reaches the slot store
+        // before its first await.
+        env.current = inv;
         await handleCoordinatorInput(parseCoordinatorInput(message.body), {
           txs: this.txs(inv),
           leases: env.leases,
@@ -827,6 +836,7 @@ export class World {
           config: this.config,
           faults: this.faults(),
           redelivered: message.receiveCount > 1,
+          cache: env.cache,
           ...(this.plan.events ? { events: this.events(inv) } : {}),
         });
       },
@@ -847,6 +857,7 @@ export class World {
     env.owner = `coord-${env.index}.${env.generation}`;
     env.current = null;
     env.leases = new LeaseManager(this.slots(env), env.owner, env.node.clock, this.lease, { handoff: true });
+    env.cache = new RecordCache();
   }
 
   private deleteMessage(queue: SimQueue, message: SimMessage, receipt: number): void {

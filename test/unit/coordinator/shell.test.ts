@@ -6,6 +6,7 @@ import {
   type CoordinatorDeps,
   type CoordinatorTransport,
   handleCoordinatorInput,
+  RecordCache,
 } from '../../../shared/coordinator/shell';
 import { FenceLostError } from '../../../shared/errors';
 import { type CrashPoint, type Faults, InjectedCrashError, NO_FAULTS } from '../../../shared/faults';
@@ -100,6 +101,46 @@ describe('coordinator shell', () => {
     ]);
     expect(last).toMatchObject({ kind: 'changed', record: { state: 'COMMITTED', nextCheckAtMs: null } });
     expect((await txs.load(txId))?.record.state).toBe('COMMITTED');
+  });
+
+  describe('with a record cache', () => {
+    class CountingStore extends MemoryTxStore {
+      loads = 0;
+      override async load(id: string) {
+        this.loads++;
+        return super.load(id);
+      }
+    }
+
+    it('skips the read of a record this environment wrote last', async () => {
+      const counting = new CountingStore(slots.fenceHolds);
+      await counting.create((await txs.load(txId))!);
+      const cached = { ...deps, txs: counting, cache: new RecordCache() };
+      await handleCoordinatorInput({ type: 'Begin', txId }, cached);
+      await handleCoordinatorInput(vote('ledger-0'), cached);
+      await handleCoordinatorInput(vote('ledger-1'), cached);
+      await handleCoordinatorInput(ack('ledger-0'), cached);
+      await handleCoordinatorInput(ack('ledger-1'), cached);
+      expect(counting.loads).toBe(1);
+      expect((await counting.load(txId))?.record.state).toBe('COMMITTED');
+    });
+
+    it('re-reads when its copy is stale: a lost version race, or an input the copy contradicts', async () => {
+      const cache = new RecordCache();
+      const a = { ...deps, cache };
+      await handleCoordinatorInput({ type: 'Begin', txId }, a);
+      await handleCoordinatorInput(vote('ledger-0'), a);
+      // Another environment decides (prepare timeout) behind this one's back.
+      now += config.prepareTimeoutMs;
+      await handleCoordinatorInput({ type: 'Check', txId }, coordinator('env-b'));
+      // A late NO from ledger-0 contradicts the cached YES; judged on the durable ABORTING record.
+      const late = await handleCoordinatorInput(vote('ledger-0', 'NO'), a);
+      expect(late).toMatchObject({ kind: 'unchanged', record: { state: 'ABORTING' } });
+      // An ack computed from the stale copy would lose the race; re-read, it is recorded.
+      const acked = await handleCoordinatorInput(ack('ledger-1', 'ABORTED'), a);
+      expect(acked).toMatchObject({ kind: 'changed', record: { state: 'ABORTING' } });
+      expect((await txs.load(txId))?.record.acks['ledger-1']?.outcome).toBe('ABORTED');
+    });
   });
 
   it('sends Prepare with the participant operations and arms a timer for the next check', async () => {

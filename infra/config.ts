@@ -42,6 +42,8 @@ export interface TandemConfig {
    * this deployment's participant tables commits in one TransactWriteItems issued by the API.
    */
   readonly onePhase: boolean;
+  /** Events out (`-c events=off` to disable): every terminal outcome on an EventBridge bus. */
+  readonly events: boolean;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +111,10 @@ export function readConfig(node: Node): TandemConfig {
   if (onePhase !== 'on' && onePhase !== 'off') {
     throw new ConfigError(`context 'onePhase' must be 'on' or 'off', got '${onePhase}'`);
   }
+  const eventsOut = String(node.tryGetContext('events') ?? 'on');
+  if (eventsOut !== 'on' && eventsOut !== 'off') {
+    throw new ConfigError(`context 'events' must be 'on' or 'off', got '${eventsOut}'`);
+  }
   const resendBaseMs = intContext(node, 'resendBaseMs', 5_000, 100, 3_600_000);
   const resendCapMs = intContext(node, 'resendCapMs', 60_000, 100, 3_600_000);
   if (resendCapMs < resendBaseMs) throw new ConfigError(`context 'resendCapMs' must be ≥ 'resendBaseMs'`);
@@ -140,5 +146,6 @@ export function readConfig(node: Node): TandemConfig {
     faults: faults !== undefined,
     bench: bench !== undefined,
     onePhase: onePhase === 'on',
+    events: eventsOut === 'on',
   };
 }

@@ -27,7 +27,8 @@ export class TandemStack extends Stack {
   readonly inventory: Participant;
   readonly faultsTable: dynamodb.Table | undefined;
   readonly api: apigw.HttpApi;
-  readonly eventBus: events.EventBus;
+  /** Absent with `-c events=off`. */
+  readonly eventBus: events.EventBus | undefined;
 
   constructor(scope: Construct, id: string, props: TandemStackProps) {
     super(scope, id, props);
@@ -55,13 +56,16 @@ export class TandemStack extends Stack {
       : undefined;
     const faultsTable = this.faultsTable;
 
-    // Events out: every terminal transaction, at least once, with a stable `detail.eventId`.
-    this.eventBus = new events.EventBus(this, 'Events', {
-      description: 'Tandem transaction outcomes (TransactionCommitted, TransactionAborted)',
-    });
+    // Events out (unless -c events=off): every terminal transaction, at least once, with a stable
+    // `detail.eventId`.
+    this.eventBus = config.events
+      ? new events.EventBus(this, 'Events', {
+          description: 'Tandem transaction outcomes (TransactionCommitted, TransactionAborted)',
+        })
+      : undefined;
 
     this.coordinator = new Coordinator(this, 'Coordinator', {
-      eventBus: this.eventBus,
+      ...(this.eventBus ? { eventBus: this.eventBus } : {}),
       slotCount: config.slotCount,
       prepareTimeoutMs: config.prepareTimeoutMs,
       resendBaseMs: config.resendBaseMs,
@@ -109,7 +113,7 @@ export class TandemStack extends Stack {
         RESEND_BASE_MS: String(config.resendBaseMs),
         RESEND_CAP_MS: String(config.resendCapMs),
         ONE_PHASE: config.onePhase ? 'on' : 'off',
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        ...(this.eventBus ? { EVENT_BUS_NAME: this.eventBus.eventBusName } : {}),
       },
     });
     for (const participant of participants) {
@@ -125,8 +129,10 @@ export class TandemStack extends Stack {
     }
     coordinator.grantProducer(apiFn.role);
     // Events out for one-phase outcomes: publish, then mark the record published.
-    this.eventBus.grantPutEventsTo(apiFn.role);
-    grantTable(apiFn.role, coordinator.transactions, 'dynamodb:UpdateItem');
+    if (this.eventBus) {
+      this.eventBus.grantPutEventsTo(apiFn.role);
+      grantTable(apiFn.role, coordinator.transactions, 'dynamodb:UpdateItem');
+    }
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -271,7 +277,7 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'SlotsTable', { value: coordinator.slots.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
-    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    if (this.eventBus) new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
     new CfnOutput(this, 'ParticipantQueues', {

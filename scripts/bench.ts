@@ -33,6 +33,8 @@ const USAGE = `usage: npm run bench -- [options]
   --duration-s N       measured seconds per run (default ${d.durationMs / 1000})
   --workloads LIST     of ${WORKLOADS.join(', ')} (default all)
   --hop-chains N       chains measured for the hop time (default ${d.hopChains})
+  --events on|off      deploy with events out on (default) or off, e.g. to compare the fast path
+                       with the hand-rolled baseline feature for feature
   --out DIR            where the report goes (default bench/results)`;
 
 function positiveInts(raw: string | undefined, name: string, fallback: readonly number[]): number[] {
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
       workloads: { type: 'string' },
       'hop-chains': { type: 'string' },
       out: { type: 'string' },
+      events: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -97,20 +100,31 @@ async function main(): Promise<void> {
     log,
     progress: progressBar(),
   };
+  const events = values.events ?? 'on';
+  if (events !== 'on' && events !== 'off') throw new SetupError(`--events must be on or off\n${USAGE}`);
   const outDir = values.out ?? join(ROOT, 'bench', 'results');
   const prices = loadPrices();
 
   let emulator: Emulator | undefined;
   try {
     emulator = await startEmulator({ log });
-    const deployment = await deployLocal(emulator.endpoint, log, ['-c', 'bench=on']);
+    const deployment = await deployLocal(emulator.endpoint, log, [
+      '-c',
+      'bench=on',
+      '-c',
+      `events=${events}`,
+    ]);
     log(`API at ${deployment.apiUrl}`);
     const measured = await runBench(deployment, options);
 
     log('measuring bundle sizes and module initialisation …');
     const port = new URL(emulator.endpoint).port || '4566';
     const functions = functionsOfAssembly(join(ROOT, 'cdk.local.out', port), LOCAL_STACK);
-    const result = { ...measured, coldStarts: measureColdStarts(functions, { runs: 5 }) };
+    const result = {
+      ...measured,
+      ...(events === 'off' ? { deployment: 'events=off (no events out)' } : {}),
+      coldStarts: measureColdStarts(functions, { runs: 5 }),
+    };
 
     const analysis = analyse(result, prices, {
       participants: 2,

@@ -37,14 +37,15 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
-const publisher = new EventBridgePublisher(
-  instrument(new EventBridgeClient({}), 'EventBridge'),
-  envString(process.env, 'EVENT_BUS_NAME'),
-);
-// The request meter counts the publication apart (`(events)`), like the markPublished write.
-const events = {
-  publish: (event: TransactionEvent) => METER.labelled('events', () => publisher.publish(event)),
-};
+// Events out unless the deployment turned them off (no EVENT_BUS_NAME). The request meter counts
+// the publication apart (`(events)`), like the markPublished write.
+const eventBusName = process.env.EVENT_BUS_NAME || undefined;
+const publisher = eventBusName
+  ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), eventBusName)
+  : undefined;
+const events = publisher
+  ? { publish: (event: TransactionEvent) => METER.labelled('events', () => publisher.publish(event)) }
+  : undefined;
 const metrics = createMetrics('coordinator');
 // The records this environment wrote last: the next vote or ack of the same transaction skips its read.
 const cache = new RecordCache();
@@ -65,9 +66,9 @@ const onRecord = protocolRecordHandler({
         transport: faults.duplicate ? transport.duplicating(hit) : transport,
         config: env.protocol,
         faults,
-        events,
         redelivered: receiveCount > 1,
         cache,
+        ...(events ? { events } : {}),
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
           logger.info('transaction terminal', { state: tx.state, reason: tx.reason });

@@ -24,7 +24,8 @@ export interface CoordinatorProps {
   /** Customer-managed key for the tables; the AWS-managed key when absent. */
   readonly encryptionKey?: kms.IKey;
   /** Where terminal transactions are announced (TransactionCommitted / TransactionAborted). */
-  readonly eventBus: events.IEventBus;
+  /** Events out: where terminal outcomes are announced; absent (`-c events=off`): none are. */
+  readonly eventBus?: events.IEventBus;
 }
 
 /** What a participant needs to know of the coordinator side to join it. */
@@ -115,10 +116,10 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       environment: {
         ...environment,
         COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl,
-        EVENT_BUS_NAME: props.eventBus.eventBusName,
+        ...(props.eventBus ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
       },
     });
-    props.eventBus.grantPutEventsTo(this.coordinatorFn.role);
+    props.eventBus?.grantPutEventsTo(this.coordinatorFn.role);
     this.coordinatorFn.consume(this.queue.queue);
     grantTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
     grantTable(

@@ -115,7 +115,12 @@ describe('operator CLI', () => {
     const [from, to] = [id('opsDoneA'), id('opsDoneB')];
     await api.createAccount(from, 10);
     await api.createAccount(to, 0);
-    const transfer = await api.call('POST', '/transfers?wait=20', { from, to, amount: 3 });
+    const transfer = await api.call('POST', '/transfers?wait=20', {
+      from,
+      to,
+      amount: 3,
+      commit: 'two-phase',
+    });
     const txId = transfer.body.txId as string;
     expect((await api.waitTerminal(txId)).body.state).toBe('COMMITTED');
 

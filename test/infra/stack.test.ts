@@ -310,6 +310,14 @@ describe('events out', () => {
     }
   });
 
+  it('has no bus, no PutEvents grant and no publisher environment with events=off', () => {
+    const quiet = synth({ events: 'off' }).template;
+    quiet.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(putters(quiet)).toEqual([]);
+    expect(JSON.stringify(quiet.toJSON())).not.toContain('EVENT_BUS_NAME');
+    expect(() => synth({ events: 'sometimes' })).toThrow(/events/);
+  });
+
   it('lets the API write entities only when the one-phase path is on', () => {
     const apiPolicy = (template: Template) =>
       JSON.stringify(

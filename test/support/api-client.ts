@@ -53,7 +53,7 @@ export class ApiClient {
     return answer;
   }
 
-  /** Long-polls until the transaction is terminal or `deadlineMs` passes; returns the last view. */
+  /** Polls until the transaction is terminal (every participant applied the outcome) or `deadlineMs` passes. */
   async waitTerminal(txId: string, deadlineMs = Date.now() + 120_000): Promise<Answer> {
     for (;;) {
       const answer = await this.call('GET', `/transactions/${txId}?wait=10`);
@@ -61,6 +61,8 @@ export class ApiClient {
         throw new Error(`GET ${txId}: ${answer.status} ${JSON.stringify(answer.body)}`);
       if (answer.body.state === 'COMMITTED' || answer.body.state === 'ABORTED') return answer;
       if (Date.now() > deadlineMs) return answer;
+      // Decided but still being applied: `?wait` answers at once now, so pace the polls.
+      if (answer.body.outcome !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

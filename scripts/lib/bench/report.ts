@@ -254,7 +254,9 @@ export function renderMarkdown(result: BenchResult, analysis: Analysis, prices: 
   return (
     `# Tandem benchmark\n\nRun started ${cell(result.startedAt)}. Closed loop: each client starts its ` +
     'next transfer when the previous one ends. Per-transfer figures divide a run’s totals by its ' +
-    `committed transfers (${NONE} where it committed none).\n\n${body}\n\n` +
+    `committed transfers (${NONE} where it committed none).` +
+    (result.deployment ? ` Deployment: ${cell(result.deployment)}.` : '') +
+    `\n\n${body}\n\n` +
     `Machine: ${machineLine(result.machine)}.\n`
   );
 }

@@ -102,6 +102,8 @@ export interface Machine {
 
 export interface BenchResult {
   readonly startedAt: string;
+  /** The deploy-time settings that differ from the defaults, e.g. `events=off` (absent: defaults). */
+  readonly deployment?: string;
   readonly machine: Machine;
   readonly runs: readonly RunResult[];
   readonly hop: HopResult;

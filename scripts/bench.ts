@@ -7,13 +7,13 @@
  *
  *   npm run bench -- --concurrency 1,8,32 --duration-s 20
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { functionsOfAssembly, measureColdStarts } from './lib/bench/cold-start';
 import { analyse, loadPrices } from './lib/bench/cost';
 import { renderLatencySvg } from './lib/bench/plot';
-import { renderJson, renderMarkdown } from './lib/bench/report';
+import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from './lib/bench/report';
 import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from './lib/bench/run';
 import type { Workload } from './lib/bench/types';
 import { deployLocal, LOCAL_STACK } from './lib/deploy';
@@ -35,7 +35,8 @@ const USAGE = `usage: npm run bench -- [options]
   --hop-chains N       chains measured for the hop time (default ${d.hopChains})
   --events on|off      deploy with events out on (default) or off, e.g. to compare the fast path
                        with the hand-rolled baseline feature for feature
-  --out DIR            where the report goes (default bench/results)`;
+  --out DIR            where the report goes (default bench/results)
+  --readme             also put the summary into README.md (between the bench markers)`;
 
 function positiveInts(raw: string | undefined, name: string, fallback: readonly number[]): number[] {
   if (raw === undefined) return [...fallback];
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
       'hop-chains': { type: 'string' },
       out: { type: 'string' },
       events: { type: 'string' },
+      readme: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -137,6 +139,13 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, 'latency.svg'), renderLatencySvg(result));
     console.log(`\n${markdown}`);
     log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
+    if (values.readme) {
+      const readmePath = join(ROOT, 'README.md');
+      const plot = relative(ROOT, join(outDir, 'latency.svg'));
+      const summary = renderReadmeSummary(result, analysis, prices, plot);
+      writeFileSync(readmePath, spliceReadme(readFileSync(readmePath, 'utf8'), summary));
+      log('README.md updated');
+    }
   } finally {
     await emulator?.stop();
   }

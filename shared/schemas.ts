@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors';
 
 /** Identifiers: 1–64 characters from a conservative set, so they are safe in keys, URLs and logs. */

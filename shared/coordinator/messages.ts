@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedMessageError } from '../errors';
 import type { CoordinatorInput } from '../protocol';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EntityOp, EntityRecord } from '../entities';
 import type { JsonValue } from '../protocol';
 import { Identifier, parseOrThrow } from '../schemas';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, InfrastructureError, MalformedMessageError, ValidationError } from '../errors';
 import type { Faults } from '../faults';
 import type { Clock } from '../ports';

@@ -261,6 +261,39 @@ export function renderMarkdown(result: BenchResult, analysis: Analysis, prices: 
   );
 }
 
+/**
+ * The part of the report the README shows (between `<!-- bench:begin -->` and `<!-- bench:end -->`):
+ * results, ratios and costs as level-4 sections, the plot, and the machine.
+ */
+export function renderReadmeSummary(
+  result: BenchResult,
+  analysis: Analysis,
+  prices: PriceTable,
+  plotPath: string,
+): string {
+  const sections: [string, string][] = [
+    ['Results', resultsTable(result, analysis)],
+    ['Ratios and targets', ratiosSection(analysis)],
+    ['Cost per million transfers', costSection(analysis, prices)],
+  ];
+  return [
+    `Latest run: ${cell(result.startedAt)} on ${machineLine(result.machine)}` +
+      (result.deployment ? ` Deployment: ${cell(result.deployment)}.` : ''),
+    ...sections.map(([title, text]) => `#### ${title}\n\n${text}`),
+    `![Latency by concurrency](${plotPath})`,
+  ].join('\n\n');
+}
+
+/** Replaces what lies between the bench markers of `readme` with `summary`; throws without markers. */
+export function spliceReadme(readme: string, summary: string): string {
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`the README has no ${begin} … ${end} section`);
+  return `${readme.slice(0, from + begin.length)}\n\n${summary}\n\n${readme.slice(to)}`;
+}
+
 /** The result and its analysis as pretty-printed JSON. */
 export function renderJson(result: BenchResult, analysis: Analysis): string {
   return `${JSON.stringify({ result, analysis }, null, 2)}\n`;

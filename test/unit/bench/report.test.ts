@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { analyse, type PriceTable, parsePrices } from '../../../scripts/lib/bench/cost';
-import { renderJson, renderMarkdown } from '../../../scripts/lib/bench/report';
+import {
+  renderJson,
+  renderMarkdown,
+  renderReadmeSummary,
+  spliceReadme,
+} from '../../../scripts/lib/bench/report';
 import { summarize } from '../../../scripts/lib/bench/stats';
 import type { BenchResult, RunResult, Usage, Workload } from '../../../scripts/lib/bench/types';
 
@@ -188,5 +193,20 @@ describe('renderJson', () => {
     expect(parsed.analysis.ratios).toHaveLength(12);
     expect(parsed.analysis.protocolMinimum.total).toBe(40);
     expect(renderJson(result, analysis)).toMatch(/^\{\n {2}"result": \{/);
+  });
+});
+
+describe('the README summary', () => {
+  it('holds the results, ratios, costs and the plot, and replaces only what lies between the markers', () => {
+    const summary = renderReadmeSummary(result, analysis, prices, 'bench/results/latency.svg');
+    expect(summary).toContain('#### Results');
+    expect(summary).toContain('#### Ratios and targets');
+    expect(summary).toContain('#### Cost per million transfers');
+    expect(summary).toContain('![Latency by concurrency](bench/results/latency.svg)');
+    const readme = 'intro\n<!-- bench:begin -->\nold\n<!-- bench:end -->\noutro\n';
+    expect(spliceReadme(readme, 'new')).toBe(
+      'intro\n<!-- bench:begin -->\n\nnew\n\n<!-- bench:end -->\noutro\n',
+    );
+    expect(() => spliceReadme('no markers', 'new')).toThrow(/bench:begin/);
   });
 });

@@ -1,0 +1,56 @@
+import { describe, expect, inject, it } from 'vitest';
+import { runBench } from '../../scripts/lib/bench/run';
+import type { RunResult, Workload } from '../../scripts/lib/bench/types';
+
+// A small bench on the test stack (deployed with bench=on): proves the metering end to end on the
+// emulator — every request a transfer causes is counted, and the counts are the ones the design says.
+const deployment = inject('deployment');
+
+describe('the benchmark on the deployed stack', () => {
+  it('meters each workload: one write for the fast path and the baseline, the whole protocol for two phases', async () => {
+    const result = await runBench(deployment, {
+      workloads: ['two-phase', 'one-phase', 'direct'],
+      concurrencies: [1],
+      durationMs: 2_000,
+      warmupPerClient: 1,
+      hopChains: 2,
+      hopsPerChain: 3,
+      // Longer than the test stack's first timer (3 s), so the run's timers are counted with it.
+      quietMs: 5_000,
+      log: () => {},
+    });
+    const run = (workload: Workload) => result.runs.find((r) => r.workload === workload) as RunResult;
+    const per = (r: RunResult, key: string) => (r.usage.requests[key] ?? 0) / r.committed;
+
+    for (const r of result.runs) {
+      expect(r.committed, r.workload).toBeGreaterThan(0);
+      expect(r.failed, r.workload).toBe(0);
+      expect(per(r, 'APIGateway:Request')).toBe(1);
+    }
+    // The fast path and the baseline: one TransactWriteItems each, nothing queued.
+    const onePhase = run('one-phase');
+    const direct = run('direct');
+    expect(per(onePhase, 'DynamoDB:TransactWriteItems')).toBe(1);
+    expect(per(direct, 'DynamoDB:TransactWriteItems')).toBe(1);
+    expect(Object.keys(onePhase.usage.requests).filter((k) => k.startsWith('SQS'))).toEqual([]);
+    expect(per(onePhase, 'EventBridge:PutEvents (events)')).toBe(1);
+    // Three items of at most 1 KB, 2 write units each in a transaction.
+    expect(direct.usage.writeUnits / direct.committed).toBe(6);
+
+    // Two phases: Prepare and Commit to each of the two participants (standard queues), their
+    // Votes and Acks (FIFO), two participant writes each and the coordinator's fenced writes.
+    const twoPhase = run('two-phase');
+    expect(per(twoPhase, 'SQS:SendMessage')).toBeGreaterThanOrEqual(4);
+    expect(per(twoPhase, 'SQS-FIFO:SendMessage')).toBeGreaterThanOrEqual(4);
+    expect(per(twoPhase, 'DynamoDB:TransactWriteItems')).toBeGreaterThanOrEqual(6);
+    expect(Object.keys(twoPhase.usage.lambda).sort()).toEqual(
+      expect.arrayContaining(['api', 'coordinator', 'ledger-0', 'ledger-1']),
+    );
+    expect(twoPhase.latency.p50).toBeGreaterThan(onePhase.latency.p50);
+
+    // One hop: one conditional write and one send per hop (the last hop sends nothing).
+    expect(result.hop.usage.requests['DynamoDB:PutItem']).toBe(2 * 3);
+    expect(result.hop.usage.requests['SQS:SendMessage']).toBe(2 * 2);
+    expect(result.hop.hopMs.p50).toBeGreaterThan(0);
+  });
+});

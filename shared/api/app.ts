@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
-import { outcomeOf } from '../protocol';
+import { isTerminal } from '../protocol';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -90,11 +90,11 @@ function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): strin
   return fromBody ?? fromHeader;
 }
 
-/** 200 with the full view once decided (the outcome is final), else 202 with a link to poll. */
+/** 200 with the full view once terminal, else 202 with a link to poll. */
 function submitted({ record, replayed }: SubmitResult): HttpResult {
   const headers: Record<string, string> = { location: transactionHref(record.txId) };
   if (replayed) headers['idempotent-replayed'] = 'true';
-  return outcomeOf(record.state) !== null
+  return isTerminal(record.state)
     ? json(200, toTransactionView(record), headers)
     : json(202, toAcceptedView(record), headers);
 }

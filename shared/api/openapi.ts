@@ -106,7 +106,7 @@ const waitParameter = {
   name: 'wait',
   in: 'query',
   required: false,
-  description: `Hold the request up to this many seconds (0–${WAIT_MAX_S}) for the outcome (the decision), re-reading the transaction every 200 ms.`,
+  description: `Hold the request up to this many seconds (0–${WAIT_MAX_S}) for a terminal state, re-reading the transaction every 200 ms.`,
   schema: { type: 'integer', minimum: 0, maximum: WAIT_MAX_S },
 };
 
@@ -308,7 +308,7 @@ function buildDocument() {
           ],
           responses: {
             '200': {
-              description: 'The transaction (after at most `wait` seconds, decided or not)',
+              description: 'The transaction (after at most `wait` seconds, terminal or not)',
               content: jsonContent('TransactionView'),
             },
             '400': problemResponse('Malformed id or `wait`'),

@@ -17,7 +17,7 @@ import {
   type NewTransaction,
   newTransaction,
   onePhaseRecord,
-  outcomeOf,
+  isTerminal,
   participantMessageOf,
   slotOf,
   type TxRecord,
@@ -85,7 +85,7 @@ export interface TransactionsDeps {
 export interface SubmitRequest {
   readonly operations: readonly Operation[];
   readonly idempotencyKey?: string;
-  /** Hold up to this long for the outcome (the decision; 0: answer at once). */
+  /** Hold up to this long for a terminal state (0: answer at once). */
   readonly waitMs?: number;
   /** `two-phase` skips the one-phase fast path even where it applies; default `auto`. */
   readonly commit?: CommitPreference;
@@ -157,7 +157,7 @@ export class Transactions {
     if (started) await this.start(record, started.effects);
     else await this.begin(record);
     const waitMs = request.waitMs ?? 0;
-    return { record: waitMs > 0 ? await this.waitForOutcome(record, waitMs) : record, replayed: false };
+    return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
   }
 
   /**
@@ -231,14 +231,14 @@ export class Transactions {
     // duplicate within 5 minutes by its deduplication id; the coordinator ignores a Begin once
     // started), and it starts a transaction whose first Begin was lost without waiting for the sweeper.
     if (current.state === 'PENDING') await this.begin(current);
-    return { record: waitMs > 0 ? await this.waitForOutcome(current, waitMs) : current, replayed: true };
+    return { record: waitMs > 0 ? await this.waitForTerminal(current, waitMs) : current, replayed: true };
   }
 
-  /** The transaction `txId`; with `waitMs` > 0, held until it is decided or the time is up. */
+  /** The transaction `txId`; with `waitMs` > 0, held until it is terminal or the time is up. */
   async get(txId: string, waitMs = 0): Promise<TxRecord> {
     const stored: StoredTx | undefined = await this.deps.store.load(txId);
     if (!stored) throw new NotFoundError(`transaction '${txId}' does not exist`);
-    return waitMs > 0 ? this.waitForOutcome(stored.record, waitMs) : stored.record;
+    return waitMs > 0 ? this.waitForTerminal(stored.record, waitMs) : stored.record;
   }
 
   /** Performs the Begin step's effects (Prepare to each participant, the next check's timer). */
@@ -270,16 +270,16 @@ export class Transactions {
   }
 
   /**
-   * Re-reads the record until it is decided or `waitMs` has passed (after FIRST_POLL_MS, then
+   * Re-reads the record until it is terminal or `waitMs` has passed (after FIRST_POLL_MS, then
    * doubling up to the poll interval), and returns the latest one read. Bounded by the sum of the
    * intervals reaching `waitMs` even if the clock stood still.
    */
-  private async waitForOutcome(initial: TxRecord, waitMs: number): Promise<TxRecord> {
+  private async waitForTerminal(initial: TxRecord, waitMs: number): Promise<TxRecord> {
     const deadlineMs = this.deps.clock.nowMs() + waitMs;
     const intervalOf = (round: number) =>
       Math.min(this.pollIntervalMs, FIRST_POLL_MS * 2 ** Math.min(round, 30));
     let record = initial;
-    for (let round = 0, slept = 0; slept < waitMs && outcomeOf(record.state) === null; round++) {
+    for (let round = 0, slept = 0; slept < waitMs && !isTerminal(record.state); round++) {
       const remainingMs = deadlineMs - this.deps.clock.nowMs();
       if (remainingMs <= 0) break;
       const intervalMs = Math.min(intervalOf(round), remainingMs);

@@ -14,10 +14,11 @@ import {
   type CoordinatorConfig,
   type CoordinatorEffect,
   coordinatorStep,
+  isTerminal,
   type NewTransaction,
   newTransaction,
   onePhaseRecord,
-  isTerminal,
+  outcomeOf,
   participantMessageOf,
   slotOf,
   type TxRecord,
@@ -154,10 +155,32 @@ export class Transactions {
     const outcome = await this.deps.store.create({ record, requestHash });
     if (!outcome.created) return this.replay(outcome.existing, requestHash, request.waitMs ?? 0);
     this.deps.onCreated?.(record);
-    if (started) await this.start(record, started.effects);
-    else await this.begin(record);
     const waitMs = request.waitMs ?? 0;
-    return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
+    if (!started) {
+      await this.begin(record);
+      return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
+    }
+    // The timer of the prepare phase is armed lazily while this request holds the answer open:
+    // the API watches the record itself, and arms it only if the check comes due undecided or the
+    // wait ends undecided — so a transaction decided within the wait never pays for a timer.
+    const timers = started.effects.filter((e) => e.type === 'ScheduleCheck');
+    await this.start(
+      record,
+      waitMs > 0 ? started.effects.filter((e) => e.type !== 'ScheduleCheck') : started.effects,
+    );
+    if (waitMs <= 0) return { record, replayed: false };
+    let armed = false;
+    const armIfDue = async (latest: TxRecord, waitOver: boolean) => {
+      if (armed || outcomeOf(latest.state) !== null) return;
+      const nowMs = this.deps.clock.nowMs();
+      const due = timers.filter((t) => waitOver || t.atMs <= nowMs);
+      if (due.length === 0) return;
+      armed = true;
+      await this.start(record, timers);
+    };
+    const latest = await this.waitForTerminal(record, waitMs, (r) => armIfDue(r, false));
+    await armIfDue(latest, true);
+    return { record: latest, replayed: false };
   }
 
   /**
@@ -274,7 +297,12 @@ export class Transactions {
    * doubling up to the poll interval), and returns the latest one read. Bounded by the sum of the
    * intervals reaching `waitMs` even if the clock stood still.
    */
-  private async waitForTerminal(initial: TxRecord, waitMs: number): Promise<TxRecord> {
+  private async waitForTerminal(
+    initial: TxRecord,
+    waitMs: number,
+    /** Hears every record read during the wait (the lazy timer of a fresh transaction). */
+    onRead?: (record: TxRecord) => Promise<void>,
+  ): Promise<TxRecord> {
     const deadlineMs = this.deps.clock.nowMs() + waitMs;
     const intervalOf = (round: number) =>
       Math.min(this.pollIntervalMs, FIRST_POLL_MS * 2 ** Math.min(round, 30));
@@ -288,6 +316,7 @@ export class Transactions {
       const stored = await (this.deps.waitStore ?? this.deps.store).load(record.txId);
       // Records are only deleted by TTL long after they are terminal; keep the last one read.
       if (stored) record = stored.record;
+      await onRead?.(record);
     }
     return record;
   }

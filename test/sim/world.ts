@@ -1089,10 +1089,12 @@ export class World {
           },
           { ledgerShardCount: LEDGER_SHARDS, slotCount: this.plan.slotCount, coordinator: this.config },
         );
+        // Some clients hold the answer open (`?wait`): the API then arms the prepare timer lazily.
+        const waitMs = this.rng.int(0, 3) === 0 ? this.rng.int(100, 5_000) : 0;
         const { record, replayed } = await transactions.submit(
           request.idempotencyKey === undefined
-            ? { operations: request.operations }
-            : { operations: request.operations, idempotencyKey: request.idempotencyKey },
+            ? { operations: request.operations, waitMs }
+            : { operations: request.operations, idempotencyKey: request.idempotencyKey, waitMs },
         );
         this.log(`   ↳ ${request.label}: 202 ${record.txId} ${record.state}${replayed ? ' (replayed)' : ''}`);
         if (request.unknownEntity)

@@ -141,6 +141,15 @@ export function parseRequestKey(key: string): { service: string; operation: stri
  */
 export const isWaitRequest = (key: string): boolean => key.endsWith('(wait)');
 
+/**
+ * Requests that only announce outcomes (events out: PutEvents and marking the record published):
+ * a feature on top of the protocol, priced in the cost but not part of the protocol's minimum.
+ */
+export const isEventsRequest = (key: string): boolean => key.endsWith('(events)');
+
+/** What the protocol request count leaves out: the `(wait)` and `(events)` requests. */
+export const isOutsideProtocol = (key: string): boolean => isWaitRequest(key) || isEventsRequest(key);
+
 function line(item: string, quantity: number, unitPrice: number): CostLine {
   return { item, quantity, unitPrice, cost: quantity * unitPrice };
 }
@@ -359,7 +368,7 @@ export interface RunAnalysis {
   readonly perTransfer: Usage | null;
   /** Every billed request per transfer. */
   readonly requestsPerTransfer: number | null;
-  /** Per transfer, without the API's `(wait)` requests. */
+  /** Per transfer, without the API's `(wait)` requests and the `(events)` ones. */
   readonly protocolRequestsPerTransfer: number | null;
   /** Requests by `<service>:<operation>` per transfer (the same as `perTransfer.requests`). */
   readonly requestsByKind: RequestCounts | null;
@@ -427,7 +436,7 @@ function analyseRun(run: RunResult, prices: PriceTable): RunAnalysis {
     ...base,
     perTransfer,
     requestsPerTransfer: totalRequests(perTransfer.requests),
-    protocolRequestsPerTransfer: totalRequests(perTransfer.requests, isWaitRequest),
+    protocolRequestsPerTransfer: totalRequests(perTransfer.requests, isOutsideProtocol),
     requestsByKind: perTransfer.requests,
     lambdaInvocationsPerTransfer: totalInvocations(perTransfer),
     costPerTransfer: cost,

@@ -95,15 +95,16 @@ function requestsByKindSection(analysis: Analysis): string {
   const rows = keys.map((key) => [key, ...runs.map((r) => orNone(r.requestsByKind?.[key] ?? 0, one))]);
   rows.push(['total', ...runs.map((r) => orNone(r.requestsPerTransfer, one))]);
   rows.push([
-    'protocol (total without (wait))',
+    'protocol (total without (wait) and (events))',
     ...runs.map((r) => orNone(r.protocolRequestsPerTransfer, one)),
   ]);
   const which = runs.map((r) => `${r.workload} at concurrency ${r.concurrency}`).join(', ');
   return [
     `Each workload at the highest concurrency that committed transfers (${which}). Requests marked ` +
       '`(wait)` are the API re-reading a transaction while it holds a `?wait=N` answer open for the ' +
-      'client; they are left out of the protocol count. `(poller)` requests are those Lambda makes ' +
-      'for its SQS event source.',
+      'client; `(events)` ones only announce outcomes on the event bus; both are left out of the ' +
+      'protocol count (and priced in the cost). `(poller)` requests are those Lambda makes for its ' +
+      'SQS event source.',
     '',
     table(
       ['request', ...runs.map((r) => `${r.workload} (c=${r.concurrency})`)],

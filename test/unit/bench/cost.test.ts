@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyse,
   costOf,
+  isOutsideProtocol,
   isWaitRequest,
   loadPrices,
   type PriceTable,
@@ -108,6 +109,9 @@ describe('request keys', () => {
     expect(isWaitRequest('DynamoDB:GetItem (wait)')).toBe(true);
     expect(isWaitRequest('SQS:ReceiveMessage (poller)')).toBe(false);
     expect(isWaitRequest('DynamoDB:GetItem')).toBe(false);
+    expect(isOutsideProtocol('EventBridge:PutEvents (events)')).toBe(true);
+    expect(isOutsideProtocol('DynamoDB:GetItem (wait)')).toBe(true);
+    expect(isOutsideProtocol('DynamoDB:UpdateItem')).toBe(false);
   });
 });
 

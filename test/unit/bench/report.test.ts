@@ -130,7 +130,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| request | two-phase (c=8) | one-phase (c=1) |');
     expect(md).toContain('| DynamoDB:GetItem (wait) | 3.0 | 0.0 |');
     expect(md).toContain('| SQS:ReceiveMessage (poller) | 10.0 | 0.0 |');
-    expect(md).toContain('| protocol (total without (wait)) | 46.0 | 3.0 |');
+    expect(md).toContain('| protocol (total without (wait) and (events)) | 46.0 | 3.0 |');
   });
 
   it('shows the hop', () => {

@@ -71,8 +71,8 @@ function progressBar(): (label: string, fraction: number, committed: number) => 
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+function parseOptions() {
+  return parseArgs({
     options: {
       concurrency: { type: 'string' },
       'duration-s': { type: 'string' },
@@ -85,6 +85,16 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions();
+  } catch (error) {
+    throw new SetupError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     return;

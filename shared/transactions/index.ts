@@ -11,7 +11,8 @@ export {
   txIdOfIdempotencyKey,
 } from './plan';
 export {
-  FIRST_POLL_MS,
+  FAST_POLL_MS,
+  FAST_POLLS,
   POLL_INTERVAL_MS,
   type SubmitRequest,
   type SubmitResult,

@@ -27,12 +27,14 @@ import type { Operation } from '../schemas';
 import { entityRefsOf, planParticipants, randomTxId, requestHashOf, txIdOfIdempotencyKey } from './plan';
 
 /**
- * How often, at most, a `?wait=N` request re-reads the record (consistent read). The first re-read
- * comes after FIRST_POLL_MS and the interval doubles up to this: a decision usually lands within
- * two hops (tens of ms), and a fixed 200 ms step would add ~100 ms on average to every answer.
+ * How often, at most, a `?wait=N` request re-reads the record (consistent read). The first
+ * FAST_POLLS re-reads come every FAST_POLL_MS — a two-phase transaction is usually terminal within
+ * four hops, a few tens of ms each — then the interval doubles up to this. A fixed 200 ms step
+ * added ~100 ms to every waited answer; the fast reads cost a few read units more per transaction.
  */
 export const POLL_INTERVAL_MS = 200;
-export const FIRST_POLL_MS = 25;
+export const FAST_POLL_MS = 20;
+export const FAST_POLLS = 10;
 
 export interface TransactionsConfig {
   readonly ledgerShardCount: number;
@@ -293,8 +295,8 @@ export class Transactions {
   }
 
   /**
-   * Re-reads the record until it is terminal or `waitMs` has passed (after FIRST_POLL_MS, then
-   * doubling up to the poll interval), and returns the latest one read. Bounded by the sum of the
+   * Re-reads the record until it is terminal or `waitMs` has passed (FAST_POLLS times every
+   * FAST_POLL_MS, then doubling up to the poll interval), and returns the latest one read. Bounded by the sum of the
    * intervals reaching `waitMs` even if the clock stood still.
    */
   private async waitForTerminal(
@@ -305,7 +307,10 @@ export class Transactions {
   ): Promise<TxRecord> {
     const deadlineMs = this.deps.clock.nowMs() + waitMs;
     const intervalOf = (round: number) =>
-      Math.min(this.pollIntervalMs, FIRST_POLL_MS * 2 ** Math.min(round, 30));
+      Math.min(
+        this.pollIntervalMs,
+        round < FAST_POLLS ? FAST_POLL_MS : FAST_POLL_MS * 2 ** Math.min(round - FAST_POLLS + 1, 30),
+      );
     let record = initial;
     for (let round = 0, slept = 0; slept < waitMs && !isTerminal(record.state); round++) {
       const remainingMs = deadlineMs - this.deps.clock.nowMs();

@@ -301,6 +301,9 @@ async function waitQuiet(logs: CloudWatchLogsClient, sinceMs: number, quietMs: n
   return lines;
 }
 
+/** Most events one FilterLogEvents page returns (AWS and the emulator). */
+const FILTER_PAGE_MAX = 10_000;
+
 /** Every meter line in every log group since `sinceMs`. */
 export async function meterLines(logs: CloudWatchLogsClient, sinceMs: number): Promise<MeterLine[]> {
   const groups: string[] = [];
@@ -311,20 +314,52 @@ export async function meterLines(logs: CloudWatchLogsClient, sinceMs: number): P
     token = page.nextToken;
   } while (token);
   const lines: MeterLine[] = [];
+  const untilMs = Date.now() + 1_000;
   for (const logGroupName of groups) {
-    let next: string | undefined;
-    do {
-      const page = await logs.send(
-        new FilterLogEventsCommand({ logGroupName, startTime: sinceMs, nextToken: next }),
-      );
-      for (const event of page.events ?? []) {
-        const line = parseMeterLine(event.message ?? '');
-        if (line) lines.push(line);
-      }
-      next = page.nextToken;
-    } while (next);
+    for (const message of await meterMessages(logs, logGroupName, sinceMs, untilMs)) {
+      const line = parseMeterLine(message);
+      if (line) lines.push(line);
+    }
   }
   return lines;
+}
+
+/**
+ * The meter messages of one log group between two instants (inclusive). Follows `nextToken`, and
+ * where a page comes back full without one (the emulator caps a call at 10,000 events and has no
+ * token), splits the time window in halves until every half fits — so no line is ever dropped.
+ */
+async function meterMessages(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  fromMs: number,
+  toMs: number,
+): Promise<string[]> {
+  const messages: string[] = [];
+  let next: string | undefined;
+  let tokens = 0;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName,
+        startTime: fromMs,
+        endTime: toMs,
+        filterPattern: `"${METER_LOG_KEY}"`,
+        nextToken: next,
+      }),
+    );
+    for (const event of page.events ?? []) messages.push(event.message ?? '');
+    next = page.nextToken;
+    if (next) tokens++;
+  } while (next);
+  if (tokens === 0 && messages.length >= FILTER_PAGE_MAX && toMs > fromMs) {
+    const mid = Math.floor((fromMs + toMs) / 2);
+    return [
+      ...(await meterMessages(logs, logGroupName, fromMs, mid)),
+      ...(await meterMessages(logs, logGroupName, mid + 1, toMs)),
+    ];
+  }
+  return messages;
 }
 
 /** The meter line in a log message, raw or wrapped in Lambda's JSON log format; undefined if none. */

@@ -532,8 +532,8 @@ describe('?wait=N', () => {
     const answer = await w.get(txId, { wait: '5' });
     expect(answer.statusCode).toBe(200);
     expect(answer.json.outcome).toBe('COMMITTED');
-    // Re-reads after 25 ms, doubling up to 200 ms: the first read after T0 + 500 sees it.
-    expect(w.clock.sleeps).toEqual([25, 50, 100, 200, 200]);
+    // Ten re-reads 20 ms apart, then 40, 80, 160, 200 ms: the first read after T0 + 500 sees it.
+    expect(w.clock.sleeps).toEqual([...Array(10).fill(20), 40, 80, 160, 200]);
   });
 
   it('GET answers with the latest state when the time is up', async () => {
@@ -541,8 +541,8 @@ describe('?wait=N', () => {
     const answer = await w.get(txId, { wait: '2' });
     expect(answer.statusCode).toBe(200);
     expect(answer.json.state).toBe('PENDING');
-    // 25 + 50 + 100 + 9 × 200 = 1,975, then the last 25 ms.
-    expect(w.clock.sleeps).toHaveLength(13);
+    // 10 × 20 + 40 + 80 + 160 + 7 × 200 = 1,880, then the last 120 ms.
+    expect(w.clock.sleeps).toHaveLength(21);
     expect(w.clock.now).toBe(T0 + 2_000);
   });
 
@@ -561,8 +561,8 @@ describe('?wait=N', () => {
     expect(TransactionViewSchema.parse(answer.json)).toEqual(answer.json);
     expect(answer.json).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
     expect(answer.headers?.location).toBe(`/transactions/${answer.json.txId}`);
-    // The first re-read at or after T0 + 1,000: 25 + 50 + 100 + 5 × 200 = 1,175.
-    expect(w.clock.now).toBe(T0 + 1_175);
+    // The first re-read at or after T0 + 1,000: 10 × 20 + 40 + 80 + 160 + 3 × 200 = 1,080.
+    expect(w.clock.now).toBe(T0 + 1_080);
   });
 
   it('a POST answers 202 when the wait runs out first', async () => {

@@ -45,9 +45,10 @@ describe('Transactions', () => {
     });
     const { record } = await transactions.submit({ operations: transfer, waitMs: 1_000 });
     expect(record.state).toBe('PENDING');
-    // 25 ms, doubling to 200 ms, until the sleeps add up to the wait; each a sleep and a consistent read.
-    expect(sleeps).toEqual([25, 50, 100, 200, 200, 200, 200, 200]);
-    expect(loads()).toBe(8);
+    // Ten reads 20 ms apart, then doubling to 200 ms, until the sleeps add up to the wait; each a
+    // sleep and a consistent read.
+    expect(sleeps).toEqual([...Array(10).fill(20), 40, 80, 160, 200, 200, 200]);
+    expect(loads()).toBe(16);
   });
 
   it('does not sleep without a wait', async () => {
@@ -116,7 +117,7 @@ describe('the outcome', () => {
 
     const decided = await transactions.get('tx_decided', 300);
     expect(decided.state).toBe('COMMITTING');
-    expect(sleeps).toEqual([25, 50, 100, 200]);
+    expect(sleeps).toEqual([...Array(10).fill(20), 40, 80]);
     expect(toTransactionView(decided)).toMatchObject({ state: 'COMMITTING', outcome: 'COMMITTED' });
     expect(toTransactionView(record)).not.toHaveProperty('outcome');
   });

@@ -15,7 +15,7 @@ import { analyse, loadPrices } from './lib/bench/cost';
 import { renderLatencySvg } from './lib/bench/plot';
 import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from './lib/bench/report';
 import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from './lib/bench/run';
-import type { Workload } from './lib/bench/types';
+import type { BenchResult, Workload } from './lib/bench/types';
 import { deployLocal, LOCAL_STACK } from './lib/deploy';
 import { type Emulator, ROOT, SetupError, startEmulator } from './lib/emulator';
 
@@ -38,7 +38,8 @@ const USAGE = `usage: npm run bench -- [options]
   --events on|off      deploy with events out on (default) or off, e.g. to compare the fast path
                        with the hand-rolled baseline feature for feature
   --out DIR            where the report goes (default bench/results)
-  --readme             also put the summary into README.md (between the bench markers)`;
+  --readme             also put the summary into README.md (between the bench markers)
+  --from FILE          measure nothing: re-analyse and re-render a stored latest.json`;
 
 function positiveInts(raw: string | undefined, name: string, fallback: readonly number[]): number[] {
   if (raw === undefined) return [...fallback];
@@ -81,10 +82,34 @@ function parseOptions() {
       out: { type: 'string' },
       events: { type: 'string' },
       readme: { type: 'boolean' },
+      from: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
   });
+}
+
+/** Analyses `result` and writes latest.{json,md} and latency.svg to `outDir` (and the README summary). */
+function writeReport(result: BenchResult, outDir: string, readme: boolean): void {
+  const prices = loadPrices();
+  const analysis = analyse(result, prices, {
+    participants: 2,
+    criticalPathHops: TWO_PHASE_CRITICAL_PATH_HOPS,
+  });
+  mkdirSync(outDir, { recursive: true });
+  const markdown = renderMarkdown(result, analysis, prices);
+  writeFileSync(join(outDir, 'latest.json'), renderJson(result, analysis));
+  writeFileSync(join(outDir, 'latest.md'), markdown);
+  writeFileSync(join(outDir, 'latency.svg'), renderLatencySvg(result));
+  console.log(`\n${markdown}`);
+  log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
+  if (readme) {
+    const readmePath = join(ROOT, 'README.md');
+    const plot = relative(ROOT, join(outDir, 'latency.svg'));
+    const summary = renderReadmeSummary(result, analysis, prices, plot);
+    writeFileSync(readmePath, spliceReadme(readFileSync(readmePath, 'utf8'), summary));
+    log('README.md updated');
+  }
 }
 
 async function main(): Promise<void> {
@@ -117,7 +142,17 @@ async function main(): Promise<void> {
   const events = values.events ?? 'on';
   if (events !== 'on' && events !== 'off') throw new SetupError(`--events must be on or off\n${USAGE}`);
   const outDir = values.out ?? join(ROOT, 'bench', 'results');
-  const prices = loadPrices();
+  if (values.from) {
+    let stored: { result?: BenchResult };
+    try {
+      stored = JSON.parse(readFileSync(values.from, 'utf8'));
+    } catch (error) {
+      throw new SetupError(`cannot read ${values.from}: ${(error as Error).message}`);
+    }
+    if (!stored.result?.runs) throw new SetupError(`${values.from} is not a bench report (latest.json)`);
+    writeReport(stored.result, outDir, values.readme === true);
+    return;
+  }
 
   let emulator: Emulator | undefined;
   try {
@@ -140,24 +175,7 @@ async function main(): Promise<void> {
       coldStarts: measureColdStarts(functions, { runs: 5 }),
     };
 
-    const analysis = analyse(result, prices, {
-      participants: 2,
-      criticalPathHops: TWO_PHASE_CRITICAL_PATH_HOPS,
-    });
-    mkdirSync(outDir, { recursive: true });
-    const markdown = renderMarkdown(result, analysis, prices);
-    writeFileSync(join(outDir, 'latest.json'), renderJson(result, analysis));
-    writeFileSync(join(outDir, 'latest.md'), markdown);
-    writeFileSync(join(outDir, 'latency.svg'), renderLatencySvg(result));
-    console.log(`\n${markdown}`);
-    log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
-    if (values.readme) {
-      const readmePath = join(ROOT, 'README.md');
-      const plot = relative(ROOT, join(outDir, 'latency.svg'));
-      const summary = renderReadmeSummary(result, analysis, prices, plot);
-      writeFileSync(readmePath, spliceReadme(readFileSync(readmePath, 'utf8'), summary));
-      log('README.md updated');
-    }
+    writeReport(result, outDir, values.readme === true);
   } finally {
     await emulator?.stop();
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { scaleUsage, totalInvocations, totalRequests, withoutLabel } from './stats';
+import { scaleUsage, totalInvocations, totalRequests } from './stats';
 import type { BenchResult, LatencySummary, RequestCounts, RunResult, Usage, Workload } from './types';
 
 /** The price table the repository keeps, `bench/prices.json`. */
@@ -344,7 +344,6 @@ export type RatioName =
   | 'protocol-requests'
   | 'latency'
   | 'one-phase-vs-direct-cost'
-  | 'one-phase-vs-direct-cost-like-for-like'
   | 'two-phase-vs-saga-cost'
   | 'one-phase-vs-saga-cost';
 
@@ -508,15 +507,6 @@ export function analyse(result: BenchResult, prices: PriceTable, opts: AnalyseOp
       'one-phase-vs-direct-cost',
       'one-phase cost per transfer / hand-rolled TransactWriteItems cost per transfer',
       ratioOf(onePhase?.costPerTransfer?.total, direct?.costPerTransfer?.total),
-      TARGETS.onePhaseVsDirect,
-    );
-    push(
-      'one-phase-vs-direct-cost-like-for-like',
-      'one-phase cost per transfer without events out (the baseline publishes none) / hand-rolled cost per transfer',
-      ratioOf(
-        onePhase?.perTransfer ? costOf(withoutLabel(onePhase.perTransfer, 'events'), prices).total : null,
-        direct?.costPerTransfer?.total,
-      ),
       TARGETS.onePhaseVsDirect,
     );
     push(

@@ -278,7 +278,7 @@ export function renderReadmeSummary(
     ['Cost per million transfers', costSection(analysis, prices)],
   ];
   return [
-    `Latest run: ${cell(result.startedAt)} on ${machineLine(result.machine)}` +
+    `Latest run: ${cell(result.startedAt)} on ${machineLine(result.machine)}.` +
       (result.deployment ? ` Deployment: ${cell(result.deployment)}.` : ''),
     ...sections.map(([title, text]) => `#### ${title}\n\n${text}`),
     `![Latency by concurrency](${plotPath})`,

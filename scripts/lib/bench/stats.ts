@@ -106,39 +106,6 @@ export function totalRequests(requests: RequestCounts, exclude?: (key: string) =
   return total;
 }
 
-const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
-
-/**
- * `u` without the requests labelled `(label)` (e.g. `events`: the publication of outcomes, which
- * the hand-rolled baseline does not do), their capacity units, and — for `events` — the events put.
- * Lambda time is kept: it is not split by label.
- */
-export function withoutLabel(u: Usage, label: string): Usage {
-  const suffix = ` (${label})`;
-  const requests: Record<string, number> = {};
-  for (const [key, n] of Object.entries(u.requests)) if (!key.endsWith(suffix)) requests[key] = n;
-  let readUnits = u.readUnits;
-  let writeUnits = u.writeUnits;
-  const unitsByRequest: Record<string, number> = {};
-  for (const [key, n] of Object.entries(u.unitsByRequest ?? {})) {
-    if (!key.endsWith(suffix)) {
-      unitsByRequest[key] = n;
-      continue;
-    }
-    const operation = key.slice(key.indexOf(':') + 1, -suffix.length);
-    if (READ_OPERATIONS.has(operation)) readUnits -= n;
-    else writeUnits -= n;
-  }
-  return {
-    ...u,
-    requests,
-    unitsByRequest,
-    readUnits,
-    writeUnits,
-    events: label === 'events' ? 0 : u.events,
-  };
-}
-
 /** Invocations over all functions. */
 export function totalInvocations(u: Usage): number {
   return Object.values(u.lambda).reduce((sum, fn) => sum + fn.invocations, 0);

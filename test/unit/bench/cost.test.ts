@@ -306,12 +306,11 @@ describe('analyse', () => {
   });
 
   it('gives each ratio at each concurrency, with its target', () => {
-    expect(analysis.ratios).toHaveLength(12);
+    expect(analysis.ratios).toHaveLength(10);
     expect(ratio('protocol-requests', 1)).toMatchObject({ value: 46 / 40, target: 1.25, met: true });
     // p50 100 ms / (hand-rolled request p50 100 ms + 4 hops × 20 ms).
     expect(ratio('latency', 1)).toMatchObject({ value: 100 / 180, target: 1.5, met: true });
     expect(ratio('one-phase-vs-direct-cost', 1)).toMatchObject({ value: 1, target: 1.1, met: true });
-    expect(ratio('one-phase-vs-direct-cost-like-for-like', 1)).toMatchObject({ value: 1, met: true });
     expect(ratio('two-phase-vs-saga-cost', 1).value).toBeCloseTo(184.5 / 116, 12);
     expect(ratio('two-phase-vs-saga-cost', 1).met).toBe(false);
     expect(ratio('one-phase-vs-saga-cost', 1)).toMatchObject({ value: 36 / 116, met: true });

@@ -190,7 +190,7 @@ describe('renderJson', () => {
   it('round-trips the result and the analysis', () => {
     const parsed = JSON.parse(renderJson(result, analysis));
     expect(parsed.result.runs).toHaveLength(4);
-    expect(parsed.analysis.ratios).toHaveLength(12);
+    expect(parsed.analysis.ratios).toHaveLength(10);
     expect(parsed.analysis.protocolMinimum.total).toBe(40);
     expect(renderJson(result, analysis)).toMatch(/^\{\n {2}"result": \{/);
   });

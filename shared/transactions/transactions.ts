@@ -148,41 +148,66 @@ export class Transactions {
     if (missing.length > 0) {
       throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
     }
+    return this.submitTwoPhase(tx, requestHash, request.waitMs ?? 0);
+  }
+
+  /**
+   * Two phases: with a transport the API starts the transaction itself (record written PREPARING,
+   * Prepare sent from here); without, it writes it PENDING and sends Begin to the coordinator.
+   */
+  private async submitTwoPhase(
+    tx: NewTransaction,
+    requestHash: string,
+    waitMs: number,
+  ): Promise<SubmitResult> {
     const nowMs = this.deps.clock.nowMs();
     const pending = newTransaction(tx, nowMs, this.config.coordinator);
     const started = this.deps.transport
-      ? coordinatorStep(pending, { type: 'Begin', txId }, nowMs, this.config.coordinator)
+      ? coordinatorStep(pending, { type: 'Begin', txId: tx.txId }, nowMs, this.config.coordinator)
       : undefined;
     const record = started?.state ?? pending;
     const outcome = await this.deps.store.create({ record, requestHash });
-    if (!outcome.created) return this.replay(outcome.existing, requestHash, request.waitMs ?? 0);
+    if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
     this.deps.onCreated?.(record);
-    const waitMs = request.waitMs ?? 0;
     if (!started) {
       await this.begin(record);
       return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
     }
-    // The timer of the prepare phase is armed lazily while this request holds the answer open:
-    // the API watches the record itself, and arms it only if the check comes due undecided or the
-    // wait ends undecided — so a transaction decided within the wait never pays for a timer.
-    const timers = started.effects.filter((e) => e.type === 'ScheduleCheck');
+    return { record: await this.startAndWait(record, started.effects, waitMs), replayed: false };
+  }
+
+  /**
+   * Performs the Begin step's effects and holds the answer for `waitMs`. The prepare phase's timer
+   * is armed lazily while the answer is held: the API watches the record itself and arms the timer
+   * only if its check comes due while the transaction is undecided, or when the wait ends undecided
+   * — so a transaction decided within the wait never pays for a timer. (If this Lambda dies while
+   * waiting, the sweeper finds the record on the `due` index.)
+   */
+  private async startAndWait(
+    record: TxRecord,
+    effects: readonly CoordinatorEffect[],
+    waitMs: number,
+  ): Promise<TxRecord> {
+    if (waitMs <= 0) {
+      await this.start(record, effects);
+      return record;
+    }
+    const timers = effects.filter((e) => e.type === 'ScheduleCheck');
     await this.start(
       record,
-      waitMs > 0 ? started.effects.filter((e) => e.type !== 'ScheduleCheck') : started.effects,
+      effects.filter((e) => e.type !== 'ScheduleCheck'),
     );
-    if (waitMs <= 0) return { record, replayed: false };
     let armed = false;
     const armIfDue = async (latest: TxRecord, waitOver: boolean) => {
       if (armed || outcomeOf(latest.state) !== null) return;
       const nowMs = this.deps.clock.nowMs();
-      const due = timers.filter((t) => waitOver || t.atMs <= nowMs);
-      if (due.length === 0) return;
+      if (!timers.some((t) => waitOver || t.atMs <= nowMs)) return;
       armed = true;
       await this.start(record, timers);
     };
     const latest = await this.waitForTerminal(record, waitMs, (r) => armIfDue(r, false));
     await armIfDue(latest, true);
-    return { record: latest, replayed: false };
+    return latest;
   }
 
   /**

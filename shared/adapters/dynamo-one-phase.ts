@@ -82,6 +82,8 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       }
       const reasons = error.CancellationReasons ?? [];
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'exists' };
+      // An unknown entity wins over a refusal: the request is then answered 422, nothing written.
+      let refused: OnePhaseResult | undefined;
       for (const [index, { participantId, direct, op }] of opAt.entries()) {
         const reason = reasons[index + 1];
         if (reason?.Code !== 'ConditionalCheckFailed') continue;
@@ -90,12 +92,13 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
           : await this.read(direct, op.id);
         if (!entity) return { kind: 'unknown-entity' };
         if (op.action === 'give' || entity.available >= op.amount) return { kind: 'contended' }; // changed since
-        return {
+        refused ??= {
           kind: 'refused',
           participantId,
           reason: rejectionReason(direct.kind.entityKind, op, entity),
         };
       }
+      if (refused) return refused;
       if (reasons.some((r) => r.Code === 'TransactionConflict')) return { kind: 'contended' };
       throw new InfrastructureError(
         `one-phase commit of ${record.txId} was cancelled: ${reasons.map((r) => r.Code ?? '?').join(', ')}`,

@@ -212,6 +212,21 @@ describe('the one-phase fast path', () => {
     expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
   });
 
+  it('answers 422 for an unknown account even when the other side is also short of funds', async () => {
+    // Found by the chaos workload: the refusal of the debit must not hide the unknown account.
+    const a = id('shortA');
+    await api.createAccount(a, 5);
+    const key = id('short-to-ghost');
+    const answer = await api.call('POST', '/transfers', {
+      from: a,
+      to: id('ghost2'),
+      amount: 50,
+      idempotencyKey: key,
+    });
+    expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
+    expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+  });
+
   it('respects funds held by a prepared two-phase transaction', async () => {
     const [a, b] = [id('holdA'), id('holdB')];
     await api.createAccount(a, 100);

@@ -136,6 +136,18 @@ describe('the one-phase fast path', () => {
     expect(unknown.store.all()).toEqual([]);
   });
 
+  it('answers 422 and writes nothing when an entity is unknown, even if another operation was refused', async () => {
+    // Found by the chaos workload: an overdraft to an unknown account was kept as an ABORTED record.
+    const { store, transactions } = setup(
+      () => ({ kind: 'refused', participantId: 'ledger-0', reason: 'insufficient funds' }),
+      { missing: ['b'] },
+    );
+    await expect(transactions.submit({ operations: transfer, idempotencyKey: 'k' })).rejects.toThrow(
+      UnprocessableError,
+    );
+    expect(store.all()).toEqual([]);
+  });
+
   it('is skipped when the request asks for two-phase or the committer does not cover the participants', async () => {
     const asked = setup(() => ({ kind: 'committed' }));
     const a = await asked.transactions.submit({ operations: transfer, commit: 'two-phase' });

@@ -6,6 +6,7 @@ import {
   type ParticipantBarrier,
   type ParticipantStore,
   type Reservation,
+  type ReservedOp,
   rejectionReason,
   type WriteOutcome,
 } from '../participant';
@@ -108,6 +109,31 @@ export class MemoryParticipantStore implements ParticipantStore {
     this.barrierMap.set(key, structuredClone(next));
     this.writes += 1;
     return { ok: true };
+  }
+}
+
+/**
+ * The one-phase fast path's part on this table (see DynamoOnePhaseCommitter): the operations that
+ * would be refused, each with the entity as the condition sees it (undefined: it does not exist) —
+ * take: exists and `available >= amount`; give: exists. Synchronous, so that a caller checking
+ * several stores and then applying to all of them does it in one atomic step.
+ */
+export function refusedDirect(
+  store: MemoryParticipantStore,
+  ops: Reservation,
+): Array<{ op: ReservedOp; entity: EntityRecord | undefined }> {
+  return ops
+    .map((op) => ({ op, entity: store.entity(op.id) }))
+    .filter(({ op, entity }) => !canReserve(op, entity));
+}
+
+/** Applies operations checked by refusedDirect: take removes from total and available, give adds. */
+export function applyDirect(store: MemoryParticipantStore, ops: Reservation): void {
+  for (const op of ops) {
+    const entity = store.entity(op.id);
+    assert(entity !== undefined, `direct ${op.action} on unknown ${store.entityKind} '${op.id}'`);
+    const delta = op.action === 'take' ? -op.amount : op.amount;
+    store.seed({ ...entity, total: entity.total + delta, available: entity.available + delta });
   }
 }
 

@@ -61,6 +61,11 @@ export class MemoryTxStore implements TxStore {
   }
 
   /** Every stored transaction, ordered by txId, for assertions. */
+  /** True when a record with this id exists (synchronous, for atomic compound steps in tests). */
+  has(txId: string): boolean {
+    return this.items.has(txId);
+  }
+
   all(): StoredTx[] {
     return [...this.items.values()]
       .map((tx) => structuredClone(tx))

@@ -1,5 +1,6 @@
 import { MemoryEntityStore } from '../../shared/adapters/memory-entities';
 import { MemoryEntityDirectory } from '../../shared/adapters/memory-entity-directory';
+import { MemoryOnePhaseCommitter } from '../../shared/adapters/memory-one-phase';
 import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
@@ -37,6 +38,7 @@ import type {
   CoordinatorInbox,
   EntityDirectory,
   Fence,
+  OnePhaseCommitter,
   SlotStore,
   StoredTx,
   TxStore,
@@ -256,6 +258,8 @@ export class World {
   private readonly txStore: MemoryTxStore;
   private readonly participantStores = new Map<string, MemoryParticipantStore>();
   private readonly writeStores = new Map<string, ParticipantStore>();
+  private readonly kinds = new Map<string, { store: MemoryParticipantStore; kind: ParticipantKind }>();
+  private onePhaseCommitter!: MemoryOnePhaseCommitter;
   private readonly directory: EntityDirectory;
   private readonly accountStore = new MemoryEntityStore(LEDGER_SHARDS);
   private readonly itemStore = new MemoryEntityStore(1);
@@ -353,6 +357,7 @@ export class World {
     for (const [id, kind] of participants) {
       const store = new MemoryParticipantStore(kind.entityKind);
       this.participantStores.set(id, store);
+      this.kinds.set(id, { store, kind });
       this.writeStores.set(id, this.switches.barrierCheck ? store : new BarrierlessStore(store));
       const node = this.node(id);
       this.inboxes.set(id, {
@@ -370,6 +375,7 @@ export class World {
       handle: (inv, message) => this.runTimer(inv, message),
     };
     this.directory = new MemoryEntityDirectory({ account: this.accountStore, item: this.itemStore });
+    this.onePhaseCommitter = new MemoryOnePhaseCommitter(this.txStore, this.kinds);
   }
 
   // ─── Running ────────────────────────────────────────────────────────────────────────────────
@@ -1080,6 +1086,10 @@ export class World {
             // PREPARING, Prepare sent from here); the others the old way (PENDING + Begin), which
             // replays and records written by an older version still take.
             ...(this.rng.int(0, 9) < 8 ? { transport: this.transport(inv, this.apiNode.clock) } : {}),
+            // Most submits may take the one-phase fast path (as deployed); it mixes with two-phase
+            // transactions on the same entities. Its outcomes are announced by the API.
+            ...(this.rng.int(0, 9) < 7 ? { onePhase: this.onePhase(inv) } : {}),
+            ...(this.plan.events ? { events: this.events(inv) } : {}),
             directory: {
               missing: (refs) => this.call(inv, `directory.missing`, () => this.directory.missing(refs)),
             },
@@ -1091,10 +1101,11 @@ export class World {
         );
         // Some clients hold the answer open (`?wait`): the API then arms the prepare timer lazily.
         const waitMs = this.rng.int(0, 3) === 0 ? this.rng.int(100, 5_000) : 0;
+        const commit = this.rng.int(0, 4) === 0 ? 'two-phase' : 'auto';
         const { record, replayed } = await transactions.submit(
           request.idempotencyKey === undefined
-            ? { operations: request.operations, waitMs }
-            : { operations: request.operations, idempotencyKey: request.idempotencyKey, waitMs },
+            ? { operations: request.operations, waitMs, commit }
+            : { operations: request.operations, idempotencyKey: request.idempotencyKey, waitMs, commit },
         );
         this.log(`   ↳ ${request.label}: 202 ${record.txId} ${record.state}${replayed ? ' (replayed)' : ''}`);
         if (request.unknownEntity)
@@ -1139,7 +1150,39 @@ export class World {
   private afterCreate(record: TxRecord): void {
     this.stats.transactions++;
     this.durable.set(record.txId, record);
-    this.undecidedOrLive.add(record.txId);
+    if (!isTerminal(record.state)) this.undecidedOrLive.add(record.txId);
+    else if (this.plan.events) this.unpublished.add(record.txId); // a one-phase record, born terminal
+  }
+
+  /** A one-phase commit wrote the record and applied every operation in one step: account for it. */
+  private afterOnePhase(record: TxRecord): void {
+    this.afterCreate(record);
+    for (const participant of record.participants) {
+      const { kind } = this.kinds.get(participant.id)!;
+      const key = `${record.txId}#${participant.id}`;
+      if (this.applied.has(key))
+        this.violation(`exactly-once (6): ${participant.id} applied ${record.txId} twice`);
+      this.applied.add(key);
+      for (const op of kind.parseOperations(participant.operations)) {
+        const entity = `${kind.entityKind}:${op.id}`;
+        const delta = op.action === 'take' ? -op.amount : op.amount;
+        this.appliedDelta.set(entity, (this.appliedDelta.get(entity) ?? 0) + delta);
+      }
+    }
+    for (const participant of record.participants) this.checkEntities(participant.id);
+  }
+
+  private onePhase(inv: Invocation): OnePhaseCommitter {
+    return {
+      covers: (participants) => this.onePhaseCommitter.covers(participants),
+      commit: (tx) =>
+        this.call(inv, `onePhase.commit ${tx.record.txId}`, async () => {
+          const result = await this.onePhaseCommitter.commit(tx);
+          this.log(`   ↳ one phase: ${result.kind}`);
+          if (result.kind === 'committed') this.afterOnePhase(tx.record);
+          return result;
+        }),
+    };
   }
 
   private afterSlotWrite(next: SlotRow): void {
@@ -1334,7 +1377,12 @@ export class World {
       }
       for (const participant of record.participants) {
         const barrier = this.participantStores.get(participant.id)?.barrier(txId, participant.id);
-        if (barrier?.state !== state) {
+        if (record.mode === 'one-phase') {
+          // One atomic write applied it (or nothing): no participant ever saw it.
+          if (barrier !== undefined) {
+            this.violation(`atomicity (1): one-phase ${txId} has a barrier at ${participant.id}`);
+          }
+        } else if (barrier?.state !== state) {
           this.violation(
             `atomicity/agreement (1, 2): ${txId} is ${state} but ${participant.id}'s barrier is ${barrier?.state ?? 'missing'}`,
           );

@@ -75,7 +75,10 @@ export function renderLatencySvg(result: BenchResult): string {
   const concurrencies = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const values = series.flatMap((s) => s.points.flatMap((p) => [p[1], p[2]]));
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="title">`,
+    `<title id="title">${escapeXml(
+      `Tandem end-to-end latency (p50 and p99, ms) by concurrency, per workload: ${series.map((s) => s.workload).join(', ')}`,
+    )}</title>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(
       'Tandem: end-to-end latency by concurrency',

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * `{"tandemMeter": {...}}` carries the tally; the bench reads those lines from CloudWatch Logs,
  * which works the same on AWS and on the emulator.
  *
- * Off unless the deployment sets TANDEM_METER=on (deploy-time context `meter=on`): a production
+ * Off unless the deployment sets TANDEM_METER=on (deploy-time context `bench=on`): a production
  * stack pays nothing for it, not even the capacity figures in its responses.
  *
  * Not counted: the pollers' empty receives while a queue is idle (a fixed cost per queue, not

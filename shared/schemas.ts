@@ -86,6 +86,7 @@ export function entityOf(op: Operation): { kind: 'account' | 'item'; id: string 
  * atomically, else in two; `two-phase` always runs the full protocol.
  */
 export const CommitPreference = z.enum(['auto', 'two-phase']);
+export type CommitPreference = z.infer<typeof CommitPreference>;
 
 export const TransactionRequest = z
   .strictObject({

@@ -17,7 +17,7 @@ import { Accounts } from '../../shared/ledger/accounts';
 import { instrument, METER, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
-import { Transactions } from '../../shared/transactions';
+import { INVENTORY_PARTICIPANT, ledgerParticipantId, Transactions } from '../../shared/transactions';
 
 const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
@@ -29,9 +29,9 @@ const txStore = new DynamoTxStore(client, config.transactionsTable, config.slots
 const onePhase = config.onePhase
   ? new DynamoOnePhaseCommitter(client, config.transactionsTable, {
       ...Object.fromEntries(
-        config.ledgerShardTables.map((table, shard) => [`ledger-${shard}`, { table, kind: LEDGER }]),
+        config.ledgerShardTables.map((table, shard) => [ledgerParticipantId(shard), { table, kind: LEDGER }]),
       ),
-      inventory: { table: config.inventoryTable, kind: INVENTORY },
+      [INVENTORY_PARTICIPANT]: { table: config.inventoryTable, kind: INVENTORY },
     })
   : undefined;
 const publisher = config.eventBusName
@@ -67,9 +67,7 @@ const api = createApi({
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
       ...(onePhase ? { onePhase } : {}),
-      ...(publisher
-        ? { events: { publish: (event) => METER.labelled('events', () => publisher.publish(event)) } }
-        : {}),
+      ...(publisher ? { events: publisher } : {}),
       onTerminal: (record) => recordTerminal(metrics, record),
       onPublishFailed: (txId, error) =>
         logger.warn('could not announce the outcome; the sweeper will retry', { txId, error }),

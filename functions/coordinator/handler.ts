@@ -15,8 +15,7 @@ import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput, RecordCache } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
-import type { TransactionEvent } from '../../shared/events';
-import { instrument, METER, metered } from '../../shared/metering';
+import { instrument, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 
 const env = readCoordinatorEnv();
@@ -37,14 +36,10 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
-// Events out unless the deployment turned them off (no EVENT_BUS_NAME). The request meter counts
-// the publication apart (`(events)`), like the markPublished write.
+// Events out unless the deployment turned them off (no EVENT_BUS_NAME).
 const eventBusName = process.env.EVENT_BUS_NAME || undefined;
-const publisher = eventBusName
+const events = eventBusName
   ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), eventBusName)
-  : undefined;
-const events = publisher
-  ? { publish: (event: TransactionEvent) => METER.labelled('events', () => publisher.publish(event)) }
   : undefined;
 const metrics = createMetrics('coordinator');
 // The records this environment wrote last: the next vote or ack of the same transaction skips its read.

@@ -96,9 +96,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     const environment = {
       TRANSACTIONS_TABLE: this.transactions.tableName,
       SLOTS_TABLE: this.slots.tableName,
-      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
-      TIMER_QUEUE_URL: this.timers.queue.queueUrl,
-      PARTICIPANT_QUEUES: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.participantQueues) }),
+      ...this.producerEnvironment(),
       SLOT_COUNT: String(props.slotCount),
       PREPARE_TIMEOUT_MS: String(props.prepareTimeoutMs),
       RESEND_BASE_MS: String(props.resendBaseMs),
@@ -199,7 +197,10 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.producers.push(grantee);
   }
 
-  /** What a producer needs to start transactions: the queues (participant inboxes resolved at synth). */
+  /**
+   * The queues a producer (and the coordinator's own functions) send to: participant inboxes are
+   * resolved at synth, so participants added later are included.
+   */
   producerEnvironment(): Record<string, string> {
     return {
       COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,

@@ -60,3 +60,35 @@ export class DynamoEntityStore implements EntityStore {
     };
   }
 }
+
+/**
+ * An entity's `available` as a failed condition saw it: from the item a cancellation reason carries
+ * (ReturnValuesOnConditionCheckFailure; raw `{N: '5'}` there, errors are not unmarshalled) or, when
+ * it carries none, from a consistent read. Undefined when the entity does not exist.
+ */
+export async function availableOnRefusal(
+  client: DynamoDBDocumentClient,
+  table: string,
+  entityKind: string,
+  id: string,
+  reasonItem: Record<string, unknown> | undefined,
+): Promise<{ available: number } | undefined> {
+  if (reasonItem !== undefined) return { available: numberOf(reasonItem.available) };
+  try {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: table, Key: entityKey(entityKind, id), ConsistentRead: true }),
+    );
+    return Item ? { available: numberOf(Item.available) } : undefined;
+  } catch (error) {
+    throw new InfrastructureError(`could not read ${entityKind} '${id}'`, { cause: error });
+  }
+}
+
+/** A number attribute: raw (`{N: '5'}`) or already a number. */
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
+    return Number(value.N);
+  }
+  return Number.NaN;
+}

@@ -1,11 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { InfrastructureError } from '../errors';
 import { OPERATIONS_MAX, type ParticipantKind, type ReservedOp, rejectionReason } from '../participant';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
 import type { TxParticipant } from '../protocol';
-import { entityKey } from './dynamo-entities';
-import { DynamoTxStore } from './dynamo-tx-store';
+import { availableOnRefusal, entityKey } from './dynamo-entities';
+import { txItemOf } from './dynamo-tx-store';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -30,17 +30,12 @@ export interface DirectParticipant {
  * i + 1 is operation i.
  */
 export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
-  /** Only its item format is used: the Put of a new record needs no slot fence. */
-  private readonly records: DynamoTxStore;
-
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly transactionsTable: string,
     /** Participant id → its table and kind; participants not listed are never committed here. */
     private readonly participants: Readonly<Record<string, DirectParticipant>>,
-  ) {
-    this.records = new DynamoTxStore(client, transactionsTable, '');
-  }
+  ) {}
 
   covers(participants: readonly TxParticipant[]): boolean {
     let operations = 0;
@@ -59,7 +54,7 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       {
         Put: {
           TableName: this.transactionsTable,
-          Item: this.records.itemOf(tx),
+          Item: txItemOf(tx),
           ConditionExpression: 'attribute_not_exists(txId)',
         },
       },
@@ -87,9 +82,8 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       for (const [index, { participantId, direct, op }] of opAt.entries()) {
         const reason = reasons[index + 1];
         if (reason?.Code !== 'ConditionalCheckFailed') continue;
-        const entity = reason.Item
-          ? { available: numberOf(reason.Item.available) }
-          : await this.read(direct, op.id);
+        const { table, kind } = direct;
+        const entity = await availableOnRefusal(this.client, table, kind.entityKind, op.id, reason.Item);
         if (!entity) return { kind: 'unknown-entity' };
         if (op.action === 'give' || entity.available >= op.amount) return { kind: 'contended' }; // changed since
         refused ??= {
@@ -122,28 +116,4 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       },
     };
   }
-
-  private async read(direct: DirectParticipant, id: string): Promise<{ available: number } | undefined> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({
-          TableName: direct.table,
-          Key: entityKey(direct.kind.entityKind, id),
-          ConsistentRead: true,
-        }),
-      );
-      return Item ? { available: numberOf(Item.available) } : undefined;
-    } catch (error) {
-      throw new InfrastructureError(`could not read ${direct.kind.entityKind} '${id}'`, { cause: error });
-    }
-  }
-}
-
-/** A number attribute from a cancellation reason: raw (`{N: '5'}`: errors are not unmarshalled) or a number. */
-function numberOf(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
-    return Number(value.N);
-  }
-  return Number.NaN;
 }

@@ -15,7 +15,7 @@ import {
   type WriteOutcome,
 } from '../participant';
 import { assert, ProtocolAssertionError } from '../protocol';
-import { entityKey } from './dynamo-entities';
+import { availableOnRefusal, entityKey } from './dynamo-entities';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
@@ -203,9 +203,13 @@ export class DynamoParticipantStore implements ParticipantStore {
           `${where}: ${action.type} of ${op.action} ${op.amount} on ${this.entityKind} '${op.id}' failed its condition (hold or entity gone)`,
         );
       }
-      const old = reasons[index]?.Item;
-      const entity =
-        old !== undefined ? { available: numberOf(old.available) } : await this.readAvailable(op.id);
+      const entity = await availableOnRefusal(
+        this.client,
+        this.table,
+        this.entityKind,
+        op.id,
+        reasons[index]?.Item,
+      );
       // The entity as the condition saw it must explain the refusal. If it does not (the emulator
       // returned no Item and the entity changed since), the write lost a race: re-load and retry.
       if (canReserve(op, entity)) {
@@ -222,27 +226,4 @@ export class DynamoParticipantStore implements ParticipantStore {
       { cause: error },
     );
   }
-
-  private async readAvailable(id: string): Promise<{ available: number } | undefined> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.table, Key: entityKey(this.entityKind, id), ConsistentRead: true }),
-      );
-      return Item ? { available: numberOf(Item.available) } : undefined;
-    } catch (error) {
-      throw new InfrastructureError(`could not read ${this.entityKind} '${id}'`, { cause: error });
-    }
-  }
-}
-
-/**
- * A number attribute of an item returned in a cancellation reason: raw (`{N: '5'}`, the document
- * client does not unmarshall errors) or already a number.
- */
-function numberOf(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
-    return Number(value.N);
-  }
-  return Number.NaN;
 }

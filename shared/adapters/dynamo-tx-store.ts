@@ -21,6 +21,24 @@ export const TERMINAL_RETENTION_S = 30 * 24 * 3600;
 type Item = Record<string, unknown>;
 
 /**
+ * The item a stored transaction is written as (by the store, and by the one-phase commit's Put).
+ * `nextCheckAtMs` is left out when null, except that a terminal outcome not yet published stays
+ * due, so the sweeper retries the publication.
+ */
+export function txItemOf(tx: StoredTx): Item {
+  const { nextCheckAtMs, ...rest } = tx.record;
+  const item: Item = { ...rest, requestHash: tx.requestHash };
+  if (tx.published !== undefined) item.published = tx.published;
+  if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
+  else if (tx.record.completedAtMs !== null && tx.published === false)
+    item.nextCheckAtMs = tx.record.completedAtMs;
+  if (tx.record.completedAtMs !== null) {
+    item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
+  }
+  return item;
+}
+
+/**
  * The coordinator log in DynamoDB. A record is one item keyed by `txId`. `nextCheckAtMs` is left
  * out of the item when null (terminal), so the `due` index holds only live transactions.
  */
@@ -30,21 +48,6 @@ export class DynamoTxStore implements TxStore {
     private readonly table: string,
     private readonly slotsTable: string,
   ) {}
-
-  /** The item a stored transaction is written as (also used by the one-phase commit's Put). */
-  itemOf(tx: StoredTx): Item {
-    const { nextCheckAtMs, ...rest } = tx.record;
-    const item: Item = { ...rest, requestHash: tx.requestHash };
-    if (tx.published !== undefined) item.published = tx.published;
-    if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
-    // A terminal outcome not yet published stays due, so the sweeper retries the publication.
-    else if (tx.record.completedAtMs !== null && tx.published === false)
-      item.nextCheckAtMs = tx.record.completedAtMs;
-    if (tx.record.completedAtMs !== null) {
-      item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
-    }
-    return item;
-  }
 
   private fromItem(item: Item): StoredTx {
     const { requestHash, expiresAtS: _ttl, nextCheckAtMs, ...rest } = item;
@@ -62,7 +65,7 @@ export class DynamoTxStore implements TxStore {
       await this.client.send(
         new PutCommand({
           TableName: this.table,
-          Item: this.itemOf(tx),
+          Item: txItemOf(tx),
           ConditionExpression: 'attribute_not_exists(txId)',
         }),
       );
@@ -96,7 +99,7 @@ export class DynamoTxStore implements TxStore {
             {
               Put: {
                 TableName: this.table,
-                Item: this.itemOf(next),
+                Item: txItemOf(next),
                 ConditionExpression: 'version = :expected',
                 ExpressionAttributeValues: { ':expected': expectedVersion },
               },

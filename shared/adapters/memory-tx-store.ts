@@ -60,12 +60,12 @@ export class MemoryTxStore implements TxStore {
     return due.slice(0, Math.max(0, limit));
   }
 
-  /** Every stored transaction, ordered by txId, for assertions. */
   /** True when a record with this id exists (synchronous, for atomic compound steps in tests). */
   has(txId: string): boolean {
     return this.items.has(txId);
   }
 
+  /** Every stored transaction, ordered by txId, for assertions. */
   all(): StoredTx[] {
     return [...this.items.values()]
       .map((tx) => structuredClone(tx))

@@ -457,7 +457,6 @@ function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorS
  * is also pulled in to the deadline so the timeout fires on time, and a timer is armed for it.
  * After the decision no timer is armed: the sweeper finds the record on the `due` index.
  *
- *
  *   created/Begin      round 1        round 2              deadline
  *   ───┼──── base ────────┼──── 2·base ───┼──── 4·base ─ ─ ─ ─┼──▶ abort (prepare timeout)
  *                                                              (next check = min(…, deadline))
@@ -579,7 +578,7 @@ function decide(
   // No timer after the decision: the outcome is final and the client has it; completing it is not
   // urgent, and a timer per transaction would cost a send, a receive, a delete, an invocation and a
   // read for a re-send that is almost never needed. The record stays on the `due` index at
-  // `nextCheckAtMs`, so the sweeper re-sends to whoever has not acknowledged (see POST_DECISION).
+  // `nextCheckAtMs`, so the sweeper re-sends to whoever has not acknowledged.
   const effects: CoordinatorEffect[] = record.participants.map((p) => ({ type: send, participantId: p.id }));
   return { state, effects, rejection: null };
 }

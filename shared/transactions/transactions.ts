@@ -23,7 +23,7 @@ import {
   slotOf,
   type TxRecord,
 } from '../protocol';
-import type { Operation } from '../schemas';
+import type { CommitPreference, Operation } from '../schemas';
 import { entityRefsOf, planParticipants, randomTxId, requestHashOf, txIdOfIdempotencyKey } from './plan';
 
 /**
@@ -94,8 +94,6 @@ export interface SubmitRequest {
   readonly commit?: CommitPreference;
 }
 
-export type CommitPreference = 'auto' | 'two-phase';
-
 export interface SubmitResult {
   /** The latest record read (terminal if it became so within the wait). */
   readonly record: TxRecord;
@@ -137,15 +135,15 @@ export class Transactions {
         : (this.deps.newTxId ?? randomTxId)();
     const tx: NewTransaction = { txId, slot: slotOf(txId, slotCount), participants };
 
+    const refs = entityRefsOf(request.operations, ledgerShardCount);
     const { onePhase } = this.deps;
     if (request.commit !== 'two-phase' && onePhase?.covers(participants)) {
-      const refs = entityRefsOf(request.operations, ledgerShardCount);
       const done = await this.submitOnePhase(onePhase, tx, refs, requestHash, request.waitMs ?? 0);
       if (done) return done;
       // An unknown entity (the check below answers 422) or a contended item: two-phase it is.
     }
 
-    const missing = await this.deps.directory.missing(entityRefsOf(request.operations, ledgerShardCount));
+    const missing = await this.deps.directory.missing(refs);
     if (missing.length > 0) {
       throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
     }

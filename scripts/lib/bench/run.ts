@@ -10,6 +10,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
+import { sleep } from '../chaos/stack';
 import type { LocalDeployment } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';
 import { summarize } from './stats';
@@ -278,8 +279,6 @@ async function runChain(
   }
   throw new Error(`hop chain ${chainId} did not finish within 60 s`);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Reads meter lines logged since `sinceMs` until none has arrived for `quietMs` (at most 2 min),

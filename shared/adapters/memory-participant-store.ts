@@ -10,7 +10,16 @@ import {
   rejectionReason,
   type WriteOutcome,
 } from '../participant';
-import { assert } from '../protocol';
+import { assert, type RecordNote } from '../protocol';
+
+/**
+ * Where notes go: the coordinator's transaction records (MemoryTxStore). Synchronous, so the note
+ * is checked and applied in the same turn as the barrier — one atomic step, like one
+ * TransactWriteItems. Returns how to apply the note, or null when its condition refuses it.
+ */
+export interface NoteTarget {
+  planNote(note: RecordNote): (() => void) | null;
+}
 
 const barrierKey = (txId: string, participantId: string) => `${txId}#${participantId}`;
 
@@ -28,9 +37,14 @@ export class MemoryParticipantStore implements ParticipantStore {
   /** Successful writes so far (for assertions: a duplicate must not add one). */
   writes = 0;
 
+  /**
+   * `notes`: the transaction records this participant may note its votes and acks on (in the
+   * deployment, the Transactions table shared in one account); without it, notes are ignored.
+   */
   constructor(
     readonly entityKind: EntityKind,
     entities: readonly EntityRecord[] = [],
+    private readonly notes?: NoteTarget,
   ) {
     for (const entity of entities) this.seed(entity);
   }
@@ -72,6 +86,7 @@ export class MemoryParticipantStore implements ParticipantStore {
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
+    note?: RecordNote,
   ): Promise<WriteOutcome> {
     if (prev !== undefined) {
       assert(
@@ -104,7 +119,11 @@ export class MemoryParticipantStore implements ParticipantStore {
       if (entity !== undefined && action.type !== 'none') updated.push(applyOp(entity, op, action.type));
     }
 
-    // Every condition held: commit barrier and entities together.
+    const applyNote = note !== undefined && this.notes !== undefined ? this.notes.planNote(note) : undefined;
+    if (applyNote === null) return { ok: false, kind: 'note-refused' };
+
+    // Every condition held: commit barrier, entities and note together.
+    applyNote?.();
     for (const entity of updated) this.entityMap.set(entity.id, entity);
     this.barrierMap.set(key, structuredClone(next));
     this.writes += 1;

@@ -1,5 +1,7 @@
 import { FenceLostError, VersionConflictError } from '../errors';
 import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
+import { applyNote, type RecordNote } from '../protocol';
+import type { NoteTarget } from './memory-participant-store';
 
 /** Decides whether a write's fence still holds (the slot's owner and epoch are still `fence`). */
 export type FenceCheck = (fence: Fence) => boolean;
@@ -13,7 +15,7 @@ export type FenceCheck = (fence: Fence) => boolean;
  * The fence check is synchronous on purpose: it runs in the same turn as the version check and
  * the write, which is what makes the three one atomic step, like a TransactWriteItems.
  */
-export class MemoryTxStore implements TxStore {
+export class MemoryTxStore implements TxStore, NoteTarget {
   private readonly items = new Map<string, StoredTx>();
 
   /** `fenceHolds` defaults to accepting every fence (for callers that never save, like the API). */
@@ -58,6 +60,16 @@ export class MemoryTxStore implements TxStore {
     }
     due.sort((a, b) => a.nextCheckAtMs - b.nextCheckAtMs || (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0));
     return due.slice(0, Math.max(0, limit));
+  }
+
+  /** A participant's note (see RecordNote), checked now and applied when the returned function runs. */
+  planNote(note: RecordNote): (() => void) | null {
+    const found = this.items.get(note.txId);
+    const noted = found ? applyNote(found.record, note) : null;
+    if (!found || noted === null) return null;
+    return () => {
+      this.items.set(note.txId, { ...found, record: structuredClone(noted) });
+    };
   }
 
   /** True when a record with this id exists (synchronous, for atomic compound steps in tests). */

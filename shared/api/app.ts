@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
-import { isTerminal } from '../protocol';
+import { isTerminal, settledState } from '../protocol';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -94,7 +94,7 @@ function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): strin
 function submitted({ record, replayed }: SubmitResult): HttpResult {
   const headers: Record<string, string> = { location: transactionHref(record.txId) };
   if (replayed) headers['idempotent-replayed'] = 'true';
-  return isTerminal(record.state)
+  return isTerminal(settledState(record))
     ? json(200, toTransactionView(record), headers)
     : json(202, toAcceptedView(record), headers);
 }

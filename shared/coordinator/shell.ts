@@ -85,6 +85,19 @@ export class RecordCache {
   }
 }
 
+/**
+ * The cached copy, when it can serve `input`. Participants note their votes and acks on the record
+ * themselves (RecordNote), so a copy this environment wrote is missing them: a Vote before the
+ * decision and every Ack are judged on a fresh read, which usually finds the set complete and
+ * decides (ends) at once. What the copy still saves is the read for the votes that arrive after
+ * the decision.
+ */
+function usableCopy(cached: StoredTx | undefined, input: CoordinatorInput): StoredTx | undefined {
+  if (cached === undefined || input.type === 'Ack') return undefined;
+  if (input.type === 'Vote' && decisionOf(cached.record.state) === null) return undefined;
+  return cached;
+}
+
 export type CoordinatorOutcome =
   | { readonly kind: 'unknown-transaction' }
   | { readonly kind: 'unchanged'; readonly record: TxRecord; readonly rejection: Rejection | null }
@@ -114,7 +127,7 @@ export async function handleCoordinatorInput(
   let fenceRetries = 0;
   let useCache = deps.cache !== undefined;
   for (let attempt = 0; attempt < MAX_VERSION_CONFLICTS; attempt++) {
-    const cached = useCache ? deps.cache?.get(input.txId) : undefined;
+    const cached = useCache ? usableCopy(deps.cache?.get(input.txId), input) : undefined;
     const stored = cached ?? (await deps.txs.load(input.txId));
     if (!stored) return { kind: 'unknown-transaction' };
     const { record } = stored;
@@ -125,8 +138,9 @@ export async function handleCoordinatorInput(
       if (!cached) throw error;
       result = { state: record, effects: [], rejection: null }; // a stale copy can contradict the input
     }
-    if (result.state === record && cached) {
-      // Judge "nothing to do" (and "this contradicts the record") on the durable record only.
+    if (result.state === record && cached && !(input.type === 'Vote' && decisionOf(record.state) !== null)) {
+      // Judge "nothing to do" (and "this contradicts the record") on the durable record only —
+      // except a vote after the decision: a decision never changes, so the copy is as good.
       deps.cache?.forget(input.txId);
       useCache = false;
       attempt--;

@@ -6,6 +6,7 @@ import {
   assert,
   type Decide,
   type JsonValue,
+  noteOf,
   type ParticipantMessage,
   type ParticipantReply,
   type ParticipantStepResult,
@@ -47,7 +48,8 @@ export const REASON_LENGTH_MAX = 500;
 
 /**
  * The participant's async shell: load the barrier → pure `participantStep` → ONE atomic write of
- * the barrier and the business change → only then the reply.
+ * the barrier and the business change (and the reply, noted on the transaction record when the
+ * store can reach it: see RecordNote) → only then the reply.
  *
  *   load ─▶ step ─▶ changed? ──yes──▶ write ──ok──────────▶ crash point ─▶ reply
  *                     │                 ├─ barrier-conflict ─▶ load again (≤ WRITE_ATTEMPTS_MAX)
@@ -85,7 +87,7 @@ export async function handleParticipantMessage(
     let step: ParticipantStepResult<Reservation> = participantStep(prev, message, nowMs, decide);
 
     if (step.changed) {
-      let outcome = await store.write(prev, step.barrier, step.action);
+      let outcome = await writeStep(store, prev, step, nowMs);
       if (!outcome.ok && outcome.kind === 'rejected') {
         assert(
           step.action.type === 'reserve',
@@ -93,7 +95,7 @@ export async function handleParticipantMessage(
         );
         const reason = truncate(outcome.reason);
         step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
-        outcome = await store.write(prev, step.barrier, step.action);
+        outcome = await writeStep(store, prev, step, nowMs);
         assert(
           outcome.ok || outcome.kind === 'barrier-conflict',
           `store rejected a NO vote of ${message.txId}/${message.participantId}`,
@@ -111,6 +113,22 @@ export async function handleParticipantMessage(
   throw new InfrastructureError(
     `gave up on ${message.type} of ${message.txId}/${message.participantId} after ${WRITE_ATTEMPTS_MAX} lost races`,
   );
+}
+
+/**
+ * Writes a changed step with its reply noted on the transaction record (RecordNote); when the
+ * note's condition refuses (the transaction was decided or ended meanwhile), writes it again
+ * without the note — exactly what a store that cannot reach the record does.
+ */
+async function writeStep(
+  store: ParticipantStore,
+  prev: ParticipantStepResult<Reservation>['barrier'] | undefined,
+  step: ParticipantStepResult<Reservation>,
+  nowMs: number,
+) {
+  const outcome = await store.write(prev, step.barrier, step.action, noteOf(step.reply, nowMs));
+  if (outcome.ok || outcome.kind !== 'note-refused') return outcome;
+  return store.write(prev, step.barrier, step.action);
 }
 
 function optimisticDecide(kind: ParticipantKind, operations: readonly JsonValue[]) {

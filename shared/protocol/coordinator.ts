@@ -1,6 +1,13 @@
 import { assert, assertNever, fail } from './assert';
 import { type JsonValue, ownEntry } from './json';
-import type { AckMessage, Outcome, ParticipantMessage, VoteMessage, VoteValue } from './messages';
+import type {
+  AckMessage,
+  Outcome,
+  ParticipantMessage,
+  ParticipantReply,
+  VoteMessage,
+  VoteValue,
+} from './messages';
 
 /**
  * The coordinator of one transaction, as a pure state machine (in the style of etcd raft):
@@ -327,10 +334,13 @@ export function onePhaseRecord(
  * nothing changed: write nothing (and there are no effects).
  *
  * Duplicate, late and reordered inputs are no-ops (same record, no effects):
- *   - Begin when not PENDING; Vote after the decision or repeating a recorded vote;
+ *   - Begin when not PENDING; Vote after the decision;
  *   - Ack before the decision (only possible from a stale read — the decision's re-sends will
- *     produce it again), repeating a recorded ack, or after the end;
- *   - Check before `nextCheckAtMs` (a duplicate or early timer) or when terminal.
+ *     produce it again), or after the end;
+ *   - Check before `nextCheckAtMs` (a duplicate or early timer) or when terminal;
+ *   - a Vote or Ack already on the record, unless the record's votes (acks) are now complete:
+ *     participants note their own votes and acks on the record (RecordNote), so the message of a
+ *     recorded vote may be the first the coordinator hears of a complete set — it decides (ends).
  * Re-sends happen only on a due Check, which also moves `nextCheckAtMs` on (capped exponential
  * backoff), so a duplicated Check never re-sends twice.
  *
@@ -389,28 +399,49 @@ function onVote(
       recorded.vote === input.vote,
       `participant ${input.participantId} of ${record.txId} voted ${recorded.vote}, now ${input.vote}`,
     );
-    return unchanged(record); // duplicate vote
+    // A duplicate, or the message of a vote the participant noted on the record itself: it may be
+    // the one that completes the set.
+    return judgeVotes(record, nowMs, config, []);
   }
-
   const entry: VoteEntry =
     input.reason === undefined
       ? { vote: input.vote, atMs: nowMs }
       : { vote: input.vote, reason: input.reason, atMs: nowMs };
   const votes = { ...record.votes, [input.participantId]: entry };
-  const voted = `vote ${input.vote} from ${input.participantId}${input.reason ? `: ${input.reason}` : ''}`;
+  return judgeVotes({ ...record, votes }, nowMs, config, [voteEvent(input.participantId, entry)]);
+}
 
-  // The deadline is strict: whatever arrives at or after it finds the timeout already due.
+/**
+ * Decides once the votes on `record` allow it: at or after the deadline → ABORT (prepare timeout;
+ * the deadline is strict, whatever arrives then finds the timeout already due); any NO → ABORT;
+ * every participant YES → COMMIT. Otherwise records `events` (a newly recorded vote), if any.
+ */
+function judgeVotes(
+  record: TxRecord,
+  nowMs: number,
+  config: CoordinatorConfig,
+  events: readonly string[],
+): CoordinatorStepResult {
   if (nowMs >= record.prepareDeadlineMs) {
-    return decide({ ...record, votes }, 'ABORT', 'prepare timeout', nowMs, config, [voted]);
+    return decide(record, 'ABORT', 'prepare timeout', nowMs, config, events);
   }
-  if (input.vote === 'NO') {
-    const reason = `participant ${input.participantId} voted NO${input.reason ? `: ${input.reason}` : ''}`;
-    return decide({ ...record, votes }, 'ABORT', reason, nowMs, config, [voted]);
+  const no = record.participants.find((p) => ownEntry(record.votes, p.id)?.vote === 'NO');
+  if (no !== undefined) {
+    const reason = ownEntry(record.votes, no.id)?.reason;
+    return decide(
+      record,
+      'ABORT',
+      `participant ${no.id} voted NO${reason ? `: ${reason}` : ''}`,
+      nowMs,
+      config,
+      events,
+    );
   }
-  if (record.participants.every((p) => ownEntry(votes, p.id)?.vote === 'YES')) {
-    return decide({ ...record, votes }, 'COMMIT', null, nowMs, config, [voted]);
+  if (record.participants.every((p) => ownEntry(record.votes, p.id)?.vote === 'YES')) {
+    return decide(record, 'COMMIT', null, nowMs, config, events);
   }
-  return { state: changed(record, { votes }, nowMs, [voted]), effects: [], rejection: null };
+  if (events.length === 0) return unchanged(record);
+  return { state: changed(record, { votes: record.votes }, nowMs, events), effects: [], rejection: null };
 }
 
 function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorStepResult {
@@ -422,21 +453,41 @@ function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorS
     input.outcome === expected,
     `participant ${input.participantId} acked ${input.outcome} but ${record.txId} decided ${decision}`,
   );
-  if (isTerminal(record.state) || ownEntry(record.acks, input.participantId) !== undefined) {
-    return unchanged(record); // duplicate or late ack
+  if (isTerminal(record.state)) return unchanged(record); // late ack
+  if (ownEntry(record.acks, input.participantId) !== undefined) {
+    // A duplicate, or the message of an ack the participant noted on the record itself: it may be
+    // the one that completes the set.
+    return complete(record, nowMs, []);
   }
+  const entry: AckEntry = { outcome: input.outcome, atMs: nowMs };
+  const acks = { ...record.acks, [input.participantId]: entry };
+  return complete({ ...record, acks }, nowMs, [ackEvent(input.participantId, entry)]);
+}
 
-  const acks = { ...record.acks, [input.participantId]: { outcome: input.outcome, atMs: nowMs } };
-  const acked = `ack ${input.outcome} from ${input.participantId}`;
-  if (!record.participants.every((p) => ownEntry(acks, p.id) !== undefined)) {
-    return { state: changed(record, { acks }, nowMs, [acked]), effects: [], rejection: null };
+/**
+ * Ends a decided transaction once every participant's ack is on `record`; otherwise records
+ * `events` (a newly recorded ack), if any.
+ */
+function complete(record: TxRecord, nowMs: number, events: readonly string[]): CoordinatorStepResult {
+  const expected = outcomeOf(record.state);
+  assert(expected !== null && !isTerminal(record.state), `${record.txId} completed from ${record.state}`);
+  for (const [participantId, ack] of Object.entries(record.acks)) {
+    assert(
+      ack.outcome === expected,
+      `participant ${participantId} acked ${ack.outcome} but ${record.txId} decided ${decisionOf(record.state)}`,
+    );
   }
-
+  if (!record.participants.every((p) => ownEntry(record.acks, p.id) !== undefined)) {
+    if (events.length === 0) return unchanged(record);
+    return { state: changed(record, { acks: record.acks }, nowMs, events), effects: [], rejection: null };
+  }
   const state: TxState = expected;
-  const next = changed(record, { acks, state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs, [
-    acked,
-    state,
-  ]);
+  const next = changed(
+    record,
+    { acks: record.acks, state, completedAtMs: nowMs, nextCheckAtMs: null },
+    nowMs,
+    [...events, state],
+  );
   return {
     state: next,
     effects: [{ type: 'Terminal', outcome: expected, reason: record.reason }],
@@ -470,17 +521,17 @@ function onCheck(record: TxRecord, nowMs: number, config: CoordinatorConfig): Co
     case 'PENDING':
       return startPreparing(record, nowMs, config, 'check');
     case 'PREPARING': {
-      if (nowMs >= record.prepareDeadlineMs) {
-        return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
-      }
+      // Votes the participants noted on the record whose messages were lost decide here.
+      const judged = judgeVotes(record, nowMs, config, []);
+      if (judged.state !== record) return judged;
       const missing = record.participants.filter((p) => ownEntry(record.votes, p.id) === undefined);
-      assert(missing.length > 0, `${record.txId} is PREPARING with every vote in`);
       return resend(record, 'SendPrepare', missing, nowMs, config);
     }
     case 'COMMITTING':
     case 'ABORTING': {
+      const completed = complete(record, nowMs, []);
+      if (completed.state !== record) return completed;
       const missing = record.participants.filter((p) => ownEntry(record.acks, p.id) === undefined);
-      assert(missing.length > 0, `${record.txId} is ${record.state} with every ack in`);
       return resend(
         record,
         record.state === 'COMMITTING' ? 'SendCommit' : 'SendAbort',
@@ -601,6 +652,95 @@ function resend(
   // the re-sends (see `decide`).
   if (decisionOf(record.state) === null) effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
   return { state, effects, rejection: null };
+}
+
+// ─── Participants' notes ─────────────────────────────────────────────────────────────────────
+
+/**
+ * A participant's vote or ack, written by the participant itself onto the transaction record, in
+ * the SAME atomic write as its barrier (one more item in its TransactWriteItems: no extra request).
+ * The Vote/Ack message still follows; whichever of the coordinator's steps first finds the set
+ * complete on the record decides (or ends the transaction). So the first vote message to arrive
+ * usually finds every vote already there and decides at once, instead of the slot's FIFO group
+ * handing the coordinator one vote per step; and the client sees the outcome applied as soon as
+ * the last participant's commit write lands (`settledState`).
+ *
+ * A note is a fact, not a decision: only the coordinator decides (fenced), and it re-checks the
+ * deadline when it does. The note is conditioned so it can never contradict the record:
+ *   - a vote only while PREPARING and not yet recorded for that participant;
+ *   - an ack only while the decision it acknowledges stands (COMMITTING for COMMITTED, ABORTING
+ *     for ABORTED) and not yet recorded.
+ * When the condition refuses (the transaction was decided, say by timeout, or has ended), the
+ * participant writes its barrier without the note, exactly as without notes. Every note bumps the
+ * record's version, so a coordinator write computed before it fails its version check and re-reads.
+ */
+export interface RecordNote {
+  readonly txId: string;
+  readonly participantId: string;
+  readonly reply: ParticipantReply;
+  readonly atMs: number;
+}
+
+export function noteOf(reply: ParticipantReply, atMs: number): RecordNote {
+  return { txId: reply.txId, participantId: reply.participantId, reply, atMs };
+}
+
+/** What a note writes: the entry, under `votes` or `acks`, and the state that must hold. */
+export function noteEntry(
+  note: RecordNote,
+):
+  | { readonly field: 'votes'; readonly entry: VoteEntry; readonly requires: TxState; readonly event: string }
+  | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState; readonly event: string } {
+  const { reply, atMs } = note;
+  if (reply.type === 'Vote') {
+    const entry: VoteEntry =
+      reply.reason === undefined
+        ? { vote: reply.vote, atMs }
+        : { vote: reply.vote, reason: reply.reason, atMs };
+    return { field: 'votes', entry, requires: 'PREPARING', event: voteEvent(reply.participantId, entry) };
+  }
+  const entry: AckEntry = { outcome: reply.outcome, atMs };
+  const requires: TxState = reply.outcome === 'COMMITTED' ? 'COMMITTING' : 'ABORTING';
+  return { field: 'acks', entry, requires, event: ackEvent(reply.participantId, entry) };
+}
+
+/**
+ * The record with `note` applied, or null when its condition refuses it (see RecordNote). Like the
+ * DynamoDB update: the version goes up by one and the event is appended to the timeline, which the
+ * coordinator's next write trims back to TIMELINE_MAX (a note cannot trim; at most one vote and one
+ * ack per participant come in between).
+ */
+export function applyNote(record: TxRecord, note: RecordNote): TxRecord | null {
+  if (record.txId !== note.txId) return null;
+  const { field, entry, requires, event } = noteEntry(note);
+  const entries: { readonly [participantId: string]: unknown } = record[field];
+  if (record.state !== requires || ownEntry(entries, note.participantId) !== undefined) return null;
+  return {
+    ...record,
+    [field]: { ...entries, [note.participantId]: entry },
+    version: record.version + 1,
+    timeline: [...record.timeline, { atMs: note.atMs, event }],
+  };
+}
+
+/**
+ * The state as the client sees it: a decided transaction every participant has acknowledged is
+ * COMMITTED (or ABORTED) as soon as the last ack is on the record — the coordinator's step that
+ * writes the terminal state is bookkeeping that may come a little later.
+ */
+export function settledState(record: TxRecord): TxState {
+  if (record.state !== 'COMMITTING' && record.state !== 'ABORTING') return record.state;
+  const outcome = outcomeOf(record.state);
+  const settled = record.participants.every((p) => ownEntry(record.acks, p.id)?.outcome === outcome);
+  return settled && outcome !== null ? outcome : record.state;
+}
+
+function voteEvent(participantId: string, entry: VoteEntry): string {
+  return `vote ${entry.vote} from ${participantId}${entry.reason ? `: ${entry.reason}` : ''}`;
+}
+
+function ackEvent(participantId: string, entry: AckEntry): string {
+  return `ack ${entry.outcome} from ${participantId}`;
 }
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@
 export { assert, ProtocolAssertionError } from './assert';
 export {
   type AckEntry,
+  applyNote,
   assertCoordinatorConfig,
   type BeginInput,
   type CheckInput,
@@ -20,6 +21,8 @@ export {
   isTerminal,
   type NewTransaction,
   newTransaction,
+  noteEntry,
+  noteOf,
   type OnePhaseOutcome,
   type OperatorAbortInput,
   onePhaseRecord,
@@ -27,8 +30,10 @@ export {
   PARTICIPANTS_MAX,
   participantMessageOf,
   participantOf,
+  type RecordNote,
   type Rejection,
   resendDelayMs,
+  settledState,
   TIMELINE_MAX,
   type TimelineEntry,
   type TxParticipant,

@@ -20,6 +20,7 @@ import {
   onePhaseRecord,
   outcomeOf,
   participantMessageOf,
+  settledState,
   slotOf,
   type TxRecord,
 } from '../protocol';
@@ -340,7 +341,7 @@ export class Transactions {
         round < FAST_POLLS ? FAST_POLL_MS : FAST_POLL_MS * 2 ** Math.min(round - FAST_POLLS + 1, 30),
       );
     let record = initial;
-    for (let round = 0, slept = 0; slept < waitMs && !isTerminal(record.state); round++) {
+    for (let round = 0, slept = 0; slept < waitMs && !isTerminal(settledState(record)); round++) {
       const remainingMs = deadlineMs - this.deps.clock.nowMs();
       if (remainingMs <= 0) break;
       const intervalMs = Math.min(intervalOf(round), remainingMs);

@@ -1,5 +1,5 @@
 import type { CommitMode, JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
-import { outcomeOf } from '../protocol';
+import { outcomeOf, settledState } from '../protocol';
 import { ownEntry } from '../protocol/json';
 
 /** What `POST /transfers` and `POST /transactions` answer while the transaction is under way. */
@@ -37,7 +37,7 @@ export interface TransactionView {
 export const transactionHref = (txId: string) => `/transactions/${encodeURIComponent(txId)}`;
 
 export function toAcceptedView(record: TxRecord): AcceptedView {
-  return { txId: record.txId, state: record.state, href: transactionHref(record.txId) };
+  return { txId: record.txId, state: settledState(record), href: transactionHref(record.txId) };
 }
 
 /** The public view of a record: internal bookkeeping (version, slot, timers) stays inside. */
@@ -54,16 +54,22 @@ export function toTransactionView(record: TxRecord): TransactionView {
       ...(ack ? { ack: ack.outcome } : {}),
     };
   });
+  // Every participant's ack on the record: the outcome is applied, whether or not the coordinator
+  // has written the terminal state yet (see settledState).
+  const state = settledState(record);
+  const settledAtMs =
+    state !== record.state ? Math.max(...Object.values(record.acks).map((a) => a.atMs)) : null;
+  const completedAtMs = record.completedAtMs ?? settledAtMs;
   return {
     txId: record.txId,
-    state: record.state,
+    state,
     mode: record.mode,
     ...(outcomeOf(record.state) !== null ? { outcome: outcomeOf(record.state) as Outcome } : {}),
     ...(record.reason !== null ? { reason: record.reason } : {}),
     participants,
     createdAtMs: record.createdAtMs,
     ...(record.decidedAtMs !== null ? { decidedAtMs: record.decidedAtMs } : {}),
-    ...(record.completedAtMs !== null ? { completedAtMs: record.completedAtMs } : {}),
+    ...(completedAtMs !== null ? { completedAtMs } : {}),
     timeline: record.timeline.map((entry) => ({ atMs: entry.atMs, event: entry.event })),
   };
 }

@@ -44,12 +44,14 @@ import type {
   TxStore,
 } from '../../shared/ports';
 import {
+  applyNote,
   type CoordinatorConfig,
   decisionOf,
   isTerminal,
   type LeaseConfig,
   type ParticipantReply,
   ProtocolAssertionError,
+  type RecordNote,
   type SlotRow,
   slotOf,
   type TxRecord,
@@ -163,6 +165,11 @@ export interface FaultPlan {
   readonly faultsStopAfterMs: number;
   /** Whether the deployment publishes terminal outcomes (events out). */
   readonly events: boolean;
+  /**
+   * Chance each participant notes its votes and acks on the transaction record (RecordNote), as a
+   * participant sharing the coordinator's account does; the others only send messages.
+   */
+  readonly notes: number;
 }
 
 interface Node {
@@ -227,8 +234,13 @@ class BarrierlessStore implements ParticipantStore {
   loadBarrier(txId: string, participantId: string) {
     return this.inner.loadBarrier(txId, participantId);
   }
-  write(_prev: ParticipantBarrier | undefined, next: ParticipantBarrier, action: ParticipantAction) {
-    return this.inner.write(this.inner.barrier(next.txId, next.participantId), next, action);
+  write(
+    _prev: ParticipantBarrier | undefined,
+    next: ParticipantBarrier,
+    action: ParticipantAction,
+    note?: RecordNote,
+  ) {
+    return this.inner.write(this.inner.barrier(next.txId, next.participantId), next, action, note);
   }
 }
 
@@ -258,6 +270,8 @@ export class World {
   private readonly txStore: MemoryTxStore;
   private readonly participantStores = new Map<string, MemoryParticipantStore>();
   private readonly writeStores = new Map<string, ParticipantStore>();
+  /** Participants whose store notes votes and acks on the transaction record. */
+  private readonly noting = new Set<string>();
   private readonly kinds = new Map<string, { store: MemoryParticipantStore; kind: ParticipantKind }>();
   private onePhaseCommitter!: MemoryOnePhaseCommitter;
   private readonly directory: EntityDirectory;
@@ -319,6 +333,7 @@ export class World {
       driftPpmMax: rng.pick([0, 100, 2_000]),
       faultsStopAfterMs: rng.int(20_000, 90_000),
       events: rng.chance(0.8),
+      notes: rng.pick([1, 0.5, 0]),
     };
     this.config = rng.pick([
       { prepareTimeoutMs: 20_000, resendBaseMs: 3_000, resendCapMs: 10_000 },
@@ -355,7 +370,9 @@ export class World {
       ['inventory', INVENTORY],
     ];
     for (const [id, kind] of participants) {
-      const store = new MemoryParticipantStore(kind.entityKind);
+      const notes = rng.chance(this.plan.notes);
+      const store = new MemoryParticipantStore(kind.entityKind, [], notes ? this.txStore : undefined);
+      if (notes) this.noting.add(id);
       this.participantStores.set(id, store);
       this.kinds.set(id, { store, kind });
       this.writeStores.set(id, this.switches.barrierCheck ? store : new BarrierlessStore(store));
@@ -649,12 +666,14 @@ export class World {
     return {
       loadBarrier: (txId, pid) =>
         this.call(inv, `${participantId}.loadBarrier ${txId}`, () => store.loadBarrier(txId, pid)),
-      write: (prev, next, action) =>
+      write: (prev, next, action, note) =>
         this.call(
           inv,
-          `${participantId}.write ${next.txId} ${prev?.state ?? '∅'}→${next.state} ${action.type}`,
+          `${participantId}.write ${next.txId} ${prev?.state ?? '∅'}→${next.state} ${action.type}${note ? ' +note' : ''}`,
           async () => {
-            const outcome = await store.write(prev, next, action);
+            const outcome = await store.write(prev, next, action, note);
+            if (outcome.ok && note && this.noting.has(participantId))
+              this.afterNote(participantId, next, note);
             if (outcome.ok) this.afterParticipantWrite(participantId, next, action);
             else this.log(`   ↳ ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.reason}` : ''}`);
             return outcome;
@@ -1260,6 +1279,33 @@ export class World {
       if (this.plan.events) this.unpublished.add(txId);
     }
     this.log(`   ↳ durable: ${txId} v${next.version} ${next.state}${next.reason ? ` (${next.reason})` : ''}`);
+  }
+
+  /**
+   * A participant noted its vote or ack on the record, with its barrier: the note must say what
+   * the barrier says, and land on the record the coordinator last made durable (+1 version).
+   */
+  private afterNote(participantId: string, barrier: ParticipantBarrier, note: RecordNote): void {
+    const prev = this.durable.get(note.txId);
+    const next = prev ? applyNote(prev, note) : null;
+    if (!prev || !next) {
+      this.violation(
+        `${participantId} noted ${note.reply.type} on ${note.txId}, which refuses it (${prev?.state})`,
+      );
+      return;
+    }
+    const { reply } = note;
+    const agrees =
+      reply.type === 'Vote'
+        ? reply.vote === barrier.vote && (barrier.state === 'PREPARED' || barrier.state === 'VOTED_NO')
+        : reply.outcome === barrier.state;
+    if (!agrees) {
+      this.violation(
+        `${participantId} noted ${JSON.stringify(reply)} on ${note.txId} with barrier ${barrier.state}`,
+      );
+    }
+    this.durable.set(note.txId, next);
+    this.log(`   ↳ noted on ${note.txId}: v${next.version} ${next.timeline.at(-1)?.event}`);
   }
 
   private afterParticipantWrite(

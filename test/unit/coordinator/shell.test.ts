@@ -112,16 +112,24 @@ describe('coordinator shell', () => {
       }
     }
 
-    it('skips the read of a record this environment wrote last', async () => {
+    it('serves votes after the decision from its copy; reads afresh what participants may have noted', async () => {
       const counting = new CountingStore(slots.fenceHolds);
       await counting.create((await txs.load(txId))!);
       const cached = { ...deps, txs: counting, cache: new RecordCache() };
       await handleCoordinatorInput({ type: 'Begin', txId }, cached);
+      expect(counting.loads).toBe(1);
+      // Before the decision a participant may have noted its vote on the record: read afresh.
       await handleCoordinatorInput(vote('ledger-0'), cached);
       await handleCoordinatorInput(vote('ledger-1'), cached);
+      expect(counting.loads).toBe(3);
+      // Duplicate votes after the decision: the copy is as good as the record (decisions stand).
+      const late = await handleCoordinatorInput(vote('ledger-0'), cached);
+      expect(late).toMatchObject({ kind: 'unchanged', record: { state: 'COMMITTING' } });
+      expect(counting.loads).toBe(3);
+      // Acks are noted by participants too: each is judged on a fresh read.
       await handleCoordinatorInput(ack('ledger-0'), cached);
       await handleCoordinatorInput(ack('ledger-1'), cached);
-      expect(counting.loads).toBe(1);
+      expect(counting.loads).toBe(5);
       expect((await counting.load(txId))?.record.state).toBe('COMMITTED');
     });
 

@@ -1,4 +1,4 @@
-import { MemoryParticipantStore } from '../../../shared/adapters/memory-participant-store';
+import { MemoryParticipantStore, type NoteTarget } from '../../../shared/adapters/memory-participant-store';
 import { type EntityRecord, newEntity } from '../../../shared/entities';
 import {
   type CrashPoint,
@@ -90,12 +90,13 @@ export function scriptedFaults(plan: { crash?: CrashPoint[]; drop?: DropPoint[] 
 /** A participant over the memory store, seeded with `[id, total]` entities. */
 export function participant(
   seed: ReadonlyArray<readonly [string, number]>,
-  options: { kind?: ParticipantKind; faults?: Faults } = {},
+  options: { kind?: ParticipantKind; faults?: Faults; notes?: NoteTarget } = {},
 ) {
   const kind = options.kind ?? LEDGER;
   const store = new MemoryParticipantStore(
     kind.entityKind,
     seed.map(([id, total]) => newEntity(id, total, 0)),
+    options.notes,
   );
   const replies = new RecordingReplies();
   const clock = new ManualClock();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryParticipantStore } from '../../../shared/adapters/memory-participant-store';
+import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { InfrastructureError } from '../../../shared/errors';
 import { InjectedCrashError } from '../../../shared/faults';
 import {
@@ -8,7 +9,16 @@ import {
   REASON_LENGTH_MAX,
   WRITE_ATTEMPTS_MAX,
 } from '../../../shared/participant';
-import { type ParticipantMessage, ProtocolAssertionError, TOMBSTONE_REASON } from '../../../shared/protocol';
+import {
+  coordinatorStep,
+  newTransaction,
+  noteOf,
+  type ParticipantMessage,
+  ProtocolAssertionError,
+  settledState,
+  TOMBSTONE_REASON,
+  type TxRecord,
+} from '../../../shared/protocol';
 import {
   abort,
   ackOf,
@@ -489,5 +499,96 @@ describe('handleParticipantMessage: time', () => {
 
     // Assess
     expect(store.barrier(TX, P)).toMatchObject({ createdAtMs, updatedAtMs: createdAtMs + 5_001 });
+  });
+});
+
+describe('handleParticipantMessage: notes on the transaction record', () => {
+  const config = { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 };
+  const fence = { slot: 0, owner: 'env', epoch: 1 };
+
+  /** A transaction record of P and ledger-1, PREPARING (the coordinator sent Prepare). */
+  async function preparingRecord(): Promise<MemoryTxStore> {
+    const txs = new MemoryTxStore();
+    const participants = [P, 'ledger-1'].map((id) => ({ id, kind: 'ledger', operations: [] }));
+    const created = newTransaction({ txId: TX, slot: 0, participants }, 0, config);
+    await txs.create({ record: created, requestHash: 'h' });
+    const { state } = coordinatorStep(created, { type: 'Begin', txId: TX }, 0, config);
+    await txs.save({ record: state, requestHash: 'h' }, created.version, fence);
+    return txs;
+  }
+  const recordOf = async (txs: MemoryTxStore) => (await txs.load(TX))?.record as TxRecord;
+
+  it('a Prepare notes its vote on the record in the same write as the hold', async () => {
+    // Prepare
+    const txs = await preparingRecord();
+    const before = await recordOf(txs);
+    const { store, replies, deliver } = participant(SEED, { notes: txs });
+
+    // Act
+    await deliver(prepare(TRANSFER));
+
+    // Assess
+    const after = await recordOf(txs);
+    expect(store.writes).toBe(1);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.votes[P]).toMatchObject({ vote: 'YES' });
+    expect(after.timeline.at(-1)?.event).toBe(`vote YES from ${P}`);
+    expect(replies.sent).toEqual([voteYes()]); // the message still follows
+  });
+
+  it('a refused Prepare notes its NO with the reason', async () => {
+    const txs = await preparingRecord();
+    const { deliver } = participant(SEED, { notes: txs });
+    await deliver(prepare([take('alice', 500), give('bob', 500)]));
+    expect((await recordOf(txs)).votes[P]).toMatchObject({
+      vote: 'NO',
+      reason: expect.stringContaining('alice'),
+    });
+  });
+
+  it('when the record refuses the note (already decided), writes the barrier alone, as without notes', async () => {
+    // Prepare: the coordinator aborted (prepare timeout) before this Prepare was handled.
+    const txs = await preparingRecord();
+    const preparing = await recordOf(txs);
+    const { state: aborting } = coordinatorStep(preparing, { type: 'Check', txId: TX }, 10_000, config);
+    await txs.save({ record: aborting, requestHash: 'h' }, preparing.version, fence);
+    const { store, replies, deliver } = participant(SEED, { notes: txs });
+
+    // Act
+    const outcome = await deliver(prepare(TRANSFER));
+
+    // Assess: one refused attempt, then the barrier and hold alone; the record is untouched.
+    expect(outcome).toMatchObject({ reply: voteYes(), wrote: true, attempts: 1 });
+    expect(store.writes).toBe(1);
+    expect(store.barrier(TX, P)).toMatchObject({ state: 'PREPARED' });
+    expect(await recordOf(txs)).toEqual(aborting);
+    expect(replies.sent).toEqual([voteYes()]);
+  });
+
+  it('Commit and Abort note their acks; every ack on the record settles the outcome', async () => {
+    // Prepare: both voted YES and the coordinator decided COMMIT.
+    const txs = await preparingRecord();
+    const { deliver } = participant(SEED, { notes: txs });
+    await deliver(prepare(TRANSFER));
+    const voted = await recordOf(txs);
+    const { state: committing } = coordinatorStep(
+      voted,
+      { type: 'Vote', txId: TX, participantId: 'ledger-1', vote: 'YES' },
+      5,
+      config,
+    );
+    expect(committing.state).toBe('COMMITTING');
+    await txs.save({ record: committing, requestHash: 'h' }, voted.version, fence);
+
+    // Act
+    await deliver(commit());
+    const other = txs.planNote(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
+    other?.();
+
+    // Assess
+    const after = await recordOf(txs);
+    expect(after.acks[P]).toMatchObject({ outcome: 'COMMITTED' });
+    expect(after.state).toBe('COMMITTING');
+    expect(settledState(after)).toBe('COMMITTED');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import { noteOf } from '../../../shared/protocol';
 import { Transactions, toTransactionView } from '../../../shared/transactions';
 
 const config = {
@@ -120,5 +121,50 @@ describe('the outcome', () => {
     expect(sleeps).toEqual([...Array(10).fill(20), 40, 80]);
     expect(toTransactionView(decided)).toMatchObject({ state: 'COMMITTING', outcome: 'COMMITTED' });
     expect(toTransactionView(record)).not.toHaveProperty('outcome');
+  });
+
+  it('is settled once every participant noted its ack: a wait ends without the coordinator’s last step', async () => {
+    const store = new MemoryTxStore();
+    const sleeps: number[] = [];
+    let acksLand = () => {};
+    const transactions = new Transactions(
+      {
+        store,
+        inbox: { begin: async () => {} },
+        directory: { missing: async () => [] },
+        clock: { nowMs: () => 5_000 },
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          acksLand();
+        },
+        newTxId: () => 'tx_acked',
+      },
+      config,
+    );
+    const { record } = await transactions.submit({ operations: transfer, commit: 'two-phase' });
+    const fence = { slot: record.slot, owner: 'test', epoch: 1 };
+    await store.save({ record: { ...record, state: 'COMMITTING', version: 2 }, requestHash: 'h' }, 1, fence);
+    // The participants' commit writes land during the first poll interval.
+    acksLand = () => {
+      acksLand = () => {};
+      for (const [index, participant] of record.participants.entries()) {
+        const reply = {
+          type: 'Ack',
+          txId: 'tx_acked',
+          participantId: participant.id,
+          outcome: 'COMMITTED',
+        } as const;
+        store.planNote(noteOf(reply, 6_000 + index))?.();
+      }
+    };
+
+    const settled = await transactions.get('tx_acked', 300);
+    expect(settled.state).toBe('COMMITTING'); // as stored: the coordinator has not ended it yet
+    expect(sleeps).toEqual([20]);
+    expect(toTransactionView(settled)).toMatchObject({
+      state: 'COMMITTED',
+      outcome: 'COMMITTED',
+      completedAtMs: 6_000 + record.participants.length - 1,
+    });
   });
 });

@@ -27,10 +27,13 @@ const logger = new Logger({ serviceName: `tandem-${participantId}` });
 const clock = { nowMs: Date.now };
 const dynamo = dynamoDocumentClient();
 const sqs = sqsClient();
+// Votes and acks are noted on the coordinator's records (RecordNote) when the Transactions table is
+// named; without it the participant works as before, by its messages alone (set but blank fails).
 const store = new DynamoParticipantStore(
   dynamo,
   envString(process.env, 'PARTICIPANT_TABLE'),
   kind.entityKind,
+  process.env.TRANSACTIONS_TABLE?.trim(),
 );
 const transport = new SqsTransport(
   sqs,

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { InfrastructureError } from '../errors';
+import { ConfigurationError, InfrastructureError } from '../errors';
 import {
   canReserve,
   type EntityKind,
@@ -14,13 +14,16 @@ import {
   rejectionReason,
   type WriteOutcome,
 } from '../participant';
-import { assert, ProtocolAssertionError } from '../protocol';
+import { assert, noteEntry, ProtocolAssertionError, type RecordNote } from '../protocol';
 import { availableOnRefusal, entityKey } from './dynamo-entities';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
+
+/** TransactWriteItems takes at most this many actions. */
+const TRANSACT_ITEMS_MAX = 100;
 
 /** Key of a barrier item on a participant table (next to the entity items `<kind>#<id>`). */
 export const barrierKey = (txId: string, participantId: string) => ({
@@ -56,13 +59,34 @@ const BarrierItem = z.object({
  * `available` is stored (= total − held) because condition expressions cannot do arithmetic. The
  * `held >= a` conditions on apply/release are invariant checks, not business rules: a prepared hold
  * cannot vanish, and an Update of a missing item would otherwise create a phantom entity.
+ *
+ * With a note (RecordNote) and the Transactions table configured, one more action goes last: an
+ * Update of the coordinator's record, the DynamoDB form of `applyNote` —
+ *
+ *   SET <votes|acks>.<participant> = entry, version = version + 1, timeline = timeline + [event]
+ *   if state = <required state> AND the participant has no entry there yet
+ *
+ * (a missing record fails the condition too). Which condition failed is read from the index of
+ * each cancellation reason: barrier (0) before entities before the note, as the port orders them.
  */
 export class DynamoParticipantStore implements ParticipantStore {
+  /**
+   * `transactionsTable`: the coordinator's Transactions table, where notes are written (it must be
+   * in this table's account and region: one TransactWriteItems spans no more); without it, notes
+   * are ignored.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly entityKind: EntityKind,
-  ) {}
+    private readonly transactionsTable?: string,
+  ) {
+    if (transactionsTable !== undefined && transactionsTable.trim() === '') {
+      throw new ConfigurationError(
+        'the Transactions table name (TRANSACTIONS_TABLE) is blank: name the table, or leave it out to write no notes',
+      );
+    }
+  }
 
   async loadBarrier(txId: string, participantId: string): Promise<ParticipantBarrier | undefined> {
     let item: Item | undefined;
@@ -90,6 +114,7 @@ export class DynamoParticipantStore implements ParticipantStore {
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
+    note?: RecordNote,
   ): Promise<WriteOutcome> {
     const ops: Reservation = action.type === 'none' ? [] : action.reservation;
     const where = `${next.txId}/${next.participantId}`;
@@ -97,6 +122,12 @@ export class DynamoParticipantStore implements ParticipantStore {
       assert(
         prev.txId === next.txId && prev.participantId === next.participantId,
         `prev barrier ${prev.txId}/${prev.participantId} written as ${where}`,
+      );
+    }
+    if (note !== undefined) {
+      assert(
+        note.txId === next.txId && note.participantId === next.participantId,
+        `note of ${note.txId}/${note.participantId} written with the barrier of ${where}`,
       );
     }
     assert(ops.length <= OPERATIONS_MAX, `${where}: ${ops.length} operations exceed ${OPERATIONS_MAX}`);
@@ -112,6 +143,14 @@ export class DynamoParticipantStore implements ParticipantStore {
         opAt.push(op);
       }
     }
+    // The note goes last. A write that already fills the TransactWriteItems (OPERATIONS_MAX
+    // entity actions) leaves it off, like a store that cannot reach the record: the Vote/Ack
+    // message alone is enough.
+    let noteAt: number | undefined;
+    if (note !== undefined && this.transactionsTable !== undefined && items.length < TRANSACT_ITEMS_MAX) {
+      noteAt = items.length;
+      items.push(this.noteUpdate(note, this.transactionsTable));
+    }
 
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -120,8 +159,39 @@ export class DynamoParticipantStore implements ParticipantStore {
       if (!(error instanceof TransactionCanceledException)) {
         throw new InfrastructureError(`could not write the barrier of ${where}`, { cause: error });
       }
-      return this.explain(error, action, opAt, where);
+      return this.explain(error, action, opAt, noteAt, where);
     }
+  }
+
+  /**
+   * The note as an Update of the transaction record, equivalent to `applyNote`. Every name goes
+   * through a placeholder: `state` is a reserved word, and a participant id may hold characters
+   * (`-`) that a bare document path cannot.
+   */
+  private noteUpdate(note: RecordNote, table: string): TransactItem {
+    const { field, entry, requires, event } = noteEntry(note);
+    return {
+      Update: {
+        TableName: table,
+        Key: { txId: note.txId },
+        UpdateExpression:
+          'SET #field.#participant = :entry, #version = #version + :one, #timeline = list_append(#timeline, :events)',
+        ConditionExpression: '#state = :requires AND attribute_not_exists(#field.#participant)',
+        ExpressionAttributeNames: {
+          '#field': field,
+          '#participant': note.participantId,
+          '#state': 'state',
+          '#version': 'version',
+          '#timeline': 'timeline',
+        },
+        ExpressionAttributeValues: {
+          ':entry': entry,
+          ':one': 1,
+          ':requires': requires,
+          ':events': [{ atMs: note.atMs, event }],
+        },
+      },
+    };
   }
 
   private barrierPut(prev: ParticipantBarrier | undefined, next: ParticipantBarrier): TransactItem {
@@ -189,6 +259,7 @@ export class DynamoParticipantStore implements ParticipantStore {
     error: TransactionCanceledException,
     action: ParticipantAction,
     opAt: readonly (ReservedOp | undefined)[],
+    noteAt: number | undefined,
     where: string,
   ): Promise<WriteOutcome> {
     const reasons = error.CancellationReasons ?? [];
@@ -217,6 +288,10 @@ export class DynamoParticipantStore implements ParticipantStore {
       }
       return { ok: false, kind: 'rejected', reason: rejectionReason(this.entityKind, op, entity) };
     }
+
+    // Barrier and entities held: the transaction record refused the note (decided, ended, absent,
+    // or this participant's entry already there).
+    if (noteAt !== undefined && failed(noteAt)) return { ok: false, kind: 'note-refused' };
 
     // No condition failed: another transaction held one of the items (TransactionConflict), or
     // DynamoDB refused for a transient reason. Both are retried by re-loading.

@@ -20,7 +20,7 @@ import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
 import { newEntity } from '../../shared/entities';
 import type { ParticipantBarrier, ParticipantStore, Reservation } from '../../shared/participant';
 import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
-import { newTransaction, type TxRecord } from '../../shared/protocol';
+import { newTransaction, noteOf, type ParticipantReply, type TxRecord } from '../../shared/protocol';
 import { SimQueue } from '../sim/sqs';
 
 /**
@@ -158,8 +158,9 @@ interface ParticipantTable {
   balances(id: string): Promise<{ total: number; held: number; available: number } | undefined>;
 }
 
-function memoryParticipantTable(): ParticipantTable {
-  const store = new MemoryParticipantStore('account');
+/** `notes`: the transaction records the store notes votes and acks on (none: notes are ignored). */
+function memoryParticipantTable(notes?: MemoryTxStore): ParticipantTable {
+  const store = new MemoryParticipantStore('account', [], notes);
   return {
     store,
     seed: async (id, total) => store.seed(newEntity(id, total, T0)),
@@ -170,11 +171,12 @@ function memoryParticipantTable(): ParticipantTable {
   };
 }
 
-function dynamoParticipantTable(): ParticipantTable {
+/** `transactionsTable`: where the store notes votes and acks (none: notes are ignored). */
+function dynamoParticipantTable(transactionsTable?: string): ParticipantTable {
   const table = deployment.outputs.LedgerShardTables!.split(',')[0]!;
   const entities = new DynamoEntityStore(dynamo, 'account', [table]);
   return {
-    store: new DynamoParticipantStore(dynamo, table, 'account'),
+    store: new DynamoParticipantStore(dynamo, table, 'account', transactionsTable),
     seed: async (id, total) => {
       if (!(await entities.insert(0, newEntity(id, total, T0)))) throw new Error(`${id} exists`);
     },
@@ -283,6 +285,201 @@ async function barrierScenario(table: ParticipantTable, prefix: string) {
   return seen;
 }
 
+// ─── DynamoDB: participants' notes on the transaction record ─────────────────────────────────
+
+interface NoteTables {
+  readonly participant: ParticipantTable;
+  readonly txs: TxStore;
+}
+
+function memoryNoteTables(): NoteTables {
+  const txs = new MemoryTxStore();
+  return { txs, participant: memoryParticipantTable(txs) };
+}
+
+function dynamoNoteTables(): NoteTables {
+  const { TransactionsTable, SlotsTable } = deployment.outputs;
+  return {
+    txs: new DynamoTxStore(dynamo, TransactionsTable!, SlotsTable!),
+    participant: dynamoParticipantTable(TransactionsTable!),
+  };
+}
+
+/**
+ * A participant writes its barrier with its vote or ack noted on the coordinator's record, in one
+ * atomic write: applied only while the record is in the state the note requires and holds no
+ * entry of this participant yet; refused (`note-refused`, nothing written anywhere) otherwise; and
+ * a barrier conflict, then a rejection, take precedence over the refusal.
+ */
+async function noteScenario(tables: NoteTables, prefix: string, slot: number) {
+  const { participant, txs } = tables;
+  const { store } = participant;
+  const P = 'ledger-0';
+  const rich = `${prefix}-rich`;
+  await participant.seed(rich, 100);
+  const hold: Reservation = [{ id: rich, action: 'take', amount: 30 }];
+  const tooMuch: Reservation = [{ id: rich, action: 'take', amount: 1_000 }];
+  const txIdOf = (name: string) => `${prefix}-${name}`;
+  const record = async (name: string, state: TxRecord['state']) => {
+    const tx = newTransaction(
+      { txId: txIdOf(name), slot, participants: [{ id: P, kind: 'ledger', operations: [] }] },
+      T0,
+      config,
+    );
+    const created = await txs.create({ record: { ...tx, state }, requestHash: 'h' });
+    if (!created.created) throw new Error(`${name} exists`);
+  };
+  const barrier = (name: string, state: ParticipantBarrier['state'], reservation: Reservation | null) =>
+    ({
+      txId: txIdOf(name),
+      participantId: P,
+      state,
+      vote: state === 'ABORTED' ? null : state === 'VOTED_NO' ? 'NO' : 'YES',
+      reason: state === 'VOTED_NO' ? 'no' : null,
+      reservation,
+      createdAtMs: T0,
+      updatedAtMs: T0,
+    }) as ParticipantBarrier;
+  const vote = (name: string, value: 'YES' | 'NO'): ParticipantReply =>
+    value === 'YES'
+      ? { type: 'Vote', txId: txIdOf(name), participantId: P, vote: 'YES' }
+      : { type: 'Vote', txId: txIdOf(name), participantId: P, vote: 'NO', reason: 'no' };
+  const ack = (name: string, outcome: 'COMMITTED' | 'ABORTED'): ParticipantReply => ({
+    type: 'Ack',
+    txId: txIdOf(name),
+    participantId: P,
+    outcome,
+  });
+  const seen: Array<[string, unknown]> = [];
+  const clean = (value: unknown) => JSON.parse(JSON.stringify(value ?? null).replaceAll(prefix, '<p>'));
+  const write = async (
+    what: string,
+    prev: ParticipantBarrier | undefined,
+    next: ParticipantBarrier,
+    action: Parameters<ParticipantStore['write']>[2],
+    reply: ParticipantReply,
+    atMs: number,
+  ) => {
+    seen.push([what, clean(await outcome(store.write(prev, next, action, noteOf(reply, atMs))))]);
+  };
+  /** The record's note-related fields, the barrier's state and the balance, as they are now. */
+  const look = async (what: string, name: string) => {
+    const stored = await txs.load(txIdOf(name));
+    const r = stored?.record;
+    seen.push([
+      what,
+      clean({
+        record: r && {
+          state: r.state,
+          version: r.version,
+          votes: r.votes,
+          acks: r.acks,
+          timeline: r.timeline,
+        },
+        barrier: (await store.loadBarrier(txIdOf(name), P))?.state,
+        rich: await participant.balances(rich),
+      }),
+    ]);
+  };
+
+  await record('prep', 'PREPARING');
+  await write(
+    'prepare, noting YES',
+    undefined,
+    barrier('prep', 'PREPARED', hold),
+    {
+      type: 'reserve',
+      reservation: hold,
+    },
+    vote('prep', 'YES'),
+    T0 + 1,
+  );
+  await look('after the noted prepare', 'prep');
+  await write(
+    'commit, noting the YES again (duplicate note)',
+    barrier('prep', 'PREPARED', hold),
+    barrier('prep', 'COMMITTED', hold),
+    { type: 'apply', reservation: hold },
+    vote('prep', 'YES'),
+    T0 + 2,
+  );
+  await write(
+    'prepare again, noting YES again (barrier conflict beats the refusal)',
+    undefined,
+    barrier('prep', 'PREPARED', hold),
+    { type: 'reserve', reservation: hold },
+    vote('prep', 'YES'),
+    T0 + 3,
+  );
+  await look('after the refusals (nothing written)', 'prep');
+
+  await record('no', 'PREPARING');
+  await write(
+    'vote NO, noting it with its reason',
+    undefined,
+    barrier('no', 'VOTED_NO', null),
+    {
+      type: 'none',
+    },
+    vote('no', 'NO'),
+    T0 + 4,
+  );
+  await look('after the noted NO', 'no');
+
+  await record('late', 'ABORTING');
+  await write(
+    'prepare after the decision (needs PREPARING)',
+    undefined,
+    barrier('late', 'PREPARED', hold),
+    { type: 'reserve', reservation: hold },
+    vote('late', 'YES'),
+    T0 + 5,
+  );
+  await write(
+    'prepare beyond the funds after the decision (rejection beats the refusal)',
+    undefined,
+    barrier('late', 'PREPARED', tooMuch),
+    { type: 'reserve', reservation: tooMuch },
+    vote('late', 'YES'),
+    T0 + 6,
+  );
+  await look('after the late prepares (nothing written)', 'late');
+  await write(
+    'prepare with no record to note on',
+    undefined,
+    barrier('ghost', 'PREPARED', hold),
+    { type: 'reserve', reservation: hold },
+    vote('ghost', 'YES'),
+    T0 + 7,
+  );
+  await look('after the unnoted prepare (nothing written)', 'ghost');
+
+  await record('commit', 'COMMITTING');
+  const prepared = barrier('commit', 'PREPARED', hold);
+  seen.push([
+    'prepare without a note',
+    clean(await outcome(store.write(undefined, prepared, { type: 'reserve', reservation: hold }))),
+  ]);
+  await write(
+    'commit, noting ABORTED (the decision is COMMIT)',
+    prepared,
+    barrier('commit', 'COMMITTED', hold),
+    { type: 'apply', reservation: hold },
+    ack('commit', 'ABORTED'),
+    T0 + 8,
+  );
+  await write(
+    'commit, noting COMMITTED',
+    prepared,
+    barrier('commit', 'COMMITTED', hold),
+    { type: 'apply', reservation: hold },
+    ack('commit', 'COMMITTED'),
+    T0 + 9,
+  );
+  await look('after the noted commit', 'commit');
+  return seen;
+}
+
 describe('conformance: the memory adapters and DynamoDB agree', () => {
   it('transaction log and slot table: conditional creates, version conflicts, fence precedence, takeovers', async () => {
     const slot = nextSlot++;
@@ -357,6 +554,76 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
         { total: 70, held: 0, available: 70 },
         { total: 12, held: 0, available: 12 },
       ],
+    });
+  });
+
+  it("participants' notes: applied with the barrier, refused on the record's state or a duplicate, after conflicts and rejections", async () => {
+    const slot = nextSlot++;
+    const memory = await noteScenario(memoryNoteTables(), `${run}-nm`, slot);
+    const emulator = await noteScenario(dynamoNoteTables(), `${run}-nd`, slot);
+
+    expect(emulator).toEqual(memory);
+    const ok = { ok: true };
+    const refused = { ok: false, kind: 'note-refused' };
+    const created = { atMs: T0, event: 'created' };
+    const noted = {
+      record: {
+        state: 'PREPARING',
+        version: 2,
+        votes: { 'ledger-0': { vote: 'YES', atMs: T0 + 1 } },
+        acks: {},
+        timeline: [created, { atMs: T0 + 1, event: 'vote YES from ledger-0' }],
+      },
+      barrier: 'PREPARED',
+      rich: { total: 100, held: 30, available: 70 },
+    };
+    expect(Object.fromEntries(memory)).toEqual({
+      'prepare, noting YES': ok,
+      'after the noted prepare': noted,
+      'commit, noting the YES again (duplicate note)': refused,
+      'prepare again, noting YES again (barrier conflict beats the refusal)': {
+        ok: false,
+        kind: 'barrier-conflict',
+      },
+      'after the refusals (nothing written)': noted,
+      'vote NO, noting it with its reason': ok,
+      'after the noted NO': {
+        record: {
+          state: 'PREPARING',
+          version: 2,
+          votes: { 'ledger-0': { vote: 'NO', reason: 'no', atMs: T0 + 4 } },
+          acks: {},
+          timeline: [created, { atMs: T0 + 4, event: 'vote NO from ledger-0: no' }],
+        },
+        barrier: 'VOTED_NO',
+        rich: { total: 100, held: 30, available: 70 },
+      },
+      'prepare after the decision (needs PREPARING)': refused,
+      'prepare beyond the funds after the decision (rejection beats the refusal)': {
+        ok: false,
+        kind: 'rejected',
+        reason: "insufficient funds on account '<p>-rich' (available 70, needed 1000)",
+      },
+      'after the late prepares (nothing written)': {
+        record: { state: 'ABORTING', version: 1, votes: {}, acks: {}, timeline: [created] },
+        rich: { total: 100, held: 30, available: 70 },
+      },
+      'prepare with no record to note on': refused,
+      'after the unnoted prepare (nothing written)': { rich: { total: 100, held: 30, available: 70 } },
+      'prepare without a note': ok,
+      'commit, noting ABORTED (the decision is COMMIT)': refused,
+      'commit, noting COMMITTED': ok,
+      'after the noted commit': {
+        record: {
+          state: 'COMMITTING',
+          version: 2,
+          votes: {},
+          acks: { 'ledger-0': { outcome: 'COMMITTED', atMs: T0 + 9 } },
+          timeline: [created, { atMs: T0 + 9, event: 'ack COMMITTED from ledger-0' }],
+        },
+        barrier: 'COMMITTED',
+        rich: { total: 70, held: 30, available: 40 },
+      },
     });
   });
 });

@@ -1,18 +1,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { barrierKey, DynamoParticipantStore } from '../../shared/adapters/dynamo-participant-store';
+import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { newEntity } from '../../shared/entities';
 import { NO_FAULTS } from '../../shared/faults';
 import {
   type EntityKind,
   handleParticipantMessage,
   LEDGER,
+  OPERATIONS_MAX,
   type ParticipantBarrier,
+  type ParticipantStore,
   type Reservation,
 } from '../../shared/participant';
-import { type ParticipantReply, ProtocolAssertionError, TOMBSTONE_REASON } from '../../shared/protocol';
+import {
+  newTransaction,
+  noteOf,
+  type ParticipantReply,
+  ProtocolAssertionError,
+  TOMBSTONE_REASON,
+  type TxRecord,
+} from '../../shared/protocol';
 
 // The participant's DynamoDB adapter against the emulator, on the deployed ledger shard and
 // inventory tables: real TransactWriteItems, real condition failures. Every test makes its own
@@ -23,14 +33,20 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: deploy
 });
 const ledgerTable = deployment.outputs.LedgerShardTables!.split(',')[0]!;
 const inventoryTable = deployment.outputs.InventoryTable!;
+const transactionsTable = deployment.outputs.TransactionsTable!;
+const txs = new DynamoTxStore(client, transactionsTable, deployment.outputs.SlotsTable!);
+// Records made here live on slots the deployed coordinator never serves (it has 64), so its
+// sweeper leaves them alone.
+const SLOT = 40_000 + (Date.now() % 1000);
 const run = Date.now().toString(36);
 let counter = 0;
 const unique = (name: string) => `${name}-${run}-${counter++}`;
 const P = 'ledger-0';
 const T0 = 1_700_000_000_000;
 
-function participantOn(table: string, entityKind: EntityKind) {
-  const store = new DynamoParticipantStore(client, table, entityKind);
+/** `notes`: whether the store notes votes and acks on the Transactions table. */
+function participantOn(table: string, entityKind: EntityKind, notes = false) {
+  const store = new DynamoParticipantStore(client, table, entityKind, notes ? transactionsTable : undefined);
   const entities = new DynamoEntityStore(client, entityKind, [table]);
   const create = async (name: string, total: number) => {
     const id = unique(name);
@@ -44,7 +60,7 @@ function participantOn(table: string, entityKind: EntityKind) {
   return { store, create, balances };
 }
 
-const ledger = () => participantOn(ledgerTable, 'account');
+const ledger = (notes = false) => participantOn(ledgerTable, 'account', notes);
 const inventory = () => participantOn(inventoryTable, 'item');
 
 function prepared(txId: string, reservation: Reservation): ParticipantBarrier {
@@ -64,6 +80,28 @@ const moved = (barrier: ParticipantBarrier, state: ParticipantBarrier['state']):
   state,
   updatedAtMs: barrier.updatedAtMs + 1,
 });
+/** A coordinator record of `txId` with the participant P, in `state`. */
+async function recordOf(txId: string, state: TxRecord['state']): Promise<void> {
+  const tx = newTransaction(
+    { txId, slot: SLOT, participants: [{ id: P, kind: 'ledger', operations: [] }] },
+    T0,
+    { prepareTimeoutMs: 60_000, resendBaseMs: 1_000, resendCapMs: 8_000 },
+  );
+  expect(await txs.create({ record: { ...tx, state }, requestHash: 'h' })).toEqual({ created: true });
+}
+/** The parts of a record that notes change. */
+async function notesOn(txId: string) {
+  const record = (await txs.load(txId))?.record;
+  return (
+    record && {
+      version: record.version,
+      votes: record.votes,
+      acks: record.acks,
+      events: record.timeline.length,
+    }
+  );
+}
+const yes = (txId: string): ParticipantReply => ({ type: 'Vote', txId, participantId: P, vote: 'YES' });
 const tombstone = (txId: string): ParticipantBarrier => ({
   ...prepared(txId, []),
   state: 'ABORTED',
@@ -328,9 +366,76 @@ describe('DynamoParticipantStore on the emulator', () => {
   });
 });
 
-describe('the participant shell over DynamoDB', () => {
-  function shell() {
+describe("DynamoParticipantStore's notes on the transaction record, on the emulator", () => {
+  it('ignores a note without the Transactions table: the write lands, the record is untouched', async () => {
+    // Prepare
     const { store, create, balances } = ledger();
+    const alice = await create('alice', 100);
+    const txId = unique('tx');
+    await recordOf(txId, 'PREPARING');
+    const reservation = [{ id: alice, action: 'take', amount: 10 }] as const;
+
+    // Act
+    const outcome = await store.write(
+      undefined,
+      prepared(txId, reservation),
+      { type: 'reserve', reservation },
+      noteOf(yes(txId), T0 + 1),
+    );
+
+    // Assess
+    expect(outcome).toEqual({ ok: true });
+    expect(await balances(alice)).toEqual({ total: 100, held: 10, available: 90 });
+    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+  });
+
+  it('notes with up to 98 operations, and leaves the note off at 99 (TransactWriteItems holds 100)', async () => {
+    // Prepare: OPERATIONS_MAX accounts, one take from each.
+    const { store, create, balances } = ledger(true);
+    const accounts: string[] = [];
+    for (let i = 0; i < OPERATIONS_MAX; i++) accounts.push(await create('many', 10));
+    const takes = (count: number): Reservation =>
+      accounts.slice(0, count).map((id) => ({ id, action: 'take', amount: 1 }));
+    const [fits, full] = [unique('tx'), unique('tx')];
+    await recordOf(fits, 'PREPARING');
+    await recordOf(full, 'PREPARING');
+    const write = (store: ParticipantStore, txId: string, reservation: Reservation) =>
+      store.write(
+        undefined,
+        prepared(txId, reservation),
+        { type: 'reserve', reservation },
+        noteOf(yes(txId), T0 + 1),
+      );
+
+    // Act
+    const noted = await write(store, fits, takes(OPERATIONS_MAX - 1));
+    const unnoted = await write(store, full, takes(OPERATIONS_MAX));
+
+    // Assess
+    expect([noted, unnoted]).toEqual([{ ok: true }, { ok: true }]);
+    expect((await notesOn(fits))?.votes).toEqual({ [P]: { vote: 'YES', atMs: T0 + 1 } });
+    expect(await notesOn(full)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+    expect(await balances(accounts[0]!)).toEqual({ total: 10, held: 2, available: 8 });
+    expect(await balances(accounts[OPERATIONS_MAX - 1]!)).toEqual({ total: 10, held: 1, available: 9 });
+  });
+
+  it("refuses a note whose participant and transaction are not the barrier's (a broken invariant)", async () => {
+    // Prepare
+    const { store } = ledger(true);
+    const [txId, other] = [unique('tx'), unique('tx')];
+
+    // Act
+    const write = store.write(undefined, tombstone(txId), { type: 'none' }, noteOf(yes(other), T0));
+
+    // Assess
+    await expect(write).rejects.toBeInstanceOf(ProtocolAssertionError);
+    expect(await store.loadBarrier(txId, P)).toBeUndefined();
+  });
+});
+
+describe('the participant shell over DynamoDB', () => {
+  function shell(notes = false) {
+    const { store, create, balances } = ledger(notes);
     const sent: ParticipantReply[] = [];
     const deps = {
       store,
@@ -396,4 +501,86 @@ describe('the participant shell over DynamoDB', () => {
     ]);
     expect(await balances(alice)).toEqual({ total: 10, held: 0, available: 10 });
   });
+
+  it('notes its vote and, once COMMIT is decided, its ack on the record, in the barrier writes', async () => {
+    // Prepare
+    const { create, balances, sent, deps } = shell(true);
+    const [alice, bob] = [await create('alice', 100), await create('bob', 0)];
+    const txId = unique('tx');
+    await recordOf(txId, 'PREPARING');
+    const operations = [
+      { id: alice, action: 'take', amount: 25 },
+      { id: bob, action: 'give', amount: 25 },
+    ];
+
+    // Act
+    await handleParticipantMessage({ type: 'Prepare', txId, participantId: P, operations }, deps);
+    const afterPrepare = await notesOn(txId);
+    await markCommitting(txId);
+    await handleParticipantMessage({ type: 'Commit', txId, participantId: P }, deps);
+
+    // Assess
+    expect(afterPrepare).toEqual({
+      version: 2,
+      votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
+      acks: {},
+      events: 2,
+    });
+    expect(await notesOn(txId)).toEqual({
+      version: 4,
+      votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
+      acks: { [P]: { outcome: 'COMMITTED', atMs: expect.any(Number) } },
+      events: 3,
+    });
+    expect(sent).toEqual([
+      { type: 'Vote', txId, participantId: P, vote: 'YES' },
+      { type: 'Ack', txId, participantId: P, outcome: 'COMMITTED' },
+    ]);
+    expect([await balances(alice), await balances(bob)]).toEqual([
+      { total: 75, held: 0, available: 75 },
+      { total: 25, held: 0, available: 25 },
+    ]);
+  });
+
+  it('prepares and votes without the note when the record was decided meanwhile (the note is refused)', async () => {
+    // Prepare: the coordinator already aborted (say, by timeout) before the Prepare arrived.
+    const { create, balances, sent, deps } = shell(true);
+    const alice = await create('alice', 100);
+    const txId = unique('tx');
+    await recordOf(txId, 'ABORTING');
+    const operations = [{ id: alice, action: 'take', amount: 25 }];
+
+    // Act
+    const outcome = await handleParticipantMessage(
+      { type: 'Prepare', txId, participantId: P, operations },
+      deps,
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({ wrote: true, sent: true, attempts: 1 });
+    expect(sent).toEqual([{ type: 'Vote', txId, participantId: P, vote: 'YES' }]);
+    expect(await balances(alice)).toEqual({ total: 100, held: 25, available: 75 });
+    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+  });
 });
+
+/** What the coordinator's decision does to the record, as far as notes care: state and version. */
+async function markCommitting(txId: string): Promise<void> {
+  const stored = await txs.load(txId);
+  if (!stored) throw new Error(`no record of ${txId}`);
+  const { record } = stored;
+  await client.send(
+    new UpdateCommand({
+      TableName: transactionsTable,
+      Key: { txId },
+      UpdateExpression: 'SET #state = :committing, version = :next',
+      ConditionExpression: 'version = :read',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':committing': 'COMMITTING',
+        ':next': record.version + 1,
+        ':read': record.version,
+      },
+    }),
+  );
+}

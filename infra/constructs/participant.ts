@@ -26,7 +26,8 @@ export interface ParticipantProps {
 /**
  * A participant service of Tandem transactions: its own table (business items and the protocol's
  * barrier items, under one partition key `pk`), its inbox queue with a DLQ, and its function
- * (prepare / commit / abort), wired to the coordinator with least-privilege grants.
+ * (prepare / commit / abort), wired to the coordinator with least-privilege grants — including
+ * UpdateItem on the coordinator's Transactions table, where it notes its votes and acks.
  */
 export class Participant extends Construct {
   readonly participantId: string;
@@ -60,6 +61,8 @@ export class Participant extends Construct {
         PARTICIPANT_TABLE: this.table.tableName,
         PARTICIPANT_DLQ_URL: this.inbox.dlq.queueUrl,
         COORDINATOR_QUEUE_URL: props.coordinator.queue.queue.queueUrl,
+        // Where the participant notes its votes and acks (RecordNote), in its own transactions.
+        TRANSACTIONS_TABLE: props.coordinator.transactions.tableName,
         SLOT_COUNT: String(props.coordinator.slotCount),
         ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
       },
@@ -73,6 +76,15 @@ export class Participant extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:ConditionCheckItem',
     );
+    // The note on the coordinator's record is one Update in the participant's TransactWriteItems:
+    // UpdateItem and nothing else there (no read, no Put or Delete that could replace a record).
+    // No `dynamodb:Attributes` condition narrows it further, because AWS's documentation does not
+    // make it safe: with that key, every key attribute of the table AND of its indexes must be
+    // listed (here also `slot` and `nextCheckAtMs`, of the `due` index), and it does not say whether
+    // the map key of a nested path named through ExpressionAttributeNames (the participant id in
+    // `votes.#participant`) counts as an attribute name — if it does, a list of top-level names
+    // would deny every note. The emulator runs the tests without enforcing IAM, so none could tell.
+    grantTable(this.handler.role, props.coordinator.transactions, 'dynamodb:UpdateItem');
     props.coordinator.queue.queue.grantSendMessages(this.handler.role);
     this.inbox.dlq.grantSendMessages(this.handler.role);
     if (props.faultsTable)

@@ -10,6 +10,11 @@ const ALLOWED_STAR_RESOURCES: Record<string, string> = {
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for telemetry records',
 };
 
+/** The policies of the participants' function roles (ledger shards and inventory). */
+const PARTICIPANT_POLICY = /^(Ledger\d+|Inventory)HandlerRole/;
+/** Two ledger shards (the default) and the inventory, in every variant. */
+const PARTICIPANTS = 3;
+
 interface Statement {
   Effect: string;
   Action: string | string[];
@@ -64,14 +69,38 @@ describe.each(VARIANTS)('least privilege in the %s stack', (_name, context) => {
   });
 
   it('gives each function access only to its own tables (no table-wide grant to every function)', () => {
-    // The API never touches the slot table; participants never touch the transaction log.
+    // The API never touches the slot table; participants never touch the slot table, and the
+    // transaction log only to note their votes and acks (the next test).
     const byRole = new Map<string, string>();
     for (const [id, s] of statements) byRole.set(id, `${byRole.get(id) ?? ''} ${JSON.stringify(s.Resource)}`);
     const apiPolicy = [...byRole.entries()].find(([id]) => id.startsWith('ApiRole'))?.[1] ?? '';
     expect(apiPolicy).not.toMatch(/CoordinatorSlotsTable/);
-    for (const [id, resources] of byRole) {
-      if (/^(Ledger\d|Inventory)HandlerRole/.test(id))
-        expect(resources, id).not.toMatch(/CoordinatorTransactionsTable/);
+    const participantPolicies = [...byRole].filter(([id]) => PARTICIPANT_POLICY.test(id));
+    expect(participantPolicies).toHaveLength(PARTICIPANTS);
+    for (const [id, resources] of participantPolicies)
+      expect(resources, id).not.toMatch(/CoordinatorSlotsTable/);
+  });
+
+  it('lets a participant only update transaction records (its notes): no read, put or delete, no index', () => {
+    const participantPolicies = new Set(
+      statements.map(([id]) => id).filter((id) => PARTICIPANT_POLICY.test(id)),
+    );
+    expect(participantPolicies.size).toBe(PARTICIPANTS);
+    for (const policy of participantPolicies) {
+      const onLog = statements.filter(
+        ([id, s]) => id === policy && JSON.stringify(s.Resource).includes('CoordinatorTransactionsTable'),
+      );
+      expect(
+        onLog.map(([, s]) => ({ Action: [s.Action].flat(), Resource: s.Resource })),
+        policy,
+      ).toEqual([
+        {
+          Action: ['dynamodb:UpdateItem'],
+          Resource: {
+            'Fn::GetAtt': [expect.stringMatching(/^CoordinatorTransactionsTable[0-9A-F]{8}$/), 'Arn'],
+          },
+        },
+      ]);
     }
   });
 });

@@ -225,6 +225,22 @@ describe('coordinator side', () => {
     dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
+  it('tells every participant where the transaction records are, for its notes', () => {
+    const participants = resourcesOf(dev.template, 'AWS::Lambda::Function').filter(
+      ([, fn]) => fn.Properties.Environment?.Variables?.PARTICIPANT_ID !== undefined,
+    );
+    expect(participants.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'InventoryHandlerFn',
+      'Ledger0HandlerFn',
+      'Ledger1HandlerFn',
+    ]);
+    for (const [id, fn] of participants) {
+      expect(fn.Properties.Environment.Variables.TRANSACTIONS_TABLE, id).toEqual({
+        Ref: expect.stringMatching(/^CoordinatorTransactionsTable[0-9A-F]{8}$/),
+      });
+    }
+  });
+
   it('tells the coordinator where every participant inbox is', () => {
     const coordinator = resourcesOf(dev.template, 'AWS::Lambda::Function').find(([id]) =>
       id.startsWith('CoordinatorCoordinatorFn'),

@@ -20,7 +20,10 @@ export const CRASH_POINTS = [
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export const DROP_POINTS = [
-  /** Participant: the Vote is never sent (so the coordinator must time out and presume abort). */
+  /**
+   * Participant: the vote never reaches the coordinator — neither its message nor its note on the
+   * record — so the coordinator must time out and presume abort.
+   */
   'participant.vote',
 ] as const;
 export type DropPoint = (typeof DROP_POINTS)[number];

@@ -42,7 +42,7 @@ const events = eventBusName
   ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), eventBusName)
   : undefined;
 const metrics = createMetrics('coordinator');
-// The records this environment wrote last: the next vote or ack of the same transaction skips its read.
+// The records this environment wrote last: a vote arriving after the decision skips its read.
 const cache = new RecordCache();
 const processor = new SqsFifoPartialProcessorAsync();
 

@@ -94,6 +94,12 @@ export class MemoryParticipantStore implements ParticipantStore {
         'prev and next barriers differ in (txId, participantId)',
       );
     }
+    if (note !== undefined) {
+      assert(
+        note.txId === next.txId && note.participantId === next.participantId,
+        `note of ${note.txId}/${note.participantId} written with the barrier of ${next.txId}/${next.participantId}`,
+      );
+    }
     const key = barrierKey(next.txId, next.participantId);
     const stored = this.barrierMap.get(key);
     if (prev === undefined ? stored !== undefined : stored?.state !== prev.state) {

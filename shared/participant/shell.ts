@@ -76,6 +76,8 @@ export async function handleParticipantMessage(
   const { store, kind, clock, replies, faults } = deps;
   const decide: Decide<Reservation> = (operations) => optimisticDecide(kind, operations);
 
+  // The drop point loses the vote on both of its ways to the coordinator: the note and the message.
+  const dropped = message.type === 'Prepare' && faults.drop('participant.vote', message.txId);
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS_MAX; attempt++) {
     // A first Prepare finds no barrier almost always: write as if there were none (the write is
     // conditioned on its absence) and read only when that loses — one read fewer per transaction.
@@ -87,7 +89,7 @@ export async function handleParticipantMessage(
     let step: ParticipantStepResult<Reservation> = participantStep(prev, message, nowMs, decide);
 
     if (step.changed) {
-      let outcome = await writeStep(store, prev, step, nowMs);
+      let outcome = await writeStep(store, prev, step, dropped ? undefined : nowMs);
       if (!outcome.ok && outcome.kind === 'rejected') {
         assert(
           step.action.type === 'reserve',
@@ -95,7 +97,7 @@ export async function handleParticipantMessage(
         );
         const reason = truncate(outcome.reason);
         step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
-        outcome = await writeStep(store, prev, step, nowMs);
+        outcome = await writeStep(store, prev, step, dropped ? undefined : nowMs);
         assert(
           outcome.ok || outcome.kind === 'barrier-conflict',
           `store rejected a NO vote of ${message.txId}/${message.participantId}`,
@@ -106,7 +108,6 @@ export async function handleParticipantMessage(
     }
 
     const { reply } = step;
-    const dropped = reply.type === 'Vote' && faults.drop('participant.vote', reply.txId);
     if (!dropped) await replies.send(reply);
     return { reply, wrote: step.changed, sent: !dropped, attempts: attempt };
   }
@@ -124,9 +125,11 @@ async function writeStep(
   store: ParticipantStore,
   prev: ParticipantStepResult<Reservation>['barrier'] | undefined,
   step: ParticipantStepResult<Reservation>,
-  nowMs: number,
+  /** When to date the note; undefined: write without one. */
+  noteAtMs: number | undefined,
 ) {
-  const outcome = await store.write(prev, step.barrier, step.action, noteOf(step.reply, nowMs));
+  if (noteAtMs === undefined) return store.write(prev, step.barrier, step.action);
+  const outcome = await store.write(prev, step.barrier, step.action, noteOf(step.reply, noteAtMs));
   if (outcome.ok || outcome.kind !== 'note-refused') return outcome;
   return store.write(prev, step.barrier, step.action);
 }

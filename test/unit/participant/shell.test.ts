@@ -536,6 +536,19 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
     expect(replies.sent).toEqual([voteYes()]); // the message still follows
   });
 
+  it('the drop point loses the vote on both ways: no note, no message', async () => {
+    const txs = await preparingRecord();
+    const before = await recordOf(txs);
+    const { store, replies, deliver } = participant(SEED, {
+      notes: txs,
+      faults: scriptedFaults({ drop: ['participant.vote'] }),
+    });
+    await deliver(prepare(TRANSFER));
+    expect(store.barrier(TX, P)).toMatchObject({ state: 'PREPARED' });
+    expect(await recordOf(txs)).toEqual(before);
+    expect(replies.sent).toEqual([]);
+  });
+
   it('a refused Prepare notes its NO with the reason', async () => {
     const txs = await preparingRecord();
     const { deliver } = participant(SEED, { notes: txs });

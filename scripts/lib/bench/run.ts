@@ -6,7 +6,7 @@ import {
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
@@ -75,6 +75,14 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   const sqs = new SQSClient(aws);
   const shardCount = (outputs.LedgerShardTables ?? '').split(',').length;
   if (shardCount < 2) throw new Error('the bench transfers across ledger shards: deploy at least 2');
+
+  // Start from a quiet stack: a redelivery or timer left over from earlier work (another test's
+  // crash recovery, say) would otherwise be metered as part of the first workload.
+  const protocolQueues = [
+    outputs.CoordinatorQueueUrl,
+    ...Object.values(JSON.parse(outputs.ParticipantQueues ?? '{}') as Record<string, string>),
+  ].filter((url): url is string => typeof url === 'string' && url.length > 0);
+  await waitDrained(sqs, protocolQueues, options.log);
 
   const clients = Math.max(...options.concurrencies);
   const pairs = await createAccountPairs(deployment.apiUrl, clients, shardCount, options.log);
@@ -278,6 +286,34 @@ async function runChain(
     await sleep(10);
   }
   throw new Error(`hop chain ${chainId} did not finish within 60 s`);
+}
+
+/**
+ * Waits until none of `queueUrls` holds a message (visible, in flight or delayed), at most 2 min
+ * (a crashed invocation's message comes back after the 30 s visibility timeout).
+ */
+async function waitDrained(sqs: SQSClient, queueUrls: readonly string[], log: (line: string) => void) {
+  const deadline = Date.now() + 120_000;
+  const names = [
+    'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesNotVisible',
+    'ApproximateNumberOfMessagesDelayed',
+  ] as const;
+  let logged = false;
+  while (Date.now() < deadline) {
+    let held = 0;
+    for (const QueueUrl of queueUrls) {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: [...names] }),
+      );
+      for (const name of names) held += Number(Attributes?.[name] ?? 0);
+    }
+    if (held === 0) return;
+    if (!logged) log(`waiting for ${held} message(s) left in the protocol queues by earlier work`);
+    logged = true;
+    await sleep(1_000);
+  }
+  log('the protocol queues did not drain within 2 min; metering goes on (earlier work may be counted)');
 }
 
 /**

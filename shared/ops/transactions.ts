@@ -1,6 +1,6 @@
 import { groupOfSlot } from '../adapters/sqs-transport';
 import type { CheckInput, OperatorAbortInput, TxRecord } from '../protocol';
-import { decisionOf, isTerminal } from '../protocol';
+import { decisionOf, isTerminal, settledState } from '../protocol';
 import { ownEntry } from '../protocol/json';
 import { toTransactionView } from '../transactions/view';
 import { aws, RefusedError } from './errors';
@@ -144,7 +144,7 @@ export function formatTransaction(record: TxRecord, nowMs: number): string {
   const decision = decisionOf(record.state);
   const lines = [
     `Transaction ${record.txId}`,
-    `  state      ${record.state}${decision && !isTerminal(record.state) ? ` (decided ${decision})` : ''}`,
+    `  state      ${settledState(record)}${settledState(record) !== record.state ? ` (stored ${record.state}: every participant acked; the coordinator's last write follows)` : decision && !isTerminal(record.state) ? ` (decided ${decision})` : ''}`,
     ...(record.reason !== null ? [`  reason     ${record.reason}`] : []),
     `  created    ${formatTimestamp(record.createdAtMs)}  (${formatDurationMs(nowMs - record.createdAtMs)} ago)`,
     ...at(record.decidedAtMs, 'decided'),
@@ -218,8 +218,11 @@ export async function retryTransaction(
   nowMs: number,
 ): Promise<string> {
   const record = await loadOrRefuse(txs, txId);
-  if (isTerminal(record.state)) {
-    throw new RefusedError(`transaction ${txId} is ${record.state}: it is finished, nothing to retry`);
+  // Every participant's ack on the record: finished, as the API shows it (settledState).
+  if (isTerminal(settledState(record))) {
+    throw new RefusedError(
+      `transaction ${txId} is ${settledState(record)}: it is finished, nothing to retry`,
+    );
   }
   await enqueue(queues, coordinatorQueueUrl, record, { type: 'Check', txId }, nowMs);
   const missing = missingOf(record);
@@ -255,7 +258,7 @@ export async function abortTransaction(
   const decision = decisionOf(record.state);
   if (decision !== null) {
     throw new RefusedError(
-      `transaction ${txId} is ${record.state}: the decision ${decision} is recorded and stands; ` +
+      `transaction ${txId} is ${settledState(record)}: the decision ${decision} is recorded and stands; ` +
         'an operator can only abort a transaction that has no decision yet (PENDING or PREPARING)',
     );
   }

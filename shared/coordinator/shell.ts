@@ -138,9 +138,10 @@ export async function handleCoordinatorInput(
       if (!cached) throw error;
       result = { state: record, effects: [], rejection: null }; // a stale copy can contradict the input
     }
-    if (result.state === record && cached && !(input.type === 'Vote' && decisionOf(record.state) !== null)) {
+    if (result.state === record && cached && input.type !== 'Vote') {
       // Judge "nothing to do" (and "this contradicts the record") on the durable record only —
-      // except a vote after the decision: a decision never changes, so the copy is as good.
+      // except a vote, which is only served from a decided copy (usableCopy): a decision never
+      // changes, so the copy is as good.
       deps.cache?.forget(input.txId);
       useCache = false;
       attempt--;

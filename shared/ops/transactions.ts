@@ -142,9 +142,16 @@ export function formatTransaction(record: TxRecord, nowMs: number): string {
       ? []
       : [`  ${label.padEnd(11)}${formatTimestamp(ms)}  (+${formatDurationMs(ms - record.createdAtMs)})`];
   const decision = decisionOf(record.state);
+  const settled = settledState(record);
+  const stateNote =
+    settled !== record.state
+      ? ` (stored ${record.state}: every participant acked; the coordinator's last write follows)`
+      : decision && !isTerminal(record.state)
+        ? ` (decided ${decision})`
+        : '';
   const lines = [
     `Transaction ${record.txId}`,
-    `  state      ${settledState(record)}${settledState(record) !== record.state ? ` (stored ${record.state}: every participant acked; the coordinator's last write follows)` : decision && !isTerminal(record.state) ? ` (decided ${decision})` : ''}`,
+    `  state      ${settled}${stateNote}`,
     ...(record.reason !== null ? [`  reason     ${record.reason}`] : []),
     `  created    ${formatTimestamp(record.createdAtMs)}  (${formatDurationMs(nowMs - record.createdAtMs)} ago)`,
     ...at(record.decidedAtMs, 'decided'),
@@ -219,10 +226,9 @@ export async function retryTransaction(
 ): Promise<string> {
   const record = await loadOrRefuse(txs, txId);
   // Every participant's ack on the record: finished, as the API shows it (settledState).
-  if (isTerminal(settledState(record))) {
-    throw new RefusedError(
-      `transaction ${txId} is ${settledState(record)}: it is finished, nothing to retry`,
-    );
+  const settled = settledState(record);
+  if (isTerminal(settled)) {
+    throw new RefusedError(`transaction ${txId} is ${settled}: it is finished, nothing to retry`);
   }
   await enqueue(queues, coordinatorQueueUrl, record, { type: 'Check', txId }, nowMs);
   const missing = missingOf(record);

@@ -87,9 +87,10 @@ export async function handleParticipantMessage(
         : await store.loadBarrier(message.txId, message.participantId);
     const nowMs = clock.nowMs();
     let step: ParticipantStepResult<Reservation> = participantStep(prev, message, nowMs, decide);
+    const noteAtMs = dropped ? undefined : nowMs;
 
     if (step.changed) {
-      let outcome = await writeStep(store, prev, step, dropped ? undefined : nowMs);
+      let outcome = await writeStep(store, prev, step, noteAtMs);
       if (!outcome.ok && outcome.kind === 'rejected') {
         assert(
           step.action.type === 'reserve',
@@ -97,7 +98,7 @@ export async function handleParticipantMessage(
         );
         const reason = truncate(outcome.reason);
         step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
-        outcome = await writeStep(store, prev, step, dropped ? undefined : nowMs);
+        outcome = await writeStep(store, prev, step, noteAtMs);
         assert(
           outcome.ok || outcome.kind === 'barrier-conflict',
           `store rejected a NO vote of ${message.txId}/${message.participantId}`,

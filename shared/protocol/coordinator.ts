@@ -403,10 +403,7 @@ function onVote(
     // the one that completes the set.
     return judgeVotes(record, nowMs, config, []);
   }
-  const entry: VoteEntry =
-    input.reason === undefined
-      ? { vote: input.vote, atMs: nowMs }
-      : { vote: input.vote, reason: input.reason, atMs: nowMs };
+  const entry = voteEntryOf(input, nowMs);
   const votes = { ...record.votes, [input.participantId]: entry };
   return judgeVotes({ ...record, votes }, nowMs, config, [voteEvent(input.participantId, entry)]);
 }
@@ -441,7 +438,7 @@ function judgeVotes(
     return decide(record, 'COMMIT', null, nowMs, config, events);
   }
   if (events.length === 0) return unchanged(record);
-  return { state: changed(record, { votes: record.votes }, nowMs, events), effects: [], rejection: null };
+  return { state: changed(record, {}, nowMs, events), effects: [], rejection: null };
 }
 
 function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorStepResult {
@@ -459,7 +456,7 @@ function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorS
     // the one that completes the set.
     return complete(record, nowMs, []);
   }
-  const entry: AckEntry = { outcome: input.outcome, atMs: nowMs };
+  const entry = ackEntryOf(input, nowMs);
   const acks = { ...record.acks, [input.participantId]: entry };
   return complete({ ...record, acks }, nowMs, [ackEvent(input.participantId, entry)]);
 }
@@ -479,15 +476,13 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
   }
   if (!record.participants.every((p) => ownEntry(record.acks, p.id) !== undefined)) {
     if (events.length === 0) return unchanged(record);
-    return { state: changed(record, { acks: record.acks }, nowMs, events), effects: [], rejection: null };
+    return { state: changed(record, {}, nowMs, events), effects: [], rejection: null };
   }
   const state: TxState = expected;
-  const next = changed(
-    record,
-    { acks: record.acks, state, completedAtMs: nowMs, nextCheckAtMs: null },
-    nowMs,
-    [...events, state],
-  );
+  const next = changed(record, { state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs, [
+    ...events,
+    state,
+  ]);
   return {
     state: next,
     effects: [{ type: 'Terminal', outcome: expected, reason: record.reason }],
@@ -693,13 +688,10 @@ export function noteEntry(
   | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState; readonly event: string } {
   const { reply, atMs } = note;
   if (reply.type === 'Vote') {
-    const entry: VoteEntry =
-      reply.reason === undefined
-        ? { vote: reply.vote, atMs }
-        : { vote: reply.vote, reason: reply.reason, atMs };
+    const entry = voteEntryOf(reply, atMs);
     return { field: 'votes', entry, requires: 'PREPARING', event: voteEvent(reply.participantId, entry) };
   }
-  const entry: AckEntry = { outcome: reply.outcome, atMs };
+  const entry = ackEntryOf(reply, atMs);
   const requires: TxState = reply.outcome === 'COMMITTED' ? 'COMMITTING' : 'ABORTING';
   return { field: 'acks', entry, requires, event: ackEvent(reply.participantId, entry) };
 }
@@ -733,6 +725,17 @@ export function settledState(record: TxRecord): TxState {
   const outcome = outcomeOf(record.state);
   const settled = record.participants.every((p) => ownEntry(record.acks, p.id)?.outcome === outcome);
   return settled && outcome !== null ? outcome : record.state;
+}
+
+/** The entry a vote is recorded as (by the coordinator, or noted by its participant). */
+function voteEntryOf(vote: VoteMessage, atMs: number): VoteEntry {
+  return vote.reason === undefined
+    ? { vote: vote.vote, atMs }
+    : { vote: vote.vote, reason: vote.reason, atMs };
+}
+
+function ackEntryOf(ack: AckMessage, atMs: number): AckEntry {
+  return { outcome: ack.outcome, atMs };
 }
 
 function voteEvent(participantId: string, entry: VoteEntry): string {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -8,7 +7,7 @@ import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
-import { protocolRecordHandler } from '../../shared/adapters/sqs-records';
+import { processFifoGroups, protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
 import { LeaseManager } from '../../shared/coordinator/leases';
@@ -44,7 +43,6 @@ const events = eventBusName
 const metrics = createMetrics('coordinator');
 // The records this environment wrote last: a vote arriving after the decision skips its read.
 const cache = new RecordCache();
-const processor = new SqsFifoPartialProcessorAsync();
 
 const onRecord = protocolRecordHandler({
   sqs,
@@ -52,7 +50,7 @@ const onRecord = protocolRecordHandler({
   logger,
   metrics,
   parse: parseCoordinatorInput,
-  process: async (input, receiveCount) => {
+  process: async (input, receiveCount, log) => {
     const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
       handleCoordinatorInput(input, {
         txs,
@@ -66,21 +64,22 @@ const onRecord = protocolRecordHandler({
         ...(events ? { events } : {}),
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
-          logger.info('transaction terminal', { state: tx.state, reason: tx.reason });
+          log.info('transaction terminal', { state: tx.state, reason: tx.reason });
         },
         onEffectFailed: (effect, _tx, error) => {
           metrics.addMetric(METRIC.effectFailures, MetricUnit.Count, 1);
-          logger.warn('effect failed; recovery will re-drive it', { effect, error });
+          log.warn('effect failed; recovery will re-drive it', { effect, error });
         },
       }),
     );
-    logger.debug('input handled', { input: input.type, outcome: outcome.kind });
+    log.debug('input handled', { input: input.type, outcome: outcome.kind });
   },
 });
 
 export const handler = metered('coordinator', async (event: SQSEvent, context: Context) => {
   try {
-    return await processPartialResponse(event, onRecord, processor, { context, skipGroupOnError: true });
+    // Slots (message groups) side by side, each in order.
+    return await processFifoGroups(event, onRecord, context);
   } finally {
     flush(metrics);
   }

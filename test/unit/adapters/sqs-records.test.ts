@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
-import { protocolRecordHandler } from '../../../shared/adapters/sqs-records';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { processFifoGroups, protocolRecordHandler } from '../../../shared/adapters/sqs-records';
 import { InfrastructureError, MalformedMessageError } from '../../../shared/errors';
 import { createMetrics, METRIC } from '../../../shared/observability';
 import { ProtocolAssertionError } from '../../../shared/protocol';
@@ -76,25 +76,110 @@ describe('protocolRecordHandler', () => {
 });
 
 describe('protocolRecordHandler logging', () => {
-  it('logs with the transaction id as the correlation id while it processes a record', async () => {
+  it('logs each record with its own transaction id as the correlation id, even when records interleave', async () => {
+    // Powertools' dev mode writes through the global console; capture it.
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
     const lines: string[] = [];
-    const logger = new Logger({ logLevel: 'INFO' });
-    const write = (line: unknown) => void lines.push(String(line));
-    // Powertools writes through its console; capture it.
-    (logger as unknown as { console: { info: typeof write } }).console.info = write;
-    const handle = protocolRecordHandler({
-      sqs: {} as SQSClient,
-      dlqUrl: 'https://dlq',
-      logger,
-      metrics: createMetrics('test'),
-      parse: (body) => JSON.parse(body) as { txId: string },
-      process: async () => logger.info('working'),
-    });
-    await handle(record('{"txId":"tx-42"}'));
-    logger.info('after');
-    const [during, after] = lines.map((l) => JSON.parse(l));
-    expect(during).toMatchObject({ message: 'working', correlation_id: 'tx-42', txId: 'tx-42' });
-    expect(after.correlation_id).toBeUndefined();
-    expect(after.txId).toBeUndefined();
+    const spy = vi
+      .spyOn(console, 'info')
+      .mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const logger = new Logger({ logLevel: 'INFO' });
+      const gates = new Map<string, () => void>();
+      const handle = protocolRecordHandler({
+        sqs: {} as SQSClient,
+        dlqUrl: 'https://dlq',
+        logger,
+        metrics: createMetrics('test'),
+        parse: (body) => JSON.parse(body) as { txId: string },
+        process: async ({ txId }, _receiveCount, log) => {
+          log.info('start');
+          await new Promise<void>((resolve) => gates.set(txId, resolve));
+          log.info('end');
+        },
+      });
+      // tx-a starts, tx-b starts, tx-b ends, tx-a ends: the two records' logs interleave.
+      const a = handle(record('{"txId":"tx-a"}'));
+      const b = handle(record('{"txId":"tx-b"}'));
+      await vi.waitFor(() => expect(gates.size).toBe(2));
+      gates.get('tx-b')?.();
+      await b;
+      gates.get('tx-a')?.();
+      await a;
+      logger.info('after');
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.map((l) => [l.message, l.txId, l.correlation_id])).toEqual([
+        ['start', 'tx-a', 'tx-a'],
+        ['start', 'tx-b', 'tx-b'],
+        ['end', 'tx-b', 'tx-b'],
+        ['end', 'tx-a', 'tx-a'],
+        ['after', undefined, undefined],
+      ]);
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+function fifoRecord(messageId: string, group: string): SQSRecord {
+  return {
+    messageId,
+    body: messageId,
+    eventSource: 'aws:sqs',
+    attributes: { ApproximateReceiveCount: '1', MessageGroupId: group },
+  } as unknown as SQSRecord;
+}
+
+describe('processFifoGroups', () => {
+  const context = {} as Context;
+
+  it('processes message groups side by side, each group in order', async () => {
+    const events: string[] = [];
+    const gates = new Map<string, () => void>();
+    const onRecord = async ({ messageId }: SQSRecord) => {
+      events.push(`start ${messageId}`);
+      await new Promise<void>((resolve) => gates.set(messageId, resolve));
+      events.push(`end ${messageId}`);
+    };
+    const batch = { Records: [fifoRecord('a1', 'A'), fifoRecord('a2', 'A'), fifoRecord('b1', 'B')] };
+    const done = processFifoGroups(batch, onRecord, context);
+    // a1 and b1 run at once; a2 waits for a1.
+    await vi.waitFor(() => expect([...gates.keys()]).toEqual(['a1', 'b1']));
+    gates.get('b1')?.();
+    gates.get('a1')?.();
+    await vi.waitFor(() => expect(gates.has('a2')).toBe(true));
+    gates.get('a2')?.();
+    expect(await done).toEqual({ batchItemFailures: [] });
+    expect(events).toEqual(['start a1', 'start b1', 'end b1', 'end a1', 'start a2', 'end a2']);
+  });
+
+  it('stops a group at its first failure and reports the rest of that group; other groups go on', async () => {
+    const processed: string[] = [];
+    const onRecord = async ({ messageId }: SQSRecord) => {
+      if (messageId === 'a2') throw new InfrastructureError('throttled');
+      processed.push(messageId);
+    };
+    const batch = {
+      Records: [
+        fifoRecord('a1', 'A'),
+        fifoRecord('b1', 'B'),
+        fifoRecord('a2', 'A'),
+        fifoRecord('b2', 'B'),
+        fifoRecord('a3', 'A'),
+      ],
+    };
+    const response = await processFifoGroups(batch, onRecord, context);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a2', 'a3']);
+    expect(processed.sort()).toEqual(['a1', 'b1', 'b2']);
+  });
+
+  it('reports every record of a batch that failed whole, instead of throwing', async () => {
+    const onRecord = async () => {
+      throw new InfrastructureError('throttled');
+    };
+    const batch = { Records: [fifoRecord('a1', 'A'), fifoRecord('b1', 'B')] };
+    const response = await processFifoGroups(batch, onRecord, context);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'b1']);
   });
 });

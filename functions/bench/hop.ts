@@ -18,21 +18,24 @@ interface Hop {
   readonly hops: number;
 }
 
+// A batch's records side by side, as the protocol's consumers process theirs.
 export const handler = metered('hop', async (event: SQSEvent) => {
-  for (const record of event.Records) {
-    const { chainId, hop, hops } = JSON.parse(record.body) as Hop;
-    await client.send(
-      new PutCommand({
-        TableName: table,
-        Item: { pk: `hop#${chainId}#${hop}`, atMs: Date.now() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    // The last hop's item (`hop#<chainId>#<hops>`) is the end of the chain the bench waits for.
-    if (hop < hops) {
-      const next: Hop = { chainId, hop: hop + 1, hops };
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(next) }));
-    }
-  }
+  await Promise.all(
+    event.Records.map(async (record) => {
+      const { chainId, hop, hops } = JSON.parse(record.body) as Hop;
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `hop#${chainId}#${hop}`, atMs: Date.now() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      // The last hop's item (`hop#<chainId>#<hops>`) is the end of the chain the bench waits for.
+      if (hop < hops) {
+        const next: Hop = { chainId, hop: hop + 1, hops };
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(next) }));
+      }
+    }),
+  );
   return { batchItemFailures: [] };
 });

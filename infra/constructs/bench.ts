@@ -57,7 +57,9 @@ export class Bench extends Construct {
       removalPolicy: props.removalPolicy,
       environment: { HOP_QUEUE_URL: this.hopQueue.queue.queueUrl, BENCH_TABLE: this.table.tableName },
     });
-    this.hop.consume(this.hopQueue.queue, 1);
+    // Batches of up to 10, like the protocol's queues: under load, hops share invocations as the
+    // protocol's messages do (one message at a time when unloaded).
+    this.hop.consume(this.hopQueue.queue);
     this.hopQueue.queue.grantSendMessages(this.hop.role);
     grantTable(this.hop.role, this.table, 'dynamodb:PutItem');
   }

@@ -343,6 +343,7 @@ export const TARGETS = {
 export type RatioName =
   | 'protocol-requests'
   | 'latency'
+  | 'latency-loaded'
   | 'one-phase-vs-direct-cost'
   | 'two-phase-vs-saga-cost'
   | 'one-phase-vs-saga-cost';
@@ -503,6 +504,22 @@ export function analyse(result: BenchResult, prices: PriceTable, opts: AnalyseOp
       ),
       TARGETS.latency,
     );
+    // The same critical path priced at the run's load: the hop measured with as many chains at once
+    // as the run had clients (the hand-rolled request is already measured at that load).
+    const loadedHop = result.loadedHops?.find((h) => h.concurrency === concurrency);
+    if (loadedHop) {
+      push(
+        'latency-loaded',
+        `two-phase p50 / critical path at the same load (hand-rolled request p50 + ${opts.criticalPathHops} × hop p50 with ${concurrency} chains at once)`,
+        ratioOf(
+          twoPhase?.latency.p50,
+          direct && loadedHop.hopMs.p50 > 0
+            ? direct.latency.p50 + opts.criticalPathHops * loadedHop.hopMs.p50
+            : null,
+        ),
+        TARGETS.latency,
+      );
+    }
     push(
       'one-phase-vs-direct-cost',
       'one-phase cost per transfer / hand-rolled TransactWriteItems cost per transfer',

@@ -133,6 +133,11 @@ function hopSection(result: BenchResult, analysis: Analysis): string {
       ? `Per hop: ${orNone(analysis.hop.requestsPerHop, one)} requests (${kinds || 'none'}), ` +
         `${one(perHop.writeUnits)} WRU, ${one(perHop.readUnits)} RRU.`
       : 'No hops were measured.',
+    ...(result.loadedHops ?? []).map(
+      (loaded) =>
+        `Under load, ${loaded.concurrency} chains at once (${loaded.chains} chains × ${loaded.hopsPerChain} hops): ` +
+        `p50 ${ms(loaded.hopMs.p50)} ms, p95 ${ms(loaded.hopMs.p95)} ms, p99 ${ms(loaded.hopMs.p99)} ms.`,
+    ),
   ].join('\n');
 }
 

@@ -14,7 +14,16 @@ import { sleep } from '../chaos/stack';
 import type { LocalDeployment } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';
 import { summarize } from './stats';
-import type { BenchResult, FunctionUsage, HopResult, Machine, RunResult, Usage, Workload } from './types';
+import type {
+  BenchResult,
+  FunctionUsage,
+  HopResult,
+  LoadedHop,
+  Machine,
+  RunResult,
+  Usage,
+  Workload,
+} from './types';
 
 export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct'];
 
@@ -93,7 +102,13 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
     }
   }
   const hop = await runHops(outputs.BenchTable, outputs.BenchHopQueueUrl, dynamo, sqs, logs, options);
-  return { startedAt, machine: machine(), runs, hop, coldStarts: [] };
+  const loadedHops: LoadedHop[] = [];
+  for (const concurrency of options.concurrencies.filter((c) => c > 1)) {
+    loadedHops.push(
+      await runLoadedHops(outputs.BenchTable, outputs.BenchHopQueueUrl, dynamo, sqs, concurrency, options),
+    );
+  }
+  return { startedAt, machine: machine(), runs, hop, loadedHops, coldStarts: [] };
 }
 
 export function machine(): Machine {
@@ -262,6 +277,33 @@ async function runHops(
   const usage = usageOf(await waitQuiet(logs, startMs, 2_000));
   options.log(`hop: p50 ${summarize(perHopMs).p50.toFixed(1)} ms over ${chains} chains of ${hops}`);
   return { chains, hopsPerChain: hops, hopMs: summarize(perHopMs), usage };
+}
+
+/**
+ * The hop at a load: `concurrency` chains at once, in rounds until at least `hopChains` chains
+ * have run; each chain's time over its hop count is one sample.
+ */
+async function runLoadedHops(
+  table: string,
+  queueUrl: string,
+  dynamo: DynamoDBDocumentClient,
+  sqs: SQSClient,
+  concurrency: number,
+  options: BenchOptions,
+): Promise<LoadedHop> {
+  const { hopChains, hopsPerChain: hops } = options;
+  const rounds = Math.max(1, Math.ceil(hopChains / concurrency));
+  const perHopMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const chains = Array.from({ length: concurrency }, () => runChain(table, queueUrl, dynamo, sqs, hops));
+    for (const chainMs of await Promise.all(chains)) perHopMs.push(chainMs / hops);
+    options.progress?.(`hop chains ×${concurrency}`, (round + 1) / rounds, perHopMs.length);
+  }
+  const hopMs = summarize(perHopMs);
+  options.log(
+    `hop at ${concurrency} chains at once: p50 ${hopMs.p50.toFixed(1)} ms over ${perHopMs.length} chains`,
+  );
+  return { concurrency, chains: perHopMs.length, hopsPerChain: hops, hopMs };
 }
 
 /** Sends the first message of a chain and waits for its last hop's item; returns the chain's ms. */

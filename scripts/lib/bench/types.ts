@@ -83,6 +83,17 @@ export interface HopResult {
   readonly usage: Usage;
 }
 
+/**
+ * The hop under load: `concurrency` chains at once (as many closed-loop clients as a workload run
+ * had), so the critical path can be priced at the load the transfers ran under.
+ */
+export interface LoadedHop {
+  readonly concurrency: number;
+  readonly chains: number;
+  readonly hopsPerChain: number;
+  readonly hopMs: LatencySummary;
+}
+
 export interface ColdStart {
   /** Function short name, e.g. `api`. */
   readonly name: string;
@@ -107,5 +118,7 @@ export interface BenchResult {
   readonly machine: Machine;
   readonly runs: readonly RunResult[];
   readonly hop: HopResult;
+  /** The hop at each concurrency above 1 that ran (absent in reports stored before it was measured). */
+  readonly loadedHops?: readonly LoadedHop[];
   readonly coldStarts: readonly ColdStart[];
 }

@@ -323,6 +323,30 @@ describe('analyse', () => {
     expect(ratio('one-phase-vs-saga-cost', 8).value).toBe(36 / 116);
   });
 
+  it("prices the critical path at the run's load when the hop was measured under it", () => {
+    const loaded = analyse(
+      {
+        ...result,
+        runs: [
+          ...result.runs,
+          run('two-phase', 8, 10, twoPhaseUsage, 300),
+          run('direct', 8, 4, onePhaseUsage(4), 40),
+        ],
+        loadedHops: [{ concurrency: 8, chains: 8, hopsPerChain: 5, hopMs: summarize([50, 50, 90]) }],
+      },
+      prices,
+      { participants: 2, criticalPathHops: 4 },
+    );
+    const at = (name: Ratio['name'], concurrency: number) =>
+      loaded.ratios.find((r) => r.name === name && r.concurrency === concurrency);
+    // p50 300 ms / (hand-rolled 40 ms + 4 × the loaded hop's 50 ms), next to the unloaded 4 × 20 ms.
+    expect(at('latency-loaded', 8)).toMatchObject({ value: 300 / 240, target: 1.5, met: true });
+    expect(at('latency', 8)).toMatchObject({ value: 300 / 120, met: false });
+    // No loaded hop at concurrency 1 (its hop is the unloaded one), nor in older stored results.
+    expect(at('latency-loaded', 1)).toBeUndefined();
+    expect(analysis.ratios.some((r) => r.name === 'latency-loaded')).toBe(false);
+  });
+
   it('never divides by zero', () => {
     const noHops = analyse({ ...result, hop: { ...result.hop, chains: 0, hopMs: summarize([]) } }, prices, {
       participants: 2,

@@ -138,6 +138,15 @@ describe('renderMarkdown', () => {
     expect(md).toContain('Per hop: 2.0 requests');
   });
 
+  it('shows the hop under load when it was measured', () => {
+    expect(md).not.toContain('Under load');
+    const loadedHops = [{ concurrency: 8, chains: 8, hopsPerChain: 5, hopMs: summarize([50, 50, 90]) }];
+    const loaded = { ...result, loadedHops };
+    expect(
+      renderMarkdown(loaded, analyse(loaded, prices, { participants: 2, criticalPathHops: 4 }), prices),
+    ).toContain('Under load, 8 chains at once (8 chains × 5 hops): p50 50 ms, p95 90 ms, p99 90 ms.');
+  });
+
   it('shows the ratios with their targets, met or not', () => {
     expect(md).toContain('18N + 4 = 40');
     expect(md).toMatch(

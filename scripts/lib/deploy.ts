@@ -3,7 +3,7 @@
  * with aws-cdk-local: `cdklocal bootstrap` then `cdklocal deploy`, exactly what a user would run.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
@@ -81,6 +81,49 @@ export const TEST_CONTEXT = [
   ...['-c', 'resendBaseMs=3000', '-c', 'resendCapMs=10000'],
 ];
 
+/**
+ * Removes what earlier local deploys left behind on other ports — each deploy writes a cloud
+ * assembly (~9 MB) under `cdk.local.out/<port>` and `.tandem/outputs-<port>.json`, and test runs
+ * pick a fresh port every time — once it is older than `maxAgeMs`. A deploy in progress on another
+ * port (npm test next to npm run chaos) is younger than that. Returns the paths it removed.
+ */
+export function pruneStaleDeploys(
+  root: string,
+  stateDir: string,
+  keepPort: string,
+  nowMs: number,
+  maxAgeMs = 6 * 60 * 60 * 1000,
+): string[] {
+  const assemblies = join(root, 'cdk.local.out');
+  const candidates = [
+    ...entries(assemblies)
+      .filter((name) => /^\d+$/.test(name) && name !== keepPort)
+      .map((name) => join(assemblies, name)),
+    ...entries(stateDir)
+      .filter((name) => /^outputs-\d+\.json$/.test(name) && name !== `outputs-${keepPort}.json`)
+      .map((name) => join(stateDir, name)),
+  ];
+  const removed: string[] = [];
+  for (const path of candidates) {
+    try {
+      if (nowMs - statSync(path).mtimeMs < maxAgeMs) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(path);
+    } catch {
+      // Gone already (another deploy pruned it): nothing to do.
+    }
+  }
+  return removed;
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 export async function deployLocal(
   endpoint: string,
   log: (line: string) => void = () => {},
@@ -90,6 +133,7 @@ export async function deployLocal(
   const port = new URL(endpoint).port || '4566';
   const logFile = join(STATE_DIR, 'logs', `deploy-${port}.log`);
   const outputsFile = join(STATE_DIR, `outputs-${port}.json`);
+  pruneStaleDeploys(ROOT, STATE_DIR, port, Date.now());
   // One output folder per emulator port, so two local deploys (npm test and npm run chaos) never collide.
   const common = [...LOCAL_CONTEXT, ...extraContext, '--output', `cdk.local.out/${port}`];
   log('bootstrapping the CDK environment in the emulator …');

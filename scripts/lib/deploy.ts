@@ -84,15 +84,16 @@ export const TEST_CONTEXT = [
 /**
  * Removes what earlier local deploys left behind on other ports — each deploy writes a cloud
  * assembly (~9 MB) under `cdk.local.out/<port>` and `.tandem/outputs-<port>.json`, and test runs
- * pick a fresh port every time — once it is older than `maxAgeMs`. A deploy in progress on another
- * port (npm test next to npm run chaos) is younger than that. Returns the paths it removed.
+ * pick a fresh port every time — once it is older than `maxAgeMs` (an hour). Whatever still uses
+ * its assembly on another port (a deploy next to it; the bench, which reads bundle sizes from it a
+ * quarter of an hour after its deploy) is younger than that. Returns the paths it removed.
  */
 export function pruneStaleDeploys(
   root: string,
   stateDir: string,
   keepPort: string,
   nowMs: number,
-  maxAgeMs = 6 * 60 * 60 * 1000,
+  maxAgeMs = 60 * 60 * 1000,
 ): string[] {
   const assemblies = join(root, 'cdk.local.out');
   const candidates = [

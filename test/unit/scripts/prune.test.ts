@@ -27,8 +27,8 @@ describe('pruneStaleDeploys', () => {
     const oldOutputs = make(join(state, 'outputs-41001.json'), 7 * HOUR);
     make(join(root, 'cdk.local.out', '4566'), 9 * HOUR, true); // its own port, however old
     make(join(state, 'outputs-4566.json'), 9 * HOUR);
-    make(join(root, 'cdk.local.out', '42002'), HOUR, true); // a deploy in progress next to it
-    make(join(state, 'outputs-42002.json'), HOUR);
+    make(join(root, 'cdk.local.out', '42002'), HOUR / 4, true); // a deploy (or a bench) in progress next to it
+    make(join(state, 'outputs-42002.json'), HOUR / 4);
     make(join(root, 'cdk.local.out', 'notes'), 9 * HOUR, true); // not a port: not ours to remove
     make(join(state, 'venv-stamp.json'), 9 * HOUR);
 

@@ -47,6 +47,12 @@ describe('the benchmark on the deployed stack', () => {
       expect.arrayContaining(['api', 'coordinator', 'ledger-0', 'ledger-1']),
     );
     expect(twoPhase.latency.p50).toBeGreaterThan(onePhase.latency.p50);
+    // Every committed two-phase transfer's answer carried its record's times: each step measured, in
+    // order (no step's median negative: the Lambdas and the bench share the clock).
+    const phases = twoPhase.phases;
+    expect(phases?.entry.count).toBe(twoPhase.committed);
+    for (const step of Object.values(phases ?? {})) expect(step.p50).toBeGreaterThanOrEqual(0);
+    expect(onePhase.phases).toBeUndefined();
 
     // One hop: one conditional write and one send per hop (the last hop sends nothing).
     expect(result.hop.usage.requests['DynamoDB:PutItem']).toBe(2 * 3);

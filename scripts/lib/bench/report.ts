@@ -1,4 +1,5 @@
 import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnalysis } from './cost';
+import { PHASE_MEANING, PHASES } from './phases';
 import type { BenchResult, Machine, Workload } from './types';
 
 const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct'];
@@ -141,6 +142,31 @@ function hopSection(result: BenchResult, analysis: Analysis): string {
   ].join('\n');
 }
 
+/** Two-phase runs' time, step by step (p50 and p95 per step, per concurrency); null if none has it. */
+function phasesSection(result: BenchResult): string | null {
+  const runs = result.runs.filter(
+    (run) => run.workload === 'two-phase' && run.phases && run.phases.entry.count > 0,
+  );
+  if (runs.length === 0) return null;
+  return [
+    'Each committed two-phase transfer’s answer carries the record’s times (created, each vote noted, ' +
+      'decided, completed); the emulator’s Lambdas and the bench share one clock, so the steps add up to ' +
+      'the latency. Step medians do not add up to the latency’s median.',
+    '',
+    table(
+      ['step', ...runs.flatMap((run) => [`p50 ms (c=${run.concurrency})`, `p95 ms (c=${run.concurrency})`])],
+      ['l', ...runs.flatMap(() => ['r', 'r'] as const)],
+      PHASES.map((phase) => [
+        `${phase}: ${PHASE_MEANING[phase]}`,
+        ...runs.flatMap((run) => {
+          const summary = run.phases?.[phase];
+          return [orNone(summary?.p50, ms), orNone(summary?.p95, ms)];
+        }),
+      ]),
+    ),
+  ].join('\n');
+}
+
 function ratiosSection(analysis: Analysis): string {
   const m = analysis.protocolMinimum;
   const minimum =
@@ -249,6 +275,7 @@ export function renderMarkdown(result: BenchResult, analysis: Analysis, prices: 
     ['Results', resultsTable(result, analysis)],
     ['Requests per transfer, by kind', requestsByKindSection(analysis)],
     ['One hop', hopSection(result, analysis)],
+    ['Where a two-phase transfer’s time goes', phasesSection(result)],
     ['Ratios and targets', ratiosSection(analysis)],
     ['Cost per million transfers', costSection(analysis, prices)],
     ['Cold starts', coldStartSection(result)],
@@ -269,7 +296,7 @@ export function renderMarkdown(result: BenchResult, analysis: Analysis, prices: 
 
 /**
  * The part of the report the README shows (between `<!-- bench:begin -->` and `<!-- bench:end -->`):
- * results, ratios and costs as level-4 sections, the plot, and the machine.
+ * results, the two-phase steps, ratios and costs as level-4 sections, the plot, and the machine.
  */
 export function renderReadmeSummary(
   result: BenchResult,
@@ -277,15 +304,18 @@ export function renderReadmeSummary(
   prices: PriceTable,
   plotPath: string,
 ): string {
-  const sections: [string, string][] = [
+  const sections: [string, string | null][] = [
     ['Results', resultsTable(result, analysis)],
+    ['Where a two-phase transfer’s time goes', phasesSection(result)],
     ['Ratios and targets', ratiosSection(analysis)],
     ['Cost per million transfers', costSection(analysis, prices)],
   ];
   return [
     `Latest run: ${cell(result.startedAt)} on ${machineLine(result.machine)}.` +
       (result.deployment ? ` Deployment: ${cell(result.deployment)}.` : ''),
-    ...sections.map(([title, text]) => `#### ${title}\n\n${text}`),
+    ...sections
+      .filter((s): s is [string, string] => s[1] !== null)
+      .map(([title, text]) => `#### ${title}\n\n${text}`),
     `![Latency by concurrency](${plotPath})`,
   ].join('\n\n');
 }

@@ -13,6 +13,7 @@ import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
 import { sleep } from '../chaos/stack';
 import type { LocalDeployment } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';
+import { phasesOf, summarizePhases, type TimedView } from './phases';
 import { summarize } from './stats';
 import type {
   BenchResult,
@@ -62,6 +63,8 @@ const FIXED_COST_FUNCTIONS = new Set(['sweeper']);
 interface Outcome {
   readonly ok: boolean;
   readonly committed: boolean;
+  /** The final answer's transaction view (Tandem's workloads). */
+  readonly view?: TimedView;
 }
 
 /** Runs every workload at every concurrency, then the hop chains, against a `bench=on` deployment. */
@@ -176,8 +179,8 @@ async function transfer(apiUrl: string, workload: Workload, pair: AccountPair): 
   let answer = await post(apiUrl, '/transfers?wait=20', request);
   for (let round = 0; round < 10; round++) {
     if (answer.status >= 300) return { ok: false, committed: false };
-    const view = JSON.parse(answer.text) as { txId: string; outcome?: string };
-    if (view.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED' };
+    const view = JSON.parse(answer.text) as TimedView & { txId: string; outcome?: string };
+    if (view.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED', view };
     const response = await fetch(`${apiUrl}/transactions/${view.txId}?wait=20`);
     answer = { status: response.status, text: await response.text() };
   }
@@ -205,6 +208,7 @@ async function runOne(
   const startMs = Date.now();
   const endMs = startMs + options.durationMs;
   const samplesMs: number[] = [];
+  const phases: Array<ReturnType<typeof phasesOf>> = [];
   let committed = 0;
   let aborted = 0;
   let failed = 0;
@@ -216,6 +220,7 @@ async function runOne(
       clients.map(async (pair) => {
         while (Date.now() < endMs) {
           const sentAt = performance.now();
+          const sentAtMs = Date.now();
           let outcome: Outcome;
           try {
             outcome = await transfer(apiUrl, workload, pair);
@@ -227,6 +232,8 @@ async function runOne(
           else if (outcome.committed) {
             committed++;
             samplesMs.push(latencyMs);
+            if (workload === 'two-phase' && outcome.view)
+              phases.push(phasesOf(outcome.view, sentAtMs, Date.now()));
           } else aborted++;
         }
       }),
@@ -252,6 +259,7 @@ async function runOne(
     latency: summarize(samplesMs),
     samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
     usage,
+    ...(workload === 'two-phase' ? { phases: summarizePhases(phases) } : {}),
   };
 }
 

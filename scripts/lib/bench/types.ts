@@ -3,6 +3,8 @@
  * the report writers and the plot read it. Plain JSON: `bench/results/latest.json` is one of these.
  */
 
+import type { Phase } from './phases';
+
 /** What a closed-loop run drives. */
 export type Workload =
   /** A cross-shard transfer through the two-phase-commit path (`"commit": "two-phase"`). */
@@ -72,6 +74,11 @@ export interface RunResult {
   readonly samplesMs: readonly number[];
   /** Totals over the run. Divide by `committed` for per-transfer figures. */
   readonly usage: Usage;
+  /**
+   * Two-phase runs: where the committed transfers' time went, step by step (see phases.ts; absent
+   * in reports stored before it was measured).
+   */
+  readonly phases?: Readonly<Record<Phase, LatencySummary>>;
 }
 
 /** One hop: a conditional write plus an SQS send and the receive that triggers the next Lambda. */

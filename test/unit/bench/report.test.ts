@@ -205,6 +205,30 @@ describe('renderJson', () => {
   });
 });
 
+describe('the two-phase steps', () => {
+  const step = (p50: number) => summarize([p50, p50, p50 * 3]);
+  const phases = { entry: step(4), prepare: step(30), decide: step(55), apply: step(12), answer: step(20) };
+  const withPhases = {
+    ...result,
+    runs: result.runs.map((r) => (r.workload === 'two-phase' ? { ...r, phases } : r)),
+  };
+
+  it('shows each step’s p50 and p95 per two-phase run, in the report and the README summary', () => {
+    const md = renderMarkdown(withPhases, analysis, prices);
+    expect(md).toContain('## Where a two-phase transfer’s time goes');
+    expect(md).toContain('| step | p50 ms (c=1) | p95 ms (c=1) | p50 ms (c=8) | p95 ms (c=8) |');
+    expect(md).toMatch(/\| decide: last vote noted → decision [^|]* \| 55 \| 165 \| 55 \| 165 \|/);
+    expect(renderReadmeSummary(withPhases, analysis, prices, 'p.svg')).toContain(
+      '#### Where a two-phase transfer’s time goes',
+    );
+  });
+
+  it('is left out where no run measured it (reports stored before)', () => {
+    expect(renderMarkdown(result, analysis, prices)).not.toContain('time goes');
+    expect(renderReadmeSummary(result, analysis, prices, 'p.svg')).not.toContain('time goes');
+  });
+});
+
 describe('the README summary', () => {
   it('holds the results, ratios, costs and the plot, and replaces only what lies between the markers', () => {
     const summary = renderReadmeSummary(result, analysis, prices, 'bench/results/latency.svg');

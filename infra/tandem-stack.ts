@@ -280,6 +280,7 @@ export class TandemStack extends Stack {
     if (this.eventBus) new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
+    new CfnOutput(this, 'TimerQueueUrl', { value: coordinator.timers.queue.queueUrl });
     new CfnOutput(this, 'ParticipantQueues', {
       value: Stack.of(this).toJsonString(
         Object.fromEntries(participants.map((p) => [p.participantId, p.inbox.queue.queueUrl])),

@@ -387,10 +387,11 @@ describe('observability', () => {
     });
   });
 
-  it('has a dashboard, and outputs for it, the alarm topic and the API URL', () => {
+  it('has a dashboard, and outputs for it, the alarm topic, the API URL and the protocol queues', () => {
     dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const outputs = Object.keys(dev.template.toJSON().Outputs);
-    for (const name of ['ApiUrl', 'DashboardName', 'AlarmTopicArn', 'EventBusName'])
+    const queues = ['CoordinatorQueueUrl', 'TimerQueueUrl', 'ParticipantQueues'];
+    for (const name of ['ApiUrl', 'DashboardName', 'AlarmTopicArn', 'EventBusName', ...queues])
       expect(outputs).toContain(name);
   });
 });

@@ -92,6 +92,7 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   // crash recovery, say) would otherwise be metered as part of the first workload.
   const protocolQueues = [
     outputs.CoordinatorQueueUrl,
+    outputs.TimerQueueUrl,
     ...Object.values(JSON.parse(outputs.ParticipantQueues ?? '{}') as Record<string, string>),
   ].filter((url): url is string => typeof url === 'string' && url.length > 0);
   await waitDrained(sqs, protocolQueues, options.log);

@@ -86,7 +86,9 @@ export const TEST_CONTEXT = [
  * assembly (~9 MB) under `cdk.local.out/<port>` and `.tandem/outputs-<port>.json`, and test runs
  * pick a fresh port every time — once it is older than `maxAgeMs` (an hour). Whatever still uses
  * its assembly on another port (a deploy next to it; the bench, which reads bundle sizes from it a
- * quarter of an hour after its deploy) is younger than that. Returns the paths it removed.
+ * quarter of an hour after its deploy) is younger than that. The emulator's and the deploy's logs
+ * of other ports (`.tandem/logs/{ministack,deploy}-<port>.log`) go after `logMaxAgeMs` (a day), so
+ * the logs of a failed run are still there the same day. Returns the paths it removed.
  */
 export function pruneStaleDeploys(
   root: string,
@@ -94,20 +96,25 @@ export function pruneStaleDeploys(
   keepPort: string,
   nowMs: number,
   maxAgeMs = 60 * 60 * 1000,
+  logMaxAgeMs = 24 * 60 * 60 * 1000,
 ): string[] {
   const assemblies = join(root, 'cdk.local.out');
-  const candidates = [
+  const logs = join(stateDir, 'logs');
+  const candidates: Array<[string, number]> = [
     ...entries(assemblies)
       .filter((name) => /^\d+$/.test(name) && name !== keepPort)
-      .map((name) => join(assemblies, name)),
+      .map((name): [string, number] => [join(assemblies, name), maxAgeMs]),
     ...entries(stateDir)
       .filter((name) => /^outputs-\d+\.json$/.test(name) && name !== `outputs-${keepPort}.json`)
-      .map((name) => join(stateDir, name)),
+      .map((name): [string, number] => [join(stateDir, name), maxAgeMs]),
+    ...entries(logs)
+      .filter((name) => /^(ministack|deploy)-\d+\.log$/.test(name) && !name.endsWith(`-${keepPort}.log`))
+      .map((name): [string, number] => [join(logs, name), logMaxAgeMs]),
   ];
   const removed: string[] = [];
-  for (const path of candidates) {
+  for (const [path, maxAge] of candidates) {
     try {
-      if (nowMs - statSync(path).mtimeMs < maxAgeMs) continue;
+      if (nowMs - statSync(path).mtimeMs < maxAge) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
     } catch {

@@ -7,7 +7,7 @@ import { pruneStaleDeploys } from '../../../scripts/lib/deploy';
 const HOUR = 60 * 60 * 1000;
 
 describe('pruneStaleDeploys', () => {
-  it('removes other ports’ old assemblies and outputs, and keeps its own, fresh ones and anything else', () => {
+  it('removes other ports’ old assemblies, outputs and logs, and keeps its own, fresh ones and anything else', () => {
     const root = mkdtempSync(join(tmpdir(), 'tandem-prune-'));
     const state = join(root, '.tandem');
     const nowMs = Date.UTC(2026, 10, 26, 12);
@@ -31,10 +31,16 @@ describe('pruneStaleDeploys', () => {
     make(join(state, 'outputs-42002.json'), HOUR / 4);
     make(join(root, 'cdk.local.out', 'notes'), 9 * HOUR, true); // not a port: not ours to remove
     make(join(state, 'venv-stamp.json'), 9 * HOUR);
+    // Logs of other ports go after a day, so a failed run's logs are there the same day.
+    const oldLog = make(join(state, 'logs', 'ministack-41001.log'), 25 * HOUR);
+    const oldDeployLog = make(join(state, 'logs', 'deploy-41001.log'), 25 * HOUR);
+    make(join(state, 'logs', 'ministack-42002.log'), 9 * HOUR);
+    make(join(state, 'logs', 'ministack-4566.log'), 50 * HOUR);
+    make(join(state, 'logs', 'notes.log'), 50 * HOUR);
 
     const removed = pruneStaleDeploys(root, state, '4566', nowMs);
 
-    expect(removed.sort()).toEqual([oldAssembly, oldOutputs].sort());
+    expect(removed.sort()).toEqual([oldAssembly, oldOutputs, oldLog, oldDeployLog].sort());
     // Running it again removes nothing more.
     expect(pruneStaleDeploys(root, state, '4566', nowMs)).toEqual([]);
   });

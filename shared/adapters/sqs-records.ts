@@ -25,9 +25,10 @@ export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
 
 /**
  * The skeleton every protocol queue consumer shares: parse, log with the transaction id as the
- * correlation id (and as `txId`) on a child logger of the record's own, count redeliveries, process — and move a poison message (malformed, or breaking a protocol
- * assertion) straight to the DLQ, counted, instead of retrying it until maxReceiveCount. Any other
- * error is rethrown, so the batch processor reports just this record as failed.
+ * correlation id (and as `txId`) on the record's own child logger, count redeliveries, process —
+ * and move a poison message (malformed, or breaking a protocol assertion) straight to the DLQ,
+ * counted, instead of retrying it until maxReceiveCount. Any other error is rethrown, so the batch
+ * processor reports just this record as failed.
  */
 export function protocolRecordHandler<M extends { readonly txId: string }>(
   handler: ProtocolRecordHandler<M>,

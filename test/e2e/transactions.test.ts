@@ -16,6 +16,13 @@ async function balances(accounts: readonly string[]) {
   );
 }
 
+/** A transfer to an account that does not exist: 422 problem+json, and nothing written under its key. */
+async function expectRefusedToGhost(from: string, amount: number, key: string, ghost: string) {
+  const answer = await api.call('POST', '/transfers', { from, to: ghost, amount, idempotencyKey: key });
+  expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
+  expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+}
+
 describe('transfers on the deployed stack', () => {
   it('runs 200 concurrent transfers among 10 accounts on 2 shards atomically, half of them two-phase and half one-phase, a quarter overdrawing', async () => {
     // Prepare: 10 accounts with 1,000 each, on both shards.
@@ -108,15 +115,7 @@ describe('transfers on the deployed stack', () => {
   it('refuses a transfer naming an unknown account with 422 and writes nothing', async () => {
     const a = id('known');
     await api.createAccount(a, 100);
-    const key = id('unknown');
-    const answer = await api.call('POST', '/transfers', {
-      from: a,
-      to: id('ghost'),
-      amount: 5,
-      idempotencyKey: key,
-    });
-    expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
-    expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+    await expectRefusedToGhost(a, 5, id('unknown'), id('ghost'));
   });
 });
 
@@ -216,15 +215,7 @@ describe('the one-phase fast path', () => {
     // Found by the chaos workload: the refusal of the debit must not hide the unknown account.
     const a = id('shortA');
     await api.createAccount(a, 5);
-    const key = id('short-to-ghost');
-    const answer = await api.call('POST', '/transfers', {
-      from: a,
-      to: id('ghost2'),
-      amount: 50,
-      idempotencyKey: key,
-    });
-    expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
-    expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+    await expectRefusedToGhost(a, 50, id('short-to-ghost'), id('ghost2'));
   });
 
   it('respects funds held by a prepared two-phase transaction', async () => {

@@ -494,29 +494,26 @@ export function analyse(result: BenchResult, prices: PriceTable, opts: AnalyseOp
       TARGETS.protocolRequests,
     );
     // The critical path: the client's request to the API with its write (one HTTP hop, measured as
-    // the hand-rolled request at the same concurrency), then `criticalPathHops` SQS hops.
+    // the hand-rolled request at the same concurrency), then `criticalPathHops` SQS hops at `hopMs`.
+    const overCriticalPath = (hopMs: number) =>
+      ratioOf(
+        twoPhase?.latency.p50,
+        direct && hopMs > 0 ? direct.latency.p50 + opts.criticalPathHops * hopMs : null,
+      );
     push(
       'latency',
       `two-phase p50 / critical path (hand-rolled request p50 + ${opts.criticalPathHops} × hop p50)`,
-      ratioOf(
-        twoPhase?.latency.p50,
-        direct && hop.p50Ms > 0 ? direct.latency.p50 + opts.criticalPathHops * hop.p50Ms : null,
-      ),
+      overCriticalPath(hop.p50Ms),
       TARGETS.latency,
     );
-    // The same critical path priced at the run's load: the hop measured with as many chains at once
-    // as the run had clients (the hand-rolled request is already measured at that load).
+    // The same path priced at the run's load: the hop measured with as many chains at once as the
+    // run had clients.
     const loadedHop = result.loadedHops?.find((h) => h.concurrency === concurrency);
     if (loadedHop) {
       push(
         'latency-loaded',
         `two-phase p50 / critical path at the same load (hand-rolled request p50 + ${opts.criticalPathHops} × hop p50 with ${concurrency} chains at once)`,
-        ratioOf(
-          twoPhase?.latency.p50,
-          direct && loadedHop.hopMs.p50 > 0
-            ? direct.latency.p50 + opts.criticalPathHops * loadedHop.hopMs.p50
-            : null,
-        ),
+        overCriticalPath(loadedHop.hopMs.p50),
         TARGETS.latency,
       );
     }

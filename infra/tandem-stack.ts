@@ -13,6 +13,7 @@ import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
 import { Coordinator } from './constructs/coordinator';
 import { DataTable, grantTable } from './constructs/data-table';
+import { EventsOut } from './constructs/events-out';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
@@ -65,7 +66,7 @@ export class TandemStack extends Stack {
       : undefined;
 
     this.coordinator = new Coordinator(this, 'Coordinator', {
-      ...(this.eventBus ? { eventBus: this.eventBus } : {}),
+      stream: this.eventBus !== undefined,
       slotCount: config.slotCount,
       prepareTimeoutMs: config.prepareTimeoutMs,
       resendBaseMs: config.resendBaseMs,
@@ -113,7 +114,6 @@ export class TandemStack extends Stack {
         RESEND_BASE_MS: String(config.resendBaseMs),
         RESEND_CAP_MS: String(config.resendCapMs),
         ONE_PHASE: config.onePhase ? 'on' : 'off',
-        ...(this.eventBus ? { EVENT_BUS_NAME: this.eventBus.eventBusName } : {}),
       },
     });
     for (const participant of participants) {
@@ -128,11 +128,13 @@ export class TandemStack extends Stack {
       );
     }
     coordinator.grantProducer(apiFn.role);
-    // Events out for one-phase outcomes: publish, then mark the record published.
-    if (this.eventBus) {
-      this.eventBus.grantPutEventsTo(apiFn.role);
-      grantTable(apiFn.role, coordinator.transactions, 'dynamodb:UpdateItem');
-    }
+    const eventsOut = this.eventBus
+      ? new EventsOut(this, 'EventsOut', {
+          transactions: coordinator.transactions,
+          bus: this.eventBus,
+          removalPolicy,
+        })
+      : undefined;
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -257,8 +259,10 @@ export class TandemStack extends Stack {
         coordinator: coordinator.coordinatorFn,
         timers: coordinator.timerFn,
         sweeper: coordinator.sweeperFn,
+        ...(eventsOut ? { events: eventsOut.fn } : {}),
         ...Object.fromEntries(participants.map((p) => [p.participantId, p.handler])),
       },
+      ...(eventsOut ? { eventsOut } : {}),
       queues: {
         coordinator: coordinator.queue,
         timers: coordinator.timers,

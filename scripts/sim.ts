@@ -14,7 +14,7 @@ import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } fro
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--barrier off] [--json]`,
+    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--barrier off] [--event-retry off] [--json]`,
   );
   process.exit(2);
 }
@@ -47,7 +47,11 @@ const onOff = (name: string): boolean => {
   if (text !== 'on' && text !== 'off') usage(`--${name} must be on or off`);
   return text === 'on';
 };
-const switches: Partial<SimSwitches> = { fenceCheck: onOff('fence'), barrierCheck: onOff('barrier') };
+const switches: Partial<SimSwitches> = {
+  fenceCheck: onOff('fence'),
+  barrierCheck: onOff('barrier'),
+  eventRetry: onOff('event-retry'),
+};
 
 if (flags.has('seed')) {
   const result = await runSeed({ seed: integer('seed'), switches, traceAll: true });

@@ -32,8 +32,6 @@ export interface ApiConfig {
    * a table of this deployment (ledger shards, inventory).
    */
   readonly onePhase: boolean;
-  /** EVENT_BUS_NAME: where one-phase outcomes are announced (absent: no events out). */
-  readonly eventBusName: string | undefined;
 }
 
 /** Most leader slots a deployment may have (the same bound the coordinator functions use). */
@@ -72,7 +70,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     slotCount: envInt(env, 'SLOT_COUNT', 1, SLOT_COUNT_MAX),
     coordinator: readCoordinatorTimings(env),
     onePhase: onOff(env, 'ONE_PHASE', true),
-    eventBusName: env.EVENT_BUS_NAME || undefined,
   };
 }
 

@@ -23,7 +23,13 @@ export interface TransactionEvent {
 export const detailTypeOf = (outcome: TransactionEvent['outcome']) =>
   outcome === 'COMMITTED' ? 'TransactionCommitted' : 'TransactionAborted';
 
-export function transactionEvent(record: TxRecord): TransactionEvent {
+/** What an event is built from: the record's terminal state and what the event repeats of it. */
+export type EventSource = Pick<
+  TxRecord,
+  'txId' | 'state' | 'reason' | 'createdAtMs' | 'decidedAtMs' | 'completedAtMs'
+> & { readonly participants: ReadonlyArray<{ readonly id: string; readonly kind: string }> };
+
+export function transactionEvent(record: EventSource): TransactionEvent {
   if (record.state !== 'COMMITTED' && record.state !== 'ABORTED') {
     throw new Error(`transaction ${record.txId} is not terminal (${record.state})`);
   }
@@ -39,7 +45,16 @@ export function transactionEvent(record: TxRecord): TransactionEvent {
   };
 }
 
-/** Port: where terminal transactions are announced. EventBridge in Lambda; a list in tests. */
+/** An event the publisher could not put, and why. */
+export interface PublishFailure {
+  readonly eventId: string;
+  readonly reason: string;
+}
+
+/**
+ * Port: where terminal transactions are announced. EventBridge in Lambda; a list in tests. Puts
+ * what it can and returns the events it could not put (none: all were).
+ */
 export interface EventPublisher {
-  publish(event: TransactionEvent): Promise<void>;
+  publish(events: readonly TransactionEvent[]): Promise<readonly PublishFailure[]>;
 }

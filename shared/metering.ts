@@ -181,18 +181,28 @@ interface MeteredEvent {
   readonly requestContext?: { readonly http?: unknown };
 }
 
+export interface MeteredOptions {
+  readonly meter?: Meter;
+  readonly write?: (line: string) => void;
+  /** Counts the invocation as `Lambda:Invoke (<label>)`, e.g. the events function's `(events)`. */
+  readonly label?: string;
+}
+
 /**
  * Wraps a handler so each invocation logs its tally, including the requests Lambda makes for it:
  * the invocation, the API Gateway request (HTTP events), and for an SQS batch the poller's one
- * ReceiveMessage and one DeleteMessageBatch (when any record succeeded).
+ * ReceiveMessage and one DeleteMessageBatch (when any record succeeded). A DynamoDB stream's
+ * reads by Lambda are free, so they are not counted.
  */
 export function metered<E, C, R>(
   fn: string,
   handler: (event: E, context: C) => Promise<R>,
-  meter: Meter = METER,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  options: MeteredOptions = {},
 ): (event: E, context: C) => Promise<R> {
   if (!meteringOn()) return handler;
+  const meter = options.meter ?? METER;
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const invoke = options.label ? `Lambda:Invoke (${options.label})` : 'Lambda:Invoke';
   const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0);
   return async (event, context) => {
     const started = performance.now();
@@ -202,7 +212,7 @@ export function metered<E, C, R>(
       return result;
     } finally {
       const billedMs = Math.max(1, Math.ceil(performance.now() - started));
-      meter.count('Lambda:Invoke');
+      meter.count(invoke);
       const e = event as MeteredEvent;
       if (e.requestContext?.http !== undefined) meter.count('APIGateway:Request');
       const records = e.Records ?? [];

@@ -19,12 +19,6 @@ export interface StoredTx {
   readonly record: TxRecord;
   /** SHA-256 of the canonical request, to tell a retry from a different request with the same key. */
   readonly requestHash: string;
-  /**
-   * Events out: `false` while a terminal outcome still has to be announced — such a record stays on
-   * the `due` index, so the sweeper retries the publication until it succeeds — `true` once it was.
-   * Absent when the deployment publishes no events.
-   */
-  readonly published?: boolean;
 }
 
 export interface TxStore {
@@ -37,8 +31,6 @@ export interface TxStore {
    * FenceLostError (both can hold at once; fence wins) — never half-applies.
    */
   save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void>;
-  /** Records that the terminal outcome of `txId` was published; takes it off the `due` index. */
-  markPublished(txId: string): Promise<void>;
   /** Transactions of `slot` whose next check time is at or before `nowMs` (at most `limit`). */
   due(slot: number, nowMs: number, limit: number): Promise<DueTx[]>;
 }

@@ -1,12 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { DynamoEntityDirectory } from '../../shared/adapters/dynamo-entity-directory';
 import { DynamoOnePhaseCommitter } from '../../shared/adapters/dynamo-one-phase';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
-import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { createApi } from '../../shared/api/app';
@@ -14,7 +12,7 @@ import type { HttpEvent } from '../../shared/api/http';
 import { readApiConfig } from '../../shared/config';
 import { Items } from '../../shared/inventory/items';
 import { Accounts } from '../../shared/ledger/accounts';
-import { instrument, METER, metered } from '../../shared/metering';
+import { METER, metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import { INVENTORY_PARTICIPANT, ledgerParticipantId, Transactions } from '../../shared/transactions';
@@ -33,9 +31,6 @@ const onePhase = config.onePhase
       ),
       [INVENTORY_PARTICIPANT]: { table: config.inventoryTable, kind: INVENTORY },
     })
-  : undefined;
-const publisher = config.eventBusName
-  ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), config.eventBusName)
   : undefined;
 
 const api = createApi({
@@ -67,10 +62,7 @@ const api = createApi({
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
       ...(onePhase ? { onePhase } : {}),
-      ...(publisher ? { events: publisher } : {}),
       onTerminal: (record) => recordTerminal(metrics, record),
-      onPublishFailed: (txId, error) =>
-        logger.warn('could not announce the outcome; the sweeper will retry', { txId, error }),
       onBeginFailed: (txId, error) =>
         logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
     },

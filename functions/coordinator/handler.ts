@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
-import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { processFifoGroups, protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
@@ -14,7 +12,7 @@ import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput, RecordCache } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
-import { instrument, metered } from '../../shared/metering';
+import { metered } from '../../shared/metering';
 import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
 
 const env = readCoordinatorEnv();
@@ -35,11 +33,6 @@ const transport = new SqsTransport(sqs, env, clock);
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),
 );
-// Events out unless the deployment turned them off (no EVENT_BUS_NAME).
-const eventBusName = process.env.EVENT_BUS_NAME || undefined;
-const events = eventBusName
-  ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), eventBusName)
-  : undefined;
 const metrics = createMetrics('coordinator');
 // The records this environment wrote last: a vote arriving after the decision skips its read.
 const cache = new RecordCache();
@@ -61,7 +54,6 @@ const onRecord = protocolRecordHandler({
         faults,
         redelivered: receiveCount > 1,
         cache,
-        ...(events ? { events } : {}),
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
           log.info('transaction terminal', { state: tx.state, reason: tx.reason });

@@ -23,9 +23,8 @@ export interface CoordinatorProps {
   readonly faultsTable?: dynamodb.ITable;
   /** Customer-managed key for the tables; the AWS-managed key when absent. */
   readonly encryptionKey?: kms.IKey;
-  /** Where terminal transactions are announced (TransactionCommitted / TransactionAborted). */
-  /** Events out: where terminal outcomes are announced; absent (`-c events=off`): none are. */
-  readonly eventBus?: events.IEventBus;
+  /** Events out: the transactions table gets a stream, for the events function to read. */
+  readonly stream: boolean;
 }
 
 /** What a participant needs to know of the coordinator side to join it. */
@@ -65,6 +64,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.transactions = new DataTable(this, 'Transactions', {
       partitionKey: { name: 'txId', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: 'expiresAtS',
+      ...(props.stream ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
       ...stateful,
     }).table;
     // Sparse: only live transactions carry nextCheckAtMs, so the sweeper reads only what is due.
@@ -114,10 +114,8 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       environment: {
         ...environment,
         COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl,
-        ...(props.eventBus ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
       },
     });
-    props.eventBus?.grantPutEventsTo(this.coordinatorFn.role);
     this.coordinatorFn.consume(this.queue.queue);
     grantTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
     grantTable(

@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 export interface DataTableProps {
   readonly partitionKey: dynamodb.Attribute;
   readonly timeToLiveAttribute?: string;
+  /** A change stream (24 h of every item change), for consumers such as events out. */
+  readonly stream?: dynamodb.StreamViewType;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   /** A customer-managed key; the AWS-managed key when absent. */
@@ -27,6 +29,7 @@ export class DataTable extends Construct {
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: props.timeToLiveAttribute,
+      stream: props.stream,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
     });

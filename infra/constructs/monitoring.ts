@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { EventsOut } from './events-out';
 import type { NodeFunction } from './node-function';
 import type { SecureQueue } from './secure-queue';
 
@@ -16,7 +17,12 @@ export interface MonitoringProps {
   readonly queues: Readonly<Record<string, SecureQueue>>;
   /** Alarm when the sweeper finds a transaction overdue by more than this. */
   readonly inDoubtAlarmAfter: Duration;
+  /** Events out, when the deployment announces outcomes. */
+  readonly eventsOut?: EventsOut;
 }
+
+/** Alarm when the events function's stream position is older than this (outcomes announced late). */
+export const EVENTS_LATE_AFTER = Duration.minutes(15);
 
 /**
  * What an operator watches: one SNS topic for every alarm (any DLQ not empty, a transaction in
@@ -90,6 +96,32 @@ export class Monitoring extends Construct {
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    if (props.eventsOut) {
+      alarm('EventsGivenUp', {
+        alarmDescription:
+          'Events out gave up on a stream batch: its outcomes were not announced. Put them again (npm run ops -- events republish).',
+        metric: props.eventsOut.failed.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm('EventsLate', {
+        alarmDescription: `Events out is more than ${EVENTS_LATE_AFTER.toHumanString()} behind the transactions stream (see the events function's logs).`,
+        metric: props.eventsOut.fn.fn.metric('IteratorAge', {
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: EVENTS_LATE_AFTER.toMilliseconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }

@@ -5,10 +5,8 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
-import { METER } from '../metering';
 import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
 import type { TxRecord } from '../protocol';
 
@@ -22,16 +20,12 @@ type Item = Record<string, unknown>;
 
 /**
  * The item a stored transaction is written as (by the store, and by the one-phase commit's Put).
- * `nextCheckAtMs` is left out when null, except that a terminal outcome not yet published stays
- * due, so the sweeper retries the publication.
+ * `nextCheckAtMs` is left out when null (terminal), so the `due` index holds live records only.
  */
 export function txItemOf(tx: StoredTx): Item {
   const { nextCheckAtMs, ...rest } = tx.record;
   const item: Item = { ...rest, requestHash: tx.requestHash };
-  if (tx.published !== undefined) item.published = tx.published;
   if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
-  else if (tx.record.completedAtMs !== null && tx.published === false)
-    item.nextCheckAtMs = tx.record.completedAtMs;
   if (tx.record.completedAtMs !== null) {
     item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
   }
@@ -123,26 +117,6 @@ export class DynamoTxStore implements TxStore {
         if (record === 'ConditionalCheckFailed') throw new VersionConflictError(txId, expectedVersion);
       }
       throw new InfrastructureError(`could not save transaction ${txId}`, { cause: error });
-    }
-  }
-
-  async markPublished(txId: string): Promise<void> {
-    return METER.labelled('events', () => this.writePublished(txId));
-  }
-
-  private async writePublished(txId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { txId },
-          UpdateExpression: 'SET published = :true REMOVE nextCheckAtMs',
-          ConditionExpression: 'attribute_exists(txId) AND attribute_exists(completedAtMs)',
-          ExpressionAttributeValues: { ':true': true },
-        }),
-      );
-    } catch (error) {
-      throw new InfrastructureError(`could not mark ${txId} published`, { cause: error });
     }
   }
 

@@ -42,19 +42,10 @@ export class MemoryTxStore implements TxStore, NoteTarget {
     this.items.set(txId, structuredClone(next));
   }
 
-  async markPublished(txId: string): Promise<void> {
-    const found = this.items.get(txId);
-    if (!found || found.record.completedAtMs === null) throw new Error(`cannot mark ${txId} published`);
-    this.items.set(txId, { ...found, published: true });
-  }
-
   async due(slot: number, nowMs: number, limit: number): Promise<DueTx[]> {
     const due: DueTx[] = [];
-    for (const { record, published } of this.items.values()) {
-      // Like the DynamoDB adapter: a terminal outcome not yet published stays due.
-      const at =
-        record.nextCheckAtMs ??
-        (record.completedAtMs !== null && published === false ? record.completedAtMs : null);
+    for (const { record } of this.items.values()) {
+      const at = record.nextCheckAtMs;
       if (record.slot === slot && at !== null && at <= nowMs)
         due.push({ txId: record.txId, nextCheckAtMs: at });
     }

@@ -1,5 +1,4 @@
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
-import { type EventPublisher, transactionEvent } from '../events';
 import type { Faults } from '../faults';
 import type { Clock, Fence, StoredTx, TxStore } from '../ports';
 import {
@@ -38,8 +37,6 @@ export interface CoordinatorDeps {
   readonly faults: Faults;
   /** Called once a transaction became terminal (logs, metrics). */
   readonly onTerminal?: (record: TxRecord) => Promise<void> | void;
-  /** Events out: announces every terminal outcome, at least once. */
-  readonly events?: EventPublisher;
   /**
    * The input was delivered before (SQS receive count > 1): an earlier attempt may have died after
    * its write and before its effects. If nothing changes now, the timer for the record's next check
@@ -148,8 +145,6 @@ export async function handleCoordinatorInput(
       continue;
     }
     if (result.state === record) {
-      // A terminal outcome whose publication failed comes back here by the sweeper's Check.
-      if (isTerminal(record.state) && stored.published === false) await publish(stored, deps);
       if (deps.redelivered && record.nextCheckAtMs !== null) {
         await perform([{ type: 'ScheduleCheck', atMs: record.nextCheckAtMs }], record, deps);
       }
@@ -157,12 +152,7 @@ export async function handleCoordinatorInput(
     }
 
     const fence = await deps.leases.fence(record.slot);
-    const terminal = isTerminal(result.state.state);
-    const next: StoredTx = {
-      record: result.state,
-      requestHash: stored.requestHash,
-      ...(terminal && deps.events ? { published: false } : {}),
-    };
+    const next: StoredTx = { record: result.state, requestHash: stored.requestHash };
     try {
       await deps.txs.save(next, record.version, fence);
       deps.cache?.set(next);
@@ -185,28 +175,11 @@ export async function handleCoordinatorInput(
       deps.faults.crashPoint('coordinator.after-decision', record.txId);
     }
     await perform(result.effects, result.state, deps);
-    if (terminal && deps.events) await publish(next, deps);
     return { kind: 'changed', record: result.state, effects: result.effects };
   }
   throw new InfrastructureError(
     `transaction ${input.txId}: ${MAX_VERSION_CONFLICTS} version conflicts in a row`,
   );
-}
-
-/** Publishes the outcome and marks it published; a failure leaves it due for the sweeper. */
-async function publish(stored: StoredTx, deps: CoordinatorDeps): Promise<void> {
-  if (!deps.events) return;
-  const event = transactionEvent(stored.record);
-  try {
-    await deps.events.publish(event);
-    await deps.txs.markPublished(stored.record.txId);
-  } catch (error) {
-    deps.onEffectFailed?.(
-      { type: 'Terminal', outcome: event.outcome, reason: event.reason },
-      stored.record,
-      error,
-    );
-  }
 }
 
 async function perform(

@@ -1,6 +1,5 @@
 import type { CoordinatorTransport } from '../coordinator/shell';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors';
-import { type EventPublisher, transactionEvent } from '../events';
 import type {
   Clock,
   CoordinatorInbox,
@@ -78,12 +77,8 @@ export interface TransactionsDeps {
    * does not ask for two-phase), the transaction commits in one atomic write. Absent: always 2PC.
    */
   readonly onePhase?: OnePhaseCommitter;
-  /** Events out for one-phase outcomes (two-phase ones are announced by the coordinator). */
-  readonly events?: EventPublisher;
   /** Called once a one-phase transaction is terminal (logs, metrics). */
   readonly onTerminal?: (record: TxRecord) => void;
-  /** Publishing a one-phase outcome failed; the sweeper retries it (the record stays due). */
-  readonly onPublishFailed?: (txId: string, error: unknown) => void;
 }
 
 export interface SubmitRequest {
@@ -224,16 +219,12 @@ export class Transactions {
   ): Promise<SubmitResult | undefined> {
     const nowMs = this.deps.clock.nowMs();
     const { coordinator } = this.config;
-    const stored = (record: TxRecord): StoredTx => ({
-      record,
-      requestHash,
-      ...(this.deps.events ? { published: false } : {}),
-    });
+    const stored = (record: TxRecord): StoredTx => ({ record, requestHash });
     const committed = stored(onePhaseRecord(tx, nowMs, coordinator, { decision: 'COMMIT' }));
     const result = await onePhase.commit(committed);
     switch (result.kind) {
       case 'committed':
-        return { record: await this.created(committed), replayed: false };
+        return { record: this.created(committed), replayed: false };
       case 'refused': {
         // An unknown entity is a 422 with nothing written, even when another operation was also
         // refused (found by the chaos workload): two-phase's check answers it.
@@ -244,7 +235,7 @@ export class Transactions {
         );
         const outcome = await this.deps.store.create(aborted);
         if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
-        return { record: await this.created(aborted), replayed: false };
+        return { record: this.created(aborted), replayed: false };
       }
       case 'exists': {
         const existing = await this.deps.store.load(tx.txId);
@@ -257,19 +248,13 @@ export class Transactions {
     }
   }
 
-  /** A one-phase record was written: count it, announce its outcome (events out), return it. */
-  private async created(stored: StoredTx): Promise<TxRecord> {
+  /**
+   * A one-phase record was written: count it and return it. Its outcome goes out as an event from
+   * the table's stream, like every other (events out).
+   */
+  private created(stored: StoredTx): TxRecord {
     this.deps.onCreated?.(stored.record);
     this.deps.onTerminal?.(stored.record);
-    const { events } = this.deps;
-    if (events) {
-      try {
-        await events.publish(transactionEvent(stored.record));
-        await this.deps.store.markPublished(stored.record.txId);
-      } catch (error) {
-        this.deps.onPublishFailed?.(stored.record.txId, error);
-      }
-    }
     return stored.record;
   }
 

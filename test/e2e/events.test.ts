@@ -56,18 +56,25 @@ afterAll(async () => {
 });
 
 describe('events out', () => {
-  it('announces a committed and an aborted transaction with stable event ids and no amounts', async () => {
+  it('announces committed and aborted transactions, one-phase and two-phase, with stable event ids and no amounts', async () => {
     const [a, b] = [`evA-${run}`, `evB-${run}`];
     await api.createAccount(a, 50);
     await api.createAccount(b, 0);
-    const committed = await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 20 });
-    const aborted = await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 999 });
-    const ids = [committed.body.txId, aborted.body.txId];
+    // One-phase outcomes are born terminal (a stream INSERT); two-phase ones become so (a MODIFY).
+    const transfers = [
+      { from: a, to: b, amount: 20 },
+      { from: a, to: b, amount: 999 },
+      { from: a, to: b, amount: 5, commit: 'two-phase' },
+      { from: a, to: b, amount: 999, commit: 'two-phase' },
+    ];
+    const ids: string[] = [];
+    for (const transfer of transfers)
+      ids.push((await api.call('POST', '/transfers?wait=20', transfer)).body.txId);
     for (const txId of ids) await api.waitTerminal(txId);
 
     const seen = new Map<string, { 'detail-type': string; detail: Record<string, unknown> }>();
     const deadline = Date.now() + 30_000;
-    while (seen.size < 2 && Date.now() < deadline) {
+    while (seen.size < ids.length && Date.now() < deadline) {
       const { Messages } = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
       );
@@ -77,14 +84,17 @@ describe('events out', () => {
       }
     }
 
-    expect(seen.get(ids[0])).toMatchObject({
-      'detail-type': 'TransactionCommitted',
-      detail: { eventId: `${ids[0]}/COMMITTED`, outcome: 'COMMITTED', reason: null },
-    });
-    expect(seen.get(ids[1])).toMatchObject({
-      'detail-type': 'TransactionAborted',
-      detail: { eventId: `${ids[1]}/ABORTED`, outcome: 'ABORTED' },
-    });
+    for (const [index, txId] of ids.entries()) {
+      const committed = index % 2 === 0;
+      expect(seen.get(txId), txId).toMatchObject({
+        'detail-type': committed ? 'TransactionCommitted' : 'TransactionAborted',
+        detail: {
+          eventId: `${txId}/${committed ? 'COMMITTED' : 'ABORTED'}`,
+          outcome: committed ? 'COMMITTED' : 'ABORTED',
+          ...(committed ? { reason: null } : {}),
+        },
+      });
+    }
     expect(JSON.stringify(seen.get(ids[0])?.detail)).not.toMatch(/"amount"/);
   });
 });

@@ -8,6 +8,8 @@ import { synth, VARIANTS } from '../support/synth';
 const ALLOWED_STAR_RESOURCES: Record<string, string> = {
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for sending trace segments',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for telemetry records',
+  'dynamodb:ListStreams':
+    "ListStreams has no resource-level permissions; Lambda's stream event source needs it (events out)",
 };
 
 /** The policies of the participants' function roles (ledger shards and inventory). */

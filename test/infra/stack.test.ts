@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
+import { TERMINAL_CHANGE_FILTERS } from '../../shared/adapters/outcome-stream';
 import { synth } from '../support/synth';
 
 const dev = synth();
@@ -212,10 +213,10 @@ describe('coordinator side', () => {
     });
   });
 
-  it('consumes every queue with partial batch responses', () => {
+  it('consumes every queue and the transactions stream with partial batch responses', () => {
     const mappings = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping');
-    // coordinator, timers, two ledger shards, inventory
-    expect(mappings).toHaveLength(5);
+    // coordinator, timers, two ledger shards, inventory; events out
+    expect(mappings).toHaveLength(6);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
     }
@@ -312,12 +313,11 @@ describe('events out', () => {
       JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
     );
 
-  it('has an event bus only the coordinator and the API (one-phase outcomes) may put events on', () => {
+  it('has an event bus only the events function may put events on', () => {
     dev.template.resourceCountIs('AWS::Events::EventBus', 1);
     const found = putters(dev.template);
     expect(found.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
-      'ApiRoleDefaultPolicy',
-      'CoordinatorCoordinatorFnRoleDefaultPolicy',
+      'EventsOutFnRoleDefaultPolicy',
     ]);
     for (const [, policy] of found) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toMatch(
@@ -326,11 +326,36 @@ describe('events out', () => {
     }
   });
 
-  it('has no bus, no PutEvents grant and no publisher environment with events=off', () => {
+  it('announces outcomes from the transactions stream: terminal changes only, retried from the first failure, given up after 12 h into a DLQ', () => {
+    const [[, table]] = resourcesOf(dev.template, 'AWS::DynamoDB::Table').filter(([id]) =>
+      id.startsWith('CoordinatorTransactions'),
+    ) as [[string, { Properties: Record<string, unknown> }]];
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const [[, mapping]] = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping').filter(([, m]) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'),
+    ) as [[string, { Properties: Record<string, unknown> }]];
+    expect(mapping.Properties).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^EventsOutDlq/), 'Arn'] } },
+      },
+    });
+    const patterns = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map(
+      (f) => JSON.parse(f.Pattern),
+    );
+    expect(patterns).toEqual(TERMINAL_CHANGE_FILTERS);
+  });
+
+  it('has no bus, no stream, no PutEvents grant and no publisher with events=off', () => {
     const quiet = synth({ events: 'off' }).template;
     quiet.resourceCountIs('AWS::Events::EventBus', 0);
     expect(putters(quiet)).toEqual([]);
     expect(JSON.stringify(quiet.toJSON())).not.toContain('EVENT_BUS_NAME');
+    expect(JSON.stringify(quiet.toJSON())).not.toContain('StreamSpecification');
     expect(() => synth({ events: 'sometimes' })).toThrow(/events/);
   });
 
@@ -372,6 +397,7 @@ describe('observability', () => {
     expect(byMetric('Errors')).toHaveLength(functions.length);
     expect(byMetric('Throttles')).toHaveLength(functions.length);
     expect(byMetric('OldestInDoubtAgeMs')).toHaveLength(1);
+    expect(byMetric('IteratorAge')).toHaveLength(1);
     expect(topicId).toBeDefined();
     for (const [id, alarm] of alarms) expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
   });

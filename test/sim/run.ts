@@ -78,6 +78,7 @@ export function formatFailure(result: SimResult, switches?: Partial<SimSwitches>
   const flags = [
     switches?.fenceCheck === false ? ' --fence off' : '',
     switches?.barrierCheck === false ? ' --barrier off' : '',
+    switches?.eventRetry === false ? ' --event-retry off' : '',
   ].join('');
   return [
     `── seed ${result.seed} violated ${result.violations.length} invariant check(s) ──`,

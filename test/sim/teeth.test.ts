@@ -39,6 +39,13 @@ describe('teeth: the simulation catches a missing safety mechanism', () => {
     expect(failure?.violations.length).toBeGreaterThan(0);
   });
 
+  it("without the events function's partial batch response, a failed publication is lost and caught (events out)", async () => {
+    const failure = await firstFailure({ eventRetry: false });
+
+    expect(failure, `no violation in ${BUDGET} seeds with the event retry off`).toBeDefined();
+    expect(failure?.violations.some((v) => v.startsWith('events:'))).toBe(true);
+  });
+
   it('with every mechanism on, the same seeds pass (the switches are what breaks them)', async () => {
     const summary = await runSeeds({ from: 1, seeds: 50, failuresKept: 1 });
 

@@ -1,9 +1,13 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { txItemOf } from '../../shared/adapters/dynamo-tx-store';
 import { MemoryEntityStore } from '../../shared/adapters/memory-entities';
 import { MemoryEntityDirectory } from '../../shared/adapters/memory-entity-directory';
 import { MemoryOnePhaseCommitter } from '../../shared/adapters/memory-one-phase';
 import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
+import { publishOutcomes } from '../../shared/adapters/outcome-stream';
 import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
 import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
@@ -20,7 +24,7 @@ import {
   UnprocessableError,
   VersionConflictError,
 } from '../../shared/errors';
-import type { EventPublisher } from '../../shared/events';
+import type { EventPublisher, PublishFailure } from '../../shared/events';
 import type { Faults } from '../../shared/faults';
 import { shardOf } from '../../shared/ledger/sharding';
 import {
@@ -86,6 +90,8 @@ export const T0_MS = 1_700_000_000_000;
 const VISIBILITY_TIMEOUT_MS = 30_000;
 const SQS_MAX_DELAY_S = 900;
 const SWEEP_INTERVAL_MS = 60_000;
+/** Most time between two polls of the table's stream by the events function's event source. */
+const STREAM_POLL_MS = 500;
 const LEDGER_SHARDS = 2;
 /** After faults stop, everything must be terminal and every queue drained within this bound. */
 const QUIESCENCE_BOUND_MS = 20 * 60_000;
@@ -101,6 +107,8 @@ export interface SimSwitches {
   readonly fenceCheck: boolean;
   /** The participant barrier's condition on the state read (off: a write never conflicts). */
   readonly barrierCheck: boolean;
+  /** The events function's partial batch response (off: its event source checkpoints past failures). */
+  readonly eventRetry: boolean;
 }
 
 export interface SimOptions {
@@ -163,8 +171,10 @@ export interface FaultPlan {
   readonly skewMsMax: number;
   readonly driftPpmMax: number;
   readonly faultsStopAfterMs: number;
-  /** Whether the deployment publishes terminal outcomes (events out). */
+  /** Whether the deployment publishes terminal outcomes (events out, from the table's stream). */
   readonly events: boolean;
+  /** Most stream records Lambda hands the events function at once. */
+  readonly streamBatch: number;
   /**
    * Chance each participant notes its votes and acks on the transaction record (RecordNote), as a
    * participant sharing the coordinator's account does; the others only send messages.
@@ -178,7 +188,7 @@ interface Node {
   pausedUntilMs: number;
 }
 
-type InvocationKind = 'api' | 'coordinator' | 'participant' | 'timer' | 'sweeper';
+type InvocationKind = 'api' | 'coordinator' | 'participant' | 'timer' | 'sweeper' | 'events';
 
 interface Invocation {
   readonly id: number;
@@ -284,6 +294,14 @@ export class World {
   /** Terminal outcomes still to be announced (events out), and what was announced. */
   private readonly unpublished = new Set<string>();
   private readonly published = new Map<string, string>();
+  /**
+   * The transactions table's stream: every change of a record, in write order (one shard), and
+   * how far the events function's event source has checkpointed it.
+   */
+  private readonly stream: DynamoDBRecord[] = [];
+  private streamCheckpoint = 0;
+  private streamBusy = false;
+  private eventsNode: Node | undefined;
   private readonly slotRows = new Map<number, SlotRow>();
   private readonly ownerOfEpoch = new Map<string, string>();
   private readonly acceptedEpoch = new Map<number, number>();
@@ -314,7 +332,7 @@ export class World {
     this.rng = new Prng(options.seed);
     this.traceAll = options.traceAll ?? false;
     this.traceLimit = options.traceLimit ?? 400;
-    this.switches = { fenceCheck: true, barrierCheck: true, ...options.switches };
+    this.switches = { fenceCheck: true, barrierCheck: true, eventRetry: true, ...options.switches };
     const rng = this.rng;
     this.plan = {
       envs: rng.int(2, 4),
@@ -333,6 +351,7 @@ export class World {
       driftPpmMax: rng.pick([0, 100, 2_000]),
       faultsStopAfterMs: rng.int(20_000, 90_000),
       events: rng.chance(0.8),
+      streamBatch: rng.pick([1, 3, 100]),
       notes: rng.pick([1, 0.5, 0]),
     };
     this.config = rng.pick([
@@ -404,6 +423,7 @@ export class World {
       this.log('── faults stop ──');
     });
     this.at(T0_MS + this.rng.int(0, SWEEP_INTERVAL_MS), () => this.sweepTick());
+    if (this.plan.events) this.at(T0_MS + this.rng.int(0, STREAM_POLL_MS), () => this.streamTick());
 
     let redriven = false;
     const boundMs = this.faultsStopAtMs + QUIESCENCE_BOUND_MS;
@@ -430,6 +450,11 @@ export class World {
         break;
       }
       if (this.now > boundMs) {
+        if (this.unpublished.size > 0) {
+          this.violation(
+            `events: ${this.unpublished.size} terminal outcome(s) never announced [${[...this.unpublished].join(', ')}]`,
+          );
+        }
         this.violation(
           `termination (8): no quiescence ${QUIESCENCE_BOUND_MS / 60_000} min after faults stopped: ` +
             `${this.undecidedOrLive.size} transaction(s) not terminal [${[...this.undecidedOrLive].join(', ')}], ` +
@@ -620,13 +645,6 @@ export class World {
         ),
       due: (slot, nowMs, limit) =>
         this.call(inv, `txs.due slot ${slot}`, () => this.txStore.due(slot, nowMs, limit)),
-      markPublished: (txId) =>
-        this.call(inv, `txs.markPublished ${txId}`, async () => {
-          await this.txStore.markPublished(txId);
-          if (!this.published.has(txId))
-            this.violation(`events: ${txId} marked published before any publication`);
-          this.unpublished.delete(txId);
-        }),
     };
   }
 
@@ -733,16 +751,80 @@ export class World {
     };
   }
 
+  /** The bus, one put per event (each may fail or crash the invocation on its own). */
   private events(inv: Invocation): EventPublisher {
     return {
-      publish: (event) =>
-        this.call(inv, `events.publish ${event.eventId}`, async () => {
-          const state = this.durable.get(event.txId)?.state;
-          if (event.outcome !== state) {
-            this.violation(`events: ${event.txId} announced ${event.outcome} while it is ${state}`);
-          }
-          this.published.set(event.txId, event.outcome);
-        }),
+      publish: async (events) => {
+        const failures = await Promise.all(
+          events.map((event) =>
+            this.call(inv, `events.publish ${event.eventId}`, async () => {
+              const state = this.durable.get(event.txId)?.state;
+              if (event.outcome !== state) {
+                this.violation(`events: ${event.txId} announced ${event.outcome} while it is ${state}`);
+              }
+              this.published.set(event.txId, event.outcome);
+              this.unpublished.delete(event.txId);
+            }).then(
+              (): PublishFailure[] => [],
+              (error: unknown): PublishFailure[] => [{ eventId: event.eventId, reason: String(error) }],
+            ),
+          ),
+        );
+        return failures.flat();
+      },
+    };
+  }
+
+  /** A durable change of a transaction record, as the table's stream carries it. */
+  private streamed(prev: TxRecord | undefined, next: TxRecord): void {
+    if (!this.plan.events) return;
+    const image = (record: TxRecord) =>
+      marshall(txItemOf({ record, requestHash: 'sim' }), { removeUndefinedValues: true }) as NonNullable<
+        NonNullable<DynamoDBRecord['dynamodb']>['NewImage']
+      >;
+    this.stream.push({
+      eventID: `s${this.stream.length}`,
+      eventName: prev ? 'MODIFY' : 'INSERT',
+      dynamodb: {
+        SequenceNumber: String(this.stream.length).padStart(21, '0'),
+        ...(prev ? { OldImage: image(prev) } : {}),
+        NewImage: image(next),
+      },
+    });
+  }
+
+  /**
+   * The events function's event source: one batch at a time from the checkpoint; the checkpoint
+   * moves past the batch, or to its first reported failure; a crash or an error retries it whole.
+   */
+  private streamTick(): void {
+    this.at(this.now + this.rng.int(1, STREAM_POLL_MS), () => this.streamTick());
+    if (this.streamBusy || this.streamCheckpoint >= this.stream.length) return;
+    this.streamBusy = true;
+    const from = this.streamCheckpoint;
+    const batch = this.stream.slice(from, from + this.plan.streamBatch);
+    this.eventsNode ??= this.node('events');
+    const inv = this.spawn(
+      this.eventsNode,
+      'events',
+      `stream records ${from}..${from + batch.length - 1}`,
+      async (inv) => {
+        const response = await publishOutcomes(batch, this.events(inv));
+        if (inv.dead) return;
+        const failed = response.batchItemFailures.map((f) =>
+          batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier),
+        );
+        const retried = failed.length > 0 && this.switches.eventRetry;
+        this.streamCheckpoint = from + (retried ? Math.min(...failed) : batch.length);
+        this.log(`   ↳ stream checkpoint ${this.streamCheckpoint} of ${this.stream.length}`);
+      },
+      (error) => {
+        this.streamBusy = false;
+        if (error !== null) this.log(`   ↳ events batch failed, retried: ${String(error)}`);
+      },
+    );
+    inv.onCrash = () => {
+      this.streamBusy = false;
     };
   }
 
@@ -862,7 +944,6 @@ export class World {
           faults: this.faults(),
           redelivered: message.receiveCount > 1,
           cache: env.cache,
-          ...(this.plan.events ? { events: this.events(inv) } : {}),
         });
       },
       (error) => {
@@ -1106,9 +1187,8 @@ export class World {
             // replays and records written by an older version still take.
             ...(this.rng.int(0, 9) < 8 ? { transport: this.transport(inv, this.apiNode.clock) } : {}),
             // Most submits may take the one-phase fast path (as deployed); it mixes with two-phase
-            // transactions on the same entities. Its outcomes are announced by the API.
+            // transactions on the same entities.
             ...(this.rng.int(0, 9) < 7 ? { onePhase: this.onePhase(inv) } : {}),
-            ...(this.plan.events ? { events: this.events(inv) } : {}),
             directory: {
               missing: (refs) => this.call(inv, `directory.missing`, () => this.directory.missing(refs)),
             },
@@ -1169,6 +1249,7 @@ export class World {
   private afterCreate(record: TxRecord): void {
     this.stats.transactions++;
     this.durable.set(record.txId, record);
+    this.streamed(undefined, record);
     if (!isTerminal(record.state)) this.undecidedOrLive.add(record.txId);
     else if (this.plan.events) this.unpublished.add(record.txId); // a one-phase record, born terminal
   }
@@ -1274,6 +1355,7 @@ export class World {
       }
     }
     this.durable.set(txId, next);
+    this.streamed(prev, next);
     if (isTerminal(next.state)) {
       this.undecidedOrLive.delete(txId);
       if (this.plan.events) this.unpublished.add(txId);
@@ -1305,6 +1387,7 @@ export class World {
       );
     }
     this.durable.set(note.txId, next);
+    this.streamed(prev, next);
     this.log(`   ↳ noted on ${note.txId}: v${next.version} ${next.timeline.at(-1)?.event}`);
   }
 

@@ -58,15 +58,11 @@ describe('function configuration', () => {
       slotCount: 64,
       coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 500, resendCapMs: 8_000 },
       onePhase: true,
-      eventBusName: undefined,
     });
   });
 
-  it('reads the one-phase switch (on by default) and the event bus', () => {
-    expect(readApiConfig({ ...env, ONE_PHASE: 'off', EVENT_BUS_NAME: 'bus' })).toMatchObject({
-      onePhase: false,
-      eventBusName: 'bus',
-    });
+  it('reads the one-phase switch (on by default)', () => {
+    expect(readApiConfig({ ...env, ONE_PHASE: 'off' })).toMatchObject({ onePhase: false });
     expect(readApiConfig({ ...env, ONE_PHASE: 'on' }).onePhase).toBe(true);
     expect(() => readApiConfig({ ...env, ONE_PHASE: 'yes' })).toThrow(/ONE_PHASE must be 'on' or 'off'/);
   });

@@ -92,8 +92,7 @@ describe('request metering', () => {
         meter.count('DynamoDB:TransactWriteItems');
         return { batchItemFailures: [] };
       },
-      meter,
-      (line) => lines.push(line),
+      { meter, write: (line) => lines.push(line) },
     );
     const record = { eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:inbox' };
     await handler({ Records: [record, record] }, {});
@@ -114,26 +113,44 @@ describe('request metering', () => {
     const meter = new Meter();
     const lines: string[] = [];
     const record = { eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:inbox.fifo' };
-    const failing = metered(
-      'coordinator',
-      async () => ({ batchItemFailures: [{}] }),
+    const failing = metered('coordinator', async () => ({ batchItemFailures: [{}] }), {
       meter,
-      (l) => lines.push(l),
-    );
+      write: (l) => lines.push(l),
+    });
     await failing({ Records: [record] }, {});
     const throwing = metered(
       'api',
       async (): Promise<never> => {
         throw new Error('boom');
       },
-      meter,
-      (l) => lines.push(l),
+      { meter, write: (l) => lines.push(l) },
     );
     await expect(throwing({ requestContext: { http: {} } }, {})).rejects.toThrow('boom');
 
     const [first, second] = lines.map((l) => JSON.parse(l)[METER_LOG_KEY] as MeterLine);
     expect(first?.requests).toEqual({ 'Lambda:Invoke': 1, 'SQS-FIFO:ReceiveMessage (poller)': 1 });
     expect(second?.requests).toEqual({ 'Lambda:Invoke': 1, 'APIGateway:Request': 1 });
+  });
+
+  it('labels the invocation of a function that only announces outcomes, and counts no poller requests for a stream', async () => {
+    const meter = new Meter();
+    const lines: string[] = [];
+    const handler = metered('events', async () => ({ batchItemFailures: [] }), {
+      meter,
+      write: (l) => lines.push(l),
+      label: 'events',
+    });
+    await handler(
+      {
+        Records: [
+          { eventSource: 'aws:dynamodb', eventSourceARN: 'arn:aws:dynamodb:us-east-1:1:table/t/stream/s' },
+        ],
+      },
+      {},
+    );
+
+    const line = JSON.parse(lines[0] ?? '{}')[METER_LOG_KEY] as MeterLine;
+    expect(line.requests).toEqual({ 'Lambda:Invoke (events)': 1 });
   });
 
   it('changes nothing when metering is off', async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { ConflictError, UnprocessableError } from '../../../shared/errors';
-import type { TransactionEvent } from '../../../shared/events';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../../../shared/ports';
 import { coordinatorStep, onePhaseRecord, type TxParticipant } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
@@ -49,7 +48,6 @@ function setup(
   const store = new MemoryTxStore();
   const committer = new ScriptedCommitter(store, script, options.covered);
   const begins: string[] = [];
-  const published: TransactionEvent[] = [];
   const terminal: string[] = [];
   const transactions = new Transactions(
     {
@@ -61,17 +59,16 @@ function setup(
       clock: { nowMs: () => 5_000 },
       sleep: async () => {},
       onePhase: committer,
-      events: { publish: async (event) => void published.push(event) },
       onTerminal: (record) => terminal.push(`${record.txId}:${record.state}`),
     },
     config,
   );
-  return { store, committer, transactions, begins, published, terminal };
+  return { store, committer, transactions, begins, terminal };
 }
 
 describe('the one-phase fast path', () => {
-  it('commits in one write: terminal record, no Begin, outcome announced and marked published', async () => {
-    const { store, committer, transactions, begins, published, terminal } = setup(() => ({
+  it('commits in one write: terminal record off the due index, no Begin', async () => {
+    const { store, committer, transactions, begins, terminal } = setup(() => ({
       kind: 'committed',
     }));
     const { record, replayed } = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
@@ -84,11 +81,10 @@ describe('the one-phase fast path', () => {
       nextCheckAtMs: null,
     });
     expect(committer.calls).toHaveLength(1);
-    expect(committer.calls[0]?.published).toBe(false);
     expect(begins).toEqual([]);
-    expect(published.map((e) => e.eventId)).toEqual([`${record.txId}/COMMITTED`]);
     expect(terminal).toEqual([`${record.txId}:COMMITTED`]);
-    expect((await store.load(record.txId))?.published).toBe(true);
+    expect((await store.load(record.txId))?.record.state).toBe('COMMITTED');
+    expect(await store.due(record.slot, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 
   it('replays the same request and refuses a different one under the same key', async () => {
@@ -107,7 +103,7 @@ describe('the one-phase fast path', () => {
   });
 
   it('keeps a refusal as an ABORTED one-phase record with the reason, and replays it', async () => {
-    const { store, transactions, begins, published } = setup(() => ({
+    const { store, transactions, begins, terminal } = setup(() => ({
       kind: 'refused',
       participantId: 'ledger-0',
       reason: "insufficient funds on account 'a' (available 1, needed 5)",
@@ -120,7 +116,7 @@ describe('the one-phase fast path', () => {
     });
     expect((await store.load(record.txId))?.record.state).toBe('ABORTED');
     expect(begins).toEqual([]);
-    expect(published.map((e) => e.outcome)).toEqual(['ABORTED']);
+    expect(terminal).toEqual([`${record.txId}:ABORTED`]);
     const again = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
     expect(again).toMatchObject({ replayed: true, record: { state: 'ABORTED' } });
   });

@@ -1,0 +1,119 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { type EventPublisher, type TransactionEvent, transactionEvent } from '../events';
+
+/**
+ * Events out from the transactions table's stream. A record's change into COMMITTED or ABORTED
+ * — written by the coordinator's decision path or, born terminal, by the one-phase commit — is
+ * announced on the bus; every other change is not. Delivery is at least once: a batch that could
+ * not be published in full is retried from its first failure, so some events can go out again
+ * (same `eventId`, which subscribers dedupe on).
+ */
+
+const TERMINAL = ['COMMITTED', 'ABORTED'];
+
+/**
+ * The event source mapping's filter (Lambda event filtering, OR across patterns): a terminal
+ * record inserted (one-phase), or a record modified into a terminal state from a live one. Lambda
+ * drops every other change before invoking, free of charge; `terminalChangeOf` checks the same
+ * again, so a broader filter (or none) publishes nothing more.
+ */
+export const TERMINAL_CHANGE_FILTERS: readonly Record<string, unknown>[] = [
+  { eventName: ['INSERT'], dynamodb: { NewImage: { state: { S: TERMINAL } } } },
+  {
+    eventName: ['MODIFY'],
+    dynamodb: {
+      NewImage: { state: { S: TERMINAL } },
+      OldImage: { state: { S: [{ 'anything-but': TERMINAL }] } },
+    },
+  },
+];
+
+// What an event needs from the item; the rest of the record is not read.
+const terminalItem = z.object({
+  txId: z.string().min(1),
+  state: z.enum(['COMMITTED', 'ABORTED']),
+  reason: z.string().nullable().default(null),
+  participants: z.array(z.object({ id: z.string(), kind: z.string() })),
+  createdAtMs: z.number(),
+  decidedAtMs: z.number().nullable().default(null),
+  completedAtMs: z.number().nullable().default(null),
+});
+
+type Image = Record<string, AttributeValue>;
+
+const stateOf = (image: Image | undefined) => image?.state?.S;
+
+/**
+ * The event a stream record announces: undefined when it is not a change into a terminal state.
+ * Throws on a terminal image that is not a transaction record (never written by Tandem).
+ */
+export function terminalChangeOf(record: DynamoDBRecord): TransactionEvent | undefined {
+  const newImage = record.dynamodb?.NewImage as Image | undefined;
+  const newState = stateOf(newImage);
+  if (!newImage || newState === undefined || !TERMINAL.includes(newState)) return undefined;
+  if (record.eventName === 'MODIFY') {
+    const oldState = stateOf(record.dynamodb?.OldImage as Image | undefined);
+    if (oldState === undefined || TERMINAL.includes(oldState)) return undefined;
+  } else if (record.eventName !== 'INSERT') {
+    return undefined;
+  }
+  const parsed = terminalItem.safeParse(unmarshall(newImage));
+  if (!parsed.success) {
+    throw new Error(
+      `stream record ${record.eventID ?? '?'} is not a transaction: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return transactionEvent(parsed.data);
+}
+
+export interface OutcomeStreamHooks {
+  /** A record whose event could not be built or put; it is retried with the rest of its batch. */
+  readonly onFailure?: (failure: { sequenceNumber: string; eventId?: string; reason: string }) => void;
+  readonly onPublished?: (count: number) => void;
+}
+
+/**
+ * Publishes the events of one stream batch and answers Lambda which records failed (partial batch
+ * response): Lambda checkpoints before the first failed record and retries from it. A record with
+ * no sequence number cannot be reported alone, so its failure fails the whole batch.
+ */
+export async function publishOutcomes(
+  records: readonly DynamoDBRecord[],
+  publisher: EventPublisher,
+  hooks: OutcomeStreamHooks = {},
+): Promise<DynamoDBBatchResponse> {
+  const failed: { sequenceNumber: string; eventId?: string; reason: string }[] = [];
+  const toPublish: { sequenceNumber: string; event: TransactionEvent }[] = [];
+  for (const record of records) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
+    try {
+      const event = terminalChangeOf(record);
+      if (event) toPublish.push({ sequenceNumber, event });
+    } catch (error) {
+      failed.push({ sequenceNumber, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const refused = new Map(
+    (toPublish.length > 0 ? await publisher.publish(toPublish.map((p) => p.event)) : []).map((f) => [
+      f.eventId,
+      f.reason,
+    ]),
+  );
+  let published = 0;
+  for (const { sequenceNumber, event } of toPublish) {
+    const reason = refused.get(event.eventId);
+    if (reason === undefined) published++;
+    else failed.push({ sequenceNumber, eventId: event.eventId, reason });
+  }
+  for (const failure of failed) hooks.onFailure?.(failure);
+  hooks.onPublished?.(published);
+  if (failed.some((f) => f.sequenceNumber === '')) {
+    throw new Error(
+      `${failed.length} of ${records.length} stream records failed, one without a sequence number`,
+    );
+  }
+  return { batchItemFailures: failed.map((f) => ({ itemIdentifier: f.sequenceNumber })) };
+}

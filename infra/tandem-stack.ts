@@ -282,6 +282,7 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
     if (this.eventBus) new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    if (eventsOut) new CfnOutput(this, 'EventsDlqUrl', { value: eventsOut.failed.queueUrl });
     new CfnOutput(this, 'SlotCount', { value: String(config.slotCount) });
     new CfnOutput(this, 'CoordinatorQueueUrl', { value: coordinator.queue.queue.queueUrl });
     new CfnOutput(this, 'TimerQueueUrl', { value: coordinator.timers.queue.queueUrl });

@@ -20,7 +20,7 @@ export const handler = metered(
   'events',
   (event: DynamoDBStreamEvent) =>
     publishOutcomes(event.Records, publisher, {
-      onFailure: (failure) => logger.error('outcome not published; retried from here', { ...failure }),
+      onFailure: (failure) => logger.error('outcome not announced; the batch is retried', { ...failure }),
       onPublished: (count) => logger.debug('outcomes published', { count }),
     }),
   { label: 'events' },

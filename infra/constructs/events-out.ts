@@ -21,7 +21,7 @@ export interface EventsOutProps {
  * into COMMITTED or ABORTED on the bus (shared/adapters/outcome-stream.ts). Nothing on the
  * transaction's path waits for it or pays for it: Lambda reads the stream for free and drops
  * every other change before invoking (event filtering). A batch that keeps failing is retried
- * from its first failure for up to `MAX_RECORD_AGE` (the stream keeps records 24 h); then its
+ * for up to `MAX_RECORD_AGE` (the stream keeps records 24 h); then its
  * description goes to `failed`, which an alarm watches, and `npm run ops -- events republish`
  * puts that time range's outcomes again.
  */
@@ -69,7 +69,7 @@ export class EventsOut extends Construct {
         // Up to a second for a fuller batch: fewer invocations at low traffic.
         maxBatchingWindow: Duration.seconds(1),
         filters: TERMINAL_CHANGE_FILTERS.map((pattern) => lambda.FilterCriteria.filter(pattern)),
-        reportBatchItemFailures: true,
+        // A failed batch is retried whole, halved each time to isolate a record that keeps failing.
         bisectBatchOnError: true,
         retryAttempts: -1,
         maxRecordAge: EventsOut.MAX_RECORD_AGE,

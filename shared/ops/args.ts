@@ -150,9 +150,55 @@ export const COMMANDS: readonly CommandSpec[] = [
       'that fails again comes back to the DLQ; the bounded count means it is not moved twice in one run.',
     ],
   },
+  {
+    name: 'events republish',
+    args: [],
+    summary: 'announce again the outcomes of transactions that ended in a time range (events out)',
+    options: [
+      {
+        name: 'since',
+        kind: 'duration',
+        value: 'duration',
+        help: 'the transactions that ended this long ago or since, e.g. 2h',
+      },
+      {
+        name: 'from-dlq',
+        kind: 'flag',
+        help: "the time ranges of the stream batches events out gave up on (the events DLQ's messages)",
+      },
+    ],
+    details: [
+      'Give exactly one of --since and --from-dlq. The outcomes are read from the transaction log (a Scan',
+      'of the whole table, billed by the size of the table) and put on the bus with their usual eventId,',
+      'so a subscriber that received one already drops it as a duplicate. With --from-dlq, each message',
+      "names a batch's first and last arrival times; the range is widened by a minute on each side, and",
+      'the messages are deleted once every outcome was put (kept for a rerun otherwise).',
+    ],
+  },
 ];
 
-export type CommandName = 'stuck' | 'show' | 'retry' | 'abort' | 'dlq list' | 'dlq show' | 'dlq redrive';
+export type CommandName =
+  | 'stuck'
+  | 'show'
+  | 'retry'
+  | 'abort'
+  | 'dlq list'
+  | 'dlq show'
+  | 'dlq redrive'
+  | 'events republish';
+
+/** Commands that are a group and a subcommand, e.g. `dlq list`. */
+const GROUPS: Readonly<Record<string, string>> = {
+  dlq: 'list, show or redrive',
+  events: 'republish',
+};
+
+/** The command `positionals` name: two words for a group (`dlq show`), else one. */
+function nameOf(positionals: readonly string[]): string | undefined {
+  const first = positionals[0];
+  if (first === undefined) return undefined;
+  return first in GROUPS ? `${first} ${positionals[1] ?? ''}`.trim() : first;
+}
 
 export type OptionValue = string | number | boolean;
 
@@ -219,12 +265,13 @@ export function parseArgs(argv: readonly string[]): Invocation {
     throw new UsageError('no command given');
   }
 
-  const name = positionals[0] === 'dlq' ? `dlq ${positionals[1] ?? ''}`.trim() : positionals[0]!;
+  const name = nameOf(positionals)!;
   const spec = specOf(name);
   if (!spec) {
-    if (name === 'dlq') {
+    const subcommands = GROUPS[name];
+    if (subcommands !== undefined) {
       if (help) return { command: null, help: true, args: {}, options: {} };
-      throw new UsageError('dlq needs a subcommand: list, show or redrive');
+      throw new UsageError(`${name} needs a subcommand: ${subcommands}`);
     }
     throw new UsageError(`unknown command '${name}'`);
   }
@@ -284,7 +331,7 @@ function convert(option: OptionSpec, value: string | true, command: string): Opt
 
 /** The command named so far in `positionals`, for the usage shown with an error. */
 function commandOf(positionals: readonly string[]): string | undefined {
-  const name = positionals[0] === 'dlq' ? `dlq ${positionals[1] ?? ''}`.trim() : positionals[0];
+  const name = nameOf(positionals);
   return name && specOf(name) ? name : undefined;
 }
 

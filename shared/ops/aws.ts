@@ -4,6 +4,7 @@ import {
   paginateListStackResources,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -17,8 +18,10 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { DUE_INDEX, DynamoTxStore } from '../adapters/dynamo-tx-store';
+import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
+import type { EventSource } from '../events';
 import { describeAwsError, RefusedError } from './errors';
 import type {
   LiveKey,
@@ -47,6 +50,7 @@ export function awsDeps(target: Target, env: NodeJS.ProcessEnv): OpsDeps {
     queues: new SqsQueueService(new SQSClient(config)),
     clock: { nowMs: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
     txReader: (table) => new DynamoTxReader(dynamo, table),
+    publisher: (bus) => new EventBridgePublisher(new EventBridgeClient(config), bus),
   };
 }
 
@@ -139,6 +143,22 @@ export class DynamoTxReader implements TxReader {
       if (keys.length >= max) break;
     }
     return keys.slice(0, max);
+  }
+
+  async endedBetween(fromMs: number, toMs: number): Promise<EventSource[]> {
+    const ended: EventSource[] = [];
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.table,
+        FilterExpression: 'completedAtMs BETWEEN :from AND :to',
+        ProjectionExpression: 'txId, #state, reason, participants, createdAtMs, decidedAtMs, completedAtMs',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':from': fromMs, ':to': toMs },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) ended.push(item as EventSource);
+    return ended;
   }
 }
 

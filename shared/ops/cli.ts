@@ -11,6 +11,7 @@ import {
   redriveDlq,
 } from './dlq';
 import { AwsCallError, aws, describeAwsError, RefusedError, UsageError } from './errors';
+import { formatRepublish, republishFromDlq, republishRanges } from './events';
 import { formatDurationMs } from './format';
 import type { OpsDeps } from './ports';
 import { resolveTarget, type StackNames, stackNamesOf, type Target } from './target';
@@ -185,6 +186,28 @@ async function run(
       });
       out(formatRedrive(dlq, result));
       return result.failed > 0 ? 1 : 0;
+    }
+    case 'events republish': {
+      const since = options.since as number | undefined;
+      const fromDlq = options['from-dlq'] === true;
+      if ((since === undefined) === !fromDlq) {
+        throw new UsageError('give exactly one of --since and --from-dlq', command);
+      }
+      if (!names.eventBusName) {
+        throw new RefusedError(`stack ${target.stackName} announces no events (deployed with -c events=off)`);
+      }
+      const publisher = deps.publisher(names.eventBusName);
+      let result: Parameters<typeof formatRepublish>[0];
+      if (since !== undefined) {
+        const nowMs = deps.clock.nowMs();
+        result = await republishRanges(txs(), publisher, [{ fromMs: nowMs - since, toMs: nowMs }]);
+      } else {
+        if (!names.eventsDlqUrl)
+          throw new RefusedError(`stack ${target.stackName} has no output EventsDlqUrl`);
+        result = await republishFromDlq(txs(), publisher, deps.queues, names.eventsDlqUrl);
+      }
+      for (const line of formatRepublish(result)) out(line);
+      return result.failed.length > 0 ? 1 : 0;
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { EventPublisher, EventSource } from '../events';
 import type { TxRecord } from '../protocol';
 
 /**
@@ -32,6 +33,8 @@ export interface TxReader {
   load(txId: string): Promise<TxRecord | undefined>;
   /** Every transaction of `slot` in the `due` index (all pages), at most `max`. */
   liveKeys(slot: number, max: number): Promise<LiveKey[]>;
+  /** Every transaction that ended (`completedAtMs`) in [fromMs, toMs]: a Scan of the whole log. */
+  endedBetween(fromMs: number, toMs: number): Promise<EventSource[]>;
 }
 
 export interface MessageAttribute {
@@ -106,4 +109,6 @@ export interface OpsDeps {
   readonly queues: QueueService;
   readonly clock: OpsClock;
   txReader(transactionsTable: string): TxReader;
+  /** Puts transaction events on the stack's bus. */
+  publisher(busName: string): EventPublisher;
 }

@@ -44,6 +44,9 @@ export interface StackNames {
   readonly participantQueues: Readonly<Record<string, string>>;
   /** Undefined when the stack has no `SlotCount` output. */
   readonly slotCount: number | undefined;
+  /** Events out: the bus, and the DLQ of the stream batches given up on; undefined with events=off. */
+  readonly eventBusName: string | undefined;
+  readonly eventsDlqUrl: string | undefined;
 }
 
 export function stackNamesOf(stackName: string, outputs: Readonly<Record<string, string>>): StackNames {
@@ -72,5 +75,7 @@ export function stackNamesOf(stackName: string, outputs: Readonly<Record<string,
     participantQueues,
     slotCount:
       slotCount !== undefined && Number.isSafeInteger(slotCount) && slotCount > 0 ? slotCount : undefined,
+    eventBusName: outputs.EventBusName || undefined,
+    eventsDlqUrl: outputs.EventsDlqUrl || undefined,
   };
 }

@@ -10,9 +10,11 @@ import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { main } from '../../shared/ops/cli';
 import { ApiClient } from '../support/api-client';
 
 // Events out on the deployed stack: a subscriber's rule on the Tandem bus receives the outcomes.
@@ -55,6 +57,33 @@ afterAll(async () => {
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
 });
 
+type Received = { 'detail-type': string; detail: Record<string, unknown> };
+
+/** The events the subscriber's queue receives for `ids` within 30 s (every delivery, in order). */
+async function receive(ids: readonly string[], expected: number): Promise<Received[]> {
+  const seen: Received[] = [];
+  const deadline = Date.now() + 30_000;
+  while (seen.length < expected && Date.now() < deadline) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    for (const message of Messages ?? []) {
+      const event = JSON.parse(message.Body!) as Received;
+      if (ids.includes(event.detail.txId as string)) seen.push(event);
+    }
+  }
+  return seen;
+}
+
+async function ops(...argv: string[]) {
+  let stdout = '';
+  const code = await main([...argv, '--stack', api.deployment.stackName, '--endpoint', endpoint], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stdout += text) },
+  });
+  return { code, stdout };
+}
+
 describe('events out', () => {
   it('announces committed and aborted transactions, one-phase and two-phase, with stable event ids and no amounts', async () => {
     const [a, b] = [`evA-${run}`, `evB-${run}`];
@@ -72,17 +101,7 @@ describe('events out', () => {
       ids.push((await api.call('POST', '/transfers?wait=20', transfer)).body.txId);
     for (const txId of ids) await api.waitTerminal(txId);
 
-    const seen = new Map<string, { 'detail-type': string; detail: Record<string, unknown> }>();
-    const deadline = Date.now() + 30_000;
-    while (seen.size < ids.length && Date.now() < deadline) {
-      const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
-      );
-      for (const message of Messages ?? []) {
-        const event = JSON.parse(message.Body!);
-        if (ids.includes(event.detail.txId)) seen.set(event.detail.txId, event);
-      }
-    }
+    const seen = new Map((await receive(ids, ids.length)).map((e) => [e.detail.txId as string, e]));
 
     for (const [index, txId] of ids.entries()) {
       const committed = index % 2 === 0;
@@ -95,6 +114,43 @@ describe('events out', () => {
         },
       });
     }
-    expect(JSON.stringify(seen.get(ids[0])?.detail)).not.toMatch(/"amount"/);
+    for (const txId of ids) expect(JSON.stringify(seen.get(txId)?.detail)).not.toMatch(/"amount"/);
+  });
+
+  it('announces again, on request, the outcomes that ended in a time range or that a DLQ message names', async () => {
+    const [a, b] = [`evC-${run}`, `evD-${run}`];
+    await api.createAccount(a, 10);
+    await api.createAccount(b, 0);
+    const txId = (await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 1 })).body
+      .txId as string;
+    await api.waitTerminal(txId);
+    expect(await receive([txId], 1)).toHaveLength(1);
+
+    const since = await ops('events', 'republish', '--since', '5m');
+    expect(since.code, since.stdout).toBe(0);
+    expect(since.stdout).toMatch(/Republished \d+ of \d+ outcome/);
+    const again = await receive([txId], 1);
+    expect(again.map((e) => e.detail.eventId)).toEqual([`${txId}/COMMITTED`]);
+
+    // What Lambda puts in the events DLQ when it gives up on a stream batch (its arrival times).
+    const nowIso = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const dlqUrl = api.deployment.outputs.EventsDlqUrl!;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify({
+          DDBStreamBatchInfo: {
+            approximateArrivalOfFirstRecord: nowIso,
+            approximateArrivalOfLastRecord: nowIso,
+          },
+        }),
+      }),
+    );
+    const fromDlq = await ops('events', 'republish', '--from-dlq');
+    expect(fromDlq.code, fromDlq.stdout).toBe(0);
+    expect(fromDlq.stdout).toContain('Deleted 1 handled message(s) from the events DLQ.');
+    expect((await receive([txId], 1)).map((e) => e.detail.eventId)).toEqual([`${txId}/COMMITTED`]);
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
+    expect(Messages ?? []).toEqual([]);
   });
 });

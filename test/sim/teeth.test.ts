@@ -39,7 +39,7 @@ describe('teeth: the simulation catches a missing safety mechanism', () => {
     expect(failure?.violations.length).toBeGreaterThan(0);
   });
 
-  it("without the events function's partial batch response, a failed publication is lost and caught (events out)", async () => {
+  it('without the retry of a failed events batch, a failed publication is lost and caught (events out)', async () => {
     const failure = await firstFailure({ eventRetry: false });
 
     expect(failure, `no violation in ${BUDGET} seeds with the event retry off`).toBeDefined();

@@ -107,7 +107,7 @@ export interface SimSwitches {
   readonly fenceCheck: boolean;
   /** The participant barrier's condition on the state read (off: a write never conflicts). */
   readonly barrierCheck: boolean;
-  /** The events function's partial batch response (off: its event source checkpoints past failures). */
+  /** The events function's retry of a failed batch (off: its event source checkpoints past it). */
   readonly eventRetry: boolean;
 }
 
@@ -795,7 +795,7 @@ export class World {
 
   /**
    * The events function's event source: one batch at a time from the checkpoint; the checkpoint
-   * moves past the batch, or to its first reported failure; a crash or an error retries it whole.
+   * moves past the batch when the function succeeded; a crash or an error retries it whole.
    */
   private streamTick(): void {
     this.at(this.now + this.rng.int(1, STREAM_POLL_MS), () => this.streamTick());
@@ -808,19 +808,12 @@ export class World {
       this.eventsNode,
       'events',
       `stream records ${from}..${from + batch.length - 1}`,
-      async (inv) => {
-        const response = await publishOutcomes(batch, this.events(inv));
-        if (inv.dead) return;
-        const failed = response.batchItemFailures.map((f) =>
-          batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier),
-        );
-        const retried = failed.length > 0 && this.switches.eventRetry;
-        this.streamCheckpoint = from + (retried ? Math.min(...failed) : batch.length);
-        this.log(`   ↳ stream checkpoint ${this.streamCheckpoint} of ${this.stream.length}`);
-      },
+      (inv) => publishOutcomes(batch, this.events(inv)),
       (error) => {
         this.streamBusy = false;
-        if (error !== null) this.log(`   ↳ events batch failed, retried: ${String(error)}`);
+        if (error === null || !this.switches.eventRetry) this.streamCheckpoint = from + batch.length;
+        if (error !== null) this.log(`   ↳ events batch failed: ${String(error)}`);
+        this.log(`   ↳ stream checkpoint ${this.streamCheckpoint} of ${this.stream.length}`);
       },
     );
     inv.onCrash = () => {

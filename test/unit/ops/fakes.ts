@@ -1,3 +1,4 @@
+import type { EventPublisher, PublishFailure, TransactionEvent } from '../../../shared/events';
 import type {
   LiveKey,
   MessageAttribute,
@@ -64,6 +65,12 @@ export class FakeTxReader implements TxReader {
 
   async load(txId: string) {
     return this.records.get(txId);
+  }
+
+  async endedBetween(fromMs: number, toMs: number) {
+    return [...this.records.values()].filter(
+      (r) => r.completedAtMs !== null && r.completedAtMs >= fromMs && r.completedAtMs <= toMs,
+    );
   }
 
   /** Like the sparse `due` index: only records with a next check. */
@@ -340,6 +347,7 @@ export interface World {
   readonly stack: FakeStack;
   readonly queues: FakeQueues;
   readonly txs: FakeTxReader;
+  readonly bus: FakeBus;
   readonly deps: OpsDeps;
 }
 
@@ -348,5 +356,27 @@ export function world(records: readonly TxRecord[] = []): World {
   const stack = new FakeStack();
   const queues = stackQueues(clock);
   const txs = new FakeTxReader(records);
-  return { clock, stack, queues, txs, deps: { stack, queues, clock, txReader: () => txs } };
+  const bus = new FakeBus();
+  return {
+    clock,
+    stack,
+    queues,
+    txs,
+    bus,
+    deps: { stack, queues, clock, txReader: () => txs, publisher: () => bus },
+  };
+}
+
+/** The stack's bus: keeps what was put; refuses the event ids in `refuse`. */
+export class FakeBus implements EventPublisher {
+  readonly put: TransactionEvent[] = [];
+  refuse: string[] = [];
+
+  async publish(events: readonly TransactionEvent[]): Promise<readonly PublishFailure[]> {
+    const failures = events
+      .filter((e) => this.refuse.includes(e.eventId))
+      .map((e) => ({ eventId: e.eventId, reason: 'refused by the fake bus' }));
+    this.put.push(...events.filter((e) => !this.refuse.includes(e.eventId)));
+    return failures;
+  }
 }

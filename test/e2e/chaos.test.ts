@@ -7,7 +7,7 @@ import { CRASH_POINTS, DROP_POINTS } from '../../shared/faults';
 // Every transaction has its own fault plan, so the other e2e files sharing the stack are not
 // disturbed (they only share slots: a crash or takeover can delay their transactions' slot group).
 describe('chaos: the bank workload under injected faults', () => {
-  it('survives 300 transfers with crashes, lost votes, duplicates and lease takeovers with 0 violations', async () => {
+  it('survives 300 transfers with crashes, lost votes, duplicates and lease takeovers with 0 violations, every outcome announced', async () => {
     // Prepare: moderate client concurrency, since the other e2e files run alongside.
     const options = {
       ...DEFAULT_OPTIONS,
@@ -37,5 +37,7 @@ describe('chaos: the bank workload under injected faults', () => {
     expect(report.refused422).toBeGreaterThan(0);
     expect(report.conflicts409).toBeGreaterThan(0);
     expect(report.committed).toBeGreaterThan(0);
+    // Events out: a subscriber heard every outcome (each missing or wrong one is a violation above).
+    expect(report.events?.announced).toBe(report.committed + report.aborted);
   }, 900_000);
 });

@@ -43,6 +43,11 @@ export interface TransferObservation {
   readonly barriers: Readonly<Record<string, BarrierState>>;
   /** Faults that fired, counted by the handlers on the plan item (`hits.<fault>`). */
   readonly hits: Readonly<Record<string, number>>;
+  /**
+   * Events out: the outcomes a subscriber to the stack's bus received for this transaction, one
+   * per delivery; undefined when the run did not listen (a stack deployed with events off).
+   */
+  readonly announced?: readonly string[];
 }
 
 export interface AccountObservation {
@@ -106,6 +111,8 @@ export interface ChaosReport {
   /** Submit → terminal (the record's completedAtMs). */
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly dlq: DlqSummary;
+  /** Events out, as a subscriber saw them; undefined when the run did not listen. */
+  readonly events?: { readonly announced: number; readonly duplicates: number };
   readonly violations: readonly string[];
 }
 
@@ -155,6 +162,8 @@ export function buildReport(
     0, 0, 0, 0, 0, 0, 0,
   ];
   let transactions = 0;
+  const listened = transfers.some((o) => o.announced !== undefined);
+  let [announced, duplicateEvents] = [0, 0];
 
   for (const o of transfers) {
     const { spec } = o;
@@ -198,6 +207,14 @@ export function buildReport(
       continue;
     }
     if (tx.outcome !== tx.state) flag(`${label}: state ${tx.state} but outcome ${tx.outcome}`);
+    if (o.announced !== undefined) {
+      if (o.announced.length === 0) flag(`${label}: ${tx.state} but no event announced it`);
+      else announced++;
+      duplicateEvents += Math.max(0, o.announced.length - 1);
+      for (const outcome of new Set(o.announced)) {
+        if (outcome !== tx.state) flag(`${label}: ${tx.state} but an event announced it ${outcome}`);
+      }
+    }
     if (tx.completedAtMs !== undefined) latencies.push(tx.completedAtMs - o.submittedAtMs);
     const takes = tx.participants
       .flatMap((p) => p.operations)
@@ -290,6 +307,7 @@ export function buildReport(
       max: percentile(latencies, 100),
     },
     dlq: facts.dlq,
+    ...(listened ? { events: { announced, duplicates: duplicateEvents } } : {}),
     violations,
   };
 }
@@ -317,6 +335,11 @@ export function formatReport(r: ChaosReport): string {
     `  DLQ                 ${r.dlq.found} found, ${r.dlq.redriven} redriven, ${r.dlq.foreign} of other workloads left alone`,
     ...r.dlq.errors.map((e) => `    ${e}`),
     `  time                submit ${(r.durationMs.submit / 1000).toFixed(1)} s, quiesce ${(r.durationMs.quiesce / 1000).toFixed(1)} s, total ${(r.durationMs.total / 1000).toFixed(1)} s`,
+    ...(r.events
+      ? [
+          `  events out          ${r.events.announced} of ${r.committed + r.aborted} terminal transactions announced (${r.events.duplicates} duplicate deliveries)`,
+        ]
+      : []),
     `  throughput          ${r.throughputPerS} terminal transactions/s`,
     `  latency             p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms (submit → terminal)`,
     `  violations          ${r.violations.length}`,

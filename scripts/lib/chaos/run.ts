@@ -99,6 +99,8 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     if (answer.status !== 201)
       throw new Error(`account ${a.accountId}: ${answer.status} ${JSON.stringify(answer.body)}`);
   });
+  // Events out: a subscriber of this run hears every outcome announced on the bus.
+  const listener = await stack.listenToOutcomes(runId);
   const planned = workload.transfers.filter((t) => hasFaults(t.faults));
   await inParallel(options.clients, planned, (t) => stack.planFaults(t.txId, t.faults));
   log(`${planned.length} fault plans armed`);
@@ -165,6 +167,17 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     observations.push({ spec, ...answer, ...(transaction ? { transaction } : {}), barriers, hits });
   });
   observations.sort((a, b) => a.spec.index - b.spec.index);
+  if (listener) {
+    const ended = observations.filter((o) => isTerminalState(o.transaction?.state)).map((o) => o.spec.txId);
+    try {
+      const heard = await listener.collect(ended, 60_000);
+      log(`events out: ${ended.filter((txId) => heard.has(txId)).length} of ${ended.length} outcomes heard`);
+      for (const [i, o] of observations.entries())
+        observations[i] = { ...o, announced: heard.get(o.spec.txId) ?? [] };
+    } finally {
+      await listener.close();
+    }
+  }
   const accounts: AccountObservation[] = [];
   await inParallel(options.clients, workload.accounts, async (a) => {
     const answer = await stack.call('GET', `/accounts/${a.accountId}`);

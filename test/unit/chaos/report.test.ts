@@ -137,6 +137,35 @@ describe('buildReport', () => {
     });
   });
 
+  it('judges events out when the run listened: every terminal transaction announced, and only as it ended', () => {
+    const { transfers, accounts } = cleanRun();
+    const [committed, aborted, refused] = transfers as [
+      TransferObservation,
+      TransferObservation,
+      TransferObservation,
+    ];
+    const heard = (announced: string[][]) =>
+      buildReport(
+        facts,
+        [
+          { ...committed, announced: announced[0]! },
+          { ...aborted, announced: announced[1]! },
+          { ...refused, announced: [] },
+        ],
+        accounts,
+      );
+
+    const clean = heard([['COMMITTED', 'COMMITTED'], ['ABORTED']]);
+    expect(clean.violations).toEqual([]);
+    expect(clean.events).toEqual({ announced: 2, duplicates: 1 });
+    expect(buildReport(facts, transfers, accounts).events).toBeUndefined();
+
+    expect(heard([[], ['ABORTED', 'COMMITTED']]).violations).toEqual([
+      'transfer 0 (tx0): COMMITTED but no event announced it',
+      'transfer 1 (tx1): ABORTED but an event announced it COMMITTED',
+    ]);
+  });
+
   it('checks a one-phase transaction by the absence of any participant trace', () => {
     const s = spec(0);
     const onePhase = tx(s, 'COMMITTED', {

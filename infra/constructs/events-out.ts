@@ -21,9 +21,9 @@ export interface EventsOutProps {
  * into COMMITTED or ABORTED on the bus (shared/adapters/outcome-stream.ts). Nothing on the
  * transaction's path waits for it or pays for it: Lambda reads the stream for free and drops
  * every other change before invoking (event filtering). A batch that keeps failing is retried
- * for up to `MAX_RECORD_AGE` (the stream keeps records 24 h); then its
- * description goes to `failed`, which an alarm watches, and `npm run ops -- events republish`
- * puts that time range's outcomes again.
+ * for up to `MAX_RECORD_AGE` (the stream keeps records 24 h); then its description goes to
+ * `failed`, which an alarm watches, and `npm run ops -- events republish --from-dlq` puts that
+ * time range's outcomes again.
  */
 export class EventsOut extends Construct {
   static readonly MAX_RECORD_AGE = Duration.hours(12);

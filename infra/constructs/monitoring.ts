@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EventsOut } from './events-out';
 import type { NodeFunction } from './node-function';
@@ -49,10 +50,10 @@ export class Monitoring extends Construct {
       return created;
     };
 
-    for (const [name, queue] of Object.entries(props.queues)) {
-      alarm(`${name}DlqNotEmpty`, {
-        alarmDescription: `The ${name} dead-letter queue holds messages: inspect and redrive them (npm run ops -- dlq show ${name}).`,
-        metric: queue.dlq.metricApproximateNumberOfMessagesVisible({
+    const notEmpty = (alarmId: string, alarmDescription: string, queue: sqs.IQueue) =>
+      alarm(alarmId, {
+        alarmDescription,
+        metric: queue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(1),
           statistic: 'Maximum',
         }),
@@ -61,6 +62,12 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+    for (const [name, queue] of Object.entries(props.queues)) {
+      notEmpty(
+        `${name}DlqNotEmpty`,
+        `The ${name} dead-letter queue holds messages: inspect and redrive them (npm run ops -- dlq show ${name}).`,
+        queue.dlq,
+      );
     }
 
     const metric = (metricName: string, service: string, statistic: string) =>
@@ -101,18 +108,11 @@ export class Monitoring extends Construct {
     }
 
     if (props.eventsOut) {
-      alarm('EventsGivenUp', {
-        alarmDescription:
-          'Events out gave up on a stream batch: its outcomes were not announced. Put them again (npm run ops -- events republish).',
-        metric: props.eventsOut.failed.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      notEmpty(
+        'EventsGivenUp',
+        'Events out gave up on a stream batch: its outcomes were not announced. Put them again (npm run ops -- events republish --from-dlq).',
+        props.eventsOut.failed,
+      );
       alarm('EventsLate', {
         alarmDescription: `Events out is more than ${EVENTS_LATE_AFTER.toHumanString()} behind the transactions stream (see the events function's logs).`,
         metric: props.eventsOut.fn.fn.metric('IteratorAge', {

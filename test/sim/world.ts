@@ -301,6 +301,7 @@ export class World {
   private readonly stream: DynamoDBRecord[] = [];
   private streamCheckpoint = 0;
   private streamBusy = false;
+  private streamPollDue = false;
   private eventsNode: Node | undefined;
   private readonly slotRows = new Map<number, SlotRow>();
   private readonly ownerOfEpoch = new Map<string, string>();
@@ -423,7 +424,6 @@ export class World {
       this.log('── faults stop ──');
     });
     this.at(T0_MS + this.rng.int(0, SWEEP_INTERVAL_MS), () => this.sweepTick());
-    if (this.plan.events) this.at(T0_MS + this.rng.int(0, STREAM_POLL_MS), () => this.streamTick());
 
     let redriven = false;
     const boundMs = this.faultsStopAtMs + QUIESCENCE_BOUND_MS;
@@ -791,14 +791,22 @@ export class World {
         NewImage: image(next),
       },
     });
+    this.pollStream();
   }
 
   /**
    * The events function's event source: one batch at a time from the checkpoint; the checkpoint
    * moves past the batch when the function succeeded; a crash or an error retries it whole.
    */
-  private streamTick(): void {
+  /** The next poll of the stream, unless one is due already (polls stop while it is drained). */
+  private pollStream(): void {
+    if (this.streamPollDue) return;
+    this.streamPollDue = true;
     this.at(this.now + this.rng.int(1, STREAM_POLL_MS), () => this.streamTick());
+  }
+
+  private streamTick(): void {
+    this.streamPollDue = false;
     if (this.streamBusy || this.streamCheckpoint >= this.stream.length) return;
     this.streamBusy = true;
     const from = this.streamCheckpoint;
@@ -814,10 +822,12 @@ export class World {
         if (error === null || !this.switches.eventRetry) this.streamCheckpoint = from + batch.length;
         if (error !== null) this.log(`   ↳ events batch failed: ${String(error)}`);
         this.log(`   ↳ stream checkpoint ${this.streamCheckpoint} of ${this.stream.length}`);
+        this.pollStream();
       },
     );
     inv.onCrash = () => {
       this.streamBusy = false;
+      this.pollStream();
     };
   }
 

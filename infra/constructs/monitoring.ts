@@ -27,8 +27,8 @@ export const EVENTS_LATE_AFTER = Duration.minutes(15);
 
 /**
  * What an operator watches: one SNS topic for every alarm (any DLQ not empty, a transaction in
- * doubt for too long, function errors, throttles) and a dashboard of outcomes, latencies, queues
- * and functions.
+ * doubt for too long, function errors, throttles, events out late or giving up) and a dashboard of
+ * outcomes, latencies, queues and functions.
  */
 export class Monitoring extends Construct {
   readonly alarmTopic: sns.Topic;

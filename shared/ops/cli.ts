@@ -66,6 +66,10 @@ export async function main(argv: readonly string[], io: OpsIo): Promise<number> 
     if (typeof note === 'string' && note.length > MAX_NOTE_LENGTH) {
       throw new UsageError(`--note is limited to ${MAX_NOTE_LENGTH} characters`, command);
     }
+    const { since, 'from-dlq': fromDlq } = invocation.options;
+    if (command === 'events republish' && (since === undefined) === (fromDlq === undefined)) {
+      throw new UsageError('give exactly one of --since and --from-dlq', command);
+    }
     const deps = (io.connect ?? awsDeps)(target, env);
     return await run(command, invocation, target, deps, out);
   } catch (error) {
@@ -189,10 +193,6 @@ async function run(
     }
     case 'events republish': {
       const since = options.since as number | undefined;
-      const fromDlq = options['from-dlq'] === true;
-      if ((since === undefined) === !fromDlq) {
-        throw new UsageError('give exactly one of --since and --from-dlq', command);
-      }
       if (!names.eventBusName) {
         throw new RefusedError(`stack ${target.stackName} announces no events (deployed with -c events=off)`);
       }

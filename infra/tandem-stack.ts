@@ -230,6 +230,7 @@ export class TandemStack extends Stack {
     if (config.bench) {
       const bench = new Bench(this, 'Bench', {
         ledgerShardTables: this.ledgerShards.map((p) => p.table),
+        ...(this.eventBus ? { eventBus: this.eventBus } : {}),
         removalPolicy: RemovalPolicy.DESTROY,
       });
       const added = this.api.addRoutes({

@@ -33,7 +33,7 @@ const d = DEFAULT_BENCH_OPTIONS;
 const USAGE = `usage: npm run bench -- [options]
   --concurrency LIST   closed-loop clients per run, comma-separated (default ${d.concurrencies.join(',')})
   --duration-s N       measured seconds per run (default ${d.durationMs / 1000})
-  --workloads LIST     of ${WORKLOADS.join(', ')} (default all)
+  --workloads LIST     of ${WORKLOADS.join(', ')} (default all; direct-events needs events on)
   --hop-chains N       chains measured for the hop time (default ${d.hopChains})
   --events on|off      deploy with events out on (default) or off, e.g. to compare the fast path
                        with the hand-rolled baseline feature for feature
@@ -124,9 +124,16 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const workloads = (values.workloads?.split(',').map((w) => w.trim()) ?? WORKLOADS) as Workload[];
+  const events = values.events ?? 'on';
+  if (events !== 'on' && events !== 'off') throw new SetupError(`--events must be on or off\n${USAGE}`);
+  // The hand-rolled transfer that announces its outcome needs the bus: not with --events off.
+  const workloads = (values.workloads?.split(',').map((w) => w.trim()) ??
+    WORKLOADS.filter((w) => events === 'on' || w !== 'direct-events')) as Workload[];
   for (const w of workloads) {
     if (!WORKLOADS.includes(w)) throw new SetupError(`unknown workload '${w}'\n${USAGE}`);
+    if (w === 'direct-events' && events === 'off') {
+      throw new SetupError(`workload direct-events needs the event bus: not with --events off\n${USAGE}`);
+    }
   }
   const [durationS] = positiveInts(values['duration-s'], 'duration-s', [d.durationMs / 1000]);
   const [hopChains] = positiveInts(values['hop-chains'], 'hop-chains', [d.hopChains]);
@@ -139,8 +146,6 @@ async function main(): Promise<void> {
     log,
     progress: progressBar(),
   };
-  const events = values.events ?? 'on';
-  if (events !== 'on' && events !== 'off') throw new SetupError(`--events must be on or off\n${USAGE}`);
   const outDir = values.out ?? join(ROOT, 'bench', 'results');
   if (values.from) {
     let stored: { result?: BenchResult };

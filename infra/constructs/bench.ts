@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { DataTable, grantTable } from './data-table';
 import { NodeFunction } from './node-function';
@@ -8,6 +9,8 @@ import { SecureQueue } from './secure-queue';
 export interface BenchProps {
   /** The ledger shard tables the hand-rolled transfer writes, in shard order. */
   readonly ledgerShardTables: readonly dynamodb.ITable[];
+  /** The stack's bus, for the hand-rolled transfer that also announces its outcome. */
+  readonly eventBus?: events.IEventBus;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -16,7 +19,8 @@ export interface BenchProps {
  * deployment:
  * - `direct`: a transfer as ONE hand-rolled TransactWriteItems issued by one Lambda (debit with
  *   its balance condition, credit, and an idempotency item — what a careful hand-rolled transfer
- *   needs to be safe to retry), behind the same HTTP API;
+ *   needs to be safe to retry), behind the same HTTP API; with `?announce=on` it also puts its
+ *   outcome on the bus (inline), the like-for-like baseline of a transaction with events out;
  * - `hop`: the raw cost of one hop of a message-driven protocol — an SQS message triggers a Lambda
  *   that makes one conditional write and sends the next message. A chain of hops measures the
  *   time per hop that 2PC latency is compared with.
@@ -42,8 +46,10 @@ export class Bench extends Construct {
       environment: {
         LEDGER_SHARD_TABLES: props.ledgerShardTables.map((t) => t.tableName).join(','),
         BENCH_TABLE: this.table.tableName,
+        ...(props.eventBus ? { EVENT_BUS_NAME: props.eventBus.eventBusName } : {}),
       },
     });
+    props.eventBus?.grantPutEventsTo(this.direct.role);
     for (const table of props.ledgerShardTables) grantTable(this.direct.role, table, 'dynamodb:UpdateItem');
     grantTable(this.direct.role, this.table, 'dynamodb:PutItem');
 

@@ -9,7 +9,7 @@ const deployment = inject('deployment');
 describe('the benchmark on the deployed stack', () => {
   it('meters each workload: one write for the fast path and the baseline, the whole protocol for two phases', async () => {
     const result = await runBench(deployment, {
-      workloads: ['two-phase', 'one-phase', 'direct'],
+      workloads: ['two-phase', 'one-phase', 'direct', 'direct-events'],
       concurrencies: [1],
       durationMs: 2_000,
       warmupPerClient: 1,
@@ -33,9 +33,17 @@ describe('the benchmark on the deployed stack', () => {
     expect(per(onePhase, 'DynamoDB:TransactWriteItems')).toBe(1);
     expect(per(direct, 'DynamoDB:TransactWriteItems')).toBe(1);
     expect(Object.keys(onePhase.usage.requests).filter((k) => k.startsWith('SQS'))).toEqual([]);
-    expect(per(onePhase, 'EventBridge:PutEvents (events)')).toBe(1);
+    // Its outcome goes out once, put by the events function from the table's stream (batched).
+    expect(onePhase.usage.events / onePhase.committed).toBeCloseTo(1, 1);
+    expect(onePhase.usage.lambda.api?.invocations).toBe(onePhase.committed);
     // Three items of at most 1 KB, 2 write units each in a transaction.
     expect(direct.usage.writeUnits / direct.committed).toBe(6);
+    expect(direct.usage.events).toBe(0);
+    // The like-for-like baseline: the same write, then its outcome put inline.
+    const directEvents = run('direct-events');
+    expect(per(directEvents, 'DynamoDB:TransactWriteItems')).toBe(1);
+    expect(per(directEvents, 'EventBridge:PutEvents (events)')).toBe(1);
+    expect(directEvents.usage.events / directEvents.committed).toBe(1);
 
     // Two phases: Prepare and Commit to each of the two participants (standard queues), their
     // Votes and Acks (FIFO), two participant writes each and the coordinator's fenced writes.

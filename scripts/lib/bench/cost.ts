@@ -345,6 +345,7 @@ export type RatioName =
   | 'latency'
   | 'latency-loaded'
   | 'one-phase-vs-direct-cost'
+  | 'one-phase-vs-direct-events-cost'
   | 'two-phase-vs-saga-cost'
   | 'one-phase-vs-saga-cost';
 
@@ -485,6 +486,7 @@ export function analyse(result: BenchResult, prices: PriceTable, opts: AnalyseOp
     const twoPhase = at('two-phase');
     const onePhase = at('one-phase');
     const direct = at('direct');
+    const directEvents = at('direct-events');
     const push = (name: RatioName, description: string, value: number | null, target: number) =>
       ratios.push({ name, concurrency, description, value, target, met: value !== null && value <= target });
     push(
@@ -523,6 +525,16 @@ export function analyse(result: BenchResult, prices: PriceTable, opts: AnalyseOp
       ratioOf(onePhase?.costPerTransfer?.total, direct?.costPerTransfer?.total),
       TARGETS.onePhaseVsDirect,
     );
+    // Like for like with events out: the hand-rolled transfer that also announces its outcome.
+    // Only where that baseline ran (not with --events off).
+    if (directEvents) {
+      push(
+        'one-phase-vs-direct-events-cost',
+        'one-phase cost per transfer / hand-rolled TransactWriteItems + PutEvents cost per transfer (like for like with events out)',
+        ratioOf(onePhase?.costPerTransfer?.total, directEvents.costPerTransfer?.total),
+        TARGETS.onePhaseVsDirect,
+      );
+    }
     push(
       'two-phase-vs-saga-cost',
       'two-phase cost per million / Step Functions Standard saga cost per million',

@@ -2,13 +2,14 @@ import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnal
 import { PHASE_MEANING, PHASES } from './phases';
 import type { BenchResult, Machine, Workload } from './types';
 
-const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct'];
+const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events'];
 const NONE = '—';
 
 const LABELS: Readonly<Record<Workload, string>> = {
   'two-phase': 'Tandem two-phase',
   'one-phase': 'Tandem one-phase',
   direct: 'Hand-rolled TransactWriteItems',
+  'direct-events': 'Hand-rolled TransactWriteItems + PutEvents',
 };
 
 /** A table cell: no pipe or line break may end it early. */

@@ -26,7 +26,7 @@ import type {
   Workload,
 } from './types';
 
-export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct'];
+export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events'];
 
 export interface BenchOptions {
   readonly workloads: readonly Workload[];
@@ -172,8 +172,9 @@ async function post(apiUrl: string, path: string, body: unknown): Promise<{ stat
 /** One transfer of `workload`, from the client's point of view: sent → outcome known. */
 async function transfer(apiUrl: string, workload: Workload, pair: AccountPair): Promise<Outcome> {
   const body = { from: pair.from, to: pair.to, amount: 1 };
-  if (workload === 'direct') {
-    const answer = await post(apiUrl, '/bench/direct-transfers', body);
+  if (workload === 'direct' || workload === 'direct-events') {
+    const path = workload === 'direct' ? '/bench/direct-transfers' : '/bench/direct-transfers?announce=on';
+    const answer = await post(apiUrl, path, body);
     return { ok: answer.status < 300, committed: answer.status === 201 };
   }
   const request = workload === 'two-phase' ? { ...body, commit: 'two-phase' } : body;

@@ -12,7 +12,9 @@ export type Workload =
   /** The same transfer through the one-phase fast path (the default where it is safe). */
   | 'one-phase'
   /** Baseline: the same transfer as one hand-rolled TransactWriteItems issued by one Lambda. */
-  | 'direct';
+  | 'direct'
+  /** Baseline: the same, then its outcome put on the event bus (like-for-like with events out). */
+  | 'direct-events';
 
 /**
  * Billed requests by `<service>:<operation>`, e.g.

@@ -347,6 +347,36 @@ describe('analyse', () => {
     expect(analysis.ratios.some((r) => r.name === 'latency-loaded')).toBe(false);
   });
 
+  it('compares the fast path with the hand-rolled transfer that announces its outcome, where that ran', () => {
+    const withEvent = usage({
+      requests: {
+        'APIGateway:Request': 4,
+        'Lambda:Invoke': 4,
+        'DynamoDB:TransactWriteItems': 4,
+        'EventBridge:PutEvents (events)': 4,
+      },
+      writeUnits: 32,
+      events: 4,
+    });
+    const both = analyse(
+      { ...result, runs: [...result.runs, run('direct-events', 1, 4, withEvent)] },
+      prices,
+      {
+        participants: 2,
+        criticalPathHops: 4,
+      },
+    );
+    const likeForLike = both.ratios.find(
+      (r) => r.name === 'one-phase-vs-direct-events-cost' && r.concurrency === 1,
+    );
+    // One-phase 36 per transfer; hand-rolled 36 plus one event at 17.
+    expect(likeForLike).toMatchObject({ value: 36 / 53, target: 1.1, met: true });
+    expect(both.ratios.some((r) => r.name === 'one-phase-vs-direct-events-cost' && r.concurrency === 8)).toBe(
+      false,
+    );
+    expect(analysis.ratios.some((r) => r.name === 'one-phase-vs-direct-events-cost')).toBe(false);
+  });
+
   it('never divides by zero', () => {
     const noHops = analyse({ ...result, hop: { ...result.hop, chains: 0, hopMs: summarize([]) } }, prices, {
       participants: 2,

@@ -53,11 +53,11 @@ export const handler = metered('direct', async (event: HttpEvent, _context: Cont
   if (announce && !publisher) {
     return problem(400, 'no-event-bus', 'No event bus', 'this stack announces no events (events=off)');
   }
-  let outcome: { key: string; from: string; to: string } | undefined;
-  const announced = async (status: number, body: Record<string, unknown>) => {
-    if (announce && outcome && body.replayed !== true) {
-      const { key, from, to } = outcome;
-      await publisher?.publish([outcomeEvent(key, from, to, body.outcome as 'COMMITTED' | 'ABORTED')]);
+  // The transfer being made, once its request is read: what an outcome is announced for.
+  let transfer: { key: string; from: string; to: string } | undefined;
+  const announced = async (status: number, body: { outcome: 'COMMITTED' | 'ABORTED'; reason?: string }) => {
+    if (announce && transfer) {
+      await publisher?.publish([outcomeEvent(transfer.key, transfer.from, transfer.to, body.outcome)]);
     }
     return json(status, body);
   };
@@ -68,7 +68,7 @@ export const handler = metered('direct', async (event: HttpEvent, _context: Cont
       'transfer',
     );
     const key = idempotencyKey ?? randomUUID();
-    outcome = { key, from, to };
+    transfer = { key, from, to };
     const tableOf = (account: string) => shardTables[shardOf(account, shardTables.length)];
     await client.send(
       new TransactWriteCommand({

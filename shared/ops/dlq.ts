@@ -24,6 +24,19 @@ export interface DlqInfo {
 
 const QUEUE_TYPE = 'AWS::SQS::Queue';
 
+/** SQS batch actions (delete, change visibility) take at most 10 receipt handles. */
+const SQS_BATCH_MAX = 10;
+
+/** Runs `work` on `handles` 10 at a time, one batch after the other. */
+export async function inSqsBatches(
+  handles: readonly string[],
+  work: (batch: string[]) => Promise<void>,
+): Promise<void> {
+  for (let at = 0; at < handles.length; at += SQS_BATCH_MAX) {
+    await work(handles.slice(at, at + SQS_BATCH_MAX));
+  }
+}
+
 /** `CoordinatorTimersQueueE4D29673` → `timers`; `Ledger0InboxQueue3070A92C` → `ledger0`. */
 export function shortNameOfLogicalId(logicalId: string): string {
   const base = logicalId
@@ -175,12 +188,13 @@ export async function peekDlq(dlq: DlqInfo, queues: QueueService, max: number): 
       for (const m of fresh) seen.set(m.messageId, m);
     }
   } finally {
-    const handles = [...seen.values()].map((m) => m.receiptHandle);
-    for (let i = 0; i < handles.length; i += 10) {
-      await aws(`make the peeked messages of ${queueNameOfUrl(dlq.dlqUrl)} visible again`, () =>
-        queues.release(dlq.dlqUrl, handles.slice(i, i + 10)),
-      );
-    }
+    await inSqsBatches(
+      [...seen.values()].map((m) => m.receiptHandle),
+      (batch) =>
+        aws(`make the peeked messages of ${queueNameOfUrl(dlq.dlqUrl)} visible again`, () =>
+          queues.release(dlq.dlqUrl, batch),
+        ),
+    );
   }
   return [...seen.values()].map((m) => ({
     messageId: m.messageId,
@@ -298,11 +312,9 @@ export async function resendMessages(
   try {
     await moveLoop();
   } finally {
-    for (let i = 0; i < refusedHandles.length; i += 10) {
-      await aws(`make the refused messages of ${dlqName} visible again`, () =>
-        queues.release(dlq.dlqUrl, refusedHandles.slice(i, i + 10)),
-      );
-    }
+    await inSqsBatches(refusedHandles, (batch) =>
+      aws(`make the refused messages of ${dlqName} visible again`, () => queues.release(dlq.dlqUrl, batch)),
+    );
   }
   return { method: 'receive-resend', moved, failed };
 

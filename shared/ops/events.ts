@@ -1,4 +1,5 @@
-import { type EventPublisher, type PublishFailure, transactionEvent } from '../events';
+import { type EventPublisher, type EventSource, type PublishFailure, transactionEvent } from '../events';
+import { inSqsBatches } from './dlq';
 import { aws } from './errors';
 import type { QueueService, TxReader } from './ports';
 
@@ -48,7 +49,7 @@ export async function republishRanges(
   ranges: readonly TimeRange[],
 ): Promise<RepublishResult> {
   const merged = mergeRanges(ranges);
-  const ended = new Map<string, Awaited<ReturnType<TxReader['endedBetween']>>[number]>();
+  const ended = new Map<string, EventSource>();
   for (const range of merged) {
     const records = await aws(`read the transactions that ended in ${describeRange(range)}`, () =>
       reader.endedBetween(range.fromMs, range.toMs),
@@ -128,16 +129,18 @@ export async function republishFromDlq(
     publisher,
     readable.map((m) => m.range!),
   );
-  const done = result.failed.length === 0 ? readable : [];
-  for (let at = 0; at < done.length; at += 10) {
-    const handles = done.slice(at, at + 10).map((m) => m.receiptHandle);
-    await aws('delete handled messages from the events DLQ', () => queues.deleteBatch(dlqUrl, handles));
-  }
-  const keep = [...unreadable, ...(done.length === 0 ? readable : [])].map((m) => m.receiptHandle);
-  for (let at = 0; at < keep.length; at += 10) {
-    const handles = keep.slice(at, at + 10);
-    await aws('make the remaining events DLQ messages visible again', () => queues.release(dlqUrl, handles));
-  }
+  const allPut = result.failed.length === 0;
+  const done = allPut ? readable : [];
+  const kept = allPut ? unreadable : received;
+  await inSqsBatches(
+    done.map((m) => m.receiptHandle),
+    (batch) => aws('delete handled messages from the events DLQ', () => queues.deleteBatch(dlqUrl, batch)),
+  );
+  await inSqsBatches(
+    kept.map((m) => m.receiptHandle),
+    (batch) =>
+      aws('make the remaining events DLQ messages visible again', () => queues.release(dlqUrl, batch)),
+  );
   return { ...result, deleted: done.length, unreadable: unreadable.map((m) => m.body) };
 }
 

@@ -794,10 +794,6 @@ export class World {
     this.pollStream();
   }
 
-  /**
-   * The events function's event source: one batch at a time from the checkpoint; the checkpoint
-   * moves past the batch when the function succeeded; a crash or an error retries it whole.
-   */
   /** The next poll of the stream, unless one is due already (polls stop while it is drained). */
   private pollStream(): void {
     if (this.streamPollDue) return;
@@ -805,6 +801,10 @@ export class World {
     this.at(this.now + this.rng.int(1, STREAM_POLL_MS), () => this.streamTick());
   }
 
+  /**
+   * The events function's event source: one batch at a time from the checkpoint; the checkpoint
+   * moves past the batch when the function succeeded; a crash or an error retries it whole.
+   */
   private streamTick(): void {
     this.streamPollDue = false;
     if (this.streamBusy || this.streamCheckpoint >= this.stream.length) return;

@@ -1,19 +1,6 @@
-import {
-  DeleteRuleCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
 import { main } from '../../shared/ops/cli';
 import { ApiClient } from '../support/api-client';
 
@@ -22,57 +9,21 @@ const api = new ApiClient(inject('deployment'));
 const run = Date.now().toString(36);
 const endpoint = api.deployment.endpoint;
 const sqs = new SQSClient({ endpoint });
-const eventBridge = new EventBridgeClient({ endpoint });
-const bus = api.deployment.outputs.EventBusName!;
-const rule = `tandem-e2e-${run}`;
-let queueUrl = '';
+let listener: OutcomeListener;
 
 beforeAll(async () => {
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `tandem-e2e-events-${run}` }))).QueueUrl!;
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await eventBridge.send(
-    new PutRuleCommand({
-      Name: rule,
-      EventBusName: bus,
-      EventPattern: JSON.stringify({
-        source: ['tandem'],
-        'detail-type': ['TransactionCommitted', 'TransactionAborted'],
-      }),
-    }),
-  );
-  await eventBridge.send(
-    new PutTargetsCommand({
-      Rule: rule,
-      EventBusName: bus,
-      Targets: [{ Id: 'queue', Arn: Attributes!.QueueArn! }],
-    }),
-  );
+  const subscribed = await listenToOutcomes(api.deployment, `tandem-e2e-events-${run}`);
+  if (!subscribed) throw new Error('the test stack has no event bus (EventBusName output)');
+  listener = subscribed;
 });
 
 afterAll(async () => {
-  await eventBridge.send(new RemoveTargetsCommand({ Rule: rule, EventBusName: bus, Ids: ['queue'] }));
-  await eventBridge.send(new DeleteRuleCommand({ Name: rule, EventBusName: bus }));
-  await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+  await listener.close();
 });
 
-type Received = { 'detail-type': string; detail: Record<string, unknown> };
-
-/** The events the subscriber's queue receives for `ids` within 30 s (every delivery, in order). */
-async function receive(ids: readonly string[], expected: number): Promise<Received[]> {
-  const seen: Received[] = [];
-  const deadline = Date.now() + 30_000;
-  while (seen.length < expected && Date.now() < deadline) {
-    const { Messages } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-    );
-    for (const message of Messages ?? []) {
-      const event = JSON.parse(message.Body!) as Received;
-      if (ids.includes(event.detail.txId as string)) seen.push(event);
-    }
-  }
-  return seen;
+/** The deliveries of `txId`'s event heard so far, once there are at least `count` (30 s at most). */
+async function deliveries(txId: string, count: number) {
+  return (await listener.collect([txId], 30_000, count)).get(txId) ?? [];
 }
 
 async function ops(...argv: string[]) {
@@ -101,7 +52,8 @@ describe('events out', () => {
       ids.push((await api.call('POST', '/transfers?wait=20', transfer)).body.txId);
     for (const txId of ids) await api.waitTerminal(txId);
 
-    const seen = new Map((await receive(ids, ids.length)).map((e) => [e.detail.txId as string, e]));
+    const heard = await listener.collect(ids, 30_000);
+    const seen = new Map(ids.map((txId) => [txId, heard.get(txId)?.[0]]));
 
     for (const [index, txId] of ids.entries()) {
       const committed = index % 2 === 0;
@@ -124,12 +76,12 @@ describe('events out', () => {
     const txId = (await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 1 })).body
       .txId as string;
     await api.waitTerminal(txId);
-    expect(await receive([txId], 1)).toHaveLength(1);
+    expect(await deliveries(txId, 1)).toHaveLength(1);
 
     const since = await ops('events', 'republish', '--since', '5m');
     expect(since.code, since.stdout).toBe(0);
     expect(since.stdout).toMatch(/Republished \d+ of \d+ outcome/);
-    const again = await receive([txId], 1);
+    const again = (await deliveries(txId, 2)).slice(1);
     expect(again.map((e) => e.detail.eventId)).toEqual([`${txId}/COMMITTED`]);
 
     // What Lambda puts in the events DLQ when it gives up on a stream batch (its arrival times).
@@ -149,7 +101,7 @@ describe('events out', () => {
     const fromDlq = await ops('events', 'republish', '--from-dlq');
     expect(fromDlq.code, fromDlq.stdout).toBe(0);
     expect(fromDlq.stdout).toContain('Deleted 1 handled message(s) from the events DLQ.');
-    expect((await receive([txId], 1)).map((e) => e.detail.eventId)).toEqual([`${txId}/COMMITTED`]);
+    expect((await deliveries(txId, 3)).slice(2).map((e) => e.detail.eventId)).toEqual([`${txId}/COMMITTED`]);
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
     expect(Messages ?? []).toEqual([]);
   });

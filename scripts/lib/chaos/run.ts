@@ -1,5 +1,6 @@
 import { slotOf } from '../../../shared/protocol';
 import type { LocalDeployment } from '../deploy';
+import { listenToOutcomes } from '../outcomes';
 import { Prng } from './prng';
 import {
   type AccountObservation,
@@ -100,7 +101,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
       throw new Error(`account ${a.accountId}: ${answer.status} ${JSON.stringify(answer.body)}`);
   });
   // Events out: a subscriber of this run hears every outcome announced on the bus.
-  const listener = await stack.listenToOutcomes(runId);
+  const listener = await listenToOutcomes(deployment, `${runId}-outcomes`);
   const planned = workload.transfers.filter((t) => hasFaults(t.faults));
   await inParallel(options.clients, planned, (t) => stack.planFaults(t.txId, t.faults));
   log(`${planned.length} fault plans armed`);
@@ -173,7 +174,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
       const heard = await listener.collect(ended, 60_000);
       log(`events out: ${ended.filter((txId) => heard.has(txId)).length} of ${ended.length} outcomes heard`);
       for (const [i, o] of observations.entries())
-        observations[i] = { ...o, announced: heard.get(o.spec.txId) ?? [] };
+        observations[i] = { ...o, announced: (heard.get(o.spec.txId) ?? []).map((e) => e.detail.outcome) };
     } finally {
       await listener.close();
     }

@@ -1,17 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteRuleCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
   ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
   DeleteMessageCommand,
-  DeleteQueueCommand,
   GetQueueAttributesCommand,
   ListQueuesCommand,
   ReceiveMessageCommand,
@@ -49,15 +39,12 @@ export class ChaosStack {
   /** Requests answered only after a retry (network error or 5xx). */
   serverErrorsRetried = 0;
 
-  private readonly clientConfig;
-
   constructor(readonly deployment: LocalDeployment) {
     const config = {
       endpoint: deployment.endpoint,
       region: LOCAL_REGION,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     };
-    this.clientConfig = config;
     this.dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config));
     this.sqs = new SQSClient(config);
     this.shardTables = this.output('LedgerShardTables').split(',');
@@ -273,84 +260,6 @@ export class ChaosStack {
       }
     }
     return { found, redriven, foreign, errors };
-  }
-
-  /**
-   * Events out, as a subscriber sees them: a queue of this run behind a rule on the stack's bus
-   * for every outcome. Undefined when the stack announces none (no `EventBusName` output).
-   */
-  async listenToOutcomes(runId: string): Promise<OutcomeListener | undefined> {
-    const bus = this.deployment.outputs.EventBusName;
-    if (!bus) return undefined;
-    const events = new EventBridgeClient(this.clientConfig);
-    const queueUrl = (await this.sqs.send(new CreateQueueCommand({ QueueName: `${runId}-outcomes` })))
-      .QueueUrl!;
-    const { Attributes } = await this.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const rule = `${runId}-outcomes`;
-    await events.send(
-      new PutRuleCommand({
-        Name: rule,
-        EventBusName: bus,
-        EventPattern: JSON.stringify({ source: ['tandem'] }),
-      }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: rule,
-        EventBusName: bus,
-        Targets: [{ Id: 'run', Arn: Attributes!.QueueArn! }],
-      }),
-    );
-    return new OutcomeListener(this.sqs, events, bus, rule, queueUrl);
-  }
-}
-
-/** What a subscriber heard: transaction id → outcome of each delivery, in arrival order. */
-export class OutcomeListener {
-  readonly heard = new Map<string, string[]>();
-
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly events: EventBridgeClient,
-    private readonly bus: string,
-    private readonly rule: string,
-    private readonly queueUrl: string,
-  ) {}
-
-  /** Receives until every one of `txIds` was heard of, or `timeoutMs` passes with nothing new. */
-  async collect(txIds: readonly string[], timeoutMs: number): Promise<ReadonlyMap<string, string[]>> {
-    let quietSinceMs = Date.now();
-    while (txIds.some((txId) => !this.heard.has(txId)) && Date.now() - quietSinceMs < timeoutMs) {
-      const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      if (Messages.length > 0) quietSinceMs = Date.now();
-      for (const message of Messages) {
-        const detail = (JSON.parse(message.Body ?? '{}') as { detail?: { txId?: string; outcome?: string } })
-          .detail;
-        if (detail?.txId && detail.outcome)
-          this.heard.set(detail.txId, [...(this.heard.get(detail.txId) ?? []), detail.outcome]);
-      }
-      if (Messages.length > 0) {
-        await this.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-          }),
-        );
-      }
-    }
-    return this.heard;
-  }
-
-  async close(): Promise<void> {
-    await this.events.send(
-      new RemoveTargetsCommand({ Rule: this.rule, EventBusName: this.bus, Ids: ['run'] }),
-    );
-    await this.events.send(new DeleteRuleCommand({ Name: this.rule, EventBusName: this.bus }));
-    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queueUrl }));
   }
 }
 

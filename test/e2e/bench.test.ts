@@ -15,6 +15,8 @@ describe('the benchmark on the deployed stack', () => {
       warmupPerClient: 1,
       hopChains: 2,
       hopsPerChain: 3,
+      // Time the hop alongside the two-phase run here too (by default only with 2 clients or more).
+      hopsAlongsideFrom: 1,
       // Longer than the test stack's first timer (3 s), so the run's timers are counted with it.
       quietMs: 5_000,
       log: () => {},
@@ -66,5 +68,11 @@ describe('the benchmark on the deployed stack', () => {
     expect(result.hop.usage.requests['DynamoDB:PutItem']).toBe(2 * 3);
     expect(result.hop.usage.requests['SQS:SendMessage']).toBe(2 * 2);
     expect(result.hop.hopMs.p50).toBeGreaterThan(0);
+
+    // The hop timed alongside the two-phase run: measured, and kept out of the run's usage.
+    expect(twoPhase.hopAlongside?.chains).toBeGreaterThanOrEqual(1);
+    expect(twoPhase.hopAlongside?.hopMs.p50).toBeGreaterThan(0);
+    expect(twoPhase.usage.lambda.hop).toBeUndefined();
+    expect(onePhase.hopAlongside).toBeUndefined();
   });
 });

@@ -140,6 +140,15 @@ function hopSection(result: BenchResult, analysis: Analysis): string {
         `Under load, ${loaded.concurrency} chains at once (${loaded.chains} chains × ${loaded.hopsPerChain} hops): ` +
         `p50 ${ms(loaded.hopMs.p50)} ms, p95 ${ms(loaded.hopMs.p95)} ms, p99 ${ms(loaded.hopMs.p99)} ms.`,
     ),
+    ...result.runs.flatMap(({ workload, concurrency, hopAlongside: along }) =>
+      along
+        ? [
+            `During the ${workload} run at ${concurrency} clients, one chain at a time ` +
+              `(${along.chains} chains × ${along.hopsPerChain} hops): ` +
+              `p50 ${ms(along.hopMs.p50)} ms, p95 ${ms(along.hopMs.p95)} ms, p99 ${ms(along.hopMs.p99)} ms.`,
+          ]
+        : [],
+    ),
   ].join('\n');
 }
 

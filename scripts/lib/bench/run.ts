@@ -38,6 +38,11 @@ export interface BenchOptions {
   readonly hopChains: number;
   readonly hopsPerChain: number;
   /**
+   * Two-phase runs with at least this many clients also time hop chains while they run (one at a
+   * time, resting ALONGSIDE_REST_MS between chains): the hop under the run's own load.
+   */
+  readonly hopsAlongsideFrom: number;
+  /**
    * After a run, wait until no handler has logged a meter line for this long, so the work that
    * follows the answer (commits, acknowledgements, timers) is counted with the run that caused it.
    */
@@ -54,11 +59,29 @@ export const DEFAULT_BENCH_OPTIONS: Omit<BenchOptions, 'log'> = {
   warmupPerClient: 2,
   hopChains: 10,
   hopsPerChain: 10,
+  hopsAlongsideFrom: 2,
   quietMs: 8_000,
 };
 
 /** Handlers whose work is a fixed cost per minute, not per transfer (reported apart). */
 const FIXED_COST_FUNCTIONS = new Set(['sweeper']);
+
+/** The bench's hop function (functions/bench/hop.ts): never part of a workload's usage. */
+const HOP_FUNCTION = 'hop';
+
+/**
+ * The rest between two chains timed alongside a run: a chain of 10 hops keeps one message in
+ * flight for a fraction of a second, so the probe adds a small share of one client's load.
+ */
+const ALONGSIDE_REST_MS = 1_000;
+
+/** Where hop chains run: the bench's table and hop queue. */
+interface HopTarget {
+  readonly table: string;
+  readonly queueUrl: string;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+}
 
 interface Outcome {
   readonly ok: boolean;
@@ -99,18 +122,17 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
 
   const clients = Math.max(...options.concurrencies);
   const pairs = await createAccountPairs(deployment.apiUrl, clients, shardCount, options.log);
+  const hops: HopTarget = { table: outputs.BenchTable, queueUrl: outputs.BenchHopQueueUrl, dynamo, sqs };
   const runs: RunResult[] = [];
   for (const workload of options.workloads) {
     for (const concurrency of options.concurrencies) {
-      runs.push(await runOne(deployment.apiUrl, workload, concurrency, pairs, options, logs));
+      runs.push(await runOne(deployment.apiUrl, workload, concurrency, pairs, hops, options, logs));
     }
   }
-  const hop = await runHops(outputs.BenchTable, outputs.BenchHopQueueUrl, dynamo, sqs, logs, options);
+  const hop = await runHops(hops, logs, options);
   const loadedHops: LoadedHop[] = [];
   for (const concurrency of options.concurrencies.filter((c) => c > 1)) {
-    loadedHops.push(
-      await runLoadedHops(outputs.BenchTable, outputs.BenchHopQueueUrl, dynamo, sqs, concurrency, options),
-    );
+    loadedHops.push(await runLoadedHops(hops, concurrency, options));
   }
   return { startedAt, machine: machine(), runs, hop, loadedHops, coldStarts: [] };
 }
@@ -194,21 +216,27 @@ async function runOne(
   workload: Workload,
   concurrency: number,
   pairs: readonly AccountPair[],
+  hops: HopTarget,
   options: BenchOptions,
   logs: CloudWatchLogsClient,
 ): Promise<RunResult> {
   const label = `${workload} ×${concurrency}`;
   const clients = pairs.slice(0, concurrency);
+  const alongside = workload === 'two-phase' && concurrency >= options.hopsAlongsideFrom;
   // Warm up: start the functions, take the slot leases; then let the tail of the warm-up finish.
   await Promise.all(
     clients.map(async (pair) => {
       for (let i = 0; i < options.warmupPerClient; i++) await transfer(apiUrl, workload, pair);
     }),
   );
+  if (alongside) await runChain(hops, options.hopsPerChain);
   await waitQuiet(logs, Date.now() - 1_000, options.quietMs);
 
   const startMs = Date.now();
   const endMs = startMs + options.durationMs;
+  const hopsAlongside = alongside ? timeHopsUntil(hops, endMs, options.hopsPerChain) : undefined;
+  // Awaited once the clients are done; a chain that fails before then must not count as unhandled.
+  hopsAlongside?.catch(() => {});
   const samplesMs: number[] = [];
   const phases: Array<ReturnType<typeof phasesOf>> = [];
   let committed = 0;
@@ -244,9 +272,11 @@ async function runOne(
     clearInterval(ticker);
   }
   const durationMs = Date.now() - startMs;
+  const perHopAlongsideMs = await hopsAlongside;
   options.progress?.(label, 1, committed);
   const lines = await waitQuiet(logs, startMs, options.quietMs);
-  const usage = usageOf(lines);
+  // The hop chains timed alongside are the bench's, not the workload's.
+  const usage = usageOf(lines.filter((line) => line.fn !== HOP_FUNCTION));
   options.log(
     `${label}: ${committed} committed, ${aborted} aborted, ${failed} failed in ${(durationMs / 1000).toFixed(1)} s`,
   );
@@ -262,26 +292,46 @@ async function runOne(
     samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
     usage,
     ...(workload === 'two-phase' ? { phases: summarizePhases(phases) } : {}),
+    ...(perHopAlongsideMs
+      ? {
+          hopAlongside: {
+            chains: perHopAlongsideMs.length,
+            hopsPerChain: options.hopsPerChain,
+            hopMs: summarize(perHopAlongsideMs),
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * Times hop chains one after the other, resting between them, until `endMs`; each chain's time
+ * over its hop count is one sample. A failed chain is reported, not hidden: it throws.
+ */
+async function timeHopsUntil(hops: HopTarget, endMs: number, hopsPerChain: number): Promise<number[]> {
+  const perHopMs: number[] = [];
+  while (Date.now() < endMs) {
+    // Polled slowly: the chain's time comes from its last item's timestamp, not from the poll.
+    perHopMs.push((await runChain(hops, hopsPerChain, 100)) / hopsPerChain);
+    await sleep(Math.min(ALONGSIDE_REST_MS, Math.max(0, endMs - Date.now())));
+  }
+  return perHopMs;
 }
 
 /** Sequential chains of hops through the bench's hop queue; each chain's time over its hop count. */
 async function runHops(
-  table: string,
-  queueUrl: string,
-  dynamo: DynamoDBDocumentClient,
-  sqs: SQSClient,
+  hopTarget: HopTarget,
   logs: CloudWatchLogsClient,
   options: BenchOptions,
 ): Promise<HopResult> {
   const { hopChains: chains, hopsPerChain: hops } = options;
   // One chain to start the function, not measured.
-  await runChain(table, queueUrl, dynamo, sqs, hops);
+  await runChain(hopTarget, hops);
   await waitQuiet(logs, Date.now() - 1_000, 2_000);
   const startMs = Date.now();
   const perHopMs: number[] = [];
   for (let chain = 0; chain < chains; chain++) {
-    perHopMs.push((await runChain(table, queueUrl, dynamo, sqs, hops)) / hops);
+    perHopMs.push((await runChain(hopTarget, hops)) / hops);
     options.progress?.(`hop chains`, (chain + 1) / chains, chain + 1);
   }
   const usage = usageOf(await waitQuiet(logs, startMs, 2_000));
@@ -294,10 +344,7 @@ async function runHops(
  * have run; each chain's time over its hop count is one sample.
  */
 async function runLoadedHops(
-  table: string,
-  queueUrl: string,
-  dynamo: DynamoDBDocumentClient,
-  sqs: SQSClient,
+  hopTarget: HopTarget,
   concurrency: number,
   options: BenchOptions,
 ): Promise<LoadedHop> {
@@ -305,7 +352,7 @@ async function runLoadedHops(
   const rounds = Math.max(1, Math.ceil(hopChains / concurrency));
   const perHopMs: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const chains = Array.from({ length: concurrency }, () => runChain(table, queueUrl, dynamo, sqs, hops));
+    const chains = Array.from({ length: concurrency }, () => runChain(hopTarget, hops));
     for (const chainMs of await Promise.all(chains)) perHopMs.push(chainMs / hops);
     options.progress?.(`hop chains ×${concurrency}`, (round + 1) / rounds, perHopMs.length);
   }
@@ -316,13 +363,14 @@ async function runLoadedHops(
   return { concurrency, chains: perHopMs.length, hopsPerChain: hops, hopMs };
 }
 
-/** Sends the first message of a chain and waits for its last hop's item; returns the chain's ms. */
+/**
+ * Sends the first message of a chain and waits for its last hop's item (read every `pollMs`);
+ * returns the chain's ms, to the time the last hop wrote.
+ */
 async function runChain(
-  table: string,
-  queueUrl: string,
-  dynamo: DynamoDBDocumentClient,
-  sqs: SQSClient,
+  { table, queueUrl, dynamo, sqs }: HopTarget,
   hops: number,
+  pollMs = 10,
 ): Promise<number> {
   const chainId = randomUUID();
   const startMs = Date.now();
@@ -335,7 +383,7 @@ async function runChain(
       new GetCommand({ TableName: table, Key: { pk: `hop#${chainId}#${hops}` }, ConsistentRead: true }),
     );
     if (Item) return (Item.atMs as number) - startMs;
-    await sleep(10);
+    await sleep(pollMs);
   }
   throw new Error(`hop chain ${chainId} did not finish within 60 s`);
 }

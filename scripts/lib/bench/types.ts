@@ -81,13 +81,23 @@ export interface RunResult {
    * in reports stored before it was measured).
    */
   readonly phases?: Readonly<Record<Phase, LatencySummary>>;
+  /**
+   * Two-phase runs with enough clients (BenchOptions.hopsAlongsideFrom): the hop measured during
+   * the run itself, one chain at a time with a rest between chains, so the critical path can be
+   * priced under the very load the transfers met. Its requests are not in `usage`.
+   */
+  readonly hopAlongside?: HopSample;
 }
 
-/** One hop: a conditional write plus an SQS send and the receive that triggers the next Lambda. */
-export interface HopResult {
+/** Hop chains' times: each chain's time over its hop count is one sample. */
+export interface HopSample {
   readonly chains: number;
   readonly hopsPerChain: number;
   readonly hopMs: LatencySummary;
+}
+
+/** One hop: a conditional write plus an SQS send and the receive that triggers the next Lambda. */
+export interface HopResult extends HopSample {
   /** Totals over all chains; divide by chains × hopsPerChain for per-hop figures. */
   readonly usage: Usage;
 }
@@ -96,11 +106,8 @@ export interface HopResult {
  * The hop under load: `concurrency` chains at once (as many closed-loop clients as a workload run
  * had), so the critical path can be priced at the load the transfers ran under.
  */
-export interface LoadedHop {
+export interface LoadedHop extends HopSample {
   readonly concurrency: number;
-  readonly chains: number;
-  readonly hopsPerChain: number;
-  readonly hopMs: LatencySummary;
 }
 
 export interface ColdStart {

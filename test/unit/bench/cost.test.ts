@@ -347,6 +347,31 @@ describe('analyse', () => {
     expect(analysis.ratios.some((r) => r.name === 'latency-loaded')).toBe(false);
   });
 
+  it('prices the critical path with the hop timed during the two-phase run, where it was', () => {
+    const twoPhase8 = {
+      ...run('two-phase', 8, 10, twoPhaseUsage, 300),
+      hopAlongside: { chains: 3, hopsPerChain: 5, hopMs: summarize([40, 70, 100]) },
+    };
+    const during = analyse(
+      {
+        ...result,
+        runs: [...result.runs, twoPhase8, run('direct', 8, 4, onePhaseUsage(4), 40)],
+        loadedHops: [{ concurrency: 8, chains: 8, hopsPerChain: 5, hopMs: summarize([50, 50, 90]) }],
+      },
+      prices,
+      { participants: 2, criticalPathHops: 4 },
+    );
+    const at = (name: Ratio['name'], concurrency: number) =>
+      during.ratios.find((r) => r.name === name && r.concurrency === concurrency);
+    // p50 300 ms / (hand-rolled 40 ms + 4 × 70 ms timed alongside), next to the other two pricings.
+    expect(at('latency-alongside', 8)).toMatchObject({ value: 300 / 320, target: 1.5, met: true });
+    expect(at('latency-loaded', 8)?.value).toBe(300 / 240);
+    expect(at('latency', 8)?.value).toBe(300 / 120);
+    // Not where no hop was timed alongside (concurrency 1 here, and older stored results).
+    expect(at('latency-alongside', 1)).toBeUndefined();
+    expect(analysis.ratios.some((r) => r.name === 'latency-alongside')).toBe(false);
+  });
+
   it('compares the fast path with the hand-rolled transfer that announces its outcome, where that ran', () => {
     const withEvent = usage({
       requests: {

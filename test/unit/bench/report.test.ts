@@ -147,6 +147,24 @@ describe('renderMarkdown', () => {
     ).toContain('Under load, 8 chains at once (8 chains × 5 hops): p50 50 ms, p95 90 ms, p99 90 ms.');
   });
 
+  it('shows the hop timed during a run when it was', () => {
+    expect(md).not.toContain('During the');
+    const runs = result.runs.map((r) =>
+      r.workload === 'two-phase'
+        ? { ...r, hopAlongside: { chains: 3, hopsPerChain: 5, hopMs: summarize([40, 70, 100]) } }
+        : r,
+    );
+    const during = { ...result, runs };
+    const rendered = renderMarkdown(
+      during,
+      analyse(during, prices, { participants: 2, criticalPathHops: 4 }),
+      prices,
+    );
+    expect(rendered).toContain(
+      'During the two-phase run at 1 clients, one chain at a time (3 chains × 5 hops): p50 70 ms, p95 100 ms, p99 100 ms.',
+    );
+  });
+
   it('shows the ratios with their targets, met or not', () => {
     expect(md).toContain('18N + 4 = 40');
     expect(md).toMatch(

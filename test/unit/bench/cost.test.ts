@@ -323,13 +323,14 @@ describe('analyse', () => {
     expect(ratio('one-phase-vs-saga-cost', 8).value).toBe(36 / 116);
   });
 
-  it("prices the critical path at the run's load when the hop was measured under it", () => {
-    const loaded = analyse(
+  /** Ratios of `result` plus a two-phase run (p50 300 ms) and a hand-rolled one (40 ms) at 8 clients. */
+  const ratiosAt8 = (twoPhaseExtra: Partial<RunResult> = {}) => {
+    const at8 = analyse(
       {
         ...result,
         runs: [
           ...result.runs,
-          run('two-phase', 8, 10, twoPhaseUsage, 300),
+          { ...run('two-phase', 8, 10, twoPhaseUsage, 300), ...twoPhaseExtra },
           run('direct', 8, 4, onePhaseUsage(4), 40),
         ],
         loadedHops: [{ concurrency: 8, chains: 8, hopsPerChain: 5, hopMs: summarize([50, 50, 90]) }],
@@ -337,32 +338,24 @@ describe('analyse', () => {
       prices,
       { participants: 2, criticalPathHops: 4 },
     );
-    const at = (name: Ratio['name'], concurrency: number) =>
-      loaded.ratios.find((r) => r.name === name && r.concurrency === concurrency);
+    return (name: Ratio['name'], concurrency: number) =>
+      at8.ratios.find((r) => r.name === name && r.concurrency === concurrency);
+  };
+
+  it("prices the critical path at the run's load when the hop was measured under it", () => {
+    const at = ratiosAt8();
     // p50 300 ms / (hand-rolled 40 ms + 4 × the loaded hop's 50 ms), next to the unloaded 4 × 20 ms.
     expect(at('latency-loaded', 8)).toMatchObject({ value: 300 / 240, target: 1.5, met: true });
     expect(at('latency', 8)).toMatchObject({ value: 300 / 120, met: false });
     // No loaded hop at concurrency 1 (its hop is the unloaded one), nor in older stored results.
     expect(at('latency-loaded', 1)).toBeUndefined();
     expect(analysis.ratios.some((r) => r.name === 'latency-loaded')).toBe(false);
+    // Nor a hop timed during a run that timed none.
+    expect(at('latency-alongside', 8)).toBeUndefined();
   });
 
   it('prices the critical path with the hop timed during the two-phase run, where it was', () => {
-    const twoPhase8 = {
-      ...run('two-phase', 8, 10, twoPhaseUsage, 300),
-      hopAlongside: { chains: 3, hopsPerChain: 5, hopMs: summarize([40, 70, 100]) },
-    };
-    const during = analyse(
-      {
-        ...result,
-        runs: [...result.runs, twoPhase8, run('direct', 8, 4, onePhaseUsage(4), 40)],
-        loadedHops: [{ concurrency: 8, chains: 8, hopsPerChain: 5, hopMs: summarize([50, 50, 90]) }],
-      },
-      prices,
-      { participants: 2, criticalPathHops: 4 },
-    );
-    const at = (name: Ratio['name'], concurrency: number) =>
-      during.ratios.find((r) => r.name === name && r.concurrency === concurrency);
+    const at = ratiosAt8({ hopAlongside: { chains: 3, hopsPerChain: 5, hopMs: summarize([40, 70, 100]) } });
     // p50 300 ms / (hand-rolled 40 ms + 4 × 70 ms timed alongside), next to the other two pricings.
     expect(at('latency-alongside', 8)).toMatchObject({ value: 300 / 320, target: 1.5, met: true });
     expect(at('latency-loaded', 8)?.value).toBe(300 / 240);

@@ -1,6 +1,6 @@
 import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnalysis } from './cost';
 import { PHASE_MEANING, PHASES } from './phases';
-import type { BenchResult, Machine, Workload } from './types';
+import type { BenchResult, LatencySummary, Machine, Workload } from './types';
 
 const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events'];
 const NONE = '—';
@@ -20,6 +20,8 @@ const orNone = (value: number | null | undefined, format: (n: number) => string)
 
 /** Milliseconds as whole numbers. */
 const ms = (n: number) => String(Math.round(n));
+/** A latency's p50, p95 and p99, e.g. "p50 20 ms, p95 33 ms, p99 33 ms". */
+const tail = (l: LatencySummary) => `p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms, p99 ${ms(l.p99)} ms`;
 /** Requests, units and invocations per transfer: one decimal. */
 const one = (n: number) => n.toFixed(1);
 /** Dollars: two decimals. */
@@ -129,8 +131,7 @@ function hopSection(result: BenchResult, analysis: Analysis): string {
   return [
     'One hop is a conditional write plus an SQS send and the receive that triggers the next Lambda.',
     `${hop.chains} chains × ${hop.hopsPerChain} hops (${analysis.hop.hops} hops): ` +
-      `p50 ${ms(hop.hopMs.p50)} ms, p95 ${ms(hop.hopMs.p95)} ms, p99 ${ms(hop.hopMs.p99)} ms, ` +
-      `max ${ms(hop.hopMs.max)} ms.`,
+      `${tail(hop.hopMs)}, max ${ms(hop.hopMs.max)} ms.`,
     perHop
       ? `Per hop: ${orNone(analysis.hop.requestsPerHop, one)} requests (${kinds || 'none'}), ` +
         `${one(perHop.writeUnits)} WRU, ${one(perHop.readUnits)} RRU.`
@@ -138,14 +139,13 @@ function hopSection(result: BenchResult, analysis: Analysis): string {
     ...(result.loadedHops ?? []).map(
       (loaded) =>
         `Under load, ${loaded.concurrency} chains at once (${loaded.chains} chains × ${loaded.hopsPerChain} hops): ` +
-        `p50 ${ms(loaded.hopMs.p50)} ms, p95 ${ms(loaded.hopMs.p95)} ms, p99 ${ms(loaded.hopMs.p99)} ms.`,
+        `${tail(loaded.hopMs)}.`,
     ),
     ...result.runs.flatMap(({ workload, concurrency, hopAlongside: along }) =>
       along
         ? [
             `During the ${workload} run at ${concurrency} clients, one chain at a time ` +
-              `(${along.chains} chains × ${along.hopsPerChain} hops): ` +
-              `p50 ${ms(along.hopMs.p50)} ms, p95 ${ms(along.hopMs.p95)} ms, p99 ${ms(along.hopMs.p99)} ms.`,
+              `(${along.chains} chains × ${along.hopsPerChain} hops): ${tail(along.hopMs)}.`,
           ]
         : [],
     ),

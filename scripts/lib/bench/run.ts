@@ -19,6 +19,7 @@ import type {
   BenchResult,
   FunctionUsage,
   HopResult,
+  HopSample,
   LoadedHop,
   Machine,
   RunResult,
@@ -272,7 +273,7 @@ async function runOne(
     clearInterval(ticker);
   }
   const durationMs = Date.now() - startMs;
-  const perHopAlongsideMs = await hopsAlongside;
+  const hopAlongside = await hopsAlongside;
   options.progress?.(label, 1, committed);
   const lines = await waitQuiet(logs, startMs, options.quietMs);
   // The hop chains timed alongside are the bench's, not the workload's.
@@ -292,30 +293,27 @@ async function runOne(
     samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
     usage,
     ...(workload === 'two-phase' ? { phases: summarizePhases(phases) } : {}),
-    ...(perHopAlongsideMs
-      ? {
-          hopAlongside: {
-            chains: perHopAlongsideMs.length,
-            hopsPerChain: options.hopsPerChain,
-            hopMs: summarize(perHopAlongsideMs),
-          },
-        }
-      : {}),
+    ...(hopAlongside ? { hopAlongside } : {}),
   };
+}
+
+/** Chains' per-hop times (each chain's time over its hop count) as a sample. */
+function hopSampleOf(perHopMs: readonly number[], hopsPerChain: number): HopSample {
+  return { chains: perHopMs.length, hopsPerChain, hopMs: summarize(perHopMs) };
 }
 
 /**
  * Times hop chains one after the other, resting between them, until `endMs`; each chain's time
  * over its hop count is one sample. A failed chain is reported, not hidden: it throws.
  */
-async function timeHopsUntil(hops: HopTarget, endMs: number, hopsPerChain: number): Promise<number[]> {
+async function timeHopsUntil(hops: HopTarget, endMs: number, hopsPerChain: number): Promise<HopSample> {
   const perHopMs: number[] = [];
   while (Date.now() < endMs) {
     // Polled slowly: the chain's time comes from its last item's timestamp, not from the poll.
     perHopMs.push((await runChain(hops, hopsPerChain, 100)) / hopsPerChain);
     await sleep(Math.min(ALONGSIDE_REST_MS, Math.max(0, endMs - Date.now())));
   }
-  return perHopMs;
+  return hopSampleOf(perHopMs, hopsPerChain);
 }
 
 /** Sequential chains of hops through the bench's hop queue; each chain's time over its hop count. */
@@ -335,8 +333,9 @@ async function runHops(
     options.progress?.(`hop chains`, (chain + 1) / chains, chain + 1);
   }
   const usage = usageOf(await waitQuiet(logs, startMs, 2_000));
-  options.log(`hop: p50 ${summarize(perHopMs).p50.toFixed(1)} ms over ${chains} chains of ${hops}`);
-  return { chains, hopsPerChain: hops, hopMs: summarize(perHopMs), usage };
+  const sample = hopSampleOf(perHopMs, hops);
+  options.log(`hop: p50 ${sample.hopMs.p50.toFixed(1)} ms over ${chains} chains of ${hops}`);
+  return { ...sample, usage };
 }
 
 /**
@@ -356,11 +355,11 @@ async function runLoadedHops(
     for (const chainMs of await Promise.all(chains)) perHopMs.push(chainMs / hops);
     options.progress?.(`hop chains ×${concurrency}`, (round + 1) / rounds, perHopMs.length);
   }
-  const hopMs = summarize(perHopMs);
+  const sample = hopSampleOf(perHopMs, hops);
   options.log(
-    `hop at ${concurrency} chains at once: p50 ${hopMs.p50.toFixed(1)} ms over ${perHopMs.length} chains`,
+    `hop at ${concurrency} chains at once: p50 ${sample.hopMs.p50.toFixed(1)} ms over ${sample.chains} chains`,
   );
-  return { concurrency, chains: perHopMs.length, hopsPerChain: hops, hopMs };
+  return { concurrency, ...sample };
 }
 
 /**

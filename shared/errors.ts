@@ -55,11 +55,35 @@ export class UnprocessableError extends TandemError {
 
 /** 503: a dependency failed or throttled; the request may be retried. On queues: retry the record. */
 export class InfrastructureError extends TandemError {
-  override readonly name = 'InfrastructureError';
+  override readonly name: string = 'InfrastructureError';
   readonly status = 503;
   readonly slug = 'unavailable';
   readonly title = 'Service unavailable';
   constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why DynamoDB refused a write without judging it: another transaction held one of its items
+ * (`TransactionConflict`), or the table or account throttled it (after the SDK's own retries).
+ */
+export type ContentionReason = 'conflict' | 'throttle';
+
+/**
+ * A write DynamoDB cancelled for a transient reason (ContentionReason): nothing was written and no
+ * condition was found false, so the same step may simply be tried again after a jittered backoff
+ * (see `shared/backoff.ts`). Every caller of a conditional write retries it that way within its
+ * invocation's time budget; past the budget it surfaces as the InfrastructureError it also is, and
+ * the queue redelivers the message (or the API answers 503).
+ */
+export class ContentionError extends InfrastructureError {
+  override readonly name = 'ContentionError';
+  constructor(
+    readonly reason: ContentionReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

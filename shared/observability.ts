@@ -26,7 +26,20 @@ export const METRIC = {
   oldestInDoubtAge: 'OldestInDoubtAgeMs',
   /** Sends or publications that failed after a durable change (recovery re-drives them). */
   effectFailures: 'EffectFailures',
+  /** Writes DynamoDB refused for a conflict with another transaction (retried after a backoff). */
+  writeConflicts: 'WriteConflicts',
+  /** Writes DynamoDB throttled past the SDK's retries (retried after a backoff). */
+  writeThrottles: 'WriteThrottles',
 } as const;
+
+/** Counts a write refused by contention (a ContentionError's reason). */
+export function recordContention(metrics: Metrics, reason: 'conflict' | 'throttle'): void {
+  metrics.addMetric(
+    reason === 'conflict' ? METRIC.writeConflicts : METRIC.writeThrottles,
+    MetricUnit.Count,
+    1,
+  );
+}
 
 export function createMetrics(service: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service, defaultDimensions: { service } });

@@ -5,6 +5,10 @@ import type { LeaseCondition } from './protocol/lease';
  * Ports of the protocol shells. Each has a DynamoDB/SQS adapter (Lambda, integration tests) and an
  * in-memory one (unit tests, the deterministic simulation). Pass them in; never import adapters
  * from use cases.
+ *
+ * Every write below may throw ContentionError (a conflict with another transaction on one of its
+ * items, or a throttle): nothing was written, no condition was judged, and the caller retries the
+ * step after a backoff (shared/backoff.ts). Other infrastructure failures throw InfrastructureError.
  */
 
 /** The fencing token a coordinator write carries: the slot's owner and epoch it believes in. */
@@ -28,7 +32,7 @@ export interface TxStore {
   /**
    * One TransactWriteItems: `next`, conditioned on the stored version being `expectedVersion`, and a
    * ConditionCheck that the slot's owner and epoch are still `fence`. Throws VersionConflictError or
-   * FenceLostError (both can hold at once; fence wins) — never half-applies.
+   * FenceLostError (both can hold at once; fence wins), or ContentionError — never half-applies.
    */
   save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void>;
   /** Transactions of `slot` whose next check time is at or before `nowMs` (at most `limit`). */
@@ -90,5 +94,8 @@ export type OnePhaseResult =
   | { readonly kind: 'refused'; readonly participantId: string; readonly reason: string }
   /** Nothing written: an entity does not exist. */
   | { readonly kind: 'unknown-entity' }
-  /** Nothing written: a concurrent transaction held one of the items; two-phase will queue it. */
+  /**
+   * Nothing written: a refused condition that the entity as read afterwards does not explain (a
+   * concurrent transaction changed it in between); two-phase will queue it.
+   */
   | { readonly kind: 'contended' };

@@ -7,13 +7,21 @@ import { DynamoOnePhaseCommitter } from '../../shared/adapters/dynamo-one-phase'
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
-import { createApi } from '../../shared/api/app';
+import { createApi, WAIT_SAFETY_MARGIN_MS } from '../../shared/api/app';
 import type { HttpEvent } from '../../shared/api/http';
+import { InvocationPacing } from '../../shared/backoff';
 import { readApiConfig } from '../../shared/config';
 import { Items } from '../../shared/inventory/items';
 import { Accounts } from '../../shared/ledger/accounts';
 import { METER, metered } from '../../shared/metering';
-import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
+import {
+  createMetrics,
+  flush,
+  METRIC,
+  MetricUnit,
+  recordContention,
+  recordTerminal,
+} from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import { INVENTORY_PARTICIPANT, ledgerParticipantId, Transactions } from '../../shared/transactions';
 
@@ -21,6 +29,8 @@ const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
 const client = dynamoDocumentClient();
 const metrics = createMetrics('api');
+// Contention on the record's create or the one-phase commit is waited out within the request.
+const pacing = new InvocationPacing({ nowMs: Date.now }, WAIT_SAFETY_MARGIN_MS);
 const txStore = new DynamoTxStore(client, config.transactionsTable, config.slotsTable);
 // Every participant of this deployment keeps its entities in a table the API can write, so the
 // one-phase fast path covers every transaction unless ONE_PHASE=off or the request asks two-phase.
@@ -63,6 +73,8 @@ const api = createApi({
       onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
       ...(onePhase ? { onePhase } : {}),
       onTerminal: (record) => recordTerminal(metrics, record),
+      pacing,
+      onContention: (error) => recordContention(metrics, error.reason),
       onBeginFailed: (txId, error) =>
         logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
     },
@@ -77,6 +89,7 @@ const api = createApi({
 });
 
 export const handler = metered('api', async (event: HttpEvent, context: Context) => {
+  pacing.start(context);
   try {
     return await api(event, context);
   } finally {

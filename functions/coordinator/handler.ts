@@ -7,13 +7,21 @@ import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { processFifoGroups, protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
+import { InvocationPacing } from '../../shared/backoff';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
-import { LeaseManager } from '../../shared/coordinator/leases';
+import { batchHoldOf, LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput, RecordCache } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
 import { metered } from '../../shared/metering';
-import { createMetrics, flush, METRIC, MetricUnit, recordTerminal } from '../../shared/observability';
+import {
+  createMetrics,
+  flush,
+  METRIC,
+  MetricUnit,
+  recordContention,
+  recordTerminal,
+} from '../../shared/observability';
 
 const env = readCoordinatorEnv();
 const dlqUrl = envString(process.env, 'COORDINATOR_DLQ_URL');
@@ -36,6 +44,8 @@ const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (err
 const metrics = createMetrics('coordinator');
 // The records this environment wrote last: a vote arriving after the decision skips its read.
 const cache = new RecordCache();
+// Contention is waited out within what is left of each invocation.
+const pacing = new InvocationPacing(clock);
 
 const onRecord = protocolRecordHandler({
   sqs,
@@ -43,7 +53,14 @@ const onRecord = protocolRecordHandler({
   logger,
   metrics,
   parse: parseCoordinatorInput,
-  process: async (input, receiveCount, log) => {
+  process: async (input, { receiveCount, firstReceivedAtMs }, log) => {
+    // Until when this invocation surely holds the slot's batch: past it, it may not take the slot.
+    const batch = batchHoldOf(
+      firstReceivedAtMs,
+      receiveCount,
+      env.visibilityTimeoutMs,
+      env.batchHoldMarginMs,
+    );
     const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
       handleCoordinatorInput(input, {
         txs,
@@ -54,6 +71,12 @@ const onRecord = protocolRecordHandler({
         faults,
         redelivered: receiveCount > 1,
         cache,
+        batch,
+        pacing,
+        onContention: (error) => {
+          recordContention(metrics, error.reason);
+          log.debug('write refused by contention; retrying after a backoff', { reason: error.reason });
+        },
         onTerminal: (tx) => {
           recordTerminal(metrics, tx);
           log.info('transaction terminal', { state: tx.state, reason: tx.reason });
@@ -69,6 +92,7 @@ const onRecord = protocolRecordHandler({
 });
 
 export const handler = metered('coordinator', async (event: SQSEvent, context: Context) => {
+  pacing.start(context);
   try {
     // Slots (message groups) side by side, each in order.
     return await processFifoGroups(event, onRecord, context);

@@ -6,10 +6,11 @@ import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
 import { DynamoParticipantStore } from '../../shared/adapters/dynamo-participant-store';
 import { protocolRecordHandler } from '../../shared/adapters/sqs-records';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
+import { InvocationPacing } from '../../shared/backoff';
 import { envInt, envString } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
 import { metered } from '../../shared/metering';
-import { createMetrics, flush } from '../../shared/observability';
+import { createMetrics, flush, recordContention } from '../../shared/observability';
 import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
 import {
   handleParticipantMessage,
@@ -51,6 +52,8 @@ const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (err
 );
 const metrics = createMetrics(participantId);
 const processor = new BatchProcessor(EventType.SQS);
+// Contention is waited out within what is left of each invocation.
+const pacing = new InvocationPacing(clock);
 
 const onRecord = protocolRecordHandler({
   sqs,
@@ -66,14 +69,26 @@ const onRecord = protocolRecordHandler({
     }
     return message;
   },
-  process: (message, receiveCount) =>
+  process: (message, { receiveCount }, log) =>
     faultSource.run(message.txId, receiveCount, (faults, hit) => {
       const sender = faults.duplicate ? transport.duplicating(hit) : transport;
-      return handleParticipantMessage(message, { store, kind, clock, replies: replier(sender), faults });
+      return handleParticipantMessage(message, {
+        store,
+        kind,
+        clock,
+        replies: replier(sender),
+        faults,
+        pacing,
+        onContention: (error) => {
+          recordContention(metrics, error.reason);
+          log.debug('write refused by contention; retrying after a backoff', { reason: error.reason });
+        },
+      });
     }),
 });
 
 export const handler = metered(participantId, async (event: SQSEvent, context: Context) => {
+  pacing.start(context);
   try {
     return await processPartialResponse(event, onRecord, processor, { context });
   } finally {

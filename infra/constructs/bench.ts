@@ -54,7 +54,7 @@ export class Bench extends Construct {
     grantTable(this.direct.role, this.table, 'dynamodb:PutItem');
 
     this.hopQueue = new SecureQueue(this, 'Hops', {
-      visibilityTimeout: Duration.seconds(30),
+      visibilityTimeout: Duration.seconds(60),
       removalPolicy: props.removalPolicy,
     });
     this.hop = new NodeFunction(this, 'Hop', {
@@ -65,7 +65,7 @@ export class Bench extends Construct {
     });
     // Batches of up to 10, like the protocol's queues: under load, hops share invocations as the
     // protocol's messages do (one message at a time when unloaded).
-    this.hop.consume(this.hopQueue.queue);
+    this.hop.consume(this.hopQueue);
     this.hopQueue.queue.grantSendMessages(this.hop.role);
     grantTable(this.hop.role, this.table, 'dynamodb:PutItem');
   }

@@ -7,7 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { DataTable, grantTable } from './data-table';
-import { NodeFunction } from './node-function';
+import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
 export interface CoordinatorProps {
@@ -80,16 +80,20 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       ...stateful,
     }).table;
 
-    const functionTimeout = Duration.seconds(10);
-    // FIFO with the slot as message group: one input of a slot at a time, in order.
+    const coordinatorTimeout = Duration.seconds(10);
+    const timerTimeout = Duration.seconds(5);
+    // FIFO with the slot as message group: one input of a slot at a time, in order. Its visibility
+    // timeout is 6 × the coordinator's timeout (NodeFunction.consume checks it), so a batch is held
+    // well past any invocation working on it; the coordinator may only take a slot over while it
+    // holds the slot's batch (BatchHold).
     this.queue = new SecureQueue(this, 'Inbox', {
       fifo: true,
-      visibilityTimeout: Duration.seconds(30),
+      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * coordinatorTimeout.toSeconds()),
       removalPolicy: props.removalPolicy,
     });
     // Standard queue: timers need per-message delays, which FIFO queues do not have.
     this.timers = new SecureQueue(this, 'Timers', {
-      visibilityTimeout: Duration.seconds(30),
+      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timerTimeout.toSeconds()),
       removalPolicy: props.removalPolicy,
     });
 
@@ -103,20 +107,22 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       RESEND_CAP_MS: String(props.resendCapMs),
       LEASE_DURATION_MS: String(props.leaseDurationMs),
       LEASE_SKEW_MARGIN_MS: String(props.leaseSkewMarginMs),
+      COORDINATOR_VISIBILITY_TIMEOUT_S: String(this.queue.visibilityTimeout.toSeconds()),
+      COORDINATOR_TIMEOUT_S: String(coordinatorTimeout.toSeconds()),
       ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
     };
 
     this.coordinatorFn = new NodeFunction(this, 'CoordinatorFn', {
       entry: 'functions/coordinator/handler.ts',
       description: 'Tandem coordinator: Begin, votes, acks and checks, one slot at a time',
-      timeout: functionTimeout,
+      timeout: coordinatorTimeout,
       removalPolicy: props.removalPolicy,
       environment: {
         ...environment,
         COORDINATOR_DLQ_URL: this.queue.dlq.queueUrl,
       },
     });
-    this.coordinatorFn.consume(this.queue.queue);
+    this.coordinatorFn.consume(this.queue);
     grantTable(this.coordinatorFn.role, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
     grantTable(
       this.coordinatorFn.role,
@@ -131,11 +137,11 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.timerFn = new NodeFunction(this, 'TimerFn', {
       entry: 'functions/timers/handler.ts',
       description: 'Tandem timers: forwards due checks to the coordinator',
-      timeout: functionTimeout,
+      timeout: timerTimeout,
       removalPolicy: props.removalPolicy,
       environment,
     });
-    this.timerFn.consume(this.timers.queue);
+    this.timerFn.consume(this.timers);
     grantTable(this.timerFn.role, this.transactions, 'dynamodb:GetItem');
     this.queue.queue.grantSendMessages(this.timerFn.role);
     this.timers.queue.grantSendMessages(this.timerFn.role);

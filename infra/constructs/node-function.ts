@@ -4,9 +4,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { SecureQueue } from './secure-queue';
+
+/**
+ * A queue's visibility timeout must be at least this many times its consumer's timeout (AWS's
+ * advice for SQS event sources: the poller may retry an invocation, throttled or failed, within
+ * one visibility timeout). The coordinator also relies on it: a batch's hold (BatchHold) outlasts
+ * the invocation that works on it.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface NodeFunctionProps {
   /** Path of the handler's TypeScript entry, relative to the repository root. */
@@ -29,9 +37,11 @@ export class NodeFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout ?? Duration.seconds(10);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
@@ -51,7 +61,7 @@ export class NodeFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: this.timeout,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -121,10 +131,18 @@ export class NodeFunction extends Construct {
 
   /**
    * Consumes `queue` with partial batch responses: a record that throws is retried alone, and a
-   * message that keeps failing goes to the queue's redrive DLQ.
+   * message that keeps failing goes to the queue's redrive DLQ. Refuses a queue whose visibility
+   * timeout is under VISIBILITY_TIMEOUT_FACTOR × this function's timeout.
    */
-  consume(queue: sqs.IQueue, batchSize = 10): void {
-    this.fn.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
+  consume(queue: SecureQueue, batchSize = 10): void {
+    const visibilityS = queue.visibilityTimeout.toSeconds();
+    const timeoutS = this.timeout.toSeconds();
+    if (visibilityS < VISIBILITY_TIMEOUT_FACTOR * timeoutS) {
+      throw new Error(
+        `${queue.node.path}: visibility timeout ${visibilityS} s is under ${VISIBILITY_TIMEOUT_FACTOR} × the ${timeoutS} s timeout of its consumer ${this.node.path}`,
+      );
+    }
+    this.fn.addEventSource(new SqsEventSource(queue.queue, { batchSize, reportBatchItemFailures: true }));
     NagSuppressions.addResourceSuppressions(
       this.fn,
       [

@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { Coordinator } from './coordinator';
 import { DataTable, grantTable } from './data-table';
-import { NodeFunction } from './node-function';
+import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
 export interface ParticipantProps {
@@ -46,14 +46,15 @@ export class Participant extends Construct {
       deletionProtection: props.deletionProtection,
       encryptionKey: props.encryptionKey,
     }).table;
+    const timeout = Duration.seconds(10);
     this.inbox = new SecureQueue(this, 'Inbox', {
-      visibilityTimeout: Duration.seconds(30),
+      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds()),
       removalPolicy: props.removalPolicy,
     });
     this.handler = new NodeFunction(this, 'Handler', {
       entry: props.entry ?? 'functions/participant/handler.ts',
       description: `Tandem participant ${props.participantId} (${props.kind})`,
-      timeout: Duration.seconds(10),
+      timeout,
       removalPolicy: props.removalPolicy,
       environment: {
         PARTICIPANT_ID: props.participantId,
@@ -67,7 +68,7 @@ export class Participant extends Construct {
         ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
       },
     });
-    this.handler.consume(this.inbox.queue);
+    this.handler.consume(this.inbox);
     grantTable(
       this.handler.role,
       this.table,

@@ -20,9 +20,11 @@ export interface SecureQueueProps {
 export class SecureQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly dlq: sqs.Queue;
+  readonly visibilityTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: SecureQueueProps) {
     super(scope, id);
+    this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
     const fifo = props.fifo ? true : undefined;
     this.dlq = new sqs.Queue(this, 'Dlq', {
       fifo,
@@ -42,7 +44,7 @@ export class SecureQueue extends Construct {
       contentBasedDeduplication: fifo,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(60),
+      visibilityTimeout: this.visibilityTimeout,
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.dlq, maxReceiveCount: props.maxReceiveCount ?? 5 },
       removalPolicy: props.removalPolicy,

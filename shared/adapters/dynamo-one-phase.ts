@@ -5,6 +5,7 @@ import { OPERATIONS_MAX, type ParticipantKind, type ReservedOp, rejectionReason 
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
 import type { TxParticipant } from '../protocol';
 import { availableOnRefusal, entityKey } from './dynamo-entities';
+import { cancellationCodes, throwIfContention } from './dynamo-errors';
 import { txItemOf } from './dynamo-tx-store';
 
 type TransactItem = NonNullable<
@@ -73,17 +74,19 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       return { kind: 'committed' };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) {
+        throwIfContention(error, `one-phase commit of ${record.txId}`);
         throw new InfrastructureError(`could not commit ${record.txId} in one phase`, { cause: error });
       }
       const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'exists' };
+      const codes = cancellationCodes(error);
+      if (codes[0] === 'ConditionalCheckFailed') return { kind: 'exists' };
       // An unknown entity wins over a refusal: the request is then answered 422, nothing written.
       let refused: OnePhaseResult | undefined;
       for (const [index, { participantId, direct, op }] of opAt.entries()) {
         const reason = reasons[index + 1];
-        if (reason?.Code !== 'ConditionalCheckFailed') continue;
+        if (codes[index + 1] !== 'ConditionalCheckFailed') continue;
         const { table, kind } = direct;
-        const entity = await availableOnRefusal(this.client, table, kind.entityKind, op.id, reason.Item);
+        const entity = await availableOnRefusal(this.client, table, kind.entityKind, op.id, reason?.Item);
         if (!entity) return { kind: 'unknown-entity' };
         if (op.action === 'give' || entity.available >= op.amount) return { kind: 'contended' }; // changed since
         refused ??= {
@@ -93,11 +96,12 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
         };
       }
       if (refused) return refused;
-      if (reasons.some((r) => r.Code === 'TransactionConflict')) return { kind: 'contended' };
-      throw new InfrastructureError(
-        `one-phase commit of ${record.txId} was cancelled: ${reasons.map((r) => r.Code ?? '?').join(', ')}`,
-        { cause: error },
-      );
+      // No condition failed: another transaction held an item, or a throttle — contention, which
+      // the producer retries after a backoff.
+      throwIfContention(error, `one-phase commit of ${record.txId}`);
+      throw new InfrastructureError(`one-phase commit of ${record.txId} was cancelled: ${codes.join(', ')}`, {
+        cause: error,
+      });
     }
   }
 

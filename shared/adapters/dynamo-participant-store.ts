@@ -16,6 +16,7 @@ import {
 } from '../participant';
 import { assert, noteEntry, ProtocolAssertionError, type RecordNote } from '../protocol';
 import { availableOnRefusal, entityKey } from './dynamo-entities';
+import { cancellationCodes, throwIfContention } from './dynamo-errors';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
@@ -157,6 +158,7 @@ export class DynamoParticipantStore implements ParticipantStore {
       return { ok: true };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) {
+        throwIfContention(error, `write of the barrier of ${where}`);
         throw new InfrastructureError(`could not write the barrier of ${where}`, { cause: error });
       }
       return this.explain(error, action, opAt, noteAt, where);
@@ -263,7 +265,8 @@ export class DynamoParticipantStore implements ParticipantStore {
     where: string,
   ): Promise<WriteOutcome> {
     const reasons = error.CancellationReasons ?? [];
-    const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+    const codes = cancellationCodes(error);
+    const failed = (index: number) => codes[index] === 'ConditionalCheckFailed';
     if (failed(0)) return { ok: false, kind: 'barrier-conflict' };
 
     for (let index = 1; index < opAt.length; index++) {
@@ -293,12 +296,9 @@ export class DynamoParticipantStore implements ParticipantStore {
     // or this participant's entry already there).
     if (noteAt !== undefined && failed(noteAt)) return { ok: false, kind: 'note-refused' };
 
-    // No condition failed: another transaction held one of the items (TransactionConflict), or
-    // DynamoDB refused for a transient reason. Both are retried by re-loading.
-    if (reasons.some((r) => r.Code === 'TransactionConflict')) return { ok: false, kind: 'barrier-conflict' };
-    throw new InfrastructureError(
-      `write of ${where} was cancelled: ${reasons.map((r) => r.Code ?? '?').join(', ')}`,
-      { cause: error },
-    );
+    // No condition failed: another transaction held one of the items, or DynamoDB throttled the
+    // write — contention, which the shell retries after a backoff.
+    throwIfContention(error, `write of the barrier of ${where}`);
+    throw new InfrastructureError(`write of ${where} was cancelled: ${codes.join(', ')}`, { cause: error });
   }
 }

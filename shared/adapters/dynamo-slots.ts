@@ -4,6 +4,7 @@ import { InfrastructureError } from '../errors';
 import type { SlotStore } from '../ports';
 import type { SlotRow } from '../protocol';
 import type { LeaseCondition } from '../protocol/lease';
+import { throwIfContention } from './dynamo-errors';
 
 /**
  * The leader slot table: one item per slot, `{slot, owner?, epoch, leaseExpiresAtMs}`. A free slot
@@ -58,6 +59,8 @@ export class DynamoSlotStore implements SlotStore {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
+      // A coordinator's save holds the row in its transaction (the fence's ConditionCheck).
+      throwIfContention(error, `write of slot ${next.slot}`);
       throw new InfrastructureError(`could not write slot ${next.slot}`, { cause: error });
     }
   }

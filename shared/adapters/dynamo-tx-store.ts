@@ -9,6 +9,7 @@ import {
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
 import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
 import type { TxRecord } from '../protocol';
+import { cancellationCodes, throwIfContention } from './dynamo-errors';
 
 /** Name of the sparse index of undecided/unacknowledged transactions by slot and next check time. */
 export const DUE_INDEX = 'due';
@@ -69,6 +70,7 @@ export class DynamoTxStore implements TxStore {
         const existing = await this.load(tx.record.txId);
         if (existing) return { created: false, existing };
       }
+      throwIfContention(error, `create of transaction ${tx.record.txId}`);
       throw new InfrastructureError(`could not create transaction ${tx.record.txId}`, { cause: error });
     }
   }
@@ -112,10 +114,11 @@ export class DynamoTxStore implements TxStore {
       );
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        const [record, slot] = (error.CancellationReasons ?? []).map((r) => r.Code);
+        const [record, slot] = cancellationCodes(error);
         if (slot === 'ConditionalCheckFailed') throw new FenceLostError(fence, { cause: error });
         if (record === 'ConditionalCheckFailed') throw new VersionConflictError(txId, expectedVersion);
       }
+      throwIfContention(error, `save of transaction ${txId}`);
       throw new InfrastructureError(`could not save transaction ${txId}`, { cause: error });
     }
   }

@@ -23,6 +23,13 @@ import {
  * consumer that finds the slot leased to someone else takes it over at once with a new epoch
  * (`handoff: true`) instead of waiting for the lease to expire: the epoch ConditionCheck on every
  * coordinator write, not the lease, is what keeps the old holder from changing anything.
+ *
+ * That argument holds only while the environment really holds the batch. A zombie — an invocation
+ * still running after its batch's visibility timeout ran out (paused, or its requests delayed) —
+ * holds nothing: another environment may have the batch and the slot by now. So a caller that
+ * passes a BatchHold may change the slot's owner (acquire, take over, hand off) only before the
+ * hold ends; past it, `fence` throws BatchLostError and the caller drops the batch, instead of
+ * fencing the live owner off and being fenced off in turn (ping-pong) until a timeout ends it.
  */
 export class LeaseManager {
   private readonly held = new Map<number, SlotRow>();
@@ -35,8 +42,11 @@ export class LeaseManager {
     private readonly options: { handoff: boolean; maxAttempts?: number } = { handoff: true },
   ) {}
 
-  /** The fence to put on a write for `slot`, acquiring, renewing or taking over the lease as needed. */
-  async fence(slot: number): Promise<Fence> {
+  /**
+   * The fence to put on a write for `slot`, acquiring, renewing or taking over the lease as needed.
+   * With `hold`, the owner changes only while the batch is held (see the class comment).
+   */
+  async fence(slot: number, hold?: BatchHold): Promise<Fence> {
     const cached = this.held.get(slot);
     const nowMs = this.clock.nowMs();
     if (cached && mayAct(cached, this.owner, cached.epoch, nowMs, this.config)) {
@@ -52,6 +62,9 @@ export class LeaseManager {
       const plan = this.plan(row, slot);
       if (plan.kind === 'busy') {
         throw new LeaseBusyError(slot, plan.owner, plan.retryAtMs);
+      }
+      if (plan.kind !== 'renew' && hold !== undefined && this.clock.nowMs() >= hold.heldUntilMs) {
+        throw new BatchLostError(slot, hold.heldUntilMs);
       }
       if (await this.store.write(plan.next, plan.condition)) return this.keep(plan.next);
     }
@@ -91,6 +104,44 @@ export class LeaseManager {
 
   private toFence(row: SlotRow): Fence {
     return { slot: row.slot, owner: this.owner, epoch: row.epoch };
+  }
+}
+
+/**
+ * Until when an invocation surely holds the batch of a slot's FIFO group it is working on: the
+ * batch's visibility timeout, less a margin for clocks (see `batchHoldOf`).
+ */
+export interface BatchHold {
+  readonly heldUntilMs: number;
+}
+
+/**
+ * The latest instant an invocation can still show it holds a message of receive count
+ * `receiveCount` first received at `firstReceivedAtMs` (SQS's ApproximateFirstReceiveTimestamp):
+ * receive n came at least (n − 1) visibility timeouts after the first, so it is held at least until
+ * first + n · visibilityTimeout. Less `marginMs` for the clocks of SQS and the function.
+ */
+export function batchHoldOf(
+  firstReceivedAtMs: number,
+  receiveCount: number,
+  visibilityTimeoutMs: number,
+  marginMs: number,
+): BatchHold {
+  return { heldUntilMs: firstReceivedAtMs + Math.max(1, receiveCount) * visibilityTimeoutMs - marginMs };
+}
+
+/**
+ * This invocation can no longer show it holds its batch (its visibility timeout, less the margin,
+ * has passed): another environment may hold the batch and the slot. It must not take the slot; it
+ * drops the batch (reports it failed, without deleting it) and the live holder does the work.
+ */
+export class BatchLostError extends Error {
+  override readonly name = 'BatchLostError';
+  constructor(
+    readonly slot: number,
+    readonly heldUntilMs: number,
+  ) {
+    super(`no longer holds the batch of slot ${slot} (held until ${heldUntilMs}): dropping it`);
   }
 }
 

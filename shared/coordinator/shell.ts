@@ -1,4 +1,5 @@
-import { FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
+import { Backoff, type Pacing, REAL_PACING } from '../backoff';
+import { ContentionError, FenceLostError, InfrastructureError, VersionConflictError } from '../errors';
 import type { Faults } from '../faults';
 import type { Clock, Fence, StoredTx, TxStore } from '../ports';
 import {
@@ -14,6 +15,7 @@ import {
   type TxParticipant,
   type TxRecord,
 } from '../protocol';
+import type { BatchHold } from './leases';
 
 /** Where the coordinator's messages go. SQS in Lambda; the simulated network in the simulation. */
 export interface CoordinatorTransport {
@@ -24,7 +26,8 @@ export interface CoordinatorTransport {
 }
 
 export interface FenceProvider {
-  fence(slot: number): Promise<Fence>;
+  /** The fence for a write to `slot`; with `hold`, taking the slot over needs the batch still held. */
+  fence(slot: number, hold?: BatchHold): Promise<Fence>;
   forget(slot: number): void;
 }
 
@@ -47,6 +50,15 @@ export interface CoordinatorDeps {
   readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
   /** Records this environment wrote last (see RecordCache); absent: every input reads the record. */
   readonly cache?: RecordCache;
+  /**
+   * Until when this invocation holds the slot's batch the input came in (see BatchHold): past it,
+   * it may not take the slot over, and drops the input (BatchLostError). Absent: no such bound.
+   */
+  readonly batch?: BatchHold;
+  /** How to wait out contention (a conflict or a throttle on the save); real timers by default. */
+  readonly pacing?: Pacing;
+  /** Hears of every write refused by contention (then retried after a backoff). */
+  readonly onContention?: (error: ContentionError) => void;
 }
 
 /**
@@ -114,6 +126,12 @@ export const MAX_FENCE_RETRIES = 1;
  * the write and the effects (crash point `coordinator.after-save`), nothing is lost: the record's
  * `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the step re-sends what is missing.
  *
+ * A refused write is retried from a fresh read: at once after a version conflict (a participant
+ * noted its vote, say), after a jittered backoff after contention (another transaction held the
+ * record or the slot's row: DynamoDB's TransactionConflict, or a throttle) — so a conflict, common
+ * on AWS where participants write the record in their own transactions, does not fail the message
+ * and block the slot's FIFO group for a visibility timeout.
+ *
  * A failed send is logged, not retried here: redelivering the input would be a no-op (the state
  * is already durable); the re-send on the next check is what completes it.
  */
@@ -122,8 +140,12 @@ export async function handleCoordinatorInput(
   deps: CoordinatorDeps,
 ): Promise<CoordinatorOutcome> {
   let fenceRetries = 0;
+  let versionConflicts = 0;
   let useCache = deps.cache !== undefined;
-  for (let attempt = 0; attempt < MAX_VERSION_CONFLICTS; attempt++) {
+  const backoff = new Backoff(deps.pacing ?? REAL_PACING, deps.clock);
+  // Bounded: each turn returns, throws, or spends one of MAX_VERSION_CONFLICTS, MAX_FENCE_RETRIES,
+  // the backoff's waits or the one cache miss.
+  for (;;) {
     const cached = useCache ? usableCopy(deps.cache?.get(input.txId), input) : undefined;
     const stored = cached ?? (await deps.txs.load(input.txId));
     if (!stored) return { kind: 'unknown-transaction' };
@@ -141,7 +163,6 @@ export async function handleCoordinatorInput(
       // changes, so the copy is as good.
       deps.cache?.forget(input.txId);
       useCache = false;
-      attempt--;
       continue;
     }
     if (result.state === record) {
@@ -151,20 +172,32 @@ export async function handleCoordinatorInput(
       return { kind: 'unchanged', record, rejection: result.rejection };
     }
 
-    const fence = await deps.leases.fence(record.slot);
     const next: StoredTx = { record: result.state, requestHash: stored.requestHash };
     try {
+      const fence = await deps.leases.fence(record.slot, deps.batch);
       await deps.txs.save(next, record.version, fence);
       deps.cache?.set(next);
     } catch (error) {
       deps.cache?.forget(input.txId);
       useCache = false;
-      if (error instanceof VersionConflictError) continue;
+      if (error instanceof VersionConflictError) {
+        if (++versionConflicts < MAX_VERSION_CONFLICTS) continue;
+        throw new InfrastructureError(
+          `transaction ${input.txId}: ${MAX_VERSION_CONFLICTS} version conflicts in a row`,
+          { cause: error },
+        );
+      }
+      if (error instanceof ContentionError) {
+        deps.onContention?.(error);
+        if (await backoff.wait()) continue;
+        throw error;
+      }
       if (error instanceof FenceLostError) {
-        // Another environment took the slot over since this one cached its lease. This one holds
-        // the slot's FIFO batch now, so it re-reads, re-steps and takes the slot back (a new
-        // epoch) once — rather than stalling the whole slot for a visibility timeout. Safe: the
-        // retried write is version-checked and fenced like any other.
+        // Another environment took the slot over since this one cached its lease. If this one
+        // still holds the slot's FIFO batch, it re-reads, re-steps and takes the slot back (a new
+        // epoch) once — rather than stalling the whole slot for a visibility timeout. A zombie
+        // (its batch's hold is over) cannot: `fence` throws BatchLostError and it drops the batch.
+        // Safe either way: the retried write is version-checked and fenced like any other.
         deps.leases.forget(record.slot);
         if (fenceRetries++ < MAX_FENCE_RETRIES) continue;
       }
@@ -177,9 +210,6 @@ export async function handleCoordinatorInput(
     await perform(result.effects, result.state, deps);
     return { kind: 'changed', record: result.state, effects: result.effects };
   }
-  throw new InfrastructureError(
-    `transaction ${input.txId}: ${MAX_VERSION_CONFLICTS} version conflicts in a row`,
-  );
 }
 
 async function perform(

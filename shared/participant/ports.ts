@@ -8,14 +8,16 @@ export type ParticipantAction = BusinessAction<Reservation>;
  * The result of a ParticipantStore write, as data:
  * - `ok`: the barrier and the business change are durable, together;
  * - `barrier-conflict`: the write lost a race and changed nothing — someone else wrote the barrier
- *   first (or, rarely, an entity changed or was locked by a concurrent transaction between the
- *   evaluation and the explanation): re-load the barrier and re-step;
+ *   first (or, rarely, an entity changed between the evaluation and the explanation): re-load the
+ *   barrier and re-step;
  * - `rejected`: a business condition of a `reserve` failed (not enough available, unknown entity);
  *   nothing was written. `reason` is for the NO vote.
  * - `note-refused`: the note's condition on the transaction record failed (see RecordNote: the
  *   transaction was decided or ended meanwhile); nothing was written. Write again without the note.
- * Infrastructure failures throw InfrastructureError; a broken invariant (an `apply` or `release`
- * whose hold is gone) throws ProtocolAssertionError.
+ * Contention (another transaction held one of the items, or a throttle) throws ContentionError:
+ * nothing was written or judged, retry after a backoff. Other infrastructure failures throw
+ * InfrastructureError; a broken invariant (an `apply` or `release` whose hold is gone) throws
+ * ProtocolAssertionError.
  */
 export type WriteOutcome =
   | { readonly ok: true }

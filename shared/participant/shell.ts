@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { type FieldIssue, InfrastructureError, MalformedMessageError, ValidationError } from '../errors';
+import { Backoff, type Pacing, REAL_PACING } from '../backoff';
+import {
+  ContentionError,
+  type FieldIssue,
+  InfrastructureError,
+  MalformedMessageError,
+  ValidationError,
+} from '../errors';
 import type { Faults } from '../faults';
 import type { Clock } from '../ports';
 import {
@@ -14,7 +21,7 @@ import {
 } from '../protocol';
 import type { ParticipantKind } from './kinds';
 import type { Reservation } from './operations';
-import type { ParticipantStore } from './ports';
+import type { ParticipantStore, WriteOutcome } from './ports';
 
 /** Where a participant's Votes and Acks go: the coordinator's queue, or the simulated network. */
 export interface ReplySender {
@@ -27,6 +34,10 @@ export interface ParticipantDeps {
   readonly clock: Clock;
   readonly replies: ReplySender;
   readonly faults: Faults;
+  /** How to wait out contention (a conflict or a throttle on the write); real timers by default. */
+  readonly pacing?: Pacing;
+  /** Hears of every write refused by contention (then retried after a backoff). */
+  readonly onContention?: (error: ContentionError) => void;
 }
 
 export interface ParticipantOutcome {
@@ -40,7 +51,7 @@ export interface ParticipantOutcome {
   readonly attempts: number;
 }
 
-/** Rounds of load → step → write before giving up and letting SQS redeliver the message. */
+/** Lost barrier races (load → step → write rounds) before giving up and letting SQS redeliver. */
 export const WRITE_ATTEMPTS_MAX = 5;
 
 /** NO reasons are cut to this length (the coordinator accepts up to 1000 characters). */
@@ -53,6 +64,7 @@ export const REASON_LENGTH_MAX = 500;
  *
  *   load ─▶ step ─▶ changed? ──yes──▶ write ──ok──────────▶ crash point ─▶ reply
  *                     │                 ├─ barrier-conflict ─▶ load again (≤ WRITE_ATTEMPTS_MAX)
+ *                     │                 ├─ contention ─▶ backoff, load again (CONTENTION_BACKOFF)
  *                     │                 └─ rejected ─▶ step with NO ─▶ write VOTED_NO ─▶ …
  *                     └──no (duplicate)─────────────────────────────────────▶ reply again
  *
@@ -61,8 +73,13 @@ export const REASON_LENGTH_MAX = 500;
  * write, against the data as it is at that instant; a refusal comes back as `rejected` and becomes
  * the NO vote. A duplicate writes nothing and re-sends the reply (the first one may have been lost).
  *
- * Errors: infrastructure failures (and more than WRITE_ATTEMPTS_MAX lost races) throw
- * InfrastructureError, so SQS retries this record. A ProtocolAssertionError from the core (a
+ * Contention (another transaction on the record, an entity or the barrier — two participants
+ * noting their votes on one record at once, a hot account — or a throttle) is waited out with a
+ * jittered backoff within the invocation's time budget, then given up on like an infrastructure
+ * failure.
+ *
+ * Errors: infrastructure failures (and more than WRITE_ATTEMPTS_MAX lost races, or contention
+ * past the backoff) throw InfrastructureError, so SQS retries this record. A ProtocolAssertionError from the core (a
  * Commit for a barrier that voted NO, an Abort after COMMITTED) or from the store (a hold that
  * vanished) is NOT caught or retried here: it is a broken invariant, not a transient fault. It
  * propagates to the handler, and the record ends in the dead-letter queue (moved there at once, or
@@ -78,7 +95,9 @@ export async function handleParticipantMessage(
 
   // The drop point loses the vote on both of its ways to the coordinator: the note and the message.
   const dropped = message.type === 'Prepare' && faults.drop('participant.vote', message.txId);
-  for (let attempt = 1; attempt <= WRITE_ATTEMPTS_MAX; attempt++) {
+  const backoff = new Backoff(deps.pacing ?? REAL_PACING, clock);
+  // Bounded: each turn returns, throws, or spends one lost race or one of the backoff's waits.
+  for (let attempt = 1, races = 0; ; attempt++) {
     // A first Prepare finds no barrier almost always: write as if there were none (the write is
     // conditioned on its absence) and read only when that loses — one read fewer per transaction.
     const prev =
@@ -90,21 +109,35 @@ export async function handleParticipantMessage(
     const noteAtMs = dropped ? undefined : nowMs;
 
     if (step.changed) {
-      let outcome = await writeStep(store, prev, step, noteAtMs);
-      if (!outcome.ok && outcome.kind === 'rejected') {
-        assert(
-          step.action.type === 'reserve',
-          `store rejected a '${step.action.type}' of ${message.txId}/${message.participantId}: ${outcome.reason}`,
-        );
-        const reason = truncate(outcome.reason);
-        step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
+      let outcome: WriteOutcome;
+      try {
         outcome = await writeStep(store, prev, step, noteAtMs);
-        assert(
-          outcome.ok || outcome.kind === 'barrier-conflict',
-          `store rejected a NO vote of ${message.txId}/${message.participantId}`,
+        if (!outcome.ok && outcome.kind === 'rejected') {
+          assert(
+            step.action.type === 'reserve',
+            `store rejected a '${step.action.type}' of ${message.txId}/${message.participantId}: ${outcome.reason}`,
+          );
+          const reason = truncate(outcome.reason);
+          step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
+          outcome = await writeStep(store, prev, step, noteAtMs);
+          assert(
+            outcome.ok || outcome.kind === 'barrier-conflict',
+            `store rejected a NO vote of ${message.txId}/${message.participantId}`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof ContentionError)) throw error;
+        deps.onContention?.(error);
+        if (await backoff.wait()) continue;
+        throw error;
+      }
+      if (!outcome.ok) {
+        // Lost a race: re-load and re-step.
+        if (++races < WRITE_ATTEMPTS_MAX) continue;
+        throw new InfrastructureError(
+          `gave up on ${message.type} of ${message.txId}/${message.participantId} after ${WRITE_ATTEMPTS_MAX} lost races`,
         );
       }
-      if (!outcome.ok) continue; // Lost a race: re-load and re-step.
       faults.crashPoint('participant.after-write', message.txId);
     }
 
@@ -112,9 +145,6 @@ export async function handleParticipantMessage(
     if (!dropped) await replies.send(reply);
     return { reply, wrote: step.changed, sent: !dropped, attempts: attempt };
   }
-  throw new InfrastructureError(
-    `gave up on ${message.type} of ${message.txId}/${message.participantId} after ${WRITE_ATTEMPTS_MAX} lost races`,
-  );
 }
 
 /**

@@ -1,5 +1,6 @@
+import { Backoff, type Pacing, REAL_PACING } from '../backoff';
 import type { CoordinatorTransport } from '../coordinator/shell';
-import { ConflictError, NotFoundError, UnprocessableError } from '../errors';
+import { ConflictError, ContentionError, NotFoundError, UnprocessableError } from '../errors';
 import type {
   Clock,
   CoordinatorInbox,
@@ -79,6 +80,13 @@ export interface TransactionsDeps {
   readonly onePhase?: OnePhaseCommitter;
   /** Called once a one-phase transaction is terminal (logs, metrics). */
   readonly onTerminal?: (record: TxRecord) => void;
+  /**
+   * How to wait out contention on the record's create or the one-phase commit (a conflict with
+   * another transaction, a throttle), within the request's time budget; real timers by default.
+   */
+  readonly pacing?: Pacing;
+  /** Hears of every write refused by contention (then retried after a backoff). */
+  readonly onContention?: (error: ContentionError) => void;
 }
 
 export interface SubmitRequest {
@@ -133,8 +141,10 @@ export class Transactions {
 
     const refs = entityRefsOf(request.operations, ledgerShardCount);
     const { onePhase } = this.deps;
+    // One budget of waits for the request's contended writes (the one-phase commit, the create).
+    const backoff = new Backoff(this.deps.pacing ?? REAL_PACING, this.deps.clock);
     if (request.commit !== 'two-phase' && onePhase?.covers(participants)) {
-      const done = await this.submitOnePhase(onePhase, tx, refs, requestHash, request.waitMs ?? 0);
+      const done = await this.submitOnePhase(onePhase, tx, refs, requestHash, request.waitMs ?? 0, backoff);
       if (done) return done;
       // An unknown entity (the check below answers 422) or a contended item: two-phase it is.
     }
@@ -143,7 +153,12 @@ export class Transactions {
     if (missing.length > 0) {
       throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
     }
-    return this.submitTwoPhase(tx, requestHash, request.waitMs ?? 0);
+    return this.submitTwoPhase(tx, requestHash, request.waitMs ?? 0, backoff);
+  }
+
+  /** Creates the record unless its txId exists, waiting out contention (see `pacing`). */
+  private create(tx: StoredTx, backoff: Backoff) {
+    return backoff.retry(() => this.deps.store.create(tx), this.deps.onContention);
   }
 
   /**
@@ -154,6 +169,7 @@ export class Transactions {
     tx: NewTransaction,
     requestHash: string,
     waitMs: number,
+    backoff: Backoff,
   ): Promise<SubmitResult> {
     const nowMs = this.deps.clock.nowMs();
     const pending = newTransaction(tx, nowMs, this.config.coordinator);
@@ -161,7 +177,7 @@ export class Transactions {
       ? coordinatorStep(pending, { type: 'Begin', txId: tx.txId }, nowMs, this.config.coordinator)
       : undefined;
     const record = started?.state ?? pending;
-    const outcome = await this.deps.store.create({ record, requestHash });
+    const outcome = await this.create({ record, requestHash }, backoff);
     if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
     this.deps.onCreated?.(record);
     if (!started) {
@@ -208,7 +224,8 @@ export class Transactions {
   /**
    * The one-phase fast path: the record and every operation in one atomic write. A refusal (e.g.
    * insufficient funds) writes the ABORTED record alone, so the outcome is kept and replayable like
-   * any other. Undefined when two-phase must take over (nothing was written).
+   * any other. Contention (another transaction on an item, a throttle) is waited out; past the
+   * backoff, two phases take over. Undefined when two-phase must take over (nothing was written).
    */
   private async submitOnePhase(
     onePhase: OnePhaseCommitter,
@@ -216,12 +233,19 @@ export class Transactions {
     refs: readonly EntityRef[],
     requestHash: string,
     waitMs: number,
+    backoff: Backoff,
   ): Promise<SubmitResult | undefined> {
     const nowMs = this.deps.clock.nowMs();
     const { coordinator } = this.config;
     const stored = (record: TxRecord): StoredTx => ({ record, requestHash });
     const committed = stored(onePhaseRecord(tx, nowMs, coordinator, { decision: 'COMMIT' }));
-    const result = await onePhase.commit(committed);
+    let result: Awaited<ReturnType<OnePhaseCommitter['commit']>>;
+    try {
+      result = await backoff.retry(() => onePhase.commit(committed), this.deps.onContention);
+    } catch (error) {
+      if (error instanceof ContentionError) return undefined;
+      throw error;
+    }
     switch (result.kind) {
       case 'committed':
         return { record: this.created(committed), replayed: false };
@@ -233,7 +257,7 @@ export class Transactions {
         const aborted = stored(
           onePhaseRecord(tx, nowMs, coordinator, { decision: 'ABORT', participantId, reason }),
         );
-        const outcome = await this.deps.store.create(aborted);
+        const outcome = await this.create(aborted, backoff);
         if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
         return { record: this.created(aborted), replayed: false };
       }

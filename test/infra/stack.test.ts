@@ -86,6 +86,26 @@ describe('SQS queues', () => {
     }
   });
 
+  it("keeps every consumed queue's visibility timeout at 6 × its consumer's timeout or more", () => {
+    const resources = dev.template.toJSON().Resources;
+    const mappings = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => m.Properties.EventSourceArn['Fn::GetAtt']?.[1] === 'Arn' && !m.Properties.StartingPosition,
+    );
+    expect(mappings.length).toBeGreaterThanOrEqual(5); // coordinator, timers, three participants
+    for (const [id, mapping] of mappings) {
+      const queue = resources[mapping.Properties.EventSourceArn['Fn::GetAtt'][0]];
+      const fn = resources[mapping.Properties.FunctionName.Ref];
+      expect(queue.Properties.VisibilityTimeout, id).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+    }
+    // The coordinator reads the hold of its batches from these.
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Tandem coordinator'),
+      Environment: {
+        Variables: Match.objectLike({ COORDINATOR_VISIBILITY_TIMEOUT_S: '60', COORDINATOR_TIMEOUT_S: '10' }),
+      },
+    });
+  });
+
   it('encrypts every queue and every DLQ at rest', () => {
     for (const [id, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
   });

@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemorySlotStore } from '../../../shared/adapters/memory-slots';
-import { LeaseBusyError, LeaseManager } from '../../../shared/coordinator/leases';
+import {
+  BatchLostError,
+  batchHoldOf,
+  LeaseBusyError,
+  LeaseManager,
+} from '../../../shared/coordinator/leases';
 import type { SlotStore } from '../../../shared/ports';
 
 const config = { leaseDurationMs: 10_000, skewMarginMs: 1_000 };
@@ -57,6 +62,23 @@ describe('LeaseManager', () => {
     expect(fenceB).toEqual({ slot: 1, owner: 'b', epoch: 2 });
     expect(slots.fenceHolds(fenceA)).toBe(false);
     expect(slots.fenceHolds(fenceB)).toBe(true);
+  });
+
+  it('changes the owner only while the batch is held; renewing needs no hold', async () => {
+    const a = new LeaseManager(slots, 'a', clock, config);
+    const b = new LeaseManager(slots, 'b', clock, config);
+    await a.fence(1, { heldUntilMs: now + 1 });
+
+    await expect(b.fence(1, { heldUntilMs: now })).rejects.toBeInstanceOf(BatchLostError);
+    expect(await slots.read(1)).toMatchObject({ owner: 'a', epoch: 1 });
+    now += 6_000; // a's lease wants renewing; its batch hold is long over
+    expect(await a.fence(1, { heldUntilMs: 0 })).toEqual({ slot: 1, owner: 'a', epoch: 1 });
+    expect(await b.fence(1, { heldUntilMs: now + 1 })).toEqual({ slot: 1, owner: 'b', epoch: 2 });
+  });
+
+  it('holds a batch until first receive + receive count × visibility timeout, less the margin', () => {
+    expect(batchHoldOf(1_000, 1, 60_000, 10_000)).toEqual({ heldUntilMs: 51_000 });
+    expect(batchHoldOf(1_000, 3, 60_000, 10_000)).toEqual({ heldUntilMs: 171_000 });
   });
 
   it('waits for expiry plus the skew margin when handoff is off', async () => {

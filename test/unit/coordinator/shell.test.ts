@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemorySlotStore } from '../../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
-import { LeaseManager } from '../../../shared/coordinator/leases';
+import { BatchLostError, LeaseManager } from '../../../shared/coordinator/leases';
 import {
   type CoordinatorDeps,
   type CoordinatorTransport,
@@ -293,6 +293,36 @@ describe('coordinator shell', () => {
     ]);
     expect(result.kind).toBe('changed');
     expect((await txs.load(txId))!.record.votes['ledger-0']?.vote).toBe('YES');
+  });
+
+  it('a zombie past its batch hold drops its input instead of taking the slot back (regression: ping-pong)', async () => {
+    // Prepare: A holds epoch 1; its batch's visibility timeout runs out while it is paused, the
+    // batch goes to B, which takes the slot over (epoch 2) and works on.
+    const a = coordinator('env-a');
+    await handleCoordinatorInput({ type: 'Begin', txId }, a);
+    const slot = slotOf(txId, SLOTS);
+    await coordinator('env-b').leases.fence(slot, { heldUntilMs: now + 60_000 });
+    const before = (await txs.load(txId))!.record;
+
+    // Act: A resumes and tries to record a vote with its batch's hold over.
+    const zombie = handleCoordinatorInput(vote('ledger-0'), { ...a, batch: { heldUntilMs: now - 1 } });
+
+    // Assess: before, A took the slot back (epoch 3) and fenced B off, which took it back in turn.
+    await expect(zombie).rejects.toBeInstanceOf(BatchLostError);
+    expect(await slots.read(slot)).toMatchObject({ owner: 'env-b', epoch: 2 });
+    expect((await txs.load(txId))!.record).toEqual(before);
+  });
+
+  it('lets an environment that still holds its batch take the slot back', async () => {
+    const a = coordinator('env-a');
+    await handleCoordinatorInput({ type: 'Begin', txId }, a);
+    const slot = slotOf(txId, SLOTS);
+    await coordinator('env-b').leases.fence(slot);
+
+    const result = await handleCoordinatorInput(vote('ledger-0'), { ...a, batch: { heldUntilMs: now + 1 } });
+
+    expect(result.kind).toBe('changed');
+    expect(await slots.read(slot)).toMatchObject({ owner: 'env-a', epoch: 3 });
   });
 
   it('gives up, for SQS to retry later, when the slot keeps being taken over', async () => {

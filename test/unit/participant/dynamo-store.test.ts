@@ -2,7 +2,7 @@ import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoParticipantStore } from '../../../shared/adapters/dynamo-participant-store';
-import { InfrastructureError } from '../../../shared/errors';
+import { ContentionError, InfrastructureError } from '../../../shared/errors';
 import type { ParticipantBarrier, Reservation } from '../../../shared/participant';
 import { ProtocolAssertionError } from '../../../shared/protocol';
 import { give, P, T0, TX, take } from './helpers';
@@ -172,20 +172,35 @@ describe('DynamoParticipantStore: explaining a cancelled transaction', () => {
     });
   });
 
-  it('retries a TransactionConflict (another transaction on the same item) as barrier-conflict', async () => {
-    const { store } = scripted(() => cancelled({ Code: 'None' }, { Code: 'TransactionConflict' }));
+  it.each([
+    ['a TransactionConflict (another transaction on the same item)', 'conflict', 'TransactionConflict'],
+    ['a throttled transaction', 'throttle', 'ThrottlingError'],
+    ['a transaction over its provisioned throughput', 'throttle', 'ProvisionedThroughputExceeded'],
+  ])(
+    'throws ContentionError for %s: nothing judged, retried after a backoff',
+    async (_name, reason, code) => {
+      const { store } = scripted(() => cancelled({ Code: 'None' }, { Code: code }));
+      const write = store.write(...reserveOf([take('alice', 10)]));
+      await expect(write).rejects.toBeInstanceOf(ContentionError);
+      await expect(write).rejects.toMatchObject({ reason });
+    },
+  );
+
+  it('judges a failed condition before a conflict in the same cancellation', async () => {
+    const { store } = scripted(() =>
+      cancelled({ Code: 'ConditionalCheckFailed' }, { Code: 'TransactionConflict' }),
+    );
     expect(await store.write(...reserveOf([take('alice', 10)]))).toEqual({
       ok: false,
       kind: 'barrier-conflict',
     });
   });
 
-  it.each([
-    ['a throttled transaction', cancelled({ Code: 'ThrottlingError' }, { Code: 'None' })],
-    ['a network failure', new Error('socket hang up')],
-  ])('throws InfrastructureError for %s', async (_name, error) => {
-    const { store } = scripted(() => error);
-    await expect(store.write(...reserveOf([take('alice', 10)]))).rejects.toBeInstanceOf(InfrastructureError);
+  it('throws InfrastructureError (not contention) for a network failure', async () => {
+    const { store } = scripted(() => new Error('socket hang up'));
+    const write = store.write(...reserveOf([take('alice', 10)]));
+    await expect(write).rejects.toBeInstanceOf(InfrastructureError);
+    await expect(write).rejects.not.toBeInstanceOf(ContentionError);
   });
 
   it('throws ProtocolAssertionError when an apply finds its hold gone', async () => {

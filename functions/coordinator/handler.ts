@@ -9,7 +9,7 @@ import { processFifoGroups, protocolRecordHandler } from '../../shared/adapters/
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
 import { InvocationPacing } from '../../shared/backoff';
 import { readCoordinatorEnv } from '../../shared/coordinator/config';
-import { batchHoldOf, LeaseManager } from '../../shared/coordinator/leases';
+import { LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput } from '../../shared/coordinator/messages';
 import { handleCoordinatorInput, RecordCache } from '../../shared/coordinator/shell';
 import { envString } from '../../shared/env';
@@ -53,14 +53,7 @@ const onRecord = protocolRecordHandler({
   logger,
   metrics,
   parse: parseCoordinatorInput,
-  process: async (input, { receiveCount, firstReceivedAtMs }, log) => {
-    // Until when this invocation surely holds the slot's batch: past it, it may not take the slot.
-    const batch = batchHoldOf(
-      firstReceivedAtMs,
-      receiveCount,
-      env.visibilityTimeoutMs,
-      env.batchHoldMarginMs,
-    );
+  process: async (input, receiveCount, log) => {
     const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
       handleCoordinatorInput(input, {
         txs,
@@ -71,7 +64,8 @@ const onRecord = protocolRecordHandler({
         faults,
         redelivered: receiveCount > 1,
         cache,
-        batch,
+        // The batch is held until this invocation's deadline (BatchHold); a zombie past it drops it.
+        batch: { heldUntilMs: pacing.deadlineMs() },
         pacing,
         onContention: (error) => {
           recordContention(metrics, error.reason);

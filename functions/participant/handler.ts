@@ -69,7 +69,7 @@ const onRecord = protocolRecordHandler({
     }
     return message;
   },
-  process: (message, { receiveCount }, log) =>
+  process: (message, receiveCount, log) =>
     faultSource.run(message.txId, receiveCount, (faults, hit) => {
       const sender = faults.duplicate ? transport.duplicating(hit) : transport;
       return handleParticipantMessage(message, {

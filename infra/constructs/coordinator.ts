@@ -84,8 +84,8 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     const timerTimeout = Duration.seconds(5);
     // FIFO with the slot as message group: one input of a slot at a time, in order. Its visibility
     // timeout is 6 × the coordinator's timeout (NodeFunction.consume checks it), so a batch is held
-    // well past any invocation working on it; the coordinator may only take a slot over while it
-    // holds the slot's batch (BatchHold).
+    // past the end of any invocation working on it: the coordinator takes a slot over only before
+    // its own deadline (BatchHold).
     this.queue = new SecureQueue(this, 'Inbox', {
       fifo: true,
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * coordinatorTimeout.toSeconds()),
@@ -107,8 +107,6 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       RESEND_CAP_MS: String(props.resendCapMs),
       LEASE_DURATION_MS: String(props.leaseDurationMs),
       LEASE_SKEW_MARGIN_MS: String(props.leaseSkewMarginMs),
-      COORDINATOR_VISIBILITY_TIMEOUT_S: String(this.queue.visibilityTimeout.toSeconds()),
-      COORDINATOR_TIMEOUT_S: String(coordinatorTimeout.toSeconds()),
       ...(props.faultsTable ? { FAULTS_TABLE: props.faultsTable.tableName } : {}),
     };
 

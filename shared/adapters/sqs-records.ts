@@ -8,23 +8,6 @@ import { METRIC, MetricUnit } from '../observability';
 import { ProtocolAssertionError } from '../protocol';
 import { sendToDeadLetterQueue } from './sqs-dlq';
 
-/** How a message came: its receive count and when SQS first delivered it. */
-export interface Delivery {
-  /** ApproximateReceiveCount: 1 on the first delivery. */
-  readonly receiveCount: number;
-  /** ApproximateFirstReceiveTimestamp, ms since the epoch on SQS's clock. */
-  readonly firstReceivedAtMs: number;
-}
-
-/** The Delivery of an SQS record (attributes are strings; a missing timestamp reads as now). */
-export function deliveryOf(record: SQSRecord, nowMs: number): Delivery {
-  const first = Number(record.attributes.ApproximateFirstReceiveTimestamp);
-  return {
-    receiveCount: Number(record.attributes.ApproximateReceiveCount),
-    firstReceivedAtMs: Number.isFinite(first) && first > 0 ? first : nowMs,
-  };
-}
-
 export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
   readonly sqs: SQSClient;
   readonly dlqUrl: string;
@@ -37,7 +20,7 @@ export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
    * logger (the transaction id as `txId` and correlation id): records of one batch may be processed
    * concurrently, so nothing record-specific goes on the shared logger.
    */
-  process(message: M, delivery: Delivery, log: Logger): Promise<unknown>;
+  process(message: M, receiveCount: number, log: Logger): Promise<unknown>;
 }
 
 /**
@@ -66,9 +49,9 @@ export function protocolRecordHandler<M extends { readonly txId: string }>(
     }
     const log = logger.createChild({ persistentKeys: { txId: message.txId, correlation_id: message.txId } });
     try {
-      const delivery = deliveryOf(record, Date.now());
-      if (delivery.receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
-      await handler.process(message, delivery, log);
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
+      await handler.process(message, receiveCount, log);
     } catch (error) {
       if (error instanceof ProtocolAssertionError)
         return deadLetter(record, error, 'protocol violation', { message }, log);

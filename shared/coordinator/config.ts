@@ -13,13 +13,6 @@ export interface CoordinatorEnv {
   readonly slotCount: number;
   readonly protocol: CoordinatorConfig;
   readonly lease: LeaseConfig;
-  /** The coordinator queue's visibility timeout: how long a received batch is held. */
-  readonly visibilityTimeoutMs: number;
-  /**
-   * Kept back from the end of a batch's hold before the coordinator may no longer take a slot
-   * over (clocks of SQS and the function, a request still in flight): one function timeout.
-   */
-  readonly batchHoldMarginMs: number;
 }
 
 export function readCoordinatorEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorEnv {
@@ -35,7 +28,5 @@ export function readCoordinatorEnv(env: NodeJS.ProcessEnv = process.env): Coordi
       leaseDurationMs: envInt(env, 'LEASE_DURATION_MS', 1),
       skewMarginMs: envInt(env, 'LEASE_SKEW_MARGIN_MS', 0),
     },
-    visibilityTimeoutMs: envInt(env, 'COORDINATOR_VISIBILITY_TIMEOUT_S', 1, 43_200) * 1000,
-    batchHoldMarginMs: envInt(env, 'COORDINATOR_TIMEOUT_S', 1, 900) * 1000,
   };
 }

@@ -25,11 +25,11 @@ import {
  * coordinator write, not the lease, is what keeps the old holder from changing anything.
  *
  * That argument holds only while the environment really holds the batch. A zombie — an invocation
- * still running after its batch's visibility timeout ran out (paused, or its requests delayed) —
- * holds nothing: another environment may have the batch and the slot by now. So a caller that
- * passes a BatchHold may change the slot's owner (acquire, take over, hand off) only before the
- * hold ends; past it, `fence` throws BatchLostError and the caller drops the batch, instead of
- * fencing the live owner off and being fenced off in turn (ping-pong) until a timeout ends it.
+ * still running past its deadline, after its batch may have gone to another environment (paused,
+ * or its requests delayed) — holds nothing. So a caller that passes a BatchHold may change the
+ * slot's owner (acquire, take over, hand off) only before the hold ends; past it, `fence` throws
+ * BatchLostError and the caller drops the batch, instead of fencing the live owner off and being
+ * fenced off in turn (ping-pong) until a timeout ends it.
  */
 export class LeaseManager {
   private readonly held = new Map<number, SlotRow>();
@@ -108,32 +108,21 @@ export class LeaseManager {
 }
 
 /**
- * Until when an invocation surely holds the batch of a slot's FIFO group it is working on: the
- * batch's visibility timeout, less a margin for clocks (see `batchHoldOf`).
+ * Until when an invocation surely holds the batch of the slot's FIFO group it is working on: its own
+ * deadline (the instant Lambda would stop it), on its own clock. A batch is held for the queue's
+ * visibility timeout from its receive; the timeout is at least 6 × the function's (enforced at
+ * synth), which leaves the poller 5 function timeouts to start the invocation — retries of a
+ * throttled invoke included — so every invocation that is still inside its own deadline still holds
+ * its batch. One that runs past it (a paused process, a stalled request) is a zombie.
  */
 export interface BatchHold {
   readonly heldUntilMs: number;
 }
 
 /**
- * The latest instant an invocation can still show it holds a message of receive count
- * `receiveCount` first received at `firstReceivedAtMs` (SQS's ApproximateFirstReceiveTimestamp):
- * receive n came at least (n − 1) visibility timeouts after the first, so it is held at least until
- * first + n · visibilityTimeout. Less `marginMs` for the clocks of SQS and the function.
- */
-export function batchHoldOf(
-  firstReceivedAtMs: number,
-  receiveCount: number,
-  visibilityTimeoutMs: number,
-  marginMs: number,
-): BatchHold {
-  return { heldUntilMs: firstReceivedAtMs + Math.max(1, receiveCount) * visibilityTimeoutMs - marginMs };
-}
-
-/**
- * This invocation can no longer show it holds its batch (its visibility timeout, less the margin,
- * has passed): another environment may hold the batch and the slot. It must not take the slot; it
- * drops the batch (reports it failed, without deleting it) and the live holder does the work.
+ * This invocation can no longer show it holds its batch (it runs past its own deadline): another
+ * environment may hold the batch and the slot by now. It must not take the slot; it drops the batch
+ * (reports it failed, without deleting it) and the live holder does the work.
  */
 export class BatchLostError extends Error {
   override readonly name = 'BatchLostError';
@@ -141,7 +130,7 @@ export class BatchLostError extends Error {
     readonly slot: number,
     readonly heldUntilMs: number,
   ) {
-    super(`no longer holds the batch of slot ${slot} (held until ${heldUntilMs}): dropping it`);
+    super(`past its deadline (${heldUntilMs}), it no longer holds the batch of slot ${slot}: dropping it`);
   }
 }
 

@@ -51,8 +51,9 @@ export interface CoordinatorDeps {
   /** Records this environment wrote last (see RecordCache); absent: every input reads the record. */
   readonly cache?: RecordCache;
   /**
-   * Until when this invocation holds the slot's batch the input came in (see BatchHold): past it,
-   * it may not take the slot over, and drops the input (BatchLostError). Absent: no such bound.
+   * Until when this invocation holds the slot's batch the input came in (BatchHold: its own
+   * deadline): past it, it may not take the slot over and drops the input (BatchLostError).
+   * Absent: no such bound.
    */
   readonly batch?: BatchHold;
   /** How to wait out contention (a conflict or a throttle on the save); real timers by default. */

@@ -97,13 +97,6 @@ describe('SQS queues', () => {
       const fn = resources[mapping.Properties.FunctionName.Ref];
       expect(queue.Properties.VisibilityTimeout, id).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
     }
-    // The coordinator reads the hold of its batches from these.
-    dev.template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('^Tandem coordinator'),
-      Environment: {
-        Variables: Match.objectLike({ COORDINATOR_VISIBILITY_TIMEOUT_S: '60', COORDINATOR_TIMEOUT_S: '10' }),
-      },
-    });
   });
 
   it('encrypts every queue and every DLQ at rest', () => {

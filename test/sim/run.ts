@@ -1,4 +1,13 @@
-import { emptyStats, runSeed, type SimResult, type SimStats, type SimSwitches } from './world';
+import {
+  BLOCKED_BOUND_MS,
+  emptyStats,
+  MAX_STATS,
+  runSeed,
+  type SimResult,
+  type SimStats,
+  type SimSwitches,
+  TERMINATION_BOUND_MS,
+} from './world';
 
 export { runSeed, type SimResult, type SimStats, type SimSwitches };
 
@@ -42,7 +51,11 @@ export async function runSeeds(options: RunOptions): Promise<Summary> {
   for (let seed = options.from; seed < options.from + options.seeds; seed++) {
     const result = await runSeed({ seed, ...(options.switches ? { switches: options.switches } : {}) });
     done++;
-    for (const key of Object.keys(totals) as Array<keyof SimStats>) totals[key] += result.stats[key];
+    for (const key of Object.keys(totals) as Array<keyof SimStats>) {
+      totals[key] = (MAX_STATS as readonly string[]).includes(key)
+        ? Math.max(totals[key], result.stats[key])
+        : totals[key] + result.stats[key];
+    }
     if (result.dlq.length > 0) seedsWithDlq++;
     if (result.violations.length > 0) {
       if (failures.length < (options.failuresKept ?? 10)) failures.push(result);
@@ -64,7 +77,9 @@ export function formatSummary(summary: Summary, failingSeeds?: readonly number[]
     `requests         ${t.submits} submits: ${t.apiRejected} refused (unknown entity), ${t.apiConflicts} idempotency conflicts`,
     `transactions     ${t.transactions}: ${t.committed} committed, ${t.aborted} aborted (${t.timeouts} by prepare timeout, ${t.aborted - t.timeouts} by a NO vote)`,
     `faults           ${t.crashes} crashes, ${t.injectedErrors} failed calls, ${t.duplicates} duplicated sends, ${t.redeliveries} redeliveries`,
-    `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses, ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
+    `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses (${t.zombieDrops} batches dropped past their hold), ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
+    `contention       ${t.conflicts} writes cancelled by a conflict, ${t.throttles} throttled — each waited out and retried`,
+    `liveness         after the last fault: longest message receive → delete ${(t.maxBlockedMs / 1000).toFixed(1)} s (bound ${BLOCKED_BOUND_MS / 1000} s), longest wait for a transaction to end ${(t.maxTerminalLagMs / 1000).toFixed(1)} s (bound ${TERMINATION_BOUND_MS / 1000} s)`,
     `dead letters     ${t.dlqMoves} messages in ${summary.seedsWithDlq} seeds, all redriven to completion`,
     `violations       ${failingSeeds ? failingSeeds.length : summary.failures.length} seed(s)${
       summary.failures.length > 0 ? `: ${summary.failures.map((f) => f.seed).join(', ')}` : ''
@@ -79,6 +94,8 @@ export function formatFailure(result: SimResult, switches?: Partial<SimSwitches>
     switches?.fenceCheck === false ? ' --fence off' : '',
     switches?.barrierCheck === false ? ' --barrier off' : '',
     switches?.eventRetry === false ? ' --event-retry off' : '',
+    switches?.contentionRetry === false ? ' --contention-retry off' : '',
+    switches?.batchHold === false ? ' --batch-hold off' : '',
   ].join('');
   return [
     `── seed ${result.seed} violated ${result.violations.length} invariant check(s) ──`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatFailure, formatSummary, runSeed, runSeeds } from './run';
+import { BLOCKED_BOUND_MS, TERMINATION_BOUND_MS } from './world';
 
 /** The CI budget: seeds 1..SEEDS (about 10 s on a 2-core machine). */
 const SEEDS = 3_000;
@@ -38,9 +39,15 @@ describe('deterministic simulation', () => {
     expect(t.crashes).toBeGreaterThan(SEEDS / 2);
     expect(t.duplicates).toBeGreaterThan(SEEDS / 2);
     expect(t.takeovers).toBeGreaterThan(SEEDS);
-    expect(t.zombies).toBeGreaterThan(SEEDS / 4);
+    expect(t.zombies).toBeGreaterThan(SEEDS / 5);
     expect(t.fenceRejections).toBeGreaterThan(SEEDS / 4);
     expect(t.versionConflicts).toBeGreaterThan(0);
     expect(t.dlqMoves).toBeGreaterThan(0);
+    expect(t.conflicts).toBeGreaterThan(SEEDS / 2); // DynamoDB's TransactionConflict, waited out
+    expect(t.throttles).toBeGreaterThan(0);
+    expect(t.zombieDrops).toBeGreaterThan(0); // zombies past their deadline dropped their batch
+    // Liveness after the last fault, within the bounds the world checks on every seed.
+    expect(t.maxBlockedMs).toBeLessThanOrEqual(BLOCKED_BOUND_MS);
+    expect(t.maxTerminalLagMs).toBeLessThanOrEqual(TERMINATION_BOUND_MS);
   });
 });

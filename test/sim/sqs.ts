@@ -91,6 +91,38 @@ export class SimQueue {
   tryReceive(message: SimMessage, nowMs: number): ReceiveAttempt {
     if (message.deleted || message.invisibleUntilMs > nowMs) return 'unavailable';
     if (message.group !== null && this.groups.get(message.group)?.[0] !== message) return 'unavailable';
+    return this.receiveOne(message, nowMs);
+  }
+
+  /**
+   * FIFO: receives the ready head of a group and the messages after it in its group, in order, up
+   * to `max` in all — one batch, as Lambda's poller hands a FIFO consumer. A message past its
+   * maxReceiveCount is dead-lettered on the way (and ends the batch, which keeps the order).
+   */
+  receiveGroup(
+    head: SimMessage,
+    nowMs: number,
+    max: number,
+  ): { batch: SimMessage[]; deadLettered: SimMessage[] } {
+    const batch: SimMessage[] = [];
+    const deadLettered: SimMessage[] = [];
+    const group = head.group === null ? undefined : this.groups.get(head.group);
+    if (!group || group[0] !== head || head.deleted || head.invisibleUntilMs > nowMs)
+      return { batch, deadLettered };
+    for (const message of [...group].slice(0, max)) {
+      if (message.invisibleUntilMs > nowMs) break;
+      const attempt = this.receiveOne(message, nowMs);
+      if (attempt === 'dead-lettered') {
+        deadLettered.push(message);
+        if (batch.length > 0) break;
+        continue;
+      }
+      batch.push(message);
+    }
+    return { batch, deadLettered };
+  }
+
+  private receiveOne(message: SimMessage, nowMs: number): ReceiveAttempt {
     const max = this.options.maxReceiveCount;
     if (max !== null && message.receiveCount >= max) {
       this.remove(message);

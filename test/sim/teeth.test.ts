@@ -46,6 +46,13 @@ describe('teeth: the simulation catches a missing safety mechanism', () => {
     expect(failure?.violations.some((v) => v.startsWith('events:'))).toBe(true);
   });
 
+  it('without the backoff-and-retry of a contended write, a conflict fails its message and blocks its group (liveness)', async () => {
+    const failure = await firstFailure({ contentionRetry: false });
+
+    expect(failure, `no violation in ${BUDGET} seeds with the contention retry off`).toBeDefined();
+    expect(failure?.violations.some((v) => v.startsWith('liveness'))).toBe(true);
+  });
+
   it('with every mechanism on, the same seeds pass (the switches are what breaks them)', async () => {
     const summary = await runSeeds({ from: 1, seeds: 50, failuresKept: 1 });
 

@@ -8,7 +8,8 @@ import { MemoryParticipantStore } from '../../shared/adapters/memory-participant
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
 import { publishOutcomes } from '../../shared/adapters/outcome-stream';
-import { LeaseManager } from '../../shared/coordinator/leases';
+import type { Pacing } from '../../shared/backoff';
+import { BatchLostError, LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
 import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
 import {
@@ -19,6 +20,8 @@ import {
 import { type EntityRecord, newEntity } from '../../shared/entities';
 import {
   ConflictError,
+  ContentionError,
+  type ContentionReason,
   FenceLostError,
   InfrastructureError,
   UnprocessableError,
@@ -87,7 +90,16 @@ import { type SimMessage, SimQueue } from './sqs';
  */
 
 export const T0_MS = 1_700_000_000_000;
-const VISIBILITY_TIMEOUT_MS = 30_000;
+/** Every function's timeout, as deployed (coordinator, participants); timers get half. */
+const FUNCTION_TIMEOUT_MS = 10_000;
+/** Visibility timeouts are 6 × the consumer's timeout, as deployed (NodeFunction.consume). */
+const VISIBILITY_TIMEOUT_MS = 6 * FUNCTION_TIMEOUT_MS;
+const TIMER_VISIBILITY_TIMEOUT_MS = 3 * FUNCTION_TIMEOUT_MS;
+/**
+ * Liveness after the last fault: a message first received after faults stop is deleted within this
+ * long (no handler fails, so no FIFO group waits out a visibility timeout behind it).
+ */
+export const BLOCKED_BOUND_MS = 15_000;
 const SQS_MAX_DELAY_S = 900;
 const SWEEP_INTERVAL_MS = 60_000;
 /** Most time between two polls of the table's stream by the events function's event source. */
@@ -95,6 +107,11 @@ const STREAM_POLL_MS = 500;
 const LEDGER_SHARDS = 2;
 /** After faults stop, everything must be terminal and every queue drained within this bound. */
 const QUIESCENCE_BOUND_MS = 20 * 60_000;
+/**
+ * Termination, per transaction: it ends within this long of faults stopping (or of its creation,
+ * when later), unless one of its messages went to a DLQ and waits for the operator's redrive.
+ */
+export const TERMINATION_BOUND_MS = 10 * 60_000;
 const ACCOUNT_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
 const SKU = 'sku-1';
 
@@ -109,6 +126,16 @@ export interface SimSwitches {
   readonly barrierCheck: boolean;
   /** The events function's retry of a failed batch (off: its event source checkpoints past it). */
   readonly eventRetry: boolean;
+  /**
+   * The shells' backoff-and-retry of a write refused by contention (off: no time is left to wait,
+   * so a conflict fails the message, as before the shells classified it).
+   */
+  readonly contentionRetry: boolean;
+  /**
+   * The coordinator's proof that it holds its batch before taking a slot (off: a zombie running
+   * past its deadline takes the slot back from the live holder, which takes it back…).
+   */
+  readonly batchHold: boolean;
 }
 
 export interface SimOptions {
@@ -139,7 +166,22 @@ export interface SimStats {
   fenceRejections: number;
   versionConflicts: number;
   dlqMoves: number;
+  /** Writes cancelled because another transactional write on one of their items was in flight. */
+  conflicts: number;
+  /** Writes throttled (during faults). */
+  throttles: number;
+  /** Zombies that found their batch's hold over and dropped it instead of taking a slot. */
+  zombieDrops: number;
+  /** Longest first receive → delete of a message received after faults stopped (ms; a maximum). */
+  maxBlockedMs: number;
+  /** Longest wait, after faults stopped (or after it began), for a transaction to end (ms; a maximum). */
+  maxTerminalLagMs: number;
 }
+
+/** Stats that are maxima across seeds, not sums. */
+export const MAX_STATS = ['maxBlockedMs', 'maxTerminalLagMs'] as const satisfies ReadonlyArray<
+  keyof SimStats
+>;
 
 export interface SimResult {
   readonly seed: number;
@@ -180,6 +222,15 @@ export interface FaultPlan {
    * participant sharing the coordinator's account does; the others only send messages.
    */
   readonly notes: number;
+  /**
+   * Chance that a write finding a transactional write on one of its items in flight is cancelled
+   * (DynamoDB's TransactionConflict). Not a fault: it goes on after faults stop, as on AWS.
+   */
+  readonly conflicts: number;
+  /** Chance a write is throttled (while faults last). */
+  readonly throttlePerWrite: number;
+  /** Most messages of one slot's group a coordinator invocation receives at once (in order). */
+  readonly fifoBatch: number;
 }
 
 interface Node {
@@ -200,6 +251,15 @@ interface Invocation {
   onCrash?: () => void;
 }
 
+/**
+ * A write's footprint at the service: the items it touches (`tx:<key>`, `slot:<n>`,
+ * `<participant>:barrier:<txId>`, `<participant>:<entity id>`) and whether it is a transaction.
+ */
+interface WriteFootprint {
+  readonly items: readonly string[];
+  readonly transactional: boolean;
+}
+
 interface StandardQueue {
   readonly queue: SimQueue;
   readonly node: Node;
@@ -216,6 +276,8 @@ interface CoordinatorEnv {
   /** The records this environment wrote last (the shell's read-skipping cache). */
   cache: RecordCache;
   current: Invocation | null;
+  /** The slot's group of the batch the current invocation works on, and when (world time) it began. */
+  batch: { readonly group: string; readonly startedAtMs: number } | null;
 }
 
 interface ClientRequest {
@@ -255,6 +317,25 @@ class BarrierlessStore implements ParticipantStore {
 }
 
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The FIFO group of a slot (as SqsTransport names it). */
+const groupOf = (slot: number) => `slot-${slot}`;
+
+/** The item of a transaction record, as a write's footprint names it. */
+const recordItem = (txId: string) => `tx:${txId}`;
+
+/** The entities a participant's write touches: a reserve checks or holds every one, apply every
+ * one, release only what was taken. */
+function touchedBy(action: ParticipantAction): string[] {
+  switch (action.type) {
+    case 'none':
+      return [];
+    case 'release':
+      return action.reservation.filter((op) => op.action === 'take').map((op) => op.id);
+    default:
+      return action.reservation.map((op) => op.id);
+  }
+}
 
 export class World {
   now = T0_MS;
@@ -324,6 +405,18 @@ export class World {
   private readonly sweeperNode: Node;
   private nextMessageId = 1;
   private nextInvocationId = 1;
+  /** Writes in flight at the service (see `call`), by a number of their own. */
+  private readonly inFlight = new Map<number, WriteFootprint>();
+  /** Slots each zombie invocation took from a live holder of the slot's batch (the ping-pong bound). */
+  private readonly zombieTakeovers = new Map<number, number>();
+  /** When (world time) each transaction was created and became terminal (the termination bound). */
+  private readonly createdAt = new Map<string, number>();
+  private readonly terminalAt = new Map<string, number>();
+  /** Transactions a dead-lettered message named: they end only after the operator's redrive. */
+  private readonly deadLetteredTx = new Set<string>();
+  /** Messages first received after faults stopped, and when (the blocked-group bound). */
+  private readonly receivedAfterFaults = new Map<SimMessage, number>();
+  private nextWriteId = 1;
   private nextTxNumber = 1;
   private liveInvocations = 0;
   private pendingClients = 0;
@@ -333,7 +426,14 @@ export class World {
     this.rng = new Prng(options.seed);
     this.traceAll = options.traceAll ?? false;
     this.traceLimit = options.traceLimit ?? 400;
-    this.switches = { fenceCheck: true, barrierCheck: true, eventRetry: true, ...options.switches };
+    this.switches = {
+      fenceCheck: true,
+      barrierCheck: true,
+      eventRetry: true,
+      contentionRetry: true,
+      batchHold: true,
+      ...options.switches,
+    };
     const rng = this.rng;
     this.plan = {
       envs: rng.int(2, 4),
@@ -354,6 +454,9 @@ export class World {
       events: rng.chance(0.8),
       streamBatch: rng.pick([1, 3, 100]),
       notes: rng.pick([1, 0.5, 0]),
+      conflicts: rng.pick([0, 0.5, 1]),
+      throttlePerWrite: rng.pick([0, 0.005, 0.02]),
+      fifoBatch: rng.pick([1, 3, 10]),
     };
     this.config = rng.pick([
       { prepareTimeoutMs: 20_000, resendBaseMs: 3_000, resendCapMs: 10_000 },
@@ -406,7 +509,7 @@ export class World {
     }
     const timerNode = this.node('timers');
     this.timerQueue = {
-      queue: this.standardQueue('timers'),
+      queue: this.standardQueue('timers', TIMER_VISIBILITY_TIMEOUT_MS),
       node: timerNode,
       kind: 'timer',
       handle: (inv, message) => this.runTimer(inv, message),
@@ -536,11 +639,23 @@ export class World {
    * be paused (coordinator environments only: a zombie), crash the invocation (the effect took
    * place or not; the handler never continues), or fail with an InfrastructureError (the effect
    * took place or not: an ambiguous failure).
+   *
+   * A write (`footprint`) is in flight at the service from the call until it completes. When it
+   * completes while a transactional write on one of its items is in flight, DynamoDB may cancel it
+   * (TransactionConflict: ContentionError, nothing written) — with the chance `plan.conflicts`, on
+   * and after faults alike; while faults last it may also be throttled.
    */
-  private call<T>(inv: Invocation, what: string, effect: () => Promise<T>): Promise<T> {
+  private call<T>(
+    inv: Invocation,
+    what: string,
+    effect: () => Promise<T>,
+    footprint?: WriteFootprint,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (inv.dead) return;
-      this.at(this.now + this.latencyMs(), () => this.complete(inv, what, effect, resolve, reject));
+      const id = footprint ? this.nextWriteId++ : undefined;
+      if (id !== undefined && footprint) this.inFlight.set(id, footprint);
+      this.at(this.now + this.latencyMs(), () => this.complete(inv, what, effect, resolve, reject, id));
     });
   }
 
@@ -550,9 +665,14 @@ export class World {
     effect: () => Promise<T>,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
+    writeId?: number,
+    resumed?: WriteFootprint,
   ): void {
+    const footprint = writeId === undefined ? resumed : this.inFlight.get(writeId);
+    if (writeId !== undefined) this.inFlight.delete(writeId);
     if (inv.dead) return;
-    const retry = () => this.complete(inv, what, effect, resolve, reject);
+    // A paused request has not reached the service yet: it holds no item while paused.
+    const retry = () => this.complete(inv, what, effect, resolve, reject, undefined, footprint);
     if (inv.node.pausedUntilMs > this.now) {
       this.at(inv.node.pausedUntilMs + this.rng.int(0, 5), retry);
       return;
@@ -585,8 +705,42 @@ export class World {
       reject(new InfrastructureError(`simulated failure of ${what}`));
       return;
     }
+    const contention = footprint ? this.contentionOf(footprint) : null;
+    if (contention !== null) {
+      this.stats[contention === 'conflict' ? 'conflicts' : 'throttles']++;
+      this.log(`${inv.name} ${what} ✗ ${contention === 'conflict' ? 'TransactionConflict' : 'throttled'}`);
+      reject(new ContentionError(contention, `simulated ${contention} on ${what}`));
+      return;
+    }
     this.log(`${inv.name} ${what}`);
     effect().then(resolve, reject);
+  }
+
+  /** Whether the service cancels a write completing now: a conflict, a throttle, or neither. */
+  private contentionOf(footprint: WriteFootprint): ContentionReason | null {
+    const overlaps = [...this.inFlight.values()].some(
+      (other) => other.transactional && other.items.some((item) => footprint.items.includes(item)),
+    );
+    if (overlaps && this.rng.chance(this.plan.conflicts)) return 'conflict';
+    if (this.faultsOn && this.rng.chance(this.plan.throttlePerWrite)) return 'throttle';
+    return null;
+  }
+
+  /** How a shell waits out contention: world timers, the world's randomness, the function's deadline. */
+  private pacing(inv: Invocation): Pacing {
+    const deadlineMs = this.switches.contentionRetry
+      ? inv.node.clock.nowMs() + FUNCTION_TIMEOUT_MS - 1_000
+      : Number.NEGATIVE_INFINITY;
+    return {
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          this.at(this.now + ms, () => {
+            if (!inv.dead) resolve();
+          });
+        }),
+      random: () => this.rng.float(),
+      deadlineMs: () => deadlineMs,
+    };
   }
 
   private spawn(
@@ -631,17 +785,23 @@ export class World {
   private txs(inv: Invocation): TxStore {
     return {
       create: (tx) =>
-        this.call(inv, `txs.create ${tx.record.txId}`, async () => {
-          const outcome = await this.txStore.create(tx);
-          if (outcome.created) this.afterCreate(tx.record);
-          return outcome;
-        }),
+        this.call(
+          inv,
+          `txs.create ${tx.record.txId}`,
+          async () => {
+            const outcome = await this.txStore.create(tx);
+            if (outcome.created) this.afterCreate(tx.record);
+            return outcome;
+          },
+          { items: [recordItem(tx.record.txId)], transactional: false },
+        ),
       load: (txId) => this.call(inv, `txs.load ${txId}`, () => this.txStore.load(txId)),
       save: (next, expectedVersion, fence) =>
         this.call(
           inv,
           `txs.save ${next.record.txId} v${expectedVersion}→${next.record.state} fence(slot ${fence.slot}, epoch ${fence.epoch}, ${fence.owner})`,
           () => this.save(next, expectedVersion, fence),
+          { items: [recordItem(next.record.txId), `slot:${fence.slot}`], transactional: true },
         ),
       due: (slot, nowMs, limit) =>
         this.call(inv, `txs.due slot ${slot}`, () => this.txStore.due(slot, nowMs, limit)),
@@ -670,12 +830,17 @@ export class World {
     return {
       read: (slot) => this.call(inv(), `slots.read ${slot}`, () => this.slotStore.read(slot)),
       write: (next, condition) =>
-        this.call(inv(), `slots.write slot ${next.slot} epoch ${next.epoch} → ${next.owner}`, async () => {
-          const won = await this.slotStore.write(next, condition);
-          if (won) this.afterSlotWrite(next);
-          else this.log('   ↳ slot write lost its condition');
-          return won;
-        }),
+        this.call(
+          inv(),
+          `slots.write slot ${next.slot} epoch ${next.epoch} → ${next.owner}`,
+          async () => {
+            const won = await this.slotStore.write(next, condition);
+            if (won) this.afterSlotWrite(next, env);
+            else this.log('   ↳ slot write lost its condition');
+            return won;
+          },
+          { items: [`slot:${next.slot}`], transactional: false },
+        ),
     };
   }
 
@@ -695,6 +860,14 @@ export class World {
             if (outcome.ok) this.afterParticipantWrite(participantId, next, action);
             else this.log(`   ↳ ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.reason}` : ''}`);
             return outcome;
+          },
+          {
+            items: [
+              `${participantId}:barrier:${next.txId}`,
+              ...touchedBy(action).map((id) => `${participantId}:${id}`),
+              ...(note && this.noting.has(participantId) ? [recordItem(note.txId)] : []),
+            ],
+            transactional: true,
           },
         ),
     };
@@ -727,7 +900,7 @@ export class World {
       forwardCheck: (txId, slot, dueAtMs) => {
         const dedupId = `check-${txId}-${dueAtMs}-${Math.floor(clock.nowMs() / 10_000)}`;
         return this.call(inv, `send Check ${txId}`, async () =>
-          this.sendFifo(`slot-${slot}`, JSON.stringify({ type: 'Check', txId }), dedupId),
+          this.sendFifo(groupOf(slot), JSON.stringify({ type: 'Check', txId }), dedupId),
         );
       },
       rearm: (timer) => this.armTimer(inv, clock, timer),
@@ -746,7 +919,7 @@ export class World {
     return {
       begin: (txId, slot) =>
         this.call(inv, `send Begin ${txId}`, async () =>
-          this.sendFifo(`slot-${slot}`, JSON.stringify({ type: 'Begin', txId }), `begin-${txId}`),
+          this.sendFifo(groupOf(slot), JSON.stringify({ type: 'Begin', txId }), `begin-${txId}`),
         ),
     };
   }
@@ -844,11 +1017,11 @@ export class World {
 
   // ─── Simulated SQS ──────────────────────────────────────────────────────────────────────────
 
-  private standardQueue(name: string): SimQueue {
+  private standardQueue(name: string, visibilityTimeoutMs = VISIBILITY_TIMEOUT_MS): SimQueue {
     return new SimQueue({
       name,
       fifo: false,
-      visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS,
+      visibilityTimeoutMs,
       maxReceiveCount: this.plan.maxReceiveCount,
     });
   }
@@ -874,6 +1047,7 @@ export class World {
     const attempt = target.queue.tryReceive(message, this.now);
     if (attempt === 'dead-lettered') this.deadLettered(target.queue, message);
     if (attempt !== 'received') return;
+    this.received(message);
     if (message.receiveCount > 1) this.stats.redeliveries++;
     // Comes back after the visibility timeout unless deleted by then.
     this.at(message.invisibleUntilMs + this.rng.int(0, 50), () => this.deliverStandard(target, message));
@@ -908,52 +1082,78 @@ export class World {
       if (heads.length === 0) return started;
       const head = this.rng.pick(heads);
       const group = head.group!;
-      const attempt = this.fifo.tryReceive(head, this.now);
-      if (attempt === 'dead-lettered') {
-        this.deadLettered(this.fifo, head);
-        continue;
-      }
-      if (attempt !== 'received') throw new Error(`ready head m${head.id} could not be received`);
+      const { batch, deadLettered } = this.fifo.receiveGroup(head, this.now, this.plan.fifoBatch);
+      for (const message of deadLettered) this.deadLettered(this.fifo, message);
+      if (batch.length === 0) continue;
       const last = this.lastEnvOfGroup.get(group);
       const env =
         last !== undefined && idle.includes(last) && this.rng.chance(this.plan.stickiness)
           ? last
           : this.rng.pick(idle);
       this.lastEnvOfGroup.set(group, env);
-      if (head.receiveCount > 1) this.stats.redeliveries++;
-      this.at(head.invisibleUntilMs, () => {}); // wake up when it is visible again
-      this.startCoordinator(env, head);
+      for (const message of batch) {
+        this.received(message);
+        if (message.receiveCount > 1) this.stats.redeliveries++;
+      }
+      this.at(batch[0]!.invisibleUntilMs, () => {}); // wake up when it is visible again
+      this.startCoordinator(env, batch);
       started = true;
     }
   }
 
-  private startCoordinator(env: CoordinatorEnv, message: SimMessage): void {
-    const receipt = message.receipt;
+  /**
+   * One invocation of the coordinator with a batch of one slot's group: its messages in order
+   * (like Powertools' FIFO processor, it stops at the first failure; the rest stay in flight and
+   * come back after the visibility timeout), the successful ones deleted when it returns.
+   */
+  private startCoordinator(env: CoordinatorEnv, batch: readonly SimMessage[]): void {
+    const receipts = batch.map((message) => message.receipt);
     const generation = env.generation;
+    let done = 0;
     const inv = this.spawn(
       env.node,
       'coordinator',
-      `m${message.id} ${message.group} ${message.body} (receive ${message.receiveCount}) as ${env.owner}`,
+      `${batch.map((m) => `m${m.id} ${m.body} (receive ${m.receiveCount})`).join(' · ')} [${batch[0]!.group}] as ${env.owner}`,
       async (inv) => {
         // Current from its first step: with a cached record the handler reaches the slot store
         // before its first await.
         env.current = inv;
-        await handleCoordinatorInput(parseCoordinatorInput(message.body), {
-          txs: this.txs(inv),
-          leases: env.leases,
-          clock: env.node.clock,
-          transport: this.transport(inv, env.node.clock),
-          config: this.config,
-          faults: this.faults(),
-          redelivered: message.receiveCount > 1,
-          cache: env.cache,
-        });
+        env.batch = { group: batch[0]!.group!, startedAtMs: this.now };
+        const deadlineMs = env.node.clock.nowMs() + FUNCTION_TIMEOUT_MS;
+        for (const message of batch) {
+          await handleCoordinatorInput(parseCoordinatorInput(message.body), {
+            txs: this.txs(inv),
+            leases: env.leases,
+            clock: env.node.clock,
+            transport: this.transport(inv, env.node.clock),
+            config: this.config,
+            faults: this.faults(),
+            redelivered: message.receiveCount > 1,
+            cache: env.cache,
+            // The batch is held until the invocation's deadline, on its own clock (BatchHold).
+            ...(this.switches.batchHold ? { batch: { heldUntilMs: deadlineMs } } : {}),
+            pacing: this.pacing(inv),
+          });
+          done++;
+        }
       },
       (error) => {
-        if (env.generation === generation) env.current = null;
-        if (error === null) return this.deleteMessage(this.fifo, message, receipt);
+        if (env.generation === generation) {
+          env.current = null;
+          env.batch = null;
+        }
+        batch.slice(0, done).forEach((message, index) => {
+          this.deleteMessage(this.fifo, message, receipts[index]!);
+        });
+        if (error === null) return;
+        const failed = batch[done]!;
         if (error instanceof FenceLostError) this.log(`${env.owner} lost the lease: ${error.message}`);
-        this.handlerFailed(error, message);
+        if (error instanceof BatchLostError) {
+          this.stats.zombieDrops++;
+          this.log(`${env.owner} (a zombie) drops m${failed.id} and the rest of its batch: ${error.message}`);
+          return;
+        }
+        this.handlerFailed(error, failed);
       },
     );
     inv.onCrash = () => this.restartEnv(env);
@@ -965,6 +1165,7 @@ export class World {
     env.generation++;
     env.owner = `coord-${env.index}.${env.generation}`;
     env.current = null;
+    env.batch = null;
     env.leases = new LeaseManager(this.slots(env), env.owner, env.node.clock, this.lease, { handoff: true });
     env.cache = new RecordCache();
   }
@@ -974,9 +1175,28 @@ export class World {
       this.log(`   ↳ delete of m${message.id} lost`);
       return;
     }
-    if (queue.delete(message, receipt) === 'stale-receipt') {
+    const deleted = queue.delete(message, receipt);
+    if (deleted === 'stale-receipt') {
       this.log(`   ↳ delete of m${message.id} with a stale receipt ignored`);
     }
+    const receivedAtMs = this.receivedAfterFaults.get(message);
+    if (deleted === 'deleted' && receivedAtMs !== undefined) {
+      this.receivedAfterFaults.delete(message);
+      const blockedMs = this.now - receivedAtMs;
+      this.stats.maxBlockedMs = Math.max(this.stats.maxBlockedMs, blockedMs);
+      if (blockedMs > BLOCKED_BOUND_MS) {
+        this.violation(
+          `liveness: m${message.id} of ${queue.name}${message.group ? ` (group ${message.group})` : ''} took ${blockedMs} ms ` +
+            `from its first receive after the last fault to its delete (bound ${BLOCKED_BOUND_MS} ms): ${message.body}`,
+        );
+      }
+    }
+  }
+
+  /** A message received: after the last fault, the clock of the blocked-group bound starts. */
+  private received(message: SimMessage): void {
+    if (!this.faultsOn && !this.receivedAfterFaults.has(message))
+      this.receivedAfterFaults.set(message, this.now);
   }
 
   private handlerFailed(error: unknown, message: SimMessage): void {
@@ -995,6 +1215,13 @@ export class World {
 
   private deadLettered(queue: SimQueue, message: SimMessage): void {
     this.stats.dlqMoves++;
+    const txId = (JSON.parse(message.body) as { txId?: unknown }).txId;
+    if (typeof txId === 'string') this.deadLetteredTx.add(txId);
+    if (this.receivedAfterFaults.has(message)) {
+      this.violation(
+        `liveness: m${message.id} of ${queue.name} was dead-lettered after the last fault: ${message.body}`,
+      );
+    }
     this.log(`m${message.id} → DLQ of ${queue.name} after ${message.receiveCount} receives: ${message.body}`);
   }
 
@@ -1026,6 +1253,7 @@ export class World {
       clock: inv.node.clock,
       replies: { send: (reply) => this.sendReply(inv, reply) },
       faults: this.faults(),
+      pacing: this.pacing(inv),
     });
   }
 
@@ -1036,7 +1264,7 @@ export class World {
         ? `send Vote ${reply.vote} ${reply.txId} from ${reply.participantId}`
         : `send Ack ${reply.outcome} ${reply.txId} from ${reply.participantId}`;
     return this.call(inv, what, async () =>
-      this.sendFifo(`slot-${slotOf(reply.txId, this.plan.slotCount)}`, JSON.stringify(reply), dedupId),
+      this.sendFifo(groupOf(slotOf(reply.txId, this.plan.slotCount)), JSON.stringify(reply), dedupId),
     );
   }
 
@@ -1198,6 +1426,7 @@ export class World {
             clock: this.apiNode.clock,
             sleep: async () => {},
             newTxId: () => `tx_sim${this.nextTxNumber++}`,
+            pacing: this.pacing(inv),
           },
           { ledgerShardCount: LEDGER_SHARDS, slotCount: this.plan.slotCount, coordinator: this.config },
         );
@@ -1251,6 +1480,8 @@ export class World {
 
   private afterCreate(record: TxRecord): void {
     this.stats.transactions++;
+    this.createdAt.set(record.txId, this.now);
+    if (isTerminal(record.state)) this.terminalAt.set(record.txId, this.now);
     this.durable.set(record.txId, record);
     this.streamed(undefined, record);
     if (!isTerminal(record.state)) this.undecidedOrLive.add(record.txId);
@@ -1279,16 +1510,29 @@ export class World {
     return {
       covers: (participants) => this.onePhaseCommitter.covers(participants),
       commit: (tx) =>
-        this.call(inv, `onePhase.commit ${tx.record.txId}`, async () => {
-          const result = await this.onePhaseCommitter.commit(tx);
-          this.log(`   ↳ one phase: ${result.kind}`);
-          if (result.kind === 'committed') this.afterOnePhase(tx.record);
-          return result;
-        }),
+        this.call(
+          inv,
+          `onePhase.commit ${tx.record.txId}`,
+          async () => {
+            const result = await this.onePhaseCommitter.commit(tx);
+            this.log(`   ↳ one phase: ${result.kind}`);
+            if (result.kind === 'committed') this.afterOnePhase(tx.record);
+            return result;
+          },
+          {
+            items: [
+              recordItem(tx.record.txId),
+              ...tx.record.participants.flatMap((p) =>
+                (p.operations as Array<{ id: string }>).map((op) => `${p.id}:${op.id}`),
+              ),
+            ],
+            transactional: true,
+          },
+        ),
     };
   }
 
-  private afterSlotWrite(next: SlotRow): void {
+  private afterSlotWrite(next: SlotRow, writer: CoordinatorEnv): void {
     const prev = this.slotRows.get(next.slot);
     if (prev && next.epoch < prev.epoch) {
       this.violation(`fencing (7): slot ${next.slot} epoch went back from ${prev.epoch} to ${next.epoch}`);
@@ -1306,6 +1550,27 @@ export class World {
       this.log(
         `   ↳ takeover of slot ${next.slot}: ${prev.owner}@${prev.epoch} → ${next.owner}@${next.epoch}`,
       );
+      // Ping-pong: a live invocation working on the slot's batch holds the group (FIFO), so only
+      // a zombie can take the slot from it. A zombie may land one such write — the one it had in
+      // flight when it stalled; past its deadline it takes no slot, so never a second one.
+      const holder = this.envs.find(
+        (env) =>
+          env.owner === prev.owner &&
+          env.current !== null &&
+          env.batch?.group === groupOf(next.slot) &&
+          this.now - env.batch.startedAtMs < FUNCTION_TIMEOUT_MS,
+      );
+      const zombie = writer.current;
+      if (holder && zombie && writer.batch && this.now - writer.batch.startedAtMs >= FUNCTION_TIMEOUT_MS) {
+        const count = (this.zombieTakeovers.get(zombie.id) ?? 0) + 1;
+        this.zombieTakeovers.set(zombie.id, count);
+        if (count > 1) {
+          this.violation(
+            `liveness (ping-pong): ${zombie.name}, past its deadline, took slot ${next.slot} from ${prev.owner} ` +
+              `(working on the group's batch) for the ${count}th time`,
+          );
+        }
+      }
     }
     this.slotRows.set(next.slot, next);
   }
@@ -1361,6 +1626,7 @@ export class World {
     this.streamed(prev, next);
     if (isTerminal(next.state)) {
       this.undecidedOrLive.delete(txId);
+      this.terminalAt.set(txId, this.now);
       if (this.plan.events) this.unpublished.add(txId);
     }
     this.log(`   ↳ durable: ${txId} v${next.version} ${next.state}${next.reason ? ` (${next.reason})` : ''}`);
@@ -1494,6 +1760,18 @@ export class World {
   /** At quiescence: terminal, agreeing, no holds, exactly-once totals, queues drained. */
   private finalChecks(): void {
     this.log('── quiescence: final checks ──');
+    // Termination (8), with a bound: once faults stop (or the transaction begins, if later), it
+    // ends within TERMINATION_BOUND_MS — unless a message of it waited in a DLQ for the operator.
+    for (const [txId, terminalAtMs] of this.terminalAt) {
+      if (this.deadLetteredTx.has(txId)) continue;
+      const lagMs = terminalAtMs - Math.max(this.faultsStopAtMs, this.createdAt.get(txId) ?? T0_MS);
+      this.stats.maxTerminalLagMs = Math.max(this.stats.maxTerminalLagMs, lagMs);
+      if (lagMs > TERMINATION_BOUND_MS) {
+        this.violation(
+          `termination (8): ${txId} ended ${lagMs} ms after faults stopped or it began (bound ${TERMINATION_BOUND_MS} ms)`,
+        );
+      }
+    }
     const expected = new Map(this.opening);
     for (const { record } of this.txStore.all()) {
       const { txId, state } = record;
@@ -1575,6 +1853,11 @@ export function emptyStats(): SimStats {
     fenceRejections: 0,
     versionConflicts: 0,
     dlqMoves: 0,
+    conflicts: 0,
+    throttles: 0,
+    zombieDrops: 0,
+    maxBlockedMs: 0,
+    maxTerminalLagMs: 0,
   };
 }
 

@@ -1,11 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemorySlotStore } from '../../../shared/adapters/memory-slots';
-import {
-  BatchLostError,
-  batchHoldOf,
-  LeaseBusyError,
-  LeaseManager,
-} from '../../../shared/coordinator/leases';
+import { BatchLostError, LeaseBusyError, LeaseManager } from '../../../shared/coordinator/leases';
 import type { SlotStore } from '../../../shared/ports';
 
 const config = { leaseDurationMs: 10_000, skewMarginMs: 1_000 };
@@ -74,11 +69,6 @@ describe('LeaseManager', () => {
     now += 6_000; // a's lease wants renewing; its batch hold is long over
     expect(await a.fence(1, { heldUntilMs: 0 })).toEqual({ slot: 1, owner: 'a', epoch: 1 });
     expect(await b.fence(1, { heldUntilMs: now + 1 })).toEqual({ slot: 1, owner: 'b', epoch: 2 });
-  });
-
-  it('holds a batch until first receive + receive count × visibility timeout, less the margin', () => {
-    expect(batchHoldOf(1_000, 1, 60_000, 10_000)).toEqual({ heldUntilMs: 51_000 });
-    expect(batchHoldOf(1_000, 3, 60_000, 10_000)).toEqual({ heldUntilMs: 171_000 });
   });
 
   it('waits for expiry plus the skew margin when handoff is off', async () => {

@@ -25,23 +25,52 @@ export interface StoredTx {
   readonly requestHash: string;
 }
 
+/**
+ * The transaction log. A record is stored at its record key (shared/txid.ts): a transaction id
+ * without its incarnation. While a record lives, its key holds it; once it expired, a later
+ * transaction with the same idempotency key may hold the key, under another id.
+ */
 export interface TxStore {
-  /** Writes a new PENDING record unless the txId exists; returns the existing one if it does. */
+  /** Writes a new record unless its record key holds one; returns the one it holds if it does. */
   create(tx: StoredTx): Promise<{ created: true } | { created: false; existing: StoredTx }>;
+  /** The transaction `txId`; undefined when there is none — also when its key holds another now. */
   load(txId: string): Promise<StoredTx | undefined>;
+  /** Whatever transaction the record key `recordKey` holds now (a Check is about the key). */
+  loadAt(recordKey: string): Promise<StoredTx | undefined>;
   /**
-   * One TransactWriteItems: `next`, conditioned on the stored version being `expectedVersion`, and a
-   * ConditionCheck that the slot's owner and epoch are still `fence`. Throws VersionConflictError or
-   * FenceLostError (both can hold at once; fence wins), or ContentionError — never half-applies.
+   * One TransactWriteItems: `next`, conditioned on the stored record being the same transaction at
+   * version `expectedVersion`, and a ConditionCheck that the slot's owner and epoch are still
+   * `fence`. Throws VersionConflictError or FenceLostError (both can hold at once; fence wins), or
+   * ContentionError — never half-applies.
    */
   save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void>;
-  /** Transactions of `slot` whose next check time is at or before `nowMs` (at most `limit`). */
-  due(slot: number, nowMs: number, limit: number): Promise<DueTx[]>;
+  /**
+   * Live transactions whose next check time is at or before `nowMs`, in every slot, most overdue
+   * first (at most `limit`); and how many live transactions were read to find them.
+   */
+  due(nowMs: number, limit: number): Promise<DueReport>;
 }
 
+/** A transaction due for a check, by its record key (the check is about whatever the key holds). */
 export interface DueTx {
-  readonly txId: string;
+  readonly recordKey: string;
+  readonly slot: number;
   readonly nextCheckAtMs: number;
+}
+
+/** The order `due` promises: oldest next check first (then by key, for equal times). */
+export function mostOverdueFirst(due: readonly DueTx[]): DueTx[] {
+  return [...due].sort(
+    (a, b) =>
+      a.nextCheckAtMs - b.nextCheckAtMs ||
+      (a.recordKey < b.recordKey ? -1 : a.recordKey > b.recordKey ? 1 : 0),
+  );
+}
+
+export interface DueReport {
+  readonly due: readonly DueTx[];
+  /** Live transactions read (the due index's entries), due or not. */
+  readonly live: number;
 }
 
 export interface SlotStore {

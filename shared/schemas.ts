@@ -128,10 +128,16 @@ export const TransferRequest = z
   });
 export type TransferRequest = z.infer<typeof TransferRequest>;
 
-/** Transaction ids: `tx_` and 1–64 base64url characters (what Tandem generates, and no more). */
+/**
+ * Transaction ids: `tx_` and 1–64 base64url characters, then, for a keyed transaction, `.` and its
+ * incarnation (shared/txid.ts) — what Tandem generates, and no more.
+ */
 export const TxId = z
   .string()
-  .regex(/^tx_[A-Za-z0-9_-]{1,64}$/, 'must be a transaction id like tx_3kTMd9Ql0bcDf2Vh8nO1aZ7QxY');
+  .regex(
+    /^tx_[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,16})?$/,
+    'must be a transaction id like tx_3kTMd9Ql0bcDf2Vh8nO1aZ7QxY or tx_3kTMd9Ql0bcDf2Vh8nO1aZ7QxY.Ab3_x9Zq',
+  );
 
 /** Longest `?wait=N`, in seconds; keeps a held request well inside the 29 s Lambda timeout. */
 export const WAIT_MAX_S = 20;

@@ -45,7 +45,7 @@ const transport = new SqsTransport(
   clock,
 );
 const replier = (sender: SqsTransport) => ({
-  send: (reply: Parameters<SqsTransport['reply']>[0]) => sender.reply(reply),
+  send: (reply: Parameters<SqsTransport['reply']>[0], slot: number | undefined) => sender.reply(reply, slot),
 });
 const faultSource = new DynamoFaultSource(dynamo, process.env.FAULTS_TABLE, (error) =>
   logger.warn('could not count injected faults', { error }),

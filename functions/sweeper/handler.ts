@@ -13,6 +13,8 @@ const clock = { nowMs: Date.now };
 const txs = new DynamoTxStore(dynamoDocumentClient(), env.transactionsTable, env.slotsTable);
 const forwarder = new SqsTransport(sqsClient(), env, clock);
 const metrics = createMetrics('sweeper');
+/** Most checks one sweep forwards (the most overdue first); the rest wait for the next minute. */
+const SWEEP_LIMIT = 5_000;
 
 /** Runs on a schedule: re-drives every transaction whose next check time has passed. */
 export const handler = metered('sweeper', async (): Promise<void> => {
@@ -20,8 +22,7 @@ export const handler = metered('sweeper', async (): Promise<void> => {
     txs,
     clock,
     forwarder,
-    slotCount: env.slotCount,
-    perSlotLimit: 100,
+    limit: SWEEP_LIMIT,
     concurrency: 8,
   });
   if (report.checksForwarded > 0) logger.info('sweep re-drove transactions', { ...report });

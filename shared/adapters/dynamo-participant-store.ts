@@ -15,8 +15,10 @@ import {
   type WriteOutcome,
 } from '../participant';
 import { assert, noteEntry, ProtocolAssertionError, type RecordNote } from '../protocol';
+import { recordKeyOf } from '../txid';
 import { availableOnRefusal, entityKey } from './dynamo-entities';
 import { cancellationCodes, throwIfContention } from './dynamo-errors';
+import { sameTransactionCondition } from './dynamo-tx-store';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
@@ -66,6 +68,7 @@ const BarrierItem = z.object({
  *
  *   SET <votes|acks>.<participant> = entry, version = version + 1, timeline = timeline + [event]
  *   if state = <required state> AND the participant has no entry there yet
+ *      AND the record at the key is this transaction (its incarnation: shared/txid.ts)
  *
  * (a missing record fails the condition too). Which condition failed is read from the index of
  * each cancellation reason: barrier (0) before entities before the note, as the port orders them.
@@ -172,25 +175,29 @@ export class DynamoParticipantStore implements ParticipantStore {
    */
   private noteUpdate(note: RecordNote, table: string): TransactItem {
     const { field, entry, requires, event } = noteEntry(note);
+    // The record at the transaction's key must be this transaction, not a later one with its key.
+    const same = sameTransactionCondition(note.txId);
     return {
       Update: {
         TableName: table,
-        Key: { txId: note.txId },
+        Key: { txId: recordKeyOf(note.txId) },
         UpdateExpression:
           'SET #field.#participant = :entry, #version = #version + :one, #timeline = list_append(#timeline, :events)',
-        ConditionExpression: '#state = :requires AND attribute_not_exists(#field.#participant)',
+        ConditionExpression: `#state = :requires AND attribute_not_exists(#field.#participant) AND ${same.expression}`,
         ExpressionAttributeNames: {
           '#field': field,
           '#participant': note.participantId,
           '#state': 'state',
           '#version': 'version',
           '#timeline': 'timeline',
+          ...same.names,
         },
         ExpressionAttributeValues: {
           ':entry': entry,
           ':one': 1,
           ':requires': requires,
           ':events': [{ atMs: note.atMs, event }],
+          ...same.values,
         },
       },
     };

@@ -1,6 +1,14 @@
 import { FenceLostError, VersionConflictError } from '../errors';
-import type { DueTx, Fence, StoredTx, TxStore } from '../ports';
+import {
+  type DueReport,
+  type DueTx,
+  type Fence,
+  mostOverdueFirst,
+  type StoredTx,
+  type TxStore,
+} from '../ports';
 import { applyNote, type RecordNote } from '../protocol';
+import { recordKeyOf } from '../txid';
 import type { NoteTarget } from './memory-participant-store';
 
 /** Decides whether a write's fence still holds (the slot's owner and epoch are still `fence`). */
@@ -8,9 +16,10 @@ export type FenceCheck = (fence: Fence) => boolean;
 
 /**
  * TxStore in memory: for unit tests and the deterministic simulation. Behaves like the DynamoDB
- * adapter: conditional create, consistent reads, `save` conditioned on the version and on the
- * fence (fence failure wins when both fail; nothing is half-applied), `due` ordered by next check
- * time as the `due` index is. Records are copied in and out, so callers cannot alias stored state.
+ * adapter: records at their record keys (shared/txid.ts), conditional create, consistent reads,
+ * `save` conditioned on the same transaction at the version and on the fence (fence failure wins
+ * when both fail; nothing is half-applied), `due` most overdue first. Records are copied in and
+ * out, so callers cannot alias stored state.
  *
  * The fence check is synchronous on purpose: it runs in the same turn as the version check and
  * the write, which is what makes the three one atomic step, like a TransactWriteItems.
@@ -22,50 +31,64 @@ export class MemoryTxStore implements TxStore, NoteTarget {
   constructor(private readonly fenceHolds: FenceCheck = () => true) {}
 
   async create(tx: StoredTx): Promise<{ created: true } | { created: false; existing: StoredTx }> {
-    const existing = this.items.get(tx.record.txId);
+    const key = recordKeyOf(tx.record.txId);
+    const existing = this.items.get(key);
     if (existing) return { created: false, existing: structuredClone(existing) };
-    this.items.set(tx.record.txId, structuredClone(tx));
+    this.items.set(key, structuredClone(tx));
     return { created: true };
   }
 
   async load(txId: string): Promise<StoredTx | undefined> {
-    const found = this.items.get(txId);
+    const found = this.items.get(recordKeyOf(txId));
+    return found?.record.txId === txId ? structuredClone(found) : undefined;
+  }
+
+  async loadAt(recordKey: string): Promise<StoredTx | undefined> {
+    const found = this.items.get(recordKey);
     return found ? structuredClone(found) : undefined;
   }
 
   async save(next: StoredTx, expectedVersion: number, fence: Fence): Promise<void> {
     const { txId } = next.record;
     if (!this.fenceHolds(fence)) throw new FenceLostError(fence);
-    if (this.items.get(txId)?.record.version !== expectedVersion) {
+    const stored = this.items.get(recordKeyOf(txId))?.record;
+    if (stored?.txId !== txId || stored.version !== expectedVersion) {
       throw new VersionConflictError(txId, expectedVersion);
     }
-    this.items.set(txId, structuredClone(next));
+    this.items.set(recordKeyOf(txId), structuredClone(next));
   }
 
-  async due(slot: number, nowMs: number, limit: number): Promise<DueTx[]> {
+  async due(nowMs: number, limit: number): Promise<DueReport> {
     const due: DueTx[] = [];
-    for (const { record } of this.items.values()) {
+    let live = 0;
+    for (const [recordKey, { record }] of this.items) {
       const at = record.nextCheckAtMs;
-      if (record.slot === slot && at !== null && at <= nowMs)
-        due.push({ txId: record.txId, nextCheckAtMs: at });
+      if (at === null) continue;
+      live++;
+      if (at <= nowMs) due.push({ recordKey, slot: record.slot, nextCheckAtMs: at });
     }
-    due.sort((a, b) => a.nextCheckAtMs - b.nextCheckAtMs || (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0));
-    return due.slice(0, Math.max(0, limit));
+    return { due: mostOverdueFirst(due).slice(0, Math.max(0, limit)), live };
   }
 
   /** A participant's note (see RecordNote), checked now and applied when the returned function runs. */
   planNote(note: RecordNote): (() => void) | null {
-    const found = this.items.get(note.txId);
+    const key = recordKeyOf(note.txId);
+    const found = this.items.get(key);
     const noted = found ? applyNote(found.record, note) : null;
     if (!found || noted === null) return null;
     return () => {
-      this.items.set(note.txId, { ...found, record: structuredClone(noted) });
+      this.items.set(key, { ...found, record: structuredClone(noted) });
     };
   }
 
-  /** True when a record with this id exists (synchronous, for atomic compound steps in tests). */
+  /** True when a record is stored at the key of `txId` (synchronous, for atomic compound steps). */
   has(txId: string): boolean {
-    return this.items.has(txId);
+    return this.items.has(recordKeyOf(txId));
+  }
+
+  /** Deletes the record at `recordKey`, as DynamoDB's TTL does once a terminal record expires. */
+  expire(recordKey: string): void {
+    this.items.delete(recordKey);
   }
 
   /** Every stored transaction, ordered by txId, for assertions. */

@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { type EventPublisher, type TransactionEvent, transactionEvent } from '../events';
+import { txIdOfItem } from './dynamo-tx-store';
 
 /**
  * Events out from the transactions table's stream. A record's change into COMMITTED or ABORTED
@@ -34,6 +35,7 @@ export const TERMINAL_CHANGE_FILTERS: readonly Record<string, unknown>[] = [
 // What an event needs from the item; the rest of the record is not read.
 const terminalItem = z.object({
   txId: z.string().min(1),
+  incarnation: z.string().min(1).optional(),
   state: z.enum(['COMMITTED', 'ABORTED']),
   reason: z.string().nullable().default(null),
   participants: z.array(z.object({ id: z.string(), kind: z.string() })),
@@ -66,7 +68,7 @@ export function terminalChangeOf(record: DynamoDBRecord): TransactionEvent | und
       `stream record ${record.eventID ?? '?'} is not a transaction: ${z.prettifyError(parsed.error)}`,
     );
   }
-  return transactionEvent(parsed.data);
+  return transactionEvent({ ...parsed.data, txId: txIdOfItem(parsed.data) });
 }
 
 export interface OutcomeStreamHooks {

@@ -108,13 +108,17 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
     );
   }
 
-  /** A participant's Vote or Ack, into the coordinator's FIFO queue in the transaction's slot group. */
-  async reply(reply: VoteMessage | AckMessage): Promise<void> {
+  /**
+   * A participant's Vote or Ack, into the coordinator's FIFO queue in the group of the transaction's
+   * slot: `slot`, the routing the coordinator's message carried — or, for a message of an older
+   * coordinator without one, the slot of the txId under this deployment's slot count.
+   */
+  async reply(reply: VoteMessage | AckMessage, slot?: number): Promise<void> {
     await this.send(
       {
         QueueUrl: this.config.coordinatorQueueUrl,
         MessageBody: JSON.stringify(reply),
-        MessageGroupId: groupOfSlot(slotOf(reply.txId, this.config.slotCount)),
+        MessageGroupId: groupOfSlot(slot ?? slotOf(reply.txId, this.config.slotCount)),
         // Every reply is its own message: re-votes and re-acks answer re-sent requests.
         MessageDeduplicationId: randomUUID(),
       },

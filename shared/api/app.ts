@@ -77,6 +77,33 @@ function waitMsOf(event: HttpEvent, budget: TimeBudget | undefined): number {
   return Math.max(0, Math.min(waitMs, budget.getRemainingTimeInMillis() - WAIT_SAFETY_MARGIN_MS));
 }
 
+/**
+ * Who calls, as the API's authorizer established it; idempotency keys are scoped to it, so one
+ * caller's key never finds — nor reveals the id of — another caller's transaction.
+ *   IAM (SigV4)  the principal's ARN; for an assumed role without its session name (every session
+ *                of a role, e.g. each task of a service, is one caller)
+ *   JWT          the issuer and the subject (`sub`, else `client_id`)
+ *   none         '' — one scope for all (the local stage without auth)
+ */
+export function callerScopeOf(event: HttpEvent): string {
+  const authorizer = (
+    event.requestContext as {
+      authorizer?: { iam?: { userArn?: unknown }; jwt?: { claims?: Record<string, unknown> } };
+    }
+  ).authorizer;
+  const arn = authorizer?.iam?.userArn;
+  if (typeof arn === 'string' && arn !== '') {
+    const session = /^(arn:[^:]+:sts::\d+:assumed-role\/[^/]+)\/[^/]+$/.exec(arn);
+    return `iam:${session ? session[1] : arn}`;
+  }
+  const claims = authorizer?.jwt?.claims;
+  if (claims !== undefined) {
+    const subject = claims.sub ?? claims.client_id;
+    return `jwt:${JSON.stringify([claims.iss ?? '', subject ?? ''])}`;
+  }
+  return '';
+}
+
 /** The idempotency key from the body or the `Idempotency-Key` header; both given must agree. */
 function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): string | undefined {
   const raw = headerOf(event, 'idempotency-key');
@@ -106,7 +133,13 @@ function submitted({ record, replayed }: SubmitResult): HttpResult {
  */
 export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget) => Promise<HttpResult> {
   const submit = async (event: HttpEvent, budget: TimeBudget | undefined, request: SubmitRequest) =>
-    submitted(await deps.transactions.submit({ ...request, waitMs: waitMsOf(event, budget) }));
+    submitted(
+      await deps.transactions.submit({
+        ...request,
+        scope: callerScopeOf(event),
+        waitMs: waitMsOf(event, budget),
+      }),
+    );
 
   const routes: Record<RouteKey, Route> = {
     'GET /health': async () => json(200, { status: 'ok' }),

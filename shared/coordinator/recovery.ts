@@ -33,41 +33,41 @@ export async function handleTimer(
 }
 
 export interface SweepReport {
-  readonly slotsScanned: number;
+  /** Live transactions the sweep read (the `due` index, every slot). */
+  readonly live: number;
   readonly checksForwarded: number;
   /** How long the most overdue transaction has been waiting for its check (0 when none). */
   readonly oldestOverdueMs: number;
 }
 
 /**
- * The sweeper: for every slot, the transactions whose next check time has passed (a lost Begin,
- * missing votes, missing acks, a timer that never fired) get a `Check` in their slot's FIFO group,
- * where the coordinator handles it under the slot's lease. Bounded: at most `perSlotLimit`
- * transactions per slot per sweep; the rest are found by the next sweep.
+ * The sweeper: the transactions whose next check time has passed (a lost Begin, missing votes,
+ * missing acks, a timer that never fired) get a `Check` in their slot's FIFO group, where the
+ * coordinator handles it under the slot's lease. It reads every slot a record holds — not a range
+ * of slot numbers — so records keep being driven after the deployment's slot count changed.
+ * Bounded: at most `limit` checks per sweep, the most overdue first; the rest wait for the next.
  */
 export async function sweep(deps: {
   txs: TxStore;
   clock: Clock;
   forwarder: CheckForwarder;
-  slotCount: number;
-  perSlotLimit: number;
+  limit: number;
   concurrency: number;
 }): Promise<SweepReport> {
   const nowMs = deps.clock.nowMs();
+  const { due, live } = await deps.txs.due(nowMs, deps.limit);
   let next = 0;
-  let checksForwarded = 0;
-  let oldestOverdueMs = 0;
   const worker = async () => {
-    while (next < deps.slotCount) {
-      const slot = next++;
-      const due = await deps.txs.due(slot, nowMs, deps.perSlotLimit);
-      for (const { txId, nextCheckAtMs } of due) {
-        await deps.forwarder.forwardCheck(txId, slot, nextCheckAtMs);
-        checksForwarded++;
-        oldestOverdueMs = Math.max(oldestOverdueMs, nowMs - nextCheckAtMs);
-      }
+    while (next < due.length) {
+      const { recordKey, slot, nextCheckAtMs } = due[next++]!;
+      await deps.forwarder.forwardCheck(recordKey, slot, nextCheckAtMs);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
-  return { slotsScanned: deps.slotCount, checksForwarded, oldestOverdueMs };
+  const oldest = due[0];
+  return {
+    live,
+    checksForwarded: due.length,
+    oldestOverdueMs: oldest === undefined ? 0 : Math.max(0, nowMs - oldest.nextCheckAtMs),
+  };
 }

@@ -15,6 +15,7 @@ import {
   type TxParticipant,
   type TxRecord,
 } from '../protocol';
+import { recordKeyOf } from '../txid';
 import type { BatchHold } from './leases';
 
 /** Where the coordinator's messages go. SQS in Lambda; the simulated network in the simulation. */
@@ -148,12 +149,17 @@ export async function handleCoordinatorInput(
   // the backoff's waits or the one cache miss.
   for (;;) {
     const cached = useCache ? usableCopy(deps.cache?.get(input.txId), input) : undefined;
-    const stored = cached ?? (await deps.txs.load(input.txId));
+    // A Check is about whatever transaction its record key holds (the sweeper knows only keys);
+    // every other input about exactly its transaction (not a later one with the same key).
+    const stored =
+      cached ??
+      (await (input.type === 'Check' ? deps.txs.loadAt(recordKeyOf(input.txId)) : deps.txs.load(input.txId)));
     if (!stored) return { kind: 'unknown-transaction' };
     const { record } = stored;
     let result: ReturnType<typeof coordinatorStep>;
     try {
-      result = coordinatorStep(record, input, deps.clock.nowMs(), deps.config);
+      const about = input.type === 'Check' ? { ...input, txId: record.txId } : input;
+      result = coordinatorStep(record, about, deps.clock.nowMs(), deps.config);
     } catch (error) {
       if (!cached) throw error;
       result = { state: record, effects: [], rejection: null }; // a stale copy can contradict the input
@@ -162,7 +168,7 @@ export async function handleCoordinatorInput(
       // Judge "nothing to do" (and "this contradicts the record") on the durable record only —
       // except a vote, which is only served from a decided copy (usableCopy): a decision never
       // changes, so the copy is as good.
-      deps.cache?.forget(input.txId);
+      deps.cache?.forget(record.txId);
       useCache = false;
       continue;
     }
@@ -179,7 +185,7 @@ export async function handleCoordinatorInput(
       await deps.txs.save(next, record.version, fence);
       deps.cache?.set(next);
     } catch (error) {
-      deps.cache?.forget(input.txId);
+      deps.cache?.forget(record.txId);
       useCache = false;
       if (error instanceof VersionConflictError) {
         if (++versionConflicts < MAX_VERSION_CONFLICTS) continue;

@@ -57,17 +57,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'threshold: next check overdue by more than this, or created longer ago (default 60s)',
       },
       { name: 'limit', kind: 'count', value: 'N', help: 'print at most N, oldest first (default 50)' },
-      {
-        name: 'slots',
-        kind: 'count',
-        value: 'N',
-        help: "number of leader slots (default: the stack's SlotCount output)",
-      },
       json,
     ],
     details: [
-      'Reads every slot of the sparse `due` index (only unfinished transactions are in it), then the',
-      'records. MISSING lists the participants whose vote (before the decision) or ack (after) is missing.',
+      'Reads the sparse `due` index (only unfinished transactions are in it, in every slot they hold,',
+      'also slots beyond the current slot count), then the records. MISSING lists the participants',
+      'whose vote (before the decision) or ack (after) is missing.',
     ],
   },
   {

@@ -18,8 +18,8 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { DUE_INDEX, DynamoTxStore } from '../adapters/dynamo-tx-store';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DUE_INDEX, DynamoTxStore, txIdOfItem } from '../adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import type { EventSource } from '../events';
 import { describeAwsError, RefusedError } from './errors';
@@ -125,20 +125,23 @@ export class DynamoTxReader implements TxReader {
     return (await this.store.load(txId))?.record;
   }
 
-  async liveKeys(slot: number, max: number): Promise<LiveKey[]> {
+  async loadAt(recordKey: string) {
+    return (await this.store.loadAt(recordKey))?.record;
+  }
+
+  async liveKeys(max: number): Promise<LiveKey[]> {
     const keys: LiveKey[] = [];
-    const pages = paginateQuery(
+    const pages = paginateScan(
       { client: this.client, pageSize: Math.min(1000, max) },
-      {
-        TableName: this.table,
-        IndexName: DUE_INDEX,
-        KeyConditionExpression: 'slot = :slot',
-        ExpressionAttributeValues: { ':slot': slot },
-      },
+      { TableName: this.table, IndexName: DUE_INDEX },
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        keys.push({ txId: item.txId as string, slot, nextCheckAtMs: item.nextCheckAtMs as number });
+        keys.push({
+          recordKey: item.txId as string,
+          slot: item.slot as number,
+          nextCheckAtMs: item.nextCheckAtMs as number,
+        });
       }
       if (keys.length >= max) break;
     }
@@ -152,12 +155,18 @@ export class DynamoTxReader implements TxReader {
       {
         TableName: this.table,
         FilterExpression: 'completedAtMs BETWEEN :from AND :to',
-        ProjectionExpression: 'txId, #state, reason, participants, createdAtMs, decidedAtMs, completedAtMs',
+        ProjectionExpression:
+          'txId, incarnation, #state, reason, participants, createdAtMs, decidedAtMs, completedAtMs',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':from': fromMs, ':to': toMs },
       },
     );
-    for await (const page of pages) for (const item of page.Items ?? []) ended.push(item as EventSource);
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { incarnation, ...rest } = item as EventSource & { incarnation?: string };
+        ended.push({ ...rest, txId: txIdOfItem({ txId: rest.txId, incarnation }) });
+      }
+    }
     return ended;
   }
 }

@@ -101,16 +101,10 @@ async function run(
 
   switch (command) {
     case 'stuck': {
-      const slotCount = (options.slots as number | undefined) ?? names.slotCount;
-      if (slotCount === undefined) {
-        throw new UsageError(`stack ${target.stackName} has no SlotCount output; pass --slots <N>`, command);
-      }
       const olderThanMs = (options['older-than'] as number | undefined) ?? 60_000;
       const limit = (options.limit as number | undefined) ?? 50;
       const nowMs = deps.clock.nowMs();
-      const report = await aws('read the transaction log', () =>
-        findStuck(txs(), slotCount, nowMs, olderThanMs),
-      );
+      const report = await aws('read the transaction log', () => findStuck(txs(), nowMs, olderThanMs));
       const shown = report.stuck.slice(0, limit);
       if (options.json) {
         out(JSON.stringify({ ...report, stuck: shown, total: report.stuck.length }, null, 2));

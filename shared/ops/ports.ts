@@ -22,8 +22,9 @@ export interface StackInfo {
 }
 
 /** A live transaction as the sparse `due` index holds it (keys only). */
+/** A live (unfinished) transaction in the `due` index: its record key (shared/txid.ts). */
 export interface LiveKey {
-  readonly txId: string;
+  readonly recordKey: string;
   readonly slot: number;
   readonly nextCheckAtMs: number;
 }
@@ -31,8 +32,10 @@ export interface LiveKey {
 /** Reads of the coordinator log. */
 export interface TxReader {
   load(txId: string): Promise<TxRecord | undefined>;
-  /** Every transaction of `slot` in the `due` index (all pages), at most `max`. */
-  liveKeys(slot: number, max: number): Promise<LiveKey[]>;
+  /** Every transaction in the `due` index, in every slot (all pages), at most `max`. */
+  liveKeys(max: number): Promise<LiveKey[]>;
+  /** Whatever transaction a record key holds now. */
+  loadAt(recordKey: string): Promise<TxRecord | undefined>;
   /** Every transaction that ended (`completedAtMs`) in [fromMs, toMs]: a Scan of the whole log. */
   endedBetween(fromMs: number, toMs: number): Promise<EventSource[]>;
 }

@@ -5,7 +5,7 @@ import { ownEntry } from '../protocol/json';
 import { toTransactionView } from '../transactions/view';
 import { aws, RefusedError } from './errors';
 import { formatDue, formatDurationMs, formatTable, formatTimestamp, truncate } from './format';
-import type { LiveKey, OpsClock, QueueService, TxReader } from './ports';
+import type { OpsClock, QueueService, TxReader } from './ports';
 
 // ─── stuck ───────────────────────────────────────────────────────────────────────────────────
 
@@ -67,35 +67,23 @@ export interface StuckReport {
   readonly truncated: boolean;
 }
 
-/** Reads every slot of the `due` index, loads the records, and selects the stuck ones. */
-export async function findStuck(
-  txs: TxReader,
-  slotCount: number,
-  nowMs: number,
-  olderThanMs: number,
-): Promise<StuckReport> {
-  const keys: LiveKey[] = [];
-  let truncated = false;
-  await inBatches(
-    Array.from({ length: slotCount }, (_, slot) => slot),
-    CONCURRENCY,
-    async (slot) => {
-      const room = STUCK_SCAN_MAX - keys.length;
-      if (room <= 0) {
-        truncated = true;
-        return;
-      }
-      const found = await txs.liveKeys(slot, room);
-      keys.push(...found.slice(0, Math.max(0, STUCK_SCAN_MAX - keys.length)));
-      if (found.length >= room) truncated = true;
-    },
-  );
+/**
+ * Reads the `due` index — every slot a live record holds, whatever the stack's slot count is now —
+ * loads the records, and selects the stuck ones.
+ */
+export async function findStuck(txs: TxReader, nowMs: number, olderThanMs: number): Promise<StuckReport> {
+  const found = await txs.liveKeys(STUCK_SCAN_MAX + 1);
+  const keys = found.slice(0, STUCK_SCAN_MAX);
   const records: TxRecord[] = [];
   await inBatches(keys, CONCURRENCY, async (key) => {
-    const record = await txs.load(key.txId);
+    const record = await txs.loadAt(key.recordKey);
     if (record) records.push(record); // gone meanwhile (TTL): not stuck
   });
-  return { stuck: selectStuck(records, nowMs, olderThanMs), scanned: keys.length, truncated };
+  return {
+    stuck: selectStuck(records, nowMs, olderThanMs),
+    scanned: keys.length,
+    truncated: found.length > STUCK_SCAN_MAX,
+  };
 }
 
 async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>) {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Backoff, type Pacing, REAL_PACING } from '../backoff';
+import { SLOT_COUNT_MAX } from '../config';
 import {
   ContentionError,
   type FieldIssue,
@@ -25,7 +26,8 @@ import type { ParticipantStore, WriteOutcome } from './ports';
 
 /** Where a participant's Votes and Acks go: the coordinator's queue, or the simulated network. */
 export interface ReplySender {
-  send(reply: ParticipantReply): Promise<void>;
+  /** `slot`: the message's reply routing (its transaction's leader slot), when it named one. */
+  send(reply: ParticipantReply, slot: number | undefined): Promise<void>;
 }
 
 export interface ParticipantDeps {
@@ -142,7 +144,7 @@ export async function handleParticipantMessage(
     }
 
     const { reply } = step;
-    if (!dropped) await replies.send(reply);
+    if (!dropped) await replies.send(reply, message.slot);
     return { reply, wrote: step.changed, sent: !dropped, attempts: attempt };
   }
 }
@@ -188,15 +190,24 @@ const ParticipantId = z
   .max(128)
   .regex(/^[^#]+$/, 'must not contain #');
 
+/** The reply routing (a leader slot); optional, as messages of older coordinators lack it. */
+const Slot = z
+  .number()
+  .int()
+  .min(0)
+  .max(SLOT_COUNT_MAX - 1)
+  .optional();
+
 const ParticipantMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('Prepare'),
     txId: TxId,
     participantId: ParticipantId,
     operations: z.array(z.json()),
+    slot: Slot,
   }),
-  z.object({ type: z.literal('Commit'), txId: TxId, participantId: ParticipantId }),
-  z.object({ type: z.literal('Abort'), txId: TxId, participantId: ParticipantId }),
+  z.object({ type: z.literal('Commit'), txId: TxId, participantId: ParticipantId, slot: Slot }),
+  z.object({ type: z.literal('Abort'), txId: TxId, participantId: ParticipantId, slot: Slot }),
 ]);
 
 /**

@@ -216,7 +216,7 @@ export function participantMessageOf(
 ): { participant: TxParticipant; message: ParticipantMessage } {
   const participant = participantOf(record, effect.participantId);
   assert(participant !== undefined, `no participant ${effect.participantId} in ${record.txId}`);
-  const base = { txId: record.txId, participantId: participant.id };
+  const base = { txId: record.txId, participantId: participant.id, slot: record.slot };
   const message: ParticipantMessage =
     effect.type === 'SendPrepare'
       ? { type: 'Prepare', ...base, operations: participant.operations }

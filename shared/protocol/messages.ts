@@ -11,7 +11,17 @@ import type { JsonValue } from './json';
 export type VoteValue = 'YES' | 'NO';
 export type Outcome = 'COMMITTED' | 'ABORTED';
 
-export interface PrepareMessage {
+/**
+ * Where the participant's reply goes: the coordinator's leader slot of the transaction, which the
+ * reply's transport routes on (the slot's FIFO group). Fixed when the transaction is created, so
+ * replies reach the slot that holds the record even after the deployment's slot count changed.
+ * Absent from messages of older coordinators (the transport then derives it from the txId).
+ */
+interface ReplyRouting {
+  readonly slot?: number;
+}
+
+export interface PrepareMessage extends ReplyRouting {
   readonly type: 'Prepare';
   readonly txId: string;
   readonly participantId: string;
@@ -19,13 +29,13 @@ export interface PrepareMessage {
   readonly operations: readonly JsonValue[];
 }
 
-export interface CommitMessage {
+export interface CommitMessage extends ReplyRouting {
   readonly type: 'Commit';
   readonly txId: string;
   readonly participantId: string;
 }
 
-export interface AbortMessage {
+export interface AbortMessage extends ReplyRouting {
   readonly type: 'Abort';
   readonly txId: string;
   readonly participantId: string;

@@ -5,10 +5,8 @@ export {
   INVENTORY_PARTICIPANT,
   ledgerParticipantId,
   planParticipants,
-  randomTxId,
   requestHashOf,
   transferOperations,
-  txIdOfIdempotencyKey,
 } from './plan';
 export {
   FAST_POLL_MS,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { EntityOp } from '../entities';
 import { shardOf } from '../ledger/sharding';
 import type { EntityRef } from '../ports';
@@ -88,20 +88,4 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8');
 export function requestHashOf(participants: readonly TxParticipant[]): string {
   const normalized = participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations }));
   return sha256(canonicalJson({ v: 1, participants: normalized })).digest('hex');
-}
-
-/**
- * The transaction id of an idempotency key: `tx_` + 26 base64url characters (156 bits) of
- * SHA-256('idem:' + key). Stable, so every retry with the key lands on the same record.
- */
-export function txIdOfIdempotencyKey(key: string): string {
-  return `tx_${sha256(`idem:${key}`).digest('base64url').slice(0, 26)}`;
-}
-
-/**
- * A fresh transaction id for a request without a key: `tx_` + 32 hex characters (a random UUID
- * without dashes). Its length differs from a keyed id's, so the two can never collide.
- */
-export function randomTxId(): string {
-  return `tx_${randomUUID().replaceAll('-', '')}`;
 }

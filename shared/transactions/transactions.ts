@@ -25,7 +25,8 @@ import {
   type TxRecord,
 } from '../protocol';
 import type { CommitPreference, Operation } from '../schemas';
-import { entityRefsOf, planParticipants, randomTxId, requestHashOf, txIdOfIdempotencyKey } from './plan';
+import { incarnatedTxId, keyedRecordKey, newIncarnation, randomTxId } from '../txid';
+import { entityRefsOf, planParticipants, requestHashOf } from './plan';
 
 /**
  * How often, at most, a `?wait=N` request re-reads the record (consistent read). The first
@@ -56,6 +57,8 @@ export interface TransactionsDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Id of a transaction submitted without an idempotency key; defaults to `randomTxId`. */
   readonly newTxId?: () => string;
+  /** Incarnation of a transaction submitted with a key (see shared/txid.ts); defaults to random. */
+  readonly newIncarnation?: () => string;
   /**
    * Sending `Begin` failed. The request still succeeds: the record is durable and the sweeper
    * starts it at its `nextCheckAtMs`. Log it.
@@ -92,6 +95,11 @@ export interface TransactionsDeps {
 export interface SubmitRequest {
   readonly operations: readonly Operation[];
   readonly idempotencyKey?: string;
+  /**
+   * Who submits (the API's caller: an IAM principal, a JWT subject): keys are scoped to it, so one
+   * caller's key never finds another caller's transaction. '' (the default): one scope for all.
+   */
+  readonly scope?: string;
   /** Hold up to this long for a terminal state (0: answer at once). */
   readonly waitMs?: number;
   /** `two-phase` skips the one-phase fast path even where it applies; default `auto`. */
@@ -124,7 +132,9 @@ export class Transactions {
 
   /**
    * Creates the transaction, or finds the one an earlier request with the same idempotency key
-   * created: same request → that transaction (`replayed`); different request → ConflictError.
+   * created (while its record lives: see shared/txid.ts): same request → that transaction
+   * (`replayed`); different request → ConflictError. Past the record's expiry the key starts a new
+   * transaction, with a new id, on either path.
    * Where the one-phase committer covers every participant, the transaction commits (or is
    * refused) in one atomic write and comes back terminal; otherwise it goes two-phase. Either way
    * an unknown account or sku → UnprocessableError, nothing written.
@@ -135,7 +145,10 @@ export class Transactions {
     const requestHash = requestHashOf(participants);
     const txId =
       request.idempotencyKey !== undefined
-        ? txIdOfIdempotencyKey(request.idempotencyKey)
+        ? incarnatedTxId(
+            keyedRecordKey(request.idempotencyKey, request.scope),
+            (this.deps.newIncarnation ?? newIncarnation)(),
+          )
         : (this.deps.newTxId ?? randomTxId)();
     const tx: NewTransaction = { txId, slot: slotOf(txId, slotCount), participants };
 

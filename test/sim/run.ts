@@ -79,6 +79,7 @@ export function formatSummary(summary: Summary, failingSeeds?: readonly number[]
     `faults           ${t.crashes} crashes, ${t.injectedErrors} failed calls, ${t.duplicates} duplicated sends, ${t.redeliveries} redeliveries`,
     `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses (${t.zombieDrops} batches dropped past their hold), ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
     `contention       ${t.conflicts} writes cancelled by a conflict, ${t.throttles} throttled — each waited out and retried`,
+    `keys             ${t.expired} records expired (TTL), ${t.keysReused} idempotency keys used again after: a new transaction each`,
     `liveness         after the last fault: longest message receive → delete ${(t.maxBlockedMs / 1000).toFixed(1)} s (bound ${BLOCKED_BOUND_MS / 1000} s), longest wait for a transaction to end ${(t.maxTerminalLagMs / 1000).toFixed(1)} s (bound ${TERMINATION_BOUND_MS / 1000} s)`,
     `dead letters     ${t.dlqMoves} messages in ${summary.seedsWithDlq} seeds, all redriven to completion`,
     `violations       ${failingSeeds ? failingSeeds.length : summary.failures.length} seed(s)${

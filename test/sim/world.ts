@@ -65,7 +65,8 @@ import {
 } from '../../shared/protocol';
 import type { Operation } from '../../shared/schemas';
 import { Transactions } from '../../shared/transactions';
-import { planParticipants, txIdOfIdempotencyKey } from '../../shared/transactions/plan';
+import { planParticipants } from '../../shared/transactions/plan';
+import { keyedRecordKey, recordKeyOf } from '../../shared/txid';
 import { EventHeap } from './heap';
 import { Prng } from './prng';
 import { type SimMessage, SimQueue } from './sqs';
@@ -172,6 +173,10 @@ export interface SimStats {
   throttles: number;
   /** Zombies that found their batch's hold over and dropped it instead of taking a slot. */
   zombieDrops: number;
+  /** Terminal records deleted by the TTL. */
+  expired: number;
+  /** Requests with an idempotency key whose record had expired: a new transaction, a new id. */
+  keysReused: number;
   /** Longest first receive → delete of a message received after faults stopped (ms; a maximum). */
   maxBlockedMs: number;
   /** Longest wait, after faults stopped (or after it began), for a transaction to end (ms; a maximum). */
@@ -231,6 +236,15 @@ export interface FaultPlan {
   readonly throttlePerWrite: number;
   /** Most messages of one slot's group a coordinator invocation receives at once (in order). */
   readonly fifoBatch: number;
+  /**
+   * How long after it ends a record expires (DynamoDB's TTL, 30 days in the deployment, scaled
+   * down); 0: never within the run.
+   */
+  readonly ttlAfterMs: number;
+  /** Chance a client uses its idempotency key again long after (once the record may be gone). */
+  readonly keyReuse: number;
+  /** The slot count a redeploy changes the deployment to, and when; null: no redeploy. */
+  readonly redeploy: { readonly atMs: number; readonly slotCount: number } | null;
 }
 
 interface Node {
@@ -321,8 +335,8 @@ const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** The FIFO group of a slot (as SqsTransport names it). */
 const groupOf = (slot: number) => `slot-${slot}`;
 
-/** The item of a transaction record, as a write's footprint names it. */
-const recordItem = (txId: string) => `tx:${txId}`;
+/** The item of a transaction record (at its record key), as a write's footprint names it. */
+const recordItem = (txId: string) => `tx:${recordKeyOf(txId)}`;
 
 /** The entities a participant's write touches: a reserve checks or holds every one, apply every
  * one, release only what was taken. */
@@ -355,6 +369,12 @@ export class World {
   readonly lease: LeaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 2_000 };
   private faultsOn = true;
   private readonly faultsStopAtMs: number;
+  /** The deployment's slot count now (a redeploy may change it: records keep theirs). */
+  private slotCount: number;
+  /** Which transaction each record key holds now (TTL expiry frees a key for a later one). */
+  private readonly holderOfKey = new Map<string, string>();
+  /** Every record key a transaction was ever created at. */
+  private readonly keysHeld = new Set<string>();
 
   // The durable world: DynamoDB tables.
   private readonly slotStore = new MemorySlotStore();
@@ -457,6 +477,9 @@ export class World {
       conflicts: rng.pick([0, 0.5, 1]),
       throttlePerWrite: rng.pick([0, 0.005, 0.02]),
       fifoBatch: rng.pick([1, 3, 10]),
+      ttlAfterMs: rng.pick([0, 5_000, 30_000]),
+      keyReuse: rng.pick([0, 0.3]),
+      redeploy: rng.chance(0.3) ? { atMs: rng.int(5_000, 60_000), slotCount: rng.pick([1, 2, 4, 8]) } : null,
     };
     this.config = rng.pick([
       { prepareTimeoutMs: 20_000, resendBaseMs: 3_000, resendCapMs: 10_000 },
@@ -464,6 +487,7 @@ export class World {
       { prepareTimeoutMs: 60_000, resendBaseMs: 1_000, resendCapMs: 8_000 },
     ]);
     this.faultsStopAtMs = T0_MS + this.plan.faultsStopAfterMs;
+    this.slotCount = this.plan.slotCount;
     this.txStore = new MemoryTxStore(this.switches.fenceCheck ? this.slotStore.fenceHolds : () => true);
 
     this.fifo = new SimQueue({
@@ -527,6 +551,13 @@ export class World {
       this.log('── faults stop ──');
     });
     this.at(T0_MS + this.rng.int(0, SWEEP_INTERVAL_MS), () => this.sweepTick());
+    const { redeploy } = this.plan;
+    if (redeploy) {
+      this.at(T0_MS + redeploy.atMs, () => {
+        this.log(`── redeploy: ${this.slotCount} → ${redeploy.slotCount} slot(s) ──`);
+        this.slotCount = redeploy.slotCount;
+      });
+    }
 
     let redriven = false;
     const boundMs = this.faultsStopAtMs + QUIESCENCE_BOUND_MS;
@@ -796,6 +827,7 @@ export class World {
           { items: [recordItem(tx.record.txId)], transactional: false },
         ),
       load: (txId) => this.call(inv, `txs.load ${txId}`, () => this.txStore.load(txId)),
+      loadAt: (recordKey) => this.call(inv, `txs.loadAt ${recordKey}`, () => this.txStore.loadAt(recordKey)),
       save: (next, expectedVersion, fence) =>
         this.call(
           inv,
@@ -803,8 +835,7 @@ export class World {
           () => this.save(next, expectedVersion, fence),
           { items: [recordItem(next.record.txId), `slot:${fence.slot}`], transactional: true },
         ),
-      due: (slot, nowMs, limit) =>
-        this.call(inv, `txs.due slot ${slot}`, () => this.txStore.due(slot, nowMs, limit)),
+      due: (nowMs, limit) => this.call(inv, 'txs.due', () => this.txStore.due(nowMs, limit)),
     };
   }
 
@@ -1251,20 +1282,21 @@ export class World {
       store: this.participantStore(inv, participantId),
       kind,
       clock: inv.node.clock,
-      replies: { send: (reply) => this.sendReply(inv, reply) },
+      replies: { send: (reply, slot) => this.sendReply(inv, reply, slot) },
       faults: this.faults(),
       pacing: this.pacing(inv),
     });
   }
 
-  private sendReply(inv: Invocation, reply: ParticipantReply): Promise<void> {
+  /** Like SqsTransport.reply: into the group of the slot the message named (else the txId's now). */
+  private sendReply(inv: Invocation, reply: ParticipantReply, slot: number | undefined): Promise<void> {
     const dedupId = `reply-${this.nextMessageId}-${inv.id}-${this.seq}`;
     const what =
       reply.type === 'Vote'
         ? `send Vote ${reply.vote} ${reply.txId} from ${reply.participantId}`
         : `send Ack ${reply.outcome} ${reply.txId} from ${reply.participantId}`;
     return this.call(inv, what, async () =>
-      this.sendFifo(groupOf(slotOf(reply.txId, this.plan.slotCount)), JSON.stringify(reply), dedupId),
+      this.sendFifo(groupOf(slot ?? slotOf(reply.txId, this.slotCount)), JSON.stringify(reply), dedupId),
     );
   }
 
@@ -1288,8 +1320,7 @@ export class World {
           txs: this.txs(inv),
           clock: this.sweeperNode.clock,
           forwarder: this.forwarder(inv, this.sweeperNode.clock),
-          slotCount: this.plan.slotCount,
-          perSlotLimit: 100,
+          limit: 100,
           concurrency: 2,
         });
       },
@@ -1388,6 +1419,24 @@ export class World {
         };
         this.submitAt(other, firstAtMs + rng.int(-2_000, 5_000));
       }
+      if (idempotencyKey !== undefined && rng.chance(this.plan.keyReuse)) {
+        // The key again, much later — its record may have expired by then (TTL): the same body, or
+        // another. Either way: the old transaction if its record lives, else a new one (new id).
+        const [againFrom, againTo] = pickTwo();
+        const later: ClientRequest = rng.chance(0.5)
+          ? { ...request, label: `req ${index}″`, retriesLeft: 1 }
+          : {
+              label: `req ${index}‴`,
+              operations: [
+                { participant: 'ledger', action: 'debit', accountId: againFrom, amount: amount + 2 },
+                { participant: 'ledger', action: 'credit', accountId: againTo, amount: amount + 2 },
+              ],
+              idempotencyKey,
+              unknownEntity: false,
+              retriesLeft: 1,
+            };
+        this.submitAt(later, firstAtMs + rng.int(40_000, 150_000));
+      }
     }
   }
 
@@ -1426,9 +1475,10 @@ export class World {
             clock: this.apiNode.clock,
             sleep: async () => {},
             newTxId: () => `tx_sim${this.nextTxNumber++}`,
+            newIncarnation: () => `i${this.nextTxNumber++}`,
             pacing: this.pacing(inv),
           },
-          { ledgerShardCount: LEDGER_SHARDS, slotCount: this.plan.slotCount, coordinator: this.config },
+          { ledgerShardCount: LEDGER_SHARDS, slotCount: this.slotCount, coordinator: this.config },
         );
         // Some clients hold the answer open (`?wait`): the API then arms the prepare timer lazily.
         const waitMs = this.rng.int(0, 3) === 0 ? this.rng.int(100, 5_000) : 0;
@@ -1456,7 +1506,8 @@ export class World {
         }
         if (error instanceof ConflictError) {
           this.stats.apiConflicts++;
-          const existing = this.durable.get(txIdOfIdempotencyKey(request.idempotencyKey ?? ''));
+          const holder = this.holderOfKey.get(keyedRecordKey(request.idempotencyKey ?? ''));
+          const existing = holder === undefined ? undefined : this.durable.get(holder);
           const planned = JSON.stringify(planParticipants(request.operations, LEDGER_SHARDS));
           if (!existing || JSON.stringify(existing.participants) === planned) {
             this.violation(`${request.label} got a conflict for its own request: ${error.message}`);
@@ -1480,12 +1531,39 @@ export class World {
 
   private afterCreate(record: TxRecord): void {
     this.stats.transactions++;
+    if (this.durable.has(record.txId)) {
+      // Its barriers would answer for the earlier one, and its outcome event's id would repeat.
+      this.violation(`${record.txId} names two transactions: it was created again after its record expired`);
+    }
+    const recordKey = recordKeyOf(record.txId);
+    if (this.keysHeld.has(recordKey)) this.stats.keysReused++;
+    this.keysHeld.add(recordKey);
+    this.holderOfKey.set(recordKey, record.txId);
     this.createdAt.set(record.txId, this.now);
-    if (isTerminal(record.state)) this.terminalAt.set(record.txId, this.now);
+    if (isTerminal(record.state)) this.ended(record.txId);
     this.durable.set(record.txId, record);
     this.streamed(undefined, record);
     if (!isTerminal(record.state)) this.undecidedOrLive.add(record.txId);
     else if (this.plan.events) this.unpublished.add(record.txId); // a one-phase record, born terminal
+  }
+
+  /** A transaction became terminal: note when, and let its record expire (TTL) when the plan says. */
+  private ended(txId: string): void {
+    this.terminalAt.set(txId, this.now);
+    if (this.plan.ttlAfterMs > 0) this.at(this.now + this.plan.ttlAfterMs, () => this.expire(txId));
+  }
+
+  /**
+   * DynamoDB's TTL deletes the terminal record (the stream carries a REMOVE, which events out
+   * ignores). The participants' barriers stay; the key is free for a later transaction.
+   */
+  private expire(txId: string): void {
+    const recordKey = recordKeyOf(txId);
+    if (this.holderOfKey.get(recordKey) !== txId) return;
+    this.txStore.expire(recordKey);
+    this.holderOfKey.delete(recordKey);
+    this.stats.expired++;
+    this.log(`   ↳ TTL: the record of ${txId} expired`);
   }
 
   /** A one-phase commit wrote the record and applied every operation in one step: account for it. */
@@ -1626,7 +1704,7 @@ export class World {
     this.streamed(prev, next);
     if (isTerminal(next.state)) {
       this.undecidedOrLive.delete(txId);
-      this.terminalAt.set(txId, this.now);
+      this.ended(txId);
       if (this.plan.events) this.unpublished.add(txId);
     }
     this.log(`   ↳ durable: ${txId} v${next.version} ${next.state}${next.reason ? ` (${next.reason})` : ''}`);
@@ -1773,7 +1851,8 @@ export class World {
       }
     }
     const expected = new Map(this.opening);
-    for (const { record } of this.txStore.all()) {
+    // Every transaction ever created — also those whose record expired (TTL) since.
+    for (const record of this.durable.values()) {
       const { txId, state } = record;
       if (!isTerminal(state)) {
         this.violation(`termination (8): ${txId} is ${state} at quiescence`);
@@ -1856,6 +1935,8 @@ export function emptyStats(): SimStats {
     conflicts: 0,
     throttles: 0,
     zombieDrops: 0,
+    expired: 0,
+    keysReused: 0,
     maxBlockedMs: 0,
     maxTerminalLagMs: 0,
   };

@@ -1,8 +1,10 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AcceptedViewSchema, ProblemSchema, TransactionViewSchema } from '../../../shared/api/openapi';
 import { InfrastructureError } from '../../../shared/errors';
 import { slotOf } from '../../../shared/protocol';
-import { requestHashOf, txIdOfIdempotencyKey } from '../../../shared/transactions';
+import { requestHashOf } from '../../../shared/transactions';
+import { keyedRecordKey, recordKeyOf } from '../../../shared/txid';
 import { accountIdsOnShard, event, SLOTS, T0, type World, world } from './harness';
 
 // Accounts chosen by the hash: A0, B0 on ledger shard 0; A1 on ledger shard 1.
@@ -71,11 +73,11 @@ describe('POST /transfers', () => {
     expect(w.inbox.sent).toHaveLength(1);
   });
 
-  it('derives the transaction id from the idempotency key', async () => {
+  it('stores a keyed transaction at the record key of its key, with an incarnation in its id', async () => {
     const answer = await w.post('/transfers', { from: A0, to: A1, amount: 1, idempotencyKey: 'order-42' });
     expect(answer.statusCode).toBe(202);
-    expect(answer.json.txId).toBe(txIdOfIdempotencyKey('order-42'));
-    expect(answer.json.txId).toMatch(/^tx_[A-Za-z0-9_-]{26}$/);
+    expect(recordKeyOf(answer.json.txId)).toBe(keyedRecordKey('order-42'));
+    expect(answer.json.txId).toMatch(/^tx_[A-Za-z0-9_-]{26}\.[A-Za-z0-9_-]{8}$/);
     expect(w.store.all().map((tx) => tx.record.txId)).toEqual([answer.json.txId]);
   });
 });
@@ -176,7 +178,7 @@ describe('idempotency', () => {
       headers: { 'content-type': 'application/json', 'idempotency-key': 'k-1' },
     });
     expect(viaHeader.statusCode).toBe(202);
-    expect(viaHeader.json.txId).toBe(txIdOfIdempotencyKey('k-1'));
+    expect(recordKeyOf(viaHeader.json.txId)).toBe(keyedRecordKey('k-1'));
     expect(viaBody.json.txId).toBe(viaHeader.json.txId);
     expect(viaBody.headers?.['idempotent-replayed']).toBe('true');
     expect(w.store.all()).toHaveLength(1);
@@ -224,6 +226,59 @@ describe('idempotency', () => {
     expect(retry.json).toMatchObject({ txId, state: 'COMMITTED', outcome: 'COMMITTED' });
     expect(retry.headers?.location).toBe(`/transactions/${txId}`);
     expect(w.inbox.sent).toHaveLength(1);
+  });
+});
+
+describe('idempotency keys: their lifetime and their scope', () => {
+  const transfer = { from: A0, to: A1, amount: 5, idempotencyKey: 'k-9' };
+  const asCaller = (userArn: string) => ({
+    requestContext: {
+      http: { method: 'POST', path: '/transfers' },
+      authorizer: { iam: { userArn } },
+    } as unknown as APIGatewayProxyEventV2['requestContext'],
+  });
+
+  it('starts a new transaction, with a new id, for a key used again after its record expired (regression)', async () => {
+    // Before: the key mapped to the same id forever, so the new transaction met the old one's
+    // barriers (answered YES with nothing held) and repeated its outcome event's id.
+    const first = await w.post('/transfers', transfer);
+    w.store.expire(recordKeyOf(first.json.txId)); // as DynamoDB's TTL does, 30 days after it ended
+
+    const same = await w.post('/transfers', transfer);
+    w.store.expire(recordKeyOf(same.json.txId));
+    const other = await w.post('/transfers', { ...transfer, amount: 6 });
+
+    expect([same.statusCode, other.statusCode]).toEqual([202, 202]);
+    expect(same.headers?.['idempotent-replayed']).toBeUndefined();
+    expect(new Set([first.json.txId, same.json.txId, other.json.txId]).size).toBe(3);
+    expect(recordKeyOf(other.json.txId)).toBe(recordKeyOf(first.json.txId));
+    expect((await w.get(first.json.txId)).statusCode).toBe(404);
+    expect((await w.get(other.json.txId)).json.participants[0].operations[0].amount).toBe(6);
+  });
+
+  it("scopes keys per caller: another principal's key neither finds nor reveals the transaction", async () => {
+    const alice = await w.post('/transfers', transfer, asCaller('arn:aws:iam::111122223333:user/alice'));
+    const mallory = await w.post(
+      '/transfers',
+      { ...transfer, amount: 7 },
+      asCaller('arn:aws:iam::111122223333:user/mallory'),
+    );
+
+    expect([alice.statusCode, mallory.statusCode]).toEqual([202, 202]);
+    expect(mallory.json.txId).not.toBe(alice.json.txId);
+    expect(mallory.body).not.toContain(alice.json.txId);
+    expect(w.store.all()).toHaveLength(2);
+  });
+
+  it('treats every session of an assumed role as one caller', async () => {
+    const role = 'arn:aws:sts::111122223333:assumed-role/checkout';
+    const first = await w.post('/transfers', transfer, asCaller(`${role}/task-1`));
+    const retry = await w.post('/transfers', transfer, asCaller(`${role}/task-2`));
+    const changed = await w.post('/transfers', { ...transfer, amount: 8 }, asCaller(`${role}/task-3`));
+
+    expect(retry.json.txId).toBe(first.json.txId);
+    expect(retry.headers?.['idempotent-replayed']).toBe('true');
+    expect(changed.statusCode).toBe(409);
   });
 });
 

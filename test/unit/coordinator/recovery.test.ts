@@ -70,18 +70,27 @@ describe('timers and the sweeper', () => {
     await put('due-b', 2, { nextCheckAtMs: 5_000 });
     await put('later', 2, { nextCheckAtMs: 5_001 });
     await put('terminal', 1, { state: 'ABORTED', nextCheckAtMs: null });
-    const report = await sweep({ txs, clock, forwarder, slotCount: 4, perSlotLimit: 10, concurrency: 2 });
-    expect(report).toEqual({ slotsScanned: 4, checksForwarded: 2, oldestOverdueMs: 4_000 });
+    const report = await sweep({ txs, clock, forwarder, limit: 10, concurrency: 2 });
+    expect(report).toEqual({ live: 3, checksForwarded: 2, oldestOverdueMs: 4_000 });
     expect(forwarder.forwarded.sort()).toEqual([
       ['due-a', 0, 1_000],
       ['due-b', 2, 5_000],
     ]);
   });
 
-  it('bounds the work per slot and sweep', async () => {
-    for (let i = 0; i < 5; i++) await put(`t${i}`, 0, { nextCheckAtMs: 1_000 + i });
-    const report = await sweep({ txs, clock, forwarder, slotCount: 1, perSlotLimit: 3, concurrency: 1 });
+  it('drives records in every slot they hold, also beyond a slot count that went down (regression)', async () => {
+    // Before: the sweeper queried slots 0..slotCount-1, so after a redeploy from 64 slots to 4, a
+    // record in slot 37 was never checked again and kept its holds forever.
+    await put('kept-its-slot', 37, { nextCheckAtMs: 1_000 });
+    const report = await sweep({ txs, clock, forwarder, limit: 10, concurrency: 1 });
+    expect(report.checksForwarded).toBe(1);
+    expect(forwarder.forwarded).toEqual([['kept-its-slot', 37, 1_000]]);
+  });
+
+  it('bounds the work per sweep, the most overdue first', async () => {
+    for (let i = 0; i < 5; i++) await put(`t${i}`, i % 2, { nextCheckAtMs: 1_005 - i });
+    const report = await sweep({ txs, clock, forwarder, limit: 3, concurrency: 1 });
     expect(report.checksForwarded).toBe(3);
-    expect(forwarder.forwarded.map(([id]) => id)).toEqual(['t0', 't1', 't2']);
+    expect(forwarder.forwarded.map(([id]) => id)).toEqual(['t4', 't3', 't2']);
   });
 });

@@ -151,7 +151,7 @@ describe('coordinator shell', () => {
     });
   });
 
-  it('sends Prepare with the participant operations and arms a timer for the next check', async () => {
+  it('sends Prepare with the participant operations and the slot to reply to, and arms a timer', async () => {
     await handleCoordinatorInput({ type: 'Begin', txId }, deps);
     expect(transport.sent[0]).toEqual({
       to: 'ledger-0',
@@ -160,6 +160,7 @@ describe('coordinator shell', () => {
         txId,
         participantId: 'ledger-0',
         operations: [{ id: 'alice', action: 'take', amount: 5 }],
+        slot: slotOf(txId, SLOTS),
       },
     });
     expect(transport.timers).toEqual([{ txId, atMs: now + config.resendBaseMs }]);

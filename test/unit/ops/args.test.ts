@@ -15,11 +15,11 @@ function usageError(argv: string[]): UsageError {
 describe('parseArgs', () => {
   it('parses each command with its arguments and converted options', () => {
     // Act // Assess
-    expect(parseArgs(['stuck', '--older-than', '90s', '--limit=5', '--slots', '64'])).toEqual({
+    expect(parseArgs(['stuck', '--older-than', '90s', '--limit=5'])).toEqual({
       command: 'stuck',
       help: false,
       args: {},
-      options: { 'older-than': 90_000, limit: 5, slots: 64 },
+      options: { 'older-than': 90_000, limit: 5 },
     });
     expect(parseArgs(['show', 'tx_1', '--json'])).toMatchObject({
       command: 'show',

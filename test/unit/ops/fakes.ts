@@ -14,6 +14,7 @@ import type {
 } from '../../../shared/ops/ports';
 import type { CoordinatorConfig, CoordinatorInput, TxParticipant, TxRecord } from '../../../shared/protocol';
 import { coordinatorStep, newTransaction } from '../../../shared/protocol';
+import { recordKeyOf } from '../../../shared/txid';
 
 // ─── transactions ────────────────────────────────────────────────────────────────────────────
 
@@ -57,7 +58,6 @@ export const ackOf = (participantId: string, outcome: 'COMMITTED' | 'ABORTED', a
 
 export class FakeTxReader implements TxReader {
   readonly records = new Map<string, TxRecord>();
-  readonly queriedSlots: number[] = [];
 
   constructor(records: readonly TxRecord[] = []) {
     for (const r of records) this.records.set(r.txId, r);
@@ -73,12 +73,15 @@ export class FakeTxReader implements TxReader {
     );
   }
 
-  /** Like the sparse `due` index: only records with a next check. */
-  async liveKeys(slot: number, max: number): Promise<LiveKey[]> {
-    this.queriedSlots.push(slot);
+  async loadAt(recordKey: string) {
+    return [...this.records.values()].find((r) => recordKeyOf(r.txId) === recordKey);
+  }
+
+  /** Like the sparse `due` index: only records with a next check, in every slot. */
+  async liveKeys(max: number): Promise<LiveKey[]> {
     return [...this.records.values()]
-      .filter((r) => r.slot === slot && r.nextCheckAtMs !== null)
-      .map((r) => ({ txId: r.txId, slot, nextCheckAtMs: r.nextCheckAtMs! }))
+      .filter((r) => r.nextCheckAtMs !== null)
+      .map((r) => ({ recordKey: recordKeyOf(r.txId), slot: r.slot, nextCheckAtMs: r.nextCheckAtMs! }))
       .slice(0, max);
   }
 }

@@ -80,10 +80,9 @@ describe('findStuck', () => {
     const reader = new FakeTxReader(records);
 
     // Act
-    const report = await findStuck(reader, 4, now, 60 * S);
+    const report = await findStuck(reader, now, 60 * S);
 
     // Assess
-    expect(reader.queriedSlots.sort()).toEqual([0, 1, 2, 3]);
     expect(report.scanned).toBe(3);
     expect(report.truncated).toBe(false);
     expect(report.stuck.map((s) => s.txId)).toEqual(['a', 'ccc']);
@@ -91,8 +90,16 @@ describe('findStuck', () => {
 
   it('skips a record that expired between the index query and the read', async () => {
     const reader = new FakeTxReader([tx('a', T0)]);
-    reader.load = async () => undefined;
-    expect((await findStuck(reader, 2, T0 + 120 * S, 1)).stuck).toEqual([]);
+    reader.loadAt = async () => undefined;
+    expect((await findStuck(reader, T0 + 120 * S, 1)).stuck).toEqual([]);
+  });
+
+  it("finds stuck records in slots beyond the stack's slot count (regression: a count that went down)", async () => {
+    // Before: `stuck` queried slots 0..SlotCount-1 only, so a record left in slot 37 after a
+    // redeploy to 4 slots was invisible to the operator.
+    const record = { ...tx('left-behind', T0), slot: 37 };
+    const report = await findStuck(new FakeTxReader([record]), T0 + 120 * S, 60 * S);
+    expect(report.stuck.map((s) => s.txId)).toEqual(['left-behind']);
   });
 });
 

@@ -28,6 +28,7 @@ describe('parseParticipantMessage', () => {
     ],
     [{ type: 'Commit', txId: 't', participantId: 'ledger-0' }],
     [{ type: 'Abort', txId: 't', participantId: 'inventory' }],
+    [{ type: 'Commit', txId: 'tx_k.inc', participantId: 'ledger-0', slot: 37 }],
   ])('reads %j', (message) => {
     expect(parseParticipantMessage(JSON.stringify(message))).toEqual(message);
   });
@@ -57,6 +58,10 @@ describe('parseParticipantMessage', () => {
       /operations: /,
     ],
     ['a Prepare without operations', '{"type":"Prepare","txId":"t","participantId":"p"}', /operations: /],
+    ['a negative slot', '{"type":"Abort","txId":"t","participantId":"p","slot":-1}', /slot: /],
+    ['a fractional slot', '{"type":"Abort","txId":"t","participantId":"p","slot":1.5}', /slot: /],
+    ['a slot past the largest count', '{"type":"Abort","txId":"t","participantId":"p","slot":1024}', /slot: /],
+    ['a slot that is not a number', '{"type":"Abort","txId":"t","participantId":"p","slot":"7"}', /slot: /],
   ])('throws MalformedParticipantMessageError for %s', (_name, body, message) => {
     expect(() => parseParticipantMessage(body)).toThrow(MalformedParticipantMessageError);
     expect(() => parseParticipantMessage(body)).toThrow(message);

@@ -5,9 +5,11 @@ import { DynamoEntityDirectory } from '../../../shared/adapters/dynamo-entity-di
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryEntityDirectory } from '../../../shared/adapters/memory-entity-directory';
 import { SqsCoordinatorInbox } from '../../../shared/adapters/sqs-coordinator-inbox';
+import { SqsTransport } from '../../../shared/adapters/sqs-transport';
 import { newEntity } from '../../../shared/entities';
 import { InfrastructureError } from '../../../shared/errors';
 import type { EntityRef } from '../../../shared/ports';
+import { slotOf } from '../../../shared/protocol';
 
 type Keys = Array<{ pk: string }>;
 interface BatchInput {
@@ -158,5 +160,31 @@ describe('SqsCoordinatorInbox', () => {
   it('turns a failed send into an InfrastructureError', async () => {
     const sqs = { send: async () => Promise.reject(new Error('down')) } as unknown as SQSClient;
     await expect(new SqsCoordinatorInbox(sqs, 'q').begin('tx_abc', 0)).rejects.toThrow(InfrastructureError);
+  });
+});
+
+describe('SqsTransport: replies', () => {
+  const vote = { type: 'Vote', txId: 'tx_abc', participantId: 'ledger-0', vote: 'YES' } as const;
+  const groupOf = async (slot: number | undefined, slotCount: number) => {
+    const sent: Array<{ MessageGroupId?: string }> = [];
+    const sqs = {
+      send: async (command: { input: never }) => sent.push(command.input),
+    } as unknown as SQSClient;
+    await new SqsTransport(sqs, { coordinatorQueueUrl: 'q.fifo', slotCount }, { nowMs: () => 0 }).reply(
+      vote,
+      slot,
+    );
+    return sent[0]?.MessageGroupId;
+  };
+
+  it("goes to the group of the slot the coordinator's message named, whatever the slot count is now (regression)", async () => {
+    // Before: replies were routed by slotOf(txId, SLOT_COUNT), so after a redeploy with another
+    // slot count they went to a group other than the slot that holds the record.
+    expect(await groupOf(37, 4)).toBe('slot-37');
+    expect(await groupOf(37, 64)).toBe('slot-37');
+  });
+
+  it('falls back to the slot of the txId for a message of an older coordinator without one', async () => {
+    expect(await groupOf(undefined, 64)).toBe(`slot-${slotOf('tx_abc', 64)}`);
   });
 });

@@ -67,18 +67,38 @@ describe('MemoryTxStore', () => {
     expect((await store.load('t1'))?.record.version).toBe(2);
   });
 
-  it('lists due transactions of a slot by next check time, up to the limit', async () => {
+  it('lists due transactions of every slot, most overdue first, up to the limit', async () => {
     const store = new MemoryTxStore();
     await store.create(tx('late', 3, 2_000)); // next check 2_100
     await store.create(tx('early', 3, 1_000)); // next check 1_100
     await store.create(tx('other-slot', 4, 1_000));
     await store.create(tx('future', 3, 9_000));
-    expect(await store.due(3, 2_100, 10)).toEqual([
-      { txId: 'early', nextCheckAtMs: 1_100 },
-      { txId: 'late', nextCheckAtMs: 2_100 },
-    ]);
-    expect(await store.due(3, 2_100, 1)).toEqual([{ txId: 'early', nextCheckAtMs: 1_100 }]);
-    expect(await store.due(3, 1_099, 10)).toEqual([]);
+    expect(await store.due(2_100, 10)).toEqual({
+      due: [
+        { recordKey: 'early', slot: 3, nextCheckAtMs: 1_100 },
+        { recordKey: 'other-slot', slot: 4, nextCheckAtMs: 1_100 },
+        { recordKey: 'late', slot: 3, nextCheckAtMs: 2_100 },
+      ],
+      live: 4,
+    });
+    expect((await store.due(2_100, 1)).due).toEqual([{ recordKey: 'early', slot: 3, nextCheckAtMs: 1_100 }]);
+    expect(await store.due(1_099, 10)).toEqual({ due: [], live: 4 });
+  });
+
+  it('keeps a record at its record key: one transaction per key, the exact id to load it', async () => {
+    const store = new MemoryTxStore();
+    const first = tx('tx_key.aaaaaaaa');
+    expect(await store.create(first)).toEqual({ created: true });
+    expect(await store.create(tx('tx_key.bbbbbbbb'))).toMatchObject({ created: false, existing: first });
+    expect((await store.load('tx_key.aaaaaaaa'))?.record.txId).toBe('tx_key.aaaaaaaa');
+    expect(await store.load('tx_key.bbbbbbbb')).toBeUndefined();
+    expect(await store.load('tx_key')).toBeUndefined();
+    expect((await store.loadAt('tx_key'))?.record.txId).toBe('tx_key.aaaaaaaa');
+    // The TTL frees the key; a later transaction there is another one, under another id.
+    store.expire('tx_key');
+    expect(await store.create(tx('tx_key.bbbbbbbb'))).toEqual({ created: true });
+    expect(await store.load('tx_key.aaaaaaaa')).toBeUndefined();
+    await expect(store.save(begun(tx('tx_key.aaaaaaaa')), 1, fence)).rejects.toThrow(VersionConflictError);
   });
 
   it('leaves terminal records out of due', async () => {
@@ -95,6 +115,6 @@ describe('MemoryTxStore', () => {
       stored = next;
     }
     expect(stored.record.state).toBe('COMMITTED');
-    expect(await store.due(3, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+    expect(await store.due(Number.MAX_SAFE_INTEGER, 10)).toEqual({ due: [], live: 0 });
   });
 });

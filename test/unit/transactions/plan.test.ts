@@ -7,11 +7,17 @@ import {
   canonicalJson,
   entityRefsOf,
   planParticipants,
-  randomTxId,
   requestHashOf,
   transferOperations,
-  txIdOfIdempotencyKey,
 } from '../../../shared/transactions';
+import {
+  incarnatedTxId,
+  incarnationOf,
+  keyedRecordKey,
+  newIncarnation,
+  randomTxId,
+  recordKeyOf,
+} from '../../../shared/txid';
 
 const debit = (accountId: string, amount: number): Operation => ({
   participant: 'ledger',
@@ -125,18 +131,42 @@ describe('request hash', () => {
 });
 
 describe('transaction ids', () => {
-  it('derives a stable id of 26 base64url characters from a key', () => {
-    const id = txIdOfIdempotencyKey('order-42');
-    expect(id).toMatch(/^tx_[A-Za-z0-9_-]{26}$/);
-    expect(txIdOfIdempotencyKey('order-42')).toBe(id);
-    expect(txIdOfIdempotencyKey('order-43')).not.toBe(id);
-    // sha256('idem:order-42'), base64url, first 26 characters.
-    expect(id).toBe(`tx_${createHash('sha256').update('idem:order-42').digest('base64url').slice(0, 26)}`);
+  it('derives a stable record key of 26 base64url characters from a key', () => {
+    const key = keyedRecordKey('order-42');
+    expect(key).toMatch(/^tx_[A-Za-z0-9_-]{26}$/);
+    expect(keyedRecordKey('order-42')).toBe(key);
+    expect(keyedRecordKey('order-43')).not.toBe(key);
+    // sha256('idem:order-42'), base64url, first 26 characters: the ids written before scopes and
+    // incarnations existed, which stay valid.
+    expect(key).toBe(`tx_${createHash('sha256').update('idem:order-42').digest('base64url').slice(0, 26)}`);
+  });
+
+  it('scopes keys per caller: the same key of two callers names two record keys', () => {
+    const alice = keyedRecordKey('order-42', 'iam:arn:aws:iam::111122223333:role/alice');
+    const bob = keyedRecordKey('order-42', 'iam:arn:aws:iam::111122223333:role/bob');
+    expect(alice).toMatch(/^tx_[A-Za-z0-9_-]{26}$/);
+    expect(new Set([alice, bob, keyedRecordKey('order-42')]).size).toBe(3);
+    expect(keyedRecordKey('order-42', 'iam:arn:aws:iam::111122223333:role/alice')).toBe(alice);
+  });
+
+  it('gives each creation at a key an incarnation: a transaction id names one transaction', () => {
+    const key = keyedRecordKey('order-42');
+    const first = incarnatedTxId(key, newIncarnation());
+    const second = incarnatedTxId(key, newIncarnation());
+    expect(first).toMatch(/^tx_[A-Za-z0-9_-]{26}\.[A-Za-z0-9_-]{8}$/);
+    expect(second).not.toBe(first);
+    expect([recordKeyOf(first), recordKeyOf(second)]).toEqual([key, key]);
+    expect(incarnationOf(first)).toBe(first.slice(-8));
+    // An id without an incarnation (random, or written before them) is its own record key.
+    expect([recordKeyOf(key), incarnationOf(key)]).toEqual([key, null]);
   });
 
   it('makes random ids of another length, so they never collide with keyed ones', () => {
     const ids = new Set(Array.from({ length: 100 }, () => randomTxId()));
     expect(ids.size).toBe(100);
-    for (const id of ids) expect(id).toMatch(/^tx_[0-9a-f]{32}$/);
+    for (const id of ids) {
+      expect(id).toMatch(/^tx_[0-9a-f]{32}$/);
+      expect(recordKeyOf(id)).toBe(id);
+    }
   });
 });

@@ -4,7 +4,8 @@
  *   npx tsx scripts/sim.ts --seed 42            replay one seed: its full trace and verdict
  *   npx tsx scripts/sim.ts --seeds 100000       run seeds 1..100000 and print a summary
  *   npx tsx scripts/sim.ts --seeds 5000 --from 70000
- *   … --fence off | --barrier off | --event-retry off | --contention-retry off | --batch-hold off
+ *   … --fence off | --version off | --barrier off | --event-retry off | --contention-retry off |
+ *     --batch-hold off
  *                                               turn a mechanism off (the teeth switches)
  *   … --json                                    also print the summary as JSON
  *
@@ -15,7 +16,7 @@ import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } fro
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--json]`,
+    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--json]`,
   );
   process.exit(2);
 }
@@ -50,6 +51,7 @@ const onOff = (name: string): boolean => {
 };
 const switches: Partial<SimSwitches> = {
   fenceCheck: onOff('fence'),
+  versionCheck: onOff('version'),
   barrierCheck: onOff('barrier'),
   eventRetry: onOff('event-retry'),
   contentionRetry: onOff('contention-retry'),

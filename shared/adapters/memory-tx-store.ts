@@ -27,8 +27,14 @@ export type FenceCheck = (fence: Fence) => boolean;
 export class MemoryTxStore implements TxStore, NoteTarget {
   private readonly items = new Map<string, StoredTx>();
 
-  /** `fenceHolds` defaults to accepting every fence (for callers that never save, like the API). */
-  constructor(private readonly fenceHolds: FenceCheck = () => true) {}
+  /**
+   * `fenceHolds` defaults to accepting every fence (for callers that never save, like the API).
+   * `versionCheck: false` is for the simulation's teeth only: `save` then ignores the version.
+   */
+  constructor(
+    private readonly fenceHolds: FenceCheck = () => true,
+    private readonly options: { readonly versionCheck: boolean } = { versionCheck: true },
+  ) {}
 
   async create(tx: StoredTx): Promise<{ created: true } | { created: false; existing: StoredTx }> {
     const key = recordKeyOf(tx.record.txId);
@@ -52,7 +58,7 @@ export class MemoryTxStore implements TxStore, NoteTarget {
     const { txId } = next.record;
     if (!this.fenceHolds(fence)) throw new FenceLostError(fence);
     const stored = this.items.get(recordKeyOf(txId))?.record;
-    if (stored?.txId !== txId || stored.version !== expectedVersion) {
+    if (stored?.txId !== txId || (this.options.versionCheck && stored.version !== expectedVersion)) {
       throw new VersionConflictError(txId, expectedVersion);
     }
     this.items.set(recordKeyOf(txId), structuredClone(next));

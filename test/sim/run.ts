@@ -25,8 +25,11 @@ export interface RunOptions {
   readonly from: number;
   readonly seeds: number;
   readonly switches?: Partial<SimSwitches>;
-  /** Stop at the first failing seed (the teeth test). */
+  /** Check outcomes only (see SimOptions.outcomesOnly). */
+  readonly outcomesOnly?: boolean;
+  /** Stop at the first failing seed (the teeth test) — of those `failureWanted` accepts, if given. */
   readonly stopAtFirstFailure?: boolean;
+  readonly failureWanted?: (result: SimResult) => boolean;
   /** Keep at most this many failures (with their traces). */
   readonly failuresKept?: number;
   readonly onProgress?: (done: number, summary: Summary) => void;
@@ -49,7 +52,11 @@ export async function runSeeds(options: RunOptions): Promise<Summary> {
     failures: [...failures],
   });
   for (let seed = options.from; seed < options.from + options.seeds; seed++) {
-    const result = await runSeed({ seed, ...(options.switches ? { switches: options.switches } : {}) });
+    const result = await runSeed({
+      seed,
+      ...(options.switches ? { switches: options.switches } : {}),
+      ...(options.outcomesOnly ? { outcomesOnly: true } : {}),
+    });
     done++;
     for (const key of Object.keys(totals) as Array<keyof SimStats>) {
       totals[key] = (MAX_STATS as readonly string[]).includes(key)
@@ -59,7 +66,7 @@ export async function runSeeds(options: RunOptions): Promise<Summary> {
     if (result.dlq.length > 0) seedsWithDlq++;
     if (result.violations.length > 0) {
       if (failures.length < (options.failuresKept ?? 10)) failures.push(result);
-      if (options.stopAtFirstFailure) break;
+      if (options.stopAtFirstFailure && (options.failureWanted?.(result) ?? true)) break;
     }
     if (options.onProgress && done % (options.progressEvery ?? 10_000) === 0)
       options.onProgress(done, summary());
@@ -93,6 +100,7 @@ export function formatSummary(summary: Summary, failingSeeds?: readonly number[]
 export function formatFailure(result: SimResult, switches?: Partial<SimSwitches>, lastEvents = 80): string {
   const flags = [
     switches?.fenceCheck === false ? ' --fence off' : '',
+    switches?.versionCheck === false ? ' --version off' : '',
     switches?.barrierCheck === false ? ' --barrier off' : '',
     switches?.eventRetry === false ? ' --event-retry off' : '',
     switches?.contentionRetry === false ? ' --contention-retry off' : '',

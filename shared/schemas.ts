@@ -43,15 +43,20 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
 /** A positive amount in minor units (money) or a positive quantity (stock). */
 export const PositiveUnits = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+/** How long an idempotency key is remembered, and whose it is (shared/txid.ts); for the API docs. */
+export const IDEMPOTENCY_KEY_LIFETIME =
+  "The same key with the same request returns the same transaction (`idempotent-replayed: true`); with another request it is a 409 and never a second transaction — for as long as the transaction's record exists: from its creation until at least 30 days after it ended, when DynamoDB's TTL deletes it (usually within a few days more). Used after that, the key starts a new transaction, with a new id. Keys are scoped to the caller — the IAM principal (every session of an assumed role alike) or the JWT's issuer and subject — so another caller's key never finds, nor reveals, yours.";
+
 /**
  * A client-chosen idempotency key: 1–128 visible ASCII characters (what fits an HTTP header
- * without encoding). The same key with the same request always names the same transaction.
+ * without encoding). See IDEMPOTENCY_KEY_LIFETIME for how long it names its transaction.
  */
 export const IdempotencyKey = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[\x21-\x7E]+$/, 'must be 1–128 visible ASCII characters (no spaces)');
+  .regex(/^[\x21-\x7E]+$/, 'must be 1–128 visible ASCII characters (no spaces)')
+  .describe(IDEMPOTENCY_KEY_LIFETIME);
 
 /** Most operations one transaction may carry (keeps records and Prepare messages small). */
 export const OPERATIONS_MAX = 25;

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import {
   CreateAccountRequest,
   CreateItemRequest,
+  IDEMPOTENCY_KEY_LIFETIME,
   IdempotencyKey,
   Identifier,
   MinorUnits,
@@ -114,8 +115,7 @@ const idempotencyKeyHeader = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description:
-    'Alternative to the body field `idempotencyKey`; when both are given they must be equal (else 400).',
+  description: `Alternative to the body field \`idempotencyKey\`; when both are given they must be equal (else 400). ${IDEMPOTENCY_KEY_LIFETIME}`,
   schema: schemaOf(IdempotencyKey, 'input'),
 };
 
@@ -143,7 +143,7 @@ const submitResponses = {
     'Malformed JSON, a failed validation (every issue listed in `errors`), a bad `wait`, or an Idempotency-Key header that differs from the body field. Nothing was written.',
   ),
   '409': problemResponse(
-    'The idempotency key was used before with a different request (`idempotency key reused with a different request`).',
+    "The idempotency key was used before with a different request (`idempotency key reused with a different request`), and that transaction's record still exists.",
   ),
   '422': problemResponse(
     'An account or sku does not exist (all unknown ones are named). Nothing was written.',

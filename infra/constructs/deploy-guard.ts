@@ -13,9 +13,10 @@ export interface DeployGuardProps extends FixedSettings {
  * resource whose properties are those settings; CloudFormation asks its function on every change
  * of them, and a refusal fails the update, which rolls back.
  *
- * `guardEverythingIn` (called last) makes every other resource of the stack wait for the guard's answer, so a
- * refused deploy has changed nothing but the guard's own function: no function, queue, table,
- * policy or event source was updated, and nothing was created or deleted.
+ * `guardEverythingIn` (called last) makes every other resource of the stack wait for the guard's
+ * answer, so a refused deploy has changed nothing but the guard's own function: no function, queue,
+ * table, policy or event source was updated, and nothing was created or deleted (what an update
+ * removes is only deleted in CloudFormation's cleanup, after every update succeeded).
  */
 export class DeployGuard extends Construct {
   readonly handler: NodeFunction;

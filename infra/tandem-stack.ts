@@ -13,6 +13,7 @@ import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
 import { Coordinator } from './constructs/coordinator';
 import { DataTable, grantTable } from './constructs/data-table';
+import { DeployGuard } from './constructs/deploy-guard';
 import { EventsOut } from './constructs/events-out';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
@@ -26,6 +27,7 @@ export class TandemStack extends Stack {
   readonly coordinator: Coordinator;
   readonly ledgerShards: Participant[];
   readonly inventory: Participant;
+  readonly deployGuard: DeployGuard;
   readonly faultsTable: dynamodb.Table | undefined;
   readonly api: apigw.HttpApi;
   /** Absent with `-c events=off`. */
@@ -97,6 +99,12 @@ export class TandemStack extends Stack {
       ...stateful,
     });
     const participants = [...this.ledgerShards, this.inventory];
+    // Refuses a later deploy that changes the shard count or removes a participant (wired last, below).
+    this.deployGuard = new DeployGuard(this, 'DeployGuard', {
+      ledgerShards: config.ledgerShardCount,
+      participants: participants.map((p) => p.participantId),
+      removalPolicy,
+    });
 
     const apiFn = new NodeFunction(this, 'Api', {
       entry: 'functions/api/handler.ts',
@@ -260,6 +268,7 @@ export class TandemStack extends Stack {
         coordinator: coordinator.coordinatorFn,
         timers: coordinator.timerFn,
         sweeper: coordinator.sweeperFn,
+        'deploy-guard': this.deployGuard.handler,
         ...(eventsOut ? { events: eventsOut.fn } : {}),
         ...Object.fromEntries(participants.map((p) => [p.participantId, p.handler])),
       },
@@ -293,5 +302,7 @@ export class TandemStack extends Stack {
       ),
     });
     if (faultsTable) new CfnOutput(this, 'FaultsTable', { value: faultsTable.tableName });
+    // Last: every resource above waits for the guard, so a refused deploy changes none of them.
+    this.deployGuard.guardEverythingIn(this);
   }
 }

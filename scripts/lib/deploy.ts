@@ -177,3 +177,33 @@ export async function deployLocal(
     outputs,
   };
 }
+
+/**
+ * Deploys the already bootstrapped local stack again with `extraContext` on top of the local
+ * settings (`cdklocal deploy`, as a user would), synthesizing into `outputDir` so the assembly and
+ * the outputs file of the first deploy stay as they are. A failed deploy throws a SetupError that
+ * ends with the deploy's last output, CloudFormation's reasons included.
+ */
+export async function redeployLocal(
+  endpoint: string,
+  extraContext: readonly string[],
+  outputDir: string,
+): Promise<void> {
+  const port = new URL(endpoint).port || '4566';
+  await cdklocal(
+    [
+      'deploy',
+      LOCAL_STACK,
+      ...LOCAL_CONTEXT,
+      ...extraContext,
+      '--output',
+      outputDir,
+      '--require-approval',
+      'never',
+      '--progress',
+      'events',
+    ],
+    endpoint,
+    join(STATE_DIR, 'logs', `deploy-${port}.log`),
+  );
+}

@@ -83,6 +83,19 @@ describe.each(VARIANTS)('least privilege in the %s stack', (_name, context) => {
       expect(resources, id).not.toMatch(/CoordinatorSlotsTable/);
   });
 
+  it("gives the deploy guard nothing but its own logs (and X-Ray's trace segments)", () => {
+    const guard = statements.filter(([id]) => id.startsWith('DeployGuardFnRole'));
+    expect(guard.flatMap(([, s]) => [s.Action].flat()).sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    for (const [id, s] of guard.filter(([, s]) => [s.Action].flat()[0]?.startsWith('logs:'))) {
+      expect(JSON.stringify(s.Resource), id).toMatch(/DeployGuardFnLogs/);
+    }
+  });
+
   it('lets a participant only update transaction records (its notes): no read, put or delete, no index', () => {
     const participantPolicies = new Set(
       statements.map(([id]) => id).filter((id) => PARTICIPANT_POLICY.test(id)),

@@ -9,6 +9,10 @@ import { synth } from '../support/synth';
 
 const dev = synth();
 const resourcesOf = (template: Template, type: string) => Object.entries(template.findResources(type));
+interface Resource {
+  readonly Type: string;
+  readonly DependsOn?: string | string[];
+}
 
 describe('DynamoDB tables', () => {
   it('has the transaction log, the slot table, two ledger shards and the inventory', () => {
@@ -270,6 +274,60 @@ describe('coordinator side', () => {
       expect(queues).toMatch(new RegExp(`\\\\"${participant}\\\\":\\\\"",\\{"Ref":"${queue}`));
     }
   });
+});
+
+describe('deploy guard', () => {
+  const guards = (template: Template) => resourcesOf(template, 'Custom::TandemDeployGuard');
+
+  it('holds the shard count and every participant id, and answers within minutes', () => {
+    expect(guards(dev.template).map(([, g]) => g.Properties)).toEqual([
+      {
+        ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^DeployGuardFn[0-9A-F]{8}$/), 'Arn'] },
+        ServiceTimeout: '300',
+        LedgerShards: '2',
+        Participants: ['inventory', 'ledger-0', 'ledger-1'],
+      },
+    ]);
+    expect(guards(synth({ ledgerShards: 3 }).template).map(([, g]) => g.Properties)).toEqual([
+      expect.objectContaining({
+        LedgerShards: '3',
+        Participants: ['inventory', 'ledger-0', 'ledger-1', 'ledger-2'],
+      }),
+    ]);
+  });
+
+  it.each([
+    ['dev', {}],
+    ['prod', { stage: 'prod', tableKms: 'customer' }],
+    ['local bench', { stage: 'local', apiAuth: 'none', bench: 'on', faults: 'on' }],
+  ])(
+    'is answered before any other resource of the %s stack is created, updated or deleted',
+    (_name, context) => {
+      const resources = Object.entries(
+        synth(context).template.toJSON().Resources as Record<string, Resource>,
+      );
+      const guardId = resources.find(([, r]) => r.Type === 'Custom::TandemDeployGuard')?.[0];
+      expect(guardId).toBeDefined();
+      // The guard's own function, role, policy and log group; CDK's metadata, added after the stack.
+      const own = /^(DeployGuard|CDKMetadata)/;
+      const unguarded = resources
+        .filter(([id, r]) => !own.test(id) && ![r.DependsOn ?? []].flat().includes(guardId ?? ''))
+        .map(([id]) => id);
+      expect(unguarded).toEqual([]);
+      expect(
+        resources
+          .filter(([id]) => own.test(id) && id !== 'CDKMetadata')
+          .map(([, r]) => r.Type)
+          .sort(),
+      ).toEqual([
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
+        'AWS::Lambda::Function',
+        'AWS::Logs::LogGroup',
+        'Custom::TandemDeployGuard',
+      ]);
+    },
+  );
 });
 
 describe('fault injection', () => {

@@ -294,6 +294,70 @@ describe('crash recovery (fault plans of the test stack)', () => {
   });
 });
 
+describe('write conflicts (fault plans of the test stack)', () => {
+  // The emulator never cancels a TransactWriteItems for a conflict; the plan makes the handler's
+  // store meet the TransactionCanceledException DynamoDB would raise, counted on the plan.
+
+  it('commits a two-phase transfer whose coordinator save meets conflicts, and counts each one', async () => {
+    // Prepare
+    const [a, b] = [id('saveConflictA'), id('saveConflictB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('conflicts-at-save');
+    await api.planFaults(txIdOfIdempotencyKey(key), { conflict: { 'coordinator.save': 2 } });
+
+    // Act
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 25,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    // Assess
+    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(await api.faultHits(txIdOfIdempotencyKey(key))).toEqual({ 'conflict.coordinator.save': 2 });
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [75, 75],
+      [25, 25],
+    ]);
+  }, 180_000);
+
+  it('commits when a participant meets 6 conflicts in a row at its write', async () => {
+    // Prepare: both accounts on one shard, so one participant takes every conflict of the plan.
+    const a = id('writeConflictA');
+    let b = id('writeConflictB');
+    for (let i = 0; i < 100 && shardOf(b, shardCount) !== shardOf(a, shardCount); i++) {
+      b = id(`writeConflictB${i}`);
+    }
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('conflicts-at-write');
+    await api.planFaults(txIdOfIdempotencyKey(key), { conflict: { 'participant.write': 6 } });
+
+    // Act
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 40,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    // Assess
+    expect(done.body.participants).toHaveLength(1);
+    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(await api.faultHits(txIdOfIdempotencyKey(key))).toEqual({ 'conflict.participant.write': 6 });
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [60, 60],
+      [40, 40],
+    ]);
+  }, 180_000);
+});
+
 describe('poison messages', () => {
   it('moves a malformed participant message to its DLQ and keeps processing the others', async () => {
     const { SQSClient, SendMessageCommand, ReceiveMessageCommand, GetQueueAttributesCommand } = await import(

@@ -1,4 +1,11 @@
-import { CRASH_POINTS, DROP_POINTS, type FaultPlan } from '../../../shared/faults';
+import {
+  CONFLICT_POINTS,
+  type ConflictPoint,
+  CRASH_POINTS,
+  conflictHit,
+  DROP_POINTS,
+  type FaultPlan,
+} from '../../../shared/faults';
 import type { TransferSpec } from './workload';
 
 /** A barrier item's state at a participant (`barrier#<txId>#<participantId>`), null when absent. */
@@ -98,7 +105,10 @@ export interface ChaosReport {
   readonly retriedSameKey: number;
   /** Transactions whose plan asked for each fault. */
   readonly faultsPlanned: Readonly<Record<string, number>>;
-  /** Faults that fired, summed over the transactions' recorded hits. */
+  /**
+   * Faults that fired, summed over the transactions' recorded hits: each crash and drop point, and
+   * `conflict.<point>` for the writes cancelled with `TransactionConflict` there (0 when none).
+   */
   readonly faultsInjected: Readonly<Record<string, number>>;
   /** Messages sent twice (every `duplicate.*` hit). */
   readonly duplicatesSent: number;
@@ -137,7 +147,13 @@ export function reasonClass(reason: string | undefined): string {
 const RECOVERY = /^re-sent |^begin \(by check\)/;
 
 function plannedFaultNames(plan: FaultPlan): string[] {
-  return [...(plan.crash ?? []), ...(plan.drop ?? []), ...(plan.duplicate ? ['duplicate'] : [])];
+  const conflicts = Object.keys(plan.conflict ?? {}) as ConflictPoint[];
+  return [
+    ...(plan.crash ?? []),
+    ...(plan.drop ?? []),
+    ...(plan.duplicate ? ['duplicate'] : []),
+    ...conflicts.map(conflictHit),
+  ];
 }
 
 /**
@@ -153,7 +169,7 @@ export function buildReport(
   const flag = (what: string) => violations.push(what);
   const faultsPlanned: Record<string, number> = {};
   const faultsInjected: Record<string, number> = Object.fromEntries(
-    [...CRASH_POINTS, ...DROP_POINTS].map((p) => [p, 0]),
+    [...CRASH_POINTS, ...DROP_POINTS, ...CONFLICT_POINTS.map(conflictHit)].map((p) => [p, 0]),
   );
   const abortsByReason: Record<string, number> = {};
   const latencies: number[] = [];
@@ -327,7 +343,7 @@ export function formatReport(r: ChaosReport): string {
     table(r.abortsByReason),
     `  faults planned (transactions)`,
     table(r.faultsPlanned),
-    `  faults injected (recorded by the handlers)`,
+    `  faults injected (recorded by the handlers; conflict.*: writes cancelled with TransactionConflict)`,
     table(r.faultsInjected),
     `  duplicates sent     ${r.duplicatesSent}`,
     `  lease takeovers     ${r.takeovers}`,

@@ -15,7 +15,7 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
+import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
 import type { FaultPlan } from '../../../shared/faults';
 import type { LocalDeployment } from '../deploy';
 import { LOCAL_REGION } from '../deploy';
@@ -83,7 +83,7 @@ export class ChaosStack {
 
   async planFaults(txId: string, plan: FaultPlan): Promise<void> {
     await this.dynamo.send(
-      new PutCommand({ TableName: this.output('FaultsTable'), Item: { ...faultPlanKey(txId), ...plan } }),
+      new PutCommand({ TableName: this.output('FaultsTable'), Item: faultPlanItem(txId, plan) }),
     );
   }
 

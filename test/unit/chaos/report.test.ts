@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AccountObservation,
   buildReport,
+  formatReport,
   type ObservedTransaction,
   percentile,
   type RunFacts,
@@ -79,7 +80,10 @@ function observed(
 
 /** Two transfers a → b of 10 (one committed, one aborted), a 422 and a 409, and the balances they leave. */
 function cleanRun() {
-  const committed = spec(0, { faults: { crash: ['coordinator.after-save'] }, retry: 'same' });
+  const committed = spec(0, {
+    faults: { crash: ['coordinator.after-save'], conflict: { 'participant.write': 4 } },
+    retry: 'same',
+  });
   const aborted = spec(1, { kind: 'overdraw', amount: 5_000, retry: 'changed' });
   const refused = spec(2, { kind: 'unknown-account', to: 'ghost' });
   const transfers: TransferObservation[] = [
@@ -88,7 +92,7 @@ function cleanRun() {
       tx(committed, 'COMMITTED', { timeline: [{ atMs: 1, event: 're-sent Prepare to ledger-0 (round 1)' }] }),
       {
         retry: { status: 200, txId: committed.txId },
-        hits: { 'coordinator.after-save': 2, 'duplicate.Vote': 3 },
+        hits: { 'coordinator.after-save': 2, 'duplicate.Vote': 3, 'conflict.participant.write': 4 },
       },
     ),
     observed(aborted, tx(aborted, 'ABORTED'), { retry: { status: 409 } }),
@@ -126,7 +130,7 @@ describe('buildReport', () => {
       duplicatesSent: 3,
       takeovers: 3,
       abortsByReason: { 'voted NO: insufficient funds on account': 1 },
-      faultsPlanned: { 'coordinator.after-save': 1 },
+      faultsPlanned: { 'coordinator.after-save': 1, 'conflict.participant.write': 1 },
       latencyMs: { p50: 400, p99: 400, max: 400 },
       durationMs: { submit: 1_000, quiesce: 9_000, total: 10_000 },
     });
@@ -134,7 +138,12 @@ describe('buildReport', () => {
       'coordinator.after-save': 2,
       'coordinator.after-decision': 0,
       'participant.vote': 0,
+      'conflict.coordinator.save': 0,
+      'conflict.participant.write': 4,
     });
+    expect(formatReport(report)).toMatch(
+      /faults injected .*\n(.*\n)*\s+conflict\.coordinator\.save\s+0\n\s+conflict\.participant\.write\s+4\n/,
+    );
   });
 
   it('judges events out when the run listened: every terminal transaction announced, and only as it ended', () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../scripts/lib/chaos/prng';
 import {
+  CHAOS_CONFLICTS_MAX,
   DEFAULT_RATES,
   hasFaults,
   planWorkload,
   SINGLE_FAULTS,
   type WorkloadOptions,
 } from '../../../scripts/lib/chaos/workload';
+import { CONFLICT_POINTS } from '../../../shared/faults';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { txIdOfIdempotencyKey } from '../../../shared/transactions';
 
@@ -66,6 +68,20 @@ describe('planWorkload', () => {
     const withFaults = rest.filter((t) => hasFaults(t.faults)).length / rest.length;
     expect(withFaults).toBeGreaterThan(0.08);
     expect(withFaults).toBeLessThan(0.5);
+  });
+
+  it('draws conflicts at each point, 1 to CHAOS_CONFLICTS_MAX of them, and counts a conflict-only plan as faults', () => {
+    const { transfers } = planWorkload({ ...options, transfers: 2_000 });
+    const counts = CONFLICT_POINTS.map((point) =>
+      transfers.map((t) => t.faults.conflict?.[point]).filter((n) => n !== undefined),
+    );
+
+    for (const drawn of counts) {
+      expect(drawn.length).toBeGreaterThan(20);
+      expect(new Set(drawn)).toEqual(new Set(Array.from({ length: CHAOS_CONFLICTS_MAX }, (_, i) => i + 1)));
+    }
+    expect(hasFaults({ conflict: { 'participant.write': 1 } })).toBe(true);
+    expect(hasFaults({ conflict: {} })).toBe(false);
   });
 
   it('makes refused transfers name a ghost account and carry no faults, and overdrafts exceed all money', () => {

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatReport } from './lib/chaos/report';
 import { DEFAULT_OPTIONS, runChaos } from './lib/chaos/run';
+import { CHAOS_CONFLICTS_MAX } from './lib/chaos/workload';
 import { deployLocal, TEST_CONTEXT } from './lib/deploy';
 import { type Emulator, SetupError, startEmulator } from './lib/emulator';
 
@@ -24,6 +25,7 @@ const USAGE = `usage: npx tsx scripts/chaos.ts [options]
   --crash-rate P           probability of each crash point per transaction (default ${DEFAULT_OPTIONS.rates.crash})
   --drop-rate P            probability of each drop point per transaction (default ${DEFAULT_OPTIONS.rates.drop})
   --duplicate-rate P       probability that a transaction's messages are all sent twice (default ${DEFAULT_OPTIONS.rates.duplicate})
+  --conflict-rate P        probability of each conflict point per transaction, 1 to ${CHAOS_CONFLICTS_MAX} conflicts (default ${DEFAULT_OPTIONS.rates.conflict})
   --takeover-every-ms N    force a lease takeover this often while the workload runs; 0 for none (default ${DEFAULT_OPTIONS.takeoverEveryMs})
   --quiesce-timeout-s N    how long to wait for every transaction to be terminal (default ${DEFAULT_OPTIONS.quiesceTimeoutMs / 1000})
   --json PATH              also write the report as JSON`;
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
         'crash-rate',
         'drop-rate',
         'duplicate-rate',
+        'conflict-rate',
         'takeover-every-ms',
         'quiesce-timeout-s',
         'json',
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
       crash: numberOption(values, 'crash-rate', d.rates.crash),
       drop: numberOption(values, 'drop-rate', d.rates.drop),
       duplicate: numberOption(values, 'duplicate-rate', d.rates.duplicate),
+      conflict: numberOption(values, 'conflict-rate', d.rates.conflict),
     },
     takeoverEveryMs: numberOption(values, 'takeover-every-ms', d.takeoverEveryMs),
     quiesceTimeoutMs: numberOption(values, 'quiesce-timeout-s', d.quiesceTimeoutMs / 1000) * 1000,

@@ -8,6 +8,9 @@
  * - A drop point makes a handler skip one send, as if the message were lost for good.
  * - `duplicate` makes every message a handler sends for the transaction go out twice, as if SQS
  *   delivered it twice (at-least-once delivery).
+ * - A conflict point cancels a handler's `TransactWriteItems` the way DynamoDB does when another
+ *   transaction holds one of its items (`TransactionConflict`): nothing is written, and the
+ *   adapter and the shell handle it as they would on AWS (see shared/adapters/dynamo-conflicts.ts).
  */
 export const CRASH_POINTS = [
   /** Coordinator: a new record is durable, no message that follows from it was sent. */
@@ -28,18 +31,42 @@ export const DROP_POINTS = [
 ] as const;
 export type DropPoint = (typeof DROP_POINTS)[number];
 
+export const CONFLICT_POINTS = [
+  /** Coordinator: its save, the TransactWriteItems of the transaction record and the slot's fence. */
+  'coordinator.save',
+  /** Participant: its barrier TransactWriteItems (barrier, business change, note on the record). */
+  'participant.write',
+] as const;
+export type ConflictPoint = (typeof CONFLICT_POINTS)[number];
+
+/**
+ * Most conflicts a plan may ask for at one point. More than one delivery's backoff waits out
+ * (CONTENTION_BACKOFF: 10), so a plan can also make a handler give up and leave it to redelivery.
+ */
+export const CONFLICTS_MAX = 20;
+
 /** What a fault plan can ask for, per transaction. */
 export interface FaultPlan {
   readonly crash?: readonly CrashPoint[];
   readonly drop?: readonly DropPoint[];
   readonly duplicate?: boolean;
+  /**
+   * Per conflict point, how many of the transaction's writes there are cancelled with
+   * `TransactionConflict`: the first n of the whole transaction (all deliveries, all participants),
+   * each claimed on the plan item's `hits.conflict.<point>` (1 to CONFLICTS_MAX).
+   */
+  readonly conflict?: Readonly<Partial<Record<ConflictPoint, number>>>;
 }
 
 /**
  * The name of a fault that actually fired, as counted on the plan item (`hits.<name>`): a crash
- * or drop point, or `duplicate.<message type>` for a message sent twice.
+ * or drop point, `conflict.<point>` for a cancelled write, or `duplicate.<message type>` for a
+ * message sent twice.
  */
-export type FaultHit = CrashPoint | DropPoint | `duplicate.${string}`;
+export type FaultHit = CrashPoint | DropPoint | ConflictHit | `duplicate.${string}`;
+export type ConflictHit = `conflict.${ConflictPoint}`;
+
+export const conflictHit = (point: ConflictPoint): ConflictHit => `conflict.${point}`;
 
 /** The plan item attribute that counts the injections of `hit` (a name with dots, not a path). */
 export const hitAttribute = (hit: FaultHit) => `hits.${hit}`;
@@ -51,6 +78,30 @@ export class InjectedCrashError extends Error {
     readonly txId: string,
   ) {
     super(`injected crash at ${point} (transaction ${txId})`);
+  }
+}
+
+/** A fault plan that asks for something no handler can do (a conflict count out of range). */
+export class FaultPlanError extends Error {
+  override readonly name = 'FaultPlanError';
+}
+
+/** A valid number of conflicts at one point (an integer from 1 to CONFLICTS_MAX), or undefined. */
+export function conflictCountOf(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= CONFLICTS_MAX
+    ? (value as number)
+    : undefined;
+}
+
+/** Throws FaultPlanError naming every conflict count of `plan` that is not a valid count. */
+export function checkFaultPlan(plan: FaultPlan): void {
+  const bad = Object.entries(plan.conflict ?? {})
+    .filter(([, n]) => conflictCountOf(n) === undefined)
+    .map(([point, n]) => `conflict at ${point}: ${JSON.stringify(n)}`);
+  if (bad.length > 0) {
+    throw new FaultPlanError(
+      `a conflict count must be an integer from 1 to ${CONFLICTS_MAX} (${bad.join('; ')})`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
@@ -29,7 +30,9 @@ const logger = new Logger({ serviceName: 'tandem-coordinator' });
 const clock = { nowMs: Date.now };
 const dynamo = dynamoDocumentClient();
 const sqs = sqsClient();
-const txs = new DynamoTxStore(dynamo, env.transactionsTable, env.slotsTable);
+const txsOver = (client: DynamoDBDocumentClient) =>
+  new DynamoTxStore(client, env.transactionsTable, env.slotsTable);
+const txs = txsOver(dynamo);
 // One owner id per execution environment: the lease (and its epoch) belong to this process.
 const leases = new LeaseManager(
   new DynamoSlotStore(dynamo, env.slotsTable),
@@ -54,9 +57,9 @@ const onRecord = protocolRecordHandler({
   metrics,
   parse: parseCoordinatorInput,
   process: async (input, receiveCount, log) => {
-    const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit) =>
+    const outcome = await faultSource.run(input.txId, receiveCount, (faults, hit, conflicts) =>
       handleCoordinatorInput(input, {
-        txs,
+        txs: conflicts.storeAt('coordinator.save', txs, txsOver),
         leases,
         clock,
         transport: faults.duplicate ? transport.duplicating(hit) : transport,

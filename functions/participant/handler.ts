@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoFaultSource } from '../../shared/adapters/dynamo-faults';
@@ -30,12 +31,11 @@ const dynamo = dynamoDocumentClient();
 const sqs = sqsClient();
 // Votes and acks are noted on the coordinator's records (RecordNote) when the Transactions table is
 // named; without it the participant works as before, by its messages alone (set but blank fails).
-const store = new DynamoParticipantStore(
-  dynamo,
-  envString(process.env, 'PARTICIPANT_TABLE'),
-  kind.entityKind,
-  process.env.TRANSACTIONS_TABLE?.trim(),
-);
+const participantTable = envString(process.env, 'PARTICIPANT_TABLE');
+const transactionsTable = process.env.TRANSACTIONS_TABLE?.trim();
+const storeOver = (client: DynamoDBDocumentClient) =>
+  new DynamoParticipantStore(client, participantTable, kind.entityKind, transactionsTable);
+const store = storeOver(dynamo);
 const transport = new SqsTransport(
   sqs,
   {
@@ -70,10 +70,10 @@ const onRecord = protocolRecordHandler({
     return message;
   },
   process: (message, receiveCount, log) =>
-    faultSource.run(message.txId, receiveCount, (faults, hit) => {
+    faultSource.run(message.txId, receiveCount, (faults, hit, conflicts) => {
       const sender = faults.duplicate ? transport.duplicating(hit) : transport;
       return handleParticipantMessage(message, {
-        store,
+        store: conflicts.storeAt('participant.write', store, storeOver),
         kind,
         clock,
         replies: replier(sender),

@@ -1,7 +1,13 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  CONFLICT_POINTS,
+  type ConflictPoint,
   CRASH_POINTS,
   type CrashPoint,
+  checkFaultPlan,
+  conflictCountOf,
+  conflictHit,
   DROP_POINTS,
   type DropPoint,
   type FaultHit,
@@ -11,19 +17,50 @@ import {
   NO_FAULTS,
   plannedFaults,
 } from '../faults';
+import { recordKeyOf } from '../txid';
+import { conflictingClient } from './dynamo-conflicts';
 
-/** Key of the fault plan item of a transaction in the Faults table. */
-export const faultPlanKey = (txId: string) => ({ pk: `tx#${txId}` });
+/**
+ * Key of the fault plan item of a transaction in the Faults table: by its record key
+ * (shared/txid.ts), which a test knows before the transaction exists — `keyedRecordKey(key)` of the
+ * idempotency key it will use — while the id's incarnation is drawn at creation. A transaction id
+ * and its record key name the same plan.
+ */
+export const faultPlanKey = (txIdOrRecordKey: string) => ({ pk: `tx#${recordKeyOf(txIdOrRecordKey)}` });
+
+/** The key of the plan item that governs the messages of `txId`. Every read and count goes through here. */
+const planKeyOf = (txId: string) => faultPlanKey(txId);
+
+/** The Faults table item of a plan; throws FaultPlanError when the plan asks for a bad count. */
+export function faultPlanItem(txId: string, plan: FaultPlan): Record<string, unknown> {
+  checkFaultPlan(plan);
+  return { ...faultPlanKey(txId), ...plan };
+}
+
+/**
+ * Where a plan's conflicts are injected: the store of the point's writes, built over a client that
+ * cancels them as DynamoDB would (dynamo-conflicts.ts) while the plan has conflicts left there.
+ */
+export interface ConflictInjection {
+  /** `plain` when the plan has no conflict left at `point`; otherwise `over` a conflicting client. */
+  storeAt<S>(point: ConflictPoint, plain: S, over: (client: DynamoDBDocumentClient) => S): S;
+}
+
+export const NO_CONFLICTS: ConflictInjection = { storeAt: (_point, plain) => plain };
 
 /**
  * Fault plans for test deployments, read from the Faults table that only a deployment with the
  * `faults` setting has. An item `{pk: 'tx#<txId>', crash?: [points], drop?: [points], duplicate?:
- * true}` targets one transaction: each listed crash point throws on the FIRST delivery of a
- * message of it (the redelivery then succeeds, like a Lambda that died once), each drop point
- * skips its send every time, and `duplicate` sends every message of the transaction twice.
+ * true, conflict?: {<point>: n}}` targets one transaction: each listed crash point throws on the
+ * FIRST delivery of a message of it (the redelivery then succeeds, like a Lambda that died once),
+ * each drop point skips its send every time, `duplicate` sends every message of the transaction
+ * twice, and each conflict point cancels the transaction's first n writes there, whatever the
+ * delivery or the participant.
  *
  * Every fault that fires is counted on the plan item (`ADD hits.<point> 1`), so a chaos report
- * counts injections that happened, not plans.
+ * counts injections that happened, not plans. A conflict is counted BEFORE it is injected, by a
+ * conditional ADD that grants it only while `hits.conflict.<point>` is below n: concurrent
+ * deliveries (two participants, a redelivery) never inject more than n between them.
  */
 export class DynamoFaultSource {
   constructor(
@@ -39,30 +76,68 @@ export class DynamoFaultSource {
   /**
    * Runs `work` (the handling of one delivery of a message of `txId`) with the transaction's
    * faults, then counts the faults that fired — also when `work` threw an injected crash.
-   * `hit` is for faults injected outside the Faults port (a duplicated send).
+   * `hit` is for faults injected outside the Faults port (a duplicated send); `conflicts` gives
+   * the stores whose writes the plan cancels (conflicts count themselves as they are claimed).
    */
   async run<T>(
     txId: string,
     receiveCount: number,
-    work: (faults: Faults, hit: (fault: FaultHit) => void) => Promise<T>,
+    work: (faults: Faults, hit: (fault: FaultHit) => void, conflicts: ConflictInjection) => Promise<T>,
   ): Promise<T> {
-    const plan = await this.load(txId);
-    if (!plan) return work(NO_FAULTS, () => {});
+    const planned = await this.load(txId);
+    if (!planned) return work(NO_FAULTS, () => {}, NO_CONFLICTS);
+    const { plan, hits: counted } = planned;
     const hits: FaultHit[] = [];
     const hit = (fault: FaultHit) => void hits.push(fault);
+    const conflicts: ConflictInjection = {
+      storeAt: (point, plain, over) => {
+        const n = plan.conflict?.[point];
+        if (n === undefined || (counted[conflictHit(point)] ?? 0) >= n) return plain;
+        // Once a claim is refused (all n injected), the rest of this delivery's writes go through.
+        let granting = true;
+        const claim = async () => {
+          granting = granting && (await this.claim(txId, point, n));
+          return granting;
+        };
+        return over(conflictingClient(this.client, point, txId, claim));
+      },
+    };
     try {
-      return await work(plannedFaults(txId, receiveCount, plan, hit), hit);
+      return await work(plannedFaults(txId, receiveCount, plan, hit), hit, conflicts);
     } finally {
       await this.count(txId, hits);
     }
   }
 
-  private async load(txId: string): Promise<FaultPlan | undefined> {
+  private async load(txId: string): Promise<{ plan: FaultPlan; hits: Record<string, number> } | undefined> {
     if (!this.table) return undefined;
     const { Item: item } = await this.client.send(
-      new GetCommand({ TableName: this.table, Key: faultPlanKey(txId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: planKeyOf(txId), ConsistentRead: true }),
     );
-    return item ? parseFaultPlan(item) : undefined;
+    return item ? { plan: parseFaultPlan(item), hits: parseFaultHits(item) } : undefined;
+  }
+
+  /**
+   * Counts one more conflict at `point` if fewer than `n` were injected: true when this one is
+   * granted. A failed count grants nothing (the write goes through), so the count stays exact.
+   */
+  private async claim(txId: string, point: ConflictPoint, n: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: planKeyOf(txId),
+          UpdateExpression: 'ADD #hits :one',
+          ConditionExpression: 'attribute_not_exists(#hits) OR #hits < :n',
+          ExpressionAttributeNames: { '#hits': hitAttribute(conflictHit(point)) },
+          ExpressionAttributeValues: { ':one': 1, ':n': n },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) this.onCountFailed(error);
+      return false;
+    }
   }
 
   private async count(txId: string, hits: readonly FaultHit[]): Promise<void> {
@@ -80,7 +155,7 @@ export class DynamoFaultSource {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: faultPlanKey(txId),
+          Key: planKeyOf(txId),
           UpdateExpression: `ADD ${adds.join(', ')}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -93,14 +168,25 @@ export class DynamoFaultSource {
   }
 }
 
-/** The plan in a Faults table item; unknown points are ignored (a plan may come from a newer test). */
+/**
+ * The plan in a Faults table item. Unknown points are ignored (a plan may come from a newer test),
+ * and so is a conflict count that is not an integer from 1 to CONFLICTS_MAX (faultPlanItem refuses
+ * to write one): a handler never fails on a plan.
+ */
 export function parseFaultPlan(item: Record<string, unknown>): FaultPlan {
   const listed = <P extends string>(value: unknown, known: readonly P[]): P[] =>
     Array.isArray(value) ? value.filter((p): p is P => known.includes(p as P)) : [];
+  const asked = typeof item.conflict === 'object' && item.conflict !== null ? item.conflict : {};
+  const conflict: Partial<Record<ConflictPoint, number>> = {};
+  for (const point of CONFLICT_POINTS) {
+    const n = conflictCountOf((asked as Record<string, unknown>)[point]);
+    if (n !== undefined) conflict[point] = n;
+  }
   return {
     crash: listed<CrashPoint>(item.crash, CRASH_POINTS),
     drop: listed<DropPoint>(item.drop, DROP_POINTS),
     duplicate: item.duplicate === true,
+    conflict,
   };
 }
 

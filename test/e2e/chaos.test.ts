@@ -1,13 +1,13 @@
 import { describe, expect, inject, it } from 'vitest';
 import { formatReport } from '../../scripts/lib/chaos/report';
 import { DEFAULT_OPTIONS, runChaos } from '../../scripts/lib/chaos/run';
-import { CRASH_POINTS, DROP_POINTS } from '../../shared/faults';
+import { CONFLICT_POINTS, CRASH_POINTS, conflictHit, DROP_POINTS } from '../../shared/faults';
 
 // The fault-injected bank workload (npm run chaos) on the suite's deployed stack, in-process.
 // Every transaction has its own fault plan, so the other e2e files sharing the stack are not
 // disturbed (they only share slots: a crash or takeover can delay their transactions' slot group).
 describe('chaos: the bank workload under injected faults', () => {
-  it('survives 300 transfers with crashes, lost votes, duplicates and lease takeovers with 0 violations, every outcome announced', async () => {
+  it('survives 300 transfers with crashes, lost votes, duplicates, write conflicts and lease takeovers with 0 violations, every outcome announced', async () => {
     // Prepare: moderate client concurrency, since the other e2e files run alongside.
     const options = {
       ...DEFAULT_OPTIONS,
@@ -27,7 +27,7 @@ describe('chaos: the bank workload under injected faults', () => {
     // Assess: no invariant broken, and the faults did happen (as recorded by the handlers).
     expect(report.violations).toEqual([]);
     expect(report.notTerminal).toBe(0);
-    for (const point of [...CRASH_POINTS, ...DROP_POINTS]) {
+    for (const point of [...CRASH_POINTS, ...DROP_POINTS, ...CONFLICT_POINTS.map(conflictHit)]) {
       expect(report.faultsInjected[point], point).toBeGreaterThanOrEqual(1);
     }
     expect(report.duplicatesSent).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { main } from '../../shared/ops/cli';
-import { txIdOfIdempotencyKey } from '../../shared/transactions';
+import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 
 // The operator CLI (`npm run ops -- …`) against the deployed local stack, called as a function.
@@ -39,8 +39,7 @@ async function transferWithLostVotes(name: string): Promise<{ txId: string; from
   await api.createAccount(from, 100);
   await api.createAccount(to, 0);
   const key = id(name);
-  const txId = txIdOfIdempotencyKey(key);
-  await api.planFaults(txId, { drop: ['participant.vote'] });
+  await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
   const accepted = await api.call('POST', '/transfers', {
     from,
     to,
@@ -49,6 +48,7 @@ async function transferWithLostVotes(name: string): Promise<{ txId: string; from
     commit: 'two-phase',
   });
   expect(accepted.status).toBe(202);
+  const txId: string = accepted.body.txId;
   await until(`${txId} to be PREPARING`, async () => {
     const answer = await api.call('GET', `/transactions/${txId}`);
     return answer.body.state === 'PREPARING' ? true : undefined;

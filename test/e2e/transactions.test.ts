@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { shardOf } from '../../shared/ledger/sharding';
-import { txIdOfIdempotencyKey } from '../../shared/transactions';
+import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient, inParallel } from '../support/api-client';
 
 // Two-phase commit end to end on the deployed local stack: API → coordinator → participants.
@@ -20,7 +20,7 @@ async function balances(accounts: readonly string[]) {
 async function expectRefusedToGhost(from: string, amount: number, key: string, ghost: string) {
   const answer = await api.call('POST', '/transfers', { from, to: ghost, amount, idempotencyKey: key });
   expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
-  expect((await api.call('GET', `/transactions/${txIdOfIdempotencyKey(key)}`)).status).toBe(404);
+  expect(await api.recordAt(keyedRecordKey(key))).toBeUndefined();
 }
 
 describe('transfers on the deployed stack', () => {
@@ -224,7 +224,7 @@ describe('the one-phase fast path', () => {
     await api.createAccount(b, 0);
     const key = id('held');
     // Votes are dropped, so the two-phase transfer stays prepared (80 held) until it times out.
-    await api.planFaults(txIdOfIdempotencyKey(key), { drop: ['participant.vote'] });
+    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
     await api.call('POST', '/transfers', {
       from: a,
       to: b,
@@ -251,7 +251,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
     const key = id('crash-after-decision');
-    await api.planFaults(txIdOfIdempotencyKey(key), { crash: ['coordinator.after-decision'] });
+    await api.planFaults(keyedRecordKey(key), { crash: ['coordinator.after-decision'] });
 
     const accepted = await api.call('POST', '/transfers', {
       from: a,
@@ -275,7 +275,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
     const key = id('lost-votes');
-    await api.planFaults(txIdOfIdempotencyKey(key), { drop: ['participant.vote'] });
+    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
 
     const accepted = await api.call('POST', '/transfers', {
       from: a,
@@ -292,6 +292,70 @@ describe('crash recovery (fault plans of the test stack)', () => {
       [0, 0],
     ]);
   });
+});
+
+describe('write conflicts (fault plans of the test stack)', () => {
+  // The emulator never cancels a TransactWriteItems for a conflict; the plan makes the handler's
+  // store meet the TransactionCanceledException DynamoDB would raise, counted on the plan.
+
+  it('commits a two-phase transfer whose coordinator save meets conflicts, and counts each one', async () => {
+    // Prepare
+    const [a, b] = [id('saveConflictA'), id('saveConflictB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('conflicts-at-save');
+    await api.planFaults(keyedRecordKey(key), { conflict: { 'coordinator.save': 2 } });
+
+    // Act
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 25,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    // Assess
+    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(await api.faultHits(keyedRecordKey(key))).toEqual({ 'conflict.coordinator.save': 2 });
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [75, 75],
+      [25, 25],
+    ]);
+  }, 180_000);
+
+  it('commits when a participant meets 6 conflicts in a row at its write', async () => {
+    // Prepare: both accounts on one shard, so one participant takes every conflict of the plan.
+    const a = id('writeConflictA');
+    let b = id('writeConflictB');
+    for (let i = 0; i < 100 && shardOf(b, shardCount) !== shardOf(a, shardCount); i++) {
+      b = id(`writeConflictB${i}`);
+    }
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('conflicts-at-write');
+    await api.planFaults(keyedRecordKey(key), { conflict: { 'participant.write': 6 } });
+
+    // Act
+    const accepted = await api.call('POST', '/transfers', {
+      from: a,
+      to: b,
+      amount: 40,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+
+    // Assess
+    expect(done.body.participants).toHaveLength(1);
+    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(await api.faultHits(keyedRecordKey(key))).toEqual({ 'conflict.participant.write': 6 });
+    expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
+      [60, 60],
+      [40, 40],
+    ]);
+  }, 180_000);
 });
 
 describe('poison messages', () => {

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalDeployment } from '../../scripts/lib/deploy';
-import type { CrashPoint, DropPoint } from '../../shared/faults';
+import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
+import type { FaultPlan } from '../../shared/faults';
 
 export interface Answer {
   readonly status: number;
@@ -67,10 +68,36 @@ export class ApiClient {
   }
 
   /** Arms a fault plan for one transaction (the test stack has the Faults table). */
-  async planFaults(txId: string, plan: { crash?: CrashPoint[]; drop?: DropPoint[] }): Promise<void> {
+  async planFaults(txId: string, plan: FaultPlan): Promise<void> {
+    await this.dynamo.send(
+      new PutCommand({ TableName: this.faultsTable(), Item: faultPlanItem(txId, plan) }),
+    );
+  }
+
+  /** The faults the handlers injected for one transaction, as counted on its plan (`hits.<fault>`). */
+  async faultHits(txId: string): Promise<Record<string, number>> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({ TableName: this.faultsTable(), Key: faultPlanKey(txId), ConsistentRead: true }),
+    );
+    return Item ? parseFaultHits(Item) : {};
+  }
+
+  /** The item of the transaction record stored at `recordKey` (shared/txid.ts), if any. */
+  async recordAt(recordKey: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({
+        TableName: this.deployment.outputs.TransactionsTable!,
+        Key: { txId: recordKey },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  }
+
+  private faultsTable(): string {
     const table = this.deployment.outputs.FaultsTable;
     if (!table) throw new Error('this deployment has no Faults table (deploy with -c faults=on)');
-    await this.dynamo.send(new PutCommand({ TableName: table, Item: { pk: `tx#${txId}`, ...plan } }));
+    return table;
   }
 }
 

@@ -1,4 +1,12 @@
-import { CRASH_POINTS, DROP_POINTS, type FaultPlan } from '../../../shared/faults';
+import {
+  CONFLICT_POINTS,
+  type ConflictPoint,
+  CRASH_POINTS,
+  conflictHit,
+  DROP_POINTS,
+  type FaultPlan,
+} from '../../../shared/faults';
+import { recordKeyOf } from '../../../shared/txid';
 import type { TransferSpec } from './workload';
 
 /** A barrier item's state at a participant (`barrier#<txId>#<participantId>`), null when absent. */
@@ -98,7 +106,10 @@ export interface ChaosReport {
   readonly retriedSameKey: number;
   /** Transactions whose plan asked for each fault. */
   readonly faultsPlanned: Readonly<Record<string, number>>;
-  /** Faults that fired, summed over the transactions' recorded hits. */
+  /**
+   * Faults that fired, summed over the transactions' recorded hits: each crash and drop point, and
+   * `conflict.<point>` for the writes cancelled with `TransactionConflict` there (0 when none).
+   */
   readonly faultsInjected: Readonly<Record<string, number>>;
   /** Messages sent twice (every `duplicate.*` hit). */
   readonly duplicatesSent: number;
@@ -137,7 +148,13 @@ export function reasonClass(reason: string | undefined): string {
 const RECOVERY = /^re-sent |^begin \(by check\)/;
 
 function plannedFaultNames(plan: FaultPlan): string[] {
-  return [...(plan.crash ?? []), ...(plan.drop ?? []), ...(plan.duplicate ? ['duplicate'] : [])];
+  const conflicts = Object.keys(plan.conflict ?? {}) as ConflictPoint[];
+  return [
+    ...(plan.crash ?? []),
+    ...(plan.drop ?? []),
+    ...(plan.duplicate ? ['duplicate'] : []),
+    ...conflicts.map(conflictHit),
+  ];
 }
 
 /**
@@ -153,7 +170,7 @@ export function buildReport(
   const flag = (what: string) => violations.push(what);
   const faultsPlanned: Record<string, number> = {};
   const faultsInjected: Record<string, number> = Object.fromEntries(
-    [...CRASH_POINTS, ...DROP_POINTS].map((p) => [p, 0]),
+    [...CRASH_POINTS, ...DROP_POINTS, ...CONFLICT_POINTS.map(conflictHit)].map((p) => [p, 0]),
   );
   const abortsByReason: Record<string, number> = {};
   const latencies: number[] = [];
@@ -167,7 +184,7 @@ export function buildReport(
 
   for (const o of transfers) {
     const { spec } = o;
-    const label = `transfer ${spec.index} (${spec.txId})`;
+    const label = `transfer ${spec.index} (${o.transaction?.txId ?? o.first.txId ?? spec.recordKey})`;
     if (spec.kind === 'unknown-account') {
       if (o.first.status === 422) refused422++;
       else flag(`${label}: names an unknown account but was answered ${o.first.status}, not 422`);
@@ -176,14 +193,16 @@ export function buildReport(
     }
     if (o.first.status !== 202 && o.first.status !== 200) {
       flag(`${label}: answered ${o.first.status}, not 202`);
-    } else if (o.first.txId !== spec.txId) {
-      flag(`${label}: answered transaction ${o.first.txId}, not the one of its idempotency key`);
+    } else if (o.first.txId === undefined || recordKeyOf(o.first.txId) !== spec.recordKey) {
+      flag(`${label}: answered transaction ${o.first.txId}, not one of its idempotency key`);
+    } else if (o.transaction && o.transaction.txId !== o.first.txId) {
+      flag(`${label}: answered transaction ${o.first.txId}, but its key holds ${o.transaction.txId}`);
     }
     if (spec.retry === 'same') {
       retriedSameKey++;
       if (o.retry?.status !== 200 && o.retry?.status !== 202) {
         flag(`${label}: a retry with the same key and body was answered ${o.retry?.status}`);
-      } else if (o.retry.txId !== spec.txId) {
+      } else if (o.retry.txId !== o.first.txId) {
         flag(`${label}: a retry with the same key answered another transaction ${o.retry.txId}`);
       }
     }
@@ -327,7 +346,7 @@ export function formatReport(r: ChaosReport): string {
     table(r.abortsByReason),
     `  faults planned (transactions)`,
     table(r.faultsPlanned),
-    `  faults injected (recorded by the handlers)`,
+    `  faults injected (recorded by the handlers; conflict.*: writes cancelled with TransactionConflict)`,
     table(r.faultsInjected),
     `  duplicates sent     ${r.duplicatesSent}`,
     `  lease takeovers     ${r.takeovers}`,

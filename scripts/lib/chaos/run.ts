@@ -103,7 +103,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   // Events out: a subscriber of this run hears every outcome announced on the bus.
   const listener = await listenToOutcomes(deployment, `${runId}-outcomes`);
   const planned = workload.transfers.filter((t) => hasFaults(t.faults));
-  await inParallel(options.clients, planned, (t) => stack.planFaults(t.txId, t.faults));
+  await inParallel(options.clients, planned, (t) => stack.planFaults(t.recordKey, t.faults));
   log(`${planned.length} fault plans armed`);
 
   const startedAtMs = Date.now();
@@ -125,7 +125,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     const submittedAtMs = Date.now();
     const wait = options.clientWaitS > 0 ? `?wait=${options.clientWaitS}` : '';
     const first = answerOf(await stack.call('POST', `/transfers${wait}`, body));
-    if (spec.kind !== 'unknown-account') inFlight.txIds = [...inFlight.txIds.slice(-19), spec.txId];
+    if (first.txId !== undefined) inFlight.txIds = [...inFlight.txIds.slice(-19), first.txId];
     let retry: Answer | undefined;
     if (spec.retry === 'same') retry = answerOf(await stack.call('POST', '/transfers', body));
     if (spec.retry === 'changed') {
@@ -138,7 +138,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   log(`workload in after ${((submittedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
   setTimeout(() => void takeovers.stop(), options.takeoverWindowMs).unref();
 
-  const ours = new Set(workload.transfers.map((t) => t.txId));
+  const ours = new Set(workload.transfers.map((t) => t.recordKey));
   let transactions = await quiesce(stack, workload, submittedAtMs + options.quiesceTimeoutMs, log, inFlight);
   const forced = await takeovers.stop();
   log(`${forced.count} lease takeovers forced`);
@@ -161,20 +161,29 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   await inParallel(options.clients * 2, workload.transfers, async (spec) => {
     const answer = answers.get(spec.index);
     if (!answer) throw new Error(`transfer ${spec.index} was never submitted`);
-    const transaction = transactions.get(spec.txId) ?? (await stack.transaction(spec.txId));
+    // The transaction its key holds (none for a refused transfer); its id came with the answers.
+    const answered = answer.first.txId ?? answer.retry?.txId;
+    const transaction =
+      transactions.get(spec.recordKey) ?? (answered ? await stack.transaction(answered) : undefined);
     const barriers: Record<string, Awaited<ReturnType<ChaosStack['barrier']>>> = {};
-    for (const p of transaction?.participants ?? []) barriers[p.id] = await stack.barrier(spec.txId, p.id);
-    const hits = hasFaults(spec.faults) ? await stack.faultHits(spec.txId) : {};
+    for (const p of transaction?.participants ?? [])
+      barriers[p.id] = await stack.barrier(transaction?.txId ?? '', p.id);
+    const hits = hasFaults(spec.faults) ? await stack.faultHits(spec.recordKey) : {};
     observations.push({ spec, ...answer, ...(transaction ? { transaction } : {}), barriers, hits });
   });
   observations.sort((a, b) => a.spec.index - b.spec.index);
   if (listener) {
-    const ended = observations.filter((o) => isTerminalState(o.transaction?.state)).map((o) => o.spec.txId);
+    const ended = observations
+      .filter((o) => isTerminalState(o.transaction?.state))
+      .map((o) => o.transaction?.txId ?? '');
     try {
       const heard = await listener.collect(ended, 60_000);
       log(`events out: ${ended.filter((txId) => heard.has(txId)).length} of ${ended.length} outcomes heard`);
       for (const [i, o] of observations.entries())
-        observations[i] = { ...o, announced: (heard.get(o.spec.txId) ?? []).map((e) => e.detail.outcome) };
+        observations[i] = {
+          ...o,
+          announced: (heard.get(o.transaction?.txId ?? '') ?? []).map((e) => e.detail.outcome),
+        };
     } finally {
       await listener.close();
     }
@@ -214,7 +223,8 @@ function answerOf(answer: { status: number; body: { txId?: string } | undefined 
 
 /**
  * Polls the coordinator log until every transaction of the run is terminal or `deadlineMs`
- * passes; then reads each transaction once through the API (transfers refused with 422 have none).
+ * passes; then reads each transaction once through the API (transfers refused with 422 have
+ * none). By record key: the transaction each key holds.
  */
 async function quiesce(
   stack: ChaosStack,
@@ -223,19 +233,20 @@ async function quiesce(
   log: (line: string) => void,
   inFlight: { txIds: string[] },
 ): Promise<Map<string, ObservedTransaction>> {
-  const all = workload.transfers.filter((t) => t.kind !== 'unknown-account').map((t) => t.txId);
+  const all = workload.transfers.filter((t) => t.kind !== 'unknown-account').map((t) => t.recordKey);
   let open = all;
+  let states = new Map<string, { txId: string; state: string }>();
   let lastLogMs = Date.now();
   for (;;) {
-    const states = await stack.states(open);
-    open = open.filter((txId) => !isTerminalState(states.get(txId)));
-    inFlight.txIds = open;
+    states = new Map([...states, ...(await stack.states(open))]);
+    open = open.filter((key) => !isTerminalState(states.get(key)?.state));
+    inFlight.txIds = open.flatMap((key) => states.get(key)?.txId ?? []);
     if (open.length === 0 || Date.now() >= deadlineMs) break;
     if (Date.now() - lastLogMs > 15_000) {
       lastLogMs = Date.now();
       const counts = new Map<string, number>();
-      for (const txId of open) {
-        const state = states.get(txId) ?? 'absent';
+      for (const key of open) {
+        const state = states.get(key)?.state ?? 'absent';
         counts.set(state, (counts.get(state) ?? 0) + 1);
       }
       log(`waiting for ${open.length} transactions: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
@@ -243,9 +254,10 @@ async function quiesce(
     await sleep(1_000);
   }
   const seen = new Map<string, ObservedTransaction>();
-  await inParallel(16, all, async (txId) => {
-    const tx = await stack.transaction(txId);
-    if (tx) seen.set(txId, tx);
+  await inParallel(16, all, async (key) => {
+    const txId = states.get(key)?.txId;
+    const tx = txId === undefined ? undefined : await stack.transaction(txId);
+    if (tx) seen.set(key, tx);
   });
   return seen;
 }

@@ -15,8 +15,10 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
+import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
+import { txIdOfItem } from '../../../shared/adapters/dynamo-tx-store';
 import type { FaultPlan } from '../../../shared/faults';
+import { recordKeyOf } from '../../../shared/txid';
 import type { LocalDeployment } from '../deploy';
 import { LOCAL_REGION } from '../deploy';
 import type { BarrierState, DlqSummary, ObservedTransaction } from './report';
@@ -83,7 +85,7 @@ export class ChaosStack {
 
   async planFaults(txId: string, plan: FaultPlan): Promise<void> {
     await this.dynamo.send(
-      new PutCommand({ TableName: this.output('FaultsTable'), Item: { ...faultPlanKey(txId), ...plan } }),
+      new PutCommand({ TableName: this.output('FaultsTable'), Item: faultPlanItem(txId, plan) }),
     );
   }
 
@@ -106,14 +108,17 @@ export class ChaosStack {
   }
 
   /**
-   * The states of the transactions in the coordinator log, read straight from its table (cheap
-   * enough to poll, unlike the API): txId → state; absent when there is no record.
+   * The transactions at these record keys (shared/txid.ts) in the coordinator log, read straight
+   * from its table (cheap enough to poll, unlike the API): record key → id and state; absent when
+   * there is no record.
    */
-  async states(txIds: readonly string[]): Promise<Map<string, string>> {
+  async states(recordKeys: readonly string[]): Promise<Map<string, { txId: string; state: string }>> {
     const table = this.output('TransactionsTable');
-    const states = new Map<string, string>();
-    for (let i = 0; i < txIds.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = txIds.slice(i, i + 100).map((txId) => ({ txId }));
+    const states = new Map<string, { txId: string; state: string }>();
+    for (let i = 0; i < recordKeys.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = recordKeys
+        .slice(i, i + 100)
+        .map((recordKey) => ({ txId: recordKey }));
       // Bounded: unprocessed keys come back under throttling only; 20 rounds are plenty.
       for (let round = 0; keys && keys.length > 0 && round < 20; round++) {
         const answer: BatchGetCommandOutput = await this.dynamo.send(
@@ -121,15 +126,17 @@ export class ChaosStack {
             RequestItems: {
               [table]: {
                 Keys: keys,
-                ProjectionExpression: 'txId, #state',
+                ProjectionExpression: 'txId, incarnation, #state',
                 ExpressionAttributeNames: { '#state': 'state' },
                 ConsistentRead: true,
               },
             },
           }),
         );
-        for (const item of answer.Responses?.[table] ?? [])
-          states.set(item.txId as string, item.state as string);
+        for (const item of answer.Responses?.[table] ?? []) {
+          const txId = txIdOfItem(item as { txId: string; incarnation?: string });
+          states.set(item.txId as string, { txId, state: item.state as string });
+        }
         keys = answer.UnprocessedKeys?.[table]?.Keys;
         if (keys && keys.length > 0) await sleep(100 * (round + 1));
       }
@@ -191,8 +198,8 @@ export class ChaosStack {
   }
 
   /**
-   * Moves every dead-lettered message of `ours` (by the txId in its body) back to its source
-   * queue and deletes it from the DLQ; messages of other workloads are made visible again at once.
+   * Moves every dead-lettered message of `ours` (record keys: by the txId in its body) back to its
+   * source queue and deletes it from the DLQ; messages of other workloads are made visible again.
    */
   async redriveDeadLetters(ours: ReadonlySet<string>): Promise<DlqSummary> {
     const { QueueUrls = [] } = await this.sqs.send(new ListQueuesCommand({}));
@@ -223,7 +230,7 @@ export class ChaosStack {
         for (const message of fresh) {
           seen.add(message.MessageId as string);
           const txId = txIdOf(message.Body);
-          if (!txId || !ours.has(txId)) {
+          if (!txId || !ours.has(recordKeyOf(txId))) {
             foreign++;
             await this.sqs.send(
               new ChangeMessageVisibilityCommand({

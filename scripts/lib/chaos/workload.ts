@@ -1,6 +1,12 @@
-import { CRASH_POINTS, DROP_POINTS, type FaultPlan } from '../../../shared/faults';
+import {
+  CONFLICT_POINTS,
+  type ConflictPoint,
+  CRASH_POINTS,
+  DROP_POINTS,
+  type FaultPlan,
+} from '../../../shared/faults';
 import { shardOf } from '../../../shared/ledger/sharding';
-import { txIdOfIdempotencyKey } from '../../../shared/transactions';
+import { keyedRecordKey } from '../../../shared/txid';
 import { Prng } from './prng';
 
 /** How often each kind of trouble is asked for (probabilities per transfer). */
@@ -19,7 +25,16 @@ export interface ChaosRates {
   readonly drop: number;
   /** Every message of the transaction sent twice. */
   readonly duplicate: number;
+  /**
+   * Each conflict point, independently: the transaction's first 1 to CHAOS_CONFLICTS_MAX writes
+   * there are cancelled with `TransactionConflict`, as DynamoDB does when another transaction
+   * holds the item.
+   */
+  readonly conflict: number;
 }
+
+/** Most conflicts a chaos plan asks for at one point: more than the 5 lost races participants once gave up after. */
+export const CHAOS_CONFLICTS_MAX = 6;
 
 export interface WorkloadOptions {
   readonly seed: number;
@@ -31,7 +46,8 @@ export interface WorkloadOptions {
   readonly rates: ChaosRates;
   /**
    * The first valid transfers are given each fault (every crash point, every drop point,
-   * `duplicate`) this many times each, so a short run still injects every one of them.
+   * `duplicate`, every conflict point) this many times each, so a short run still injects every
+   * one of them.
    */
   readonly forcedCoverage: number;
 }
@@ -44,6 +60,7 @@ export const DEFAULT_RATES: ChaosRates = {
   crash: 0.02,
   drop: 0.02,
   duplicate: 0.1,
+  conflict: 0.05,
 };
 
 export interface AccountSpec {
@@ -57,8 +74,11 @@ export type TransferKind = 'normal' | 'overdraw' | 'unknown-account';
 export interface TransferSpec {
   readonly index: number;
   readonly idempotencyKey: string;
-  /** The transaction id the API derives from the key. */
-  readonly txId: string;
+  /**
+   * Where the transaction's record is stored, derived from the key (shared/txid.ts): its fault
+   * plan is armed there before it exists; its id (the key and an incarnation) comes in the answer.
+   */
+  readonly recordKey: string;
   readonly from: string;
   readonly to: string;
   readonly amount: number;
@@ -73,11 +93,12 @@ export interface Workload {
   readonly transfers: readonly TransferSpec[];
 }
 
-/** Every fault a plan can hold, each as the smallest plan that asks for it. */
+/** Every fault a plan can hold, each alone in a plan (conflicts as many as a chaos plan asks for). */
 export const SINGLE_FAULTS: readonly FaultPlan[] = [
   ...CRASH_POINTS.map((point) => ({ crash: [point] })),
   ...DROP_POINTS.map((point) => ({ drop: [point] })),
   { duplicate: true },
+  ...CONFLICT_POINTS.map((point) => ({ conflict: { [point]: CHAOS_CONFLICTS_MAX } })),
 ];
 
 /**
@@ -118,7 +139,7 @@ export function planWorkload(options: WorkloadOptions): Workload {
     transfers.push({
       index,
       idempotencyKey,
-      txId: txIdOfIdempotencyKey(idempotencyKey),
+      recordKey: keyedRecordKey(idempotencyKey),
       from: kind === 'unknown-account' && ghostIsSender ? ghost : from,
       to: kind === 'unknown-account' && !ghostIsSender ? ghost : to,
       amount,
@@ -159,12 +180,20 @@ export function faultPlan(
   const crash = CRASH_POINTS.filter(() => rng.chance(rates.crash));
   const drop = DROP_POINTS.filter(() => rng.chance(rates.drop));
   const duplicate = rng.chance(rates.duplicate);
+  const conflict: Partial<Record<ConflictPoint, number>> = {};
+  for (const point of CONFLICT_POINTS) {
+    if (rng.chance(rates.conflict)) conflict[point] = rng.between(1, CHAOS_CONFLICTS_MAX);
+  }
   return {
     ...(crash.length > 0 ? { crash } : {}),
     ...(drop.length > 0 ? { drop } : {}),
     ...(duplicate ? { duplicate } : {}),
+    ...(Object.keys(conflict).length > 0 ? { conflict } : {}),
   };
 }
 
 export const hasFaults = (plan: FaultPlan) =>
-  (plan.crash?.length ?? 0) > 0 || (plan.drop?.length ?? 0) > 0 || plan.duplicate === true;
+  (plan.crash?.length ?? 0) > 0 ||
+  (plan.drop?.length ?? 0) > 0 ||
+  plan.duplicate === true ||
+  Object.keys(plan.conflict ?? {}).length > 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AccountObservation,
   buildReport,
+  formatReport,
   type ObservedTransaction,
   percentile,
   type RunFacts,
@@ -29,7 +30,7 @@ function spec(index: number, overrides: Partial<TransferSpec> = {}): TransferSpe
   return {
     index,
     idempotencyKey: `k${index}`,
-    txId: `tx${index}`,
+    recordKey: `tx${index}`,
     from: 'a',
     to: 'b',
     amount: 10,
@@ -44,7 +45,7 @@ function tx(s: TransferSpec, state: 'COMMITTED' | 'ABORTED', overrides: Partial<
   const ack = state;
   const vote = state === 'COMMITTED' ? 'YES' : 'NO';
   return {
-    txId: s.txId,
+    txId: s.recordKey,
     state,
     outcome: state,
     ...(state === 'ABORTED'
@@ -69,7 +70,7 @@ function observed(
   return {
     spec: s,
     submittedAtMs: 100,
-    first: { status: 202, txId: s.txId },
+    first: { status: 202, txId: s.recordKey },
     ...(transaction ? { transaction } : {}),
     barriers: transaction ? { 'ledger-0': barrier, 'ledger-1': barrier } : {},
     hits: {},
@@ -79,7 +80,10 @@ function observed(
 
 /** Two transfers a → b of 10 (one committed, one aborted), a 422 and a 409, and the balances they leave. */
 function cleanRun() {
-  const committed = spec(0, { faults: { crash: ['coordinator.after-save'] }, retry: 'same' });
+  const committed = spec(0, {
+    faults: { crash: ['coordinator.after-save'], conflict: { 'participant.write': 4 } },
+    retry: 'same',
+  });
   const aborted = spec(1, { kind: 'overdraw', amount: 5_000, retry: 'changed' });
   const refused = spec(2, { kind: 'unknown-account', to: 'ghost' });
   const transfers: TransferObservation[] = [
@@ -87,8 +91,8 @@ function cleanRun() {
       committed,
       tx(committed, 'COMMITTED', { timeline: [{ atMs: 1, event: 're-sent Prepare to ledger-0 (round 1)' }] }),
       {
-        retry: { status: 200, txId: committed.txId },
-        hits: { 'coordinator.after-save': 2, 'duplicate.Vote': 3 },
+        retry: { status: 200, txId: committed.recordKey },
+        hits: { 'coordinator.after-save': 2, 'duplicate.Vote': 3, 'conflict.participant.write': 4 },
       },
     ),
     observed(aborted, tx(aborted, 'ABORTED'), { retry: { status: 409 } }),
@@ -126,7 +130,7 @@ describe('buildReport', () => {
       duplicatesSent: 3,
       takeovers: 3,
       abortsByReason: { 'voted NO: insufficient funds on account': 1 },
-      faultsPlanned: { 'coordinator.after-save': 1 },
+      faultsPlanned: { 'coordinator.after-save': 1, 'conflict.participant.write': 1 },
       latencyMs: { p50: 400, p99: 400, max: 400 },
       durationMs: { submit: 1_000, quiesce: 9_000, total: 10_000 },
     });
@@ -134,7 +138,12 @@ describe('buildReport', () => {
       'coordinator.after-save': 2,
       'coordinator.after-decision': 0,
       'participant.vote': 0,
+      'conflict.coordinator.save': 0,
+      'conflict.participant.write': 4,
     });
+    expect(formatReport(report)).toMatch(
+      /faults injected .*\n(.*\n)*\s+conflict\.coordinator\.save\s+0\n\s+conflict\.participant\.write\s+4\n/,
+    );
   });
 
   it('judges events out when the run listened: every terminal transaction announced, and only as it ended', () => {
@@ -180,7 +189,7 @@ describe('buildReport', () => {
 
     const traced = observed(s, onePhase, { barriers: { 'ledger-0': 'PREPARED' } });
     expect(buildReport(facts, [traced], balances(90, 10)).violations).toEqual([
-      `transfer 0 (${s.txId}): one-phase, yet ledger-0 has a barrier (PREPARED)`,
+      `transfer 0 (${s.recordKey}): one-phase, yet ledger-0 has a barrier (PREPARED)`,
     ]);
   });
 
@@ -258,9 +267,9 @@ describe('buildReport', () => {
     const changed = spec(2, { retry: 'changed' });
     const lost = spec(3);
     const transfers = [
-      observed(refused, tx(refused, 'ABORTED'), { first: { status: 202, txId: refused.txId } }),
+      observed(refused, tx(refused, 'ABORTED'), { first: { status: 202, txId: refused.recordKey } }),
       observed(same, tx(same, 'ABORTED'), { retry: { status: 202, txId: 'tx_other' } }),
-      observed(changed, tx(changed, 'ABORTED'), { retry: { status: 202, txId: changed.txId } }),
+      observed(changed, tx(changed, 'ABORTED'), { retry: { status: 202, txId: changed.recordKey } }),
       observed(lost, undefined),
     ];
 

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../scripts/lib/chaos/prng';
 import {
+  CHAOS_CONFLICTS_MAX,
   DEFAULT_RATES,
   hasFaults,
   planWorkload,
   SINGLE_FAULTS,
   type WorkloadOptions,
 } from '../../../scripts/lib/chaos/workload';
+import { CONFLICT_POINTS } from '../../../shared/faults';
 import { shardOf } from '../../../shared/ledger/sharding';
-import { txIdOfIdempotencyKey } from '../../../shared/transactions';
+import { keyedRecordKey } from '../../../shared/txid';
 
 const options: WorkloadOptions = {
   seed: 7,
@@ -68,6 +70,20 @@ describe('planWorkload', () => {
     expect(withFaults).toBeLessThan(0.5);
   });
 
+  it('draws conflicts at each point, 1 to CHAOS_CONFLICTS_MAX of them, and counts a conflict-only plan as faults', () => {
+    const { transfers } = planWorkload({ ...options, transfers: 2_000 });
+    const counts = CONFLICT_POINTS.map((point) =>
+      transfers.map((t) => t.faults.conflict?.[point]).filter((n) => n !== undefined),
+    );
+
+    for (const drawn of counts) {
+      expect(drawn.length).toBeGreaterThan(20);
+      expect(new Set(drawn)).toEqual(new Set(Array.from({ length: CHAOS_CONFLICTS_MAX }, (_, i) => i + 1)));
+    }
+    expect(hasFaults({ conflict: { 'participant.write': 1 } })).toBe(true);
+    expect(hasFaults({ conflict: {} })).toBe(false);
+  });
+
   it('makes refused transfers name a ghost account and carry no faults, and overdrafts exceed all money', () => {
     const { accounts, transfers } = planWorkload(options);
     const ids = new Set(accounts.map((a) => a.accountId));
@@ -84,7 +100,7 @@ describe('planWorkload', () => {
     for (const t of overdraws) expect(t.amount).toBeGreaterThan(total);
     for (const t of transfers) {
       expect(t.from).not.toBe(t.to);
-      expect(t.txId).toBe(txIdOfIdempotencyKey(t.idempotencyKey));
+      expect(t.recordKey).toBe(keyedRecordKey(t.idempotencyKey));
     }
     expect(new Set(transfers.map((t) => t.retry))).toEqual(new Set(['none', 'same', 'changed']));
   });

@@ -1,7 +1,19 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoFaultSource, parseFaultHits, parseFaultPlan } from '../../../shared/adapters/dynamo-faults';
-import { type FaultHit, InjectedCrashError, NO_FAULTS, plannedFaults } from '../../../shared/faults';
+import {
+  DynamoFaultSource,
+  faultPlanItem,
+  parseFaultHits,
+  parseFaultPlan,
+} from '../../../shared/adapters/dynamo-faults';
+import {
+  CONFLICTS_MAX,
+  type FaultHit,
+  FaultPlanError,
+  InjectedCrashError,
+  NO_FAULTS,
+  plannedFaults,
+} from '../../../shared/faults';
 
 const TX = 'tx_1';
 
@@ -40,14 +52,49 @@ describe('fault plan items', () => {
         crash: ['participant.after-write', 'nope'],
         drop: 'x',
         duplicate: true,
+        conflict: { 'participant.write': 6, 'api.create': 2 },
       }),
-    ).toEqual({ crash: ['participant.after-write'], drop: [], duplicate: true });
+    ).toEqual({
+      crash: ['participant.after-write'],
+      drop: [],
+      duplicate: true,
+      conflict: { 'participant.write': 6 },
+    });
+  });
+
+  it.each([0, -1, 2.5, CONFLICTS_MAX + 1, '3', null])('ignores a conflict count of %j', (n) => {
+    expect(parseFaultPlan({ conflict: { 'coordinator.save': n, 'participant.write': 1 } }).conflict).toEqual({
+      'participant.write': 1,
+    });
+    expect(parseFaultPlan({ conflict: n }).conflict).toEqual({});
+  });
+
+  it('writes a plan item keyed by transaction, and refuses a bad conflict count with a readable error', () => {
+    const plan = {
+      crash: ['coordinator.after-save'],
+      conflict: { 'coordinator.save': CONFLICTS_MAX },
+    } as const;
+
+    expect(faultPlanItem(TX, plan)).toEqual({ pk: `tx#${TX}`, ...plan });
+    expect(() =>
+      faultPlanItem(TX, { conflict: { 'coordinator.save': 0, 'participant.write': 1.5 } }),
+    ).toThrow(
+      new FaultPlanError(
+        `a conflict count must be an integer from 1 to ${CONFLICTS_MAX} (conflict at coordinator.save: 0; conflict at participant.write: 1.5)`,
+      ),
+    );
   });
 
   it('reads the hit counters', () => {
     expect(
-      parseFaultHits({ pk: 'tx#1', crash: [], 'hits.coordinator.after-save': 2, 'hits.duplicate.Vote': 4 }),
-    ).toEqual({ 'coordinator.after-save': 2, 'duplicate.Vote': 4 });
+      parseFaultHits({
+        pk: 'tx#1',
+        crash: [],
+        'hits.coordinator.after-save': 2,
+        'hits.duplicate.Vote': 4,
+        'hits.conflict.participant.write': 6,
+      }),
+    ).toEqual({ 'coordinator.after-save': 2, 'duplicate.Vote': 4, 'conflict.participant.write': 6 });
   });
 });
 

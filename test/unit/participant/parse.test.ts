@@ -60,7 +60,11 @@ describe('parseParticipantMessage', () => {
     ['a Prepare without operations', '{"type":"Prepare","txId":"t","participantId":"p"}', /operations: /],
     ['a negative slot', '{"type":"Abort","txId":"t","participantId":"p","slot":-1}', /slot: /],
     ['a fractional slot', '{"type":"Abort","txId":"t","participantId":"p","slot":1.5}', /slot: /],
-    ['a slot past the largest count', '{"type":"Abort","txId":"t","participantId":"p","slot":1024}', /slot: /],
+    [
+      'a slot past the largest count',
+      '{"type":"Abort","txId":"t","participantId":"p","slot":1024}',
+      /slot: /,
+    ],
     ['a slot that is not a number', '{"type":"Abort","txId":"t","participantId":"p","slot":"7"}', /slot: /],
   ])('throws MalformedParticipantMessageError for %s', (_name, body, message) => {
     expect(() => parseParticipantMessage(body)).toThrow(MalformedParticipantMessageError);

@@ -93,6 +93,8 @@ import { type SimMessage, SimQueue } from './sqs';
 export const T0_MS = 1_700_000_000_000;
 /** Every function's timeout, as deployed (coordinator, participants); timers get half. */
 const FUNCTION_TIMEOUT_MS = 10_000;
+/** Longest a write holds its items at the service (the rest of its latency is the network's). */
+const SERVICE_MS_MAX = 40;
 /** Visibility timeouts are 6 × the consumer's timeout, as deployed (NodeFunction.consume). */
 const VISIBILITY_TIMEOUT_MS = 6 * FUNCTION_TIMEOUT_MS;
 const TIMER_VISIBILITY_TIMEOUT_MS = 3 * FUNCTION_TIMEOUT_MS;
@@ -686,8 +688,9 @@ export class World {
    * place or not; the handler never continues), or fail with an InfrastructureError (the effect
    * took place or not: an ambiguous failure).
    *
-   * A write (`footprint`) is in flight at the service from the call until it completes. When it
-   * completes while a transactional write on one of its items is in flight, DynamoDB may cancel it
+   * A write (`footprint`) is in flight at the service for the last few ms before it completes
+   * (SERVICE_MS_MAX at most). When it completes while a transactional write on one of its items is
+   * in flight, DynamoDB may cancel it
    * (TransactionConflict: ContentionError, nothing written) — with the chance `plan.conflicts`, on
    * and after faults alike; while faults last it may also be throttled.
    */
@@ -699,9 +702,16 @@ export class World {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (inv.dead) return;
+      const latencyMs = this.latencyMs();
       const id = footprint ? this.nextWriteId++ : undefined;
-      if (id !== undefined && footprint) this.inFlight.set(id, footprint);
-      this.at(this.now + this.latencyMs(), () => this.complete(inv, what, effect, resolve, reject, id));
+      if (id !== undefined && footprint) {
+        // At the service for its last few ms only: the rest of a slow call is the network's.
+        const serviceMs = Math.min(latencyMs, this.rng.int(1, SERVICE_MS_MAX));
+        this.at(this.now + latencyMs - serviceMs, () => {
+          if (!inv.dead) this.inFlight.set(id, footprint);
+        });
+      }
+      this.at(this.now + latencyMs, () => this.complete(inv, what, effect, resolve, reject, id));
     });
   }
 

@@ -1415,6 +1415,20 @@ export class World {
             },
           ];
       const idempotencyKey = rng.chance(0.8) ? `key-${index}` : undefined;
+      /** A transfer between two other accounts under the same key (another body). */
+      const otherTransfer = (label: string, otherAmount: number, retriesLeft: number): ClientRequest => {
+        const [otherFrom, otherTo] = pickTwo();
+        return {
+          label,
+          operations: [
+            { participant: 'ledger', action: 'debit', accountId: otherFrom, amount: otherAmount },
+            { participant: 'ledger', action: 'credit', accountId: otherTo, amount: otherAmount },
+          ],
+          idempotencyKey,
+          unknownEntity: false,
+          retriesLeft,
+        };
+      };
       const request: ClientRequest = {
         label: `req ${index}`,
         operations,
@@ -1431,35 +1445,15 @@ export class World {
       }
       if (idempotencyKey !== undefined && rng.chance(0.05)) {
         // Someone reuses the key with a different body: one of the two must get a conflict.
-        const [otherFrom, otherTo] = pickTwo();
-        const other: ClientRequest = {
-          label: `req ${index}′`,
-          operations: [
-            { participant: 'ledger', action: 'debit', accountId: otherFrom, amount: amount + 1 },
-            { participant: 'ledger', action: 'credit', accountId: otherTo, amount: amount + 1 },
-          ],
-          idempotencyKey,
-          unknownEntity: false,
-          retriesLeft: 0,
-        };
-        this.submitAt(other, firstAtMs + rng.int(-2_000, 5_000));
+        this.submitAt(otherTransfer(`req ${index}′`, amount + 1, 0), firstAtMs + rng.int(-2_000, 5_000));
       }
       if (idempotencyKey !== undefined && rng.chance(this.plan.keyReuse)) {
         // The key again, much later — its record may have expired by then (TTL): the same body, or
         // another. Either way: the old transaction if its record lives, else a new one (new id).
-        const [againFrom, againTo] = pickTwo();
+        const other = otherTransfer(`req ${index}‴`, amount + 2, 1);
         const later: ClientRequest = rng.chance(0.5)
           ? { ...request, label: `req ${index}″`, retriesLeft: 1 }
-          : {
-              label: `req ${index}‴`,
-              operations: [
-                { participant: 'ledger', action: 'debit', accountId: againFrom, amount: amount + 2 },
-                { participant: 'ledger', action: 'credit', accountId: againTo, amount: amount + 2 },
-              ],
-              idempotencyKey,
-              unknownEntity: false,
-              retriesLeft: 1,
-            };
+          : other;
         this.submitAt(later, firstAtMs + rng.int(40_000, 150_000));
       }
     }

@@ -74,6 +74,18 @@ const leases = { fence: async () => fence, forget: () => {} };
 const transport = { toParticipant: async () => {}, scheduleCheck: async () => {} };
 const yes = { type: 'Vote', txId: TX, participantId: 'ledger-0', vote: 'YES' } as const;
 
+/** The coordinator handles a YES vote over a DynamoTxStore on `client`. */
+const coordinate = (client: DynamoDBDocumentClient, pacing: Pacing) =>
+  handleCoordinatorInput(yes, {
+    txs: new DynamoTxStore(client, 'txs', 'slots'),
+    leases,
+    clock,
+    transport,
+    config,
+    faults: NO_FAULTS,
+    pacing,
+  });
+
 describe('contention: how a refused write is classified', () => {
   it.each([
     ['TransactionConflict', cancelled('None', 'TransactionConflict'), 'conflict'],
@@ -160,15 +172,7 @@ describe('contention: the shells wait it out instead of failing the message', ()
     ]);
     const { pacing, slept } = fakePacing();
 
-    const outcome = await handleCoordinatorInput(yes, {
-      txs: new DynamoTxStore(client, 'txs', 'slots'),
-      leases,
-      clock,
-      transport,
-      config,
-      faults: NO_FAULTS,
-      pacing,
-    });
+    const outcome = await coordinate(client, pacing);
 
     expect(outcome.kind).toBe('changed');
     expect((outcome as { record: TxRecord }).record.state).toBe('COMMITTING');
@@ -182,15 +186,7 @@ describe('contention: the shells wait it out instead of failing the message', ()
     const { client } = scripted({ [TX]: txItemOf({ record, requestHash: 'h' }) }, writes);
     const { pacing, slept } = fakePacing();
 
-    const handled = handleCoordinatorInput(yes, {
-      txs: new DynamoTxStore(client, 'txs', 'slots'),
-      leases,
-      clock,
-      transport,
-      config,
-      faults: NO_FAULTS,
-      pacing,
-    });
+    const handled = coordinate(client, pacing);
 
     await expect(handled).rejects.toBeInstanceOf(InfrastructureError);
     expect(slept).toHaveLength(CONTENTION_BACKOFF.retriesMax);

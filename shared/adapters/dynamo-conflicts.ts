@@ -1,6 +1,7 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConflictPoint } from '../faults';
+import { txIdOfItem } from './dynamo-tx-store';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -21,17 +22,18 @@ type TransactItem = NonNullable<
 
 /**
  * The action a conflict at `point` lands on, for transaction `txId`: at `coordinator.save` the Put
- * of the transaction record (the item keyed by `txId` alone), at `participant.write` the Put of
- * the participant's barrier (the item of kind `barrier`, see DynamoParticipantStore).
+ * of the transaction record (the item keyed by its record key, with its incarnation beside it: see
+ * txItemOf), at `participant.write` the Put of the participant's barrier (the item of kind
+ * `barrier`, which names the whole id: see DynamoParticipantStore).
  */
 export function isConflictTarget(point: ConflictPoint, txId: string, action: TransactItem): boolean {
   const item = action.Put?.Item;
-  if (item === undefined || item.txId !== txId) return false;
+  if (item === undefined || typeof item.txId !== 'string') return false;
   switch (point) {
     case 'coordinator.save':
-      return item.pk === undefined;
+      return item.pk === undefined && txIdOfItem(item as { txId: string; incarnation?: string }) === txId;
     case 'participant.write':
-      return item.kind === 'barrier';
+      return item.kind === 'barrier' && item.txId === txId;
   }
 }
 

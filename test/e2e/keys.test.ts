@@ -24,8 +24,17 @@ afterAll(async () => {
   await listener.close();
 });
 
-/** Deletes the record of `txId` as DynamoDB's TTL does. */
+/**
+ * Deletes the record of `txId` as DynamoDB's TTL does — once the record is terminal and carries its
+ * expiry (the API shows the outcome settled as soon as every ack is noted; the coordinator writes
+ * the terminal state a moment later, and the TTL only ever deletes that).
+ */
 async function expire(txId: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await api.recordAt(recordKeyOf(txId)))?.expiresAtS === undefined) {
+    if (Date.now() > deadline) throw new Error(`${txId} never became terminal in the log`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await api.dynamo.send(
     new DeleteCommand({ TableName: deployment.outputs.TransactionsTable!, Key: { txId: recordKeyOf(txId) } }),
   );

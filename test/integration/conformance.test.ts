@@ -510,7 +510,7 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
       'slot released': { slot, owner: null, epoch: 2, leaseExpiresAtMs: lease },
       'B saves after releasing': 'FenceLostError',
       'D acquires the released slot': true,
-      due: [{ txId, nextCheckAtMs: T0 + 1_000 }],
+      due: [{ recordKey: txId, slot, nextCheckAtMs: T0 + 1_000 }],
     });
   });
 

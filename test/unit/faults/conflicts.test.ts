@@ -214,6 +214,18 @@ describe('a conflicting client', () => {
     expect(isConflictTarget('participant.write', TX, recordPut)).toBe(false);
     expect(isConflictTarget('participant.write', 'tx-other', barrierPut)).toBe(false);
   });
+
+  it('finds the record of a keyed transaction by its key and incarnation (regression: keyed ids)', () => {
+    const txId = 'tx_key.inc1';
+    const recordPut = {
+      Put: { TableName: 't', Item: txItemOf({ record: { ...preparing(1), txId }, requestHash: 'h' }) },
+    };
+    const laterAtKey = { Put: { TableName: 't', Item: { ...recordPut.Put.Item, incarnation: 'inc2' } } };
+
+    expect(isConflictTarget('coordinator.save', txId, recordPut)).toBe(true);
+    expect(isConflictTarget('coordinator.save', txId, laterAtKey)).toBe(false);
+    expect(isConflictTarget('coordinator.save', 'tx_key', recordPut)).toBe(false);
+  });
 });
 
 describe('DynamoFaultSource: conflicts of a plan', () => {

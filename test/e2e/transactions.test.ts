@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
+import type { FaultPlan } from '../../shared/faults';
 import { shardOf } from '../../shared/ledger/sharding';
 import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient, inParallel } from '../support/api-client';
@@ -21,6 +22,24 @@ async function expectRefusedToGhost(from: string, amount: number, key: string, g
   const answer = await api.call('POST', '/transfers', { from, to: ghost, amount, idempotencyKey: key });
   expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
   expect(await api.recordAt(keyedRecordKey(key))).toBeUndefined();
+}
+
+/**
+ * A two-phase transfer of `amount` from `from` to `to` under a fault plan armed before it exists
+ * (by its key's record key); returns its answer once terminal and the faults the handlers injected.
+ */
+async function twoPhaseUnder(from: string, to: string, amount: number, name: string, plan: FaultPlan) {
+  const key = id(name);
+  await api.planFaults(keyedRecordKey(key), plan);
+  const accepted = await api.call('POST', '/transfers', {
+    from,
+    to,
+    amount,
+    idempotencyKey: key,
+    commit: 'two-phase',
+  });
+  const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+  return { done, hits: await api.faultHits(keyedRecordKey(key)) };
 }
 
 describe('transfers on the deployed stack', () => {
@@ -250,17 +269,9 @@ describe('crash recovery (fault plans of the test stack)', () => {
     const [a, b] = [id('crashA'), id('crashB')];
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
-    const key = id('crash-after-decision');
-    await api.planFaults(keyedRecordKey(key), { crash: ['coordinator.after-decision'] });
-
-    const accepted = await api.call('POST', '/transfers', {
-      from: a,
-      to: b,
-      amount: 30,
-      idempotencyKey: key,
-      commit: 'two-phase',
+    const { done } = await twoPhaseUnder(a, b, 30, 'crash-after-decision', {
+      crash: ['coordinator.after-decision'],
     });
-    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
 
     expect(done.body.state).toBe('COMMITTED');
     expect(done.body.timeline.map((e: { event: string }) => e.event).join('\n')).toMatch(/re-sent Commit/);
@@ -274,17 +285,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
     const [a, b] = [id('lostA'), id('lostB')];
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
-    const key = id('lost-votes');
-    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-
-    const accepted = await api.call('POST', '/transfers', {
-      from: a,
-      to: b,
-      amount: 40,
-      idempotencyKey: key,
-      commit: 'two-phase',
-    });
-    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+    const { done } = await twoPhaseUnder(a, b, 40, 'lost-votes', { drop: ['participant.vote'] });
 
     expect(done.body).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
@@ -303,22 +304,15 @@ describe('write conflicts (fault plans of the test stack)', () => {
     const [a, b] = [id('saveConflictA'), id('saveConflictB')];
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
-    const key = id('conflicts-at-save');
-    await api.planFaults(keyedRecordKey(key), { conflict: { 'coordinator.save': 2 } });
 
     // Act
-    const accepted = await api.call('POST', '/transfers', {
-      from: a,
-      to: b,
-      amount: 25,
-      idempotencyKey: key,
-      commit: 'two-phase',
+    const { done, hits } = await twoPhaseUnder(a, b, 25, 'conflicts-at-save', {
+      conflict: { 'coordinator.save': 2 },
     });
-    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
 
     // Assess
     expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
-    expect(await api.faultHits(keyedRecordKey(key))).toEqual({ 'conflict.coordinator.save': 2 });
+    expect(hits).toEqual({ 'conflict.coordinator.save': 2 });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [75, 75],
       [25, 25],
@@ -334,23 +328,16 @@ describe('write conflicts (fault plans of the test stack)', () => {
     }
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
-    const key = id('conflicts-at-write');
-    await api.planFaults(keyedRecordKey(key), { conflict: { 'participant.write': 6 } });
 
     // Act
-    const accepted = await api.call('POST', '/transfers', {
-      from: a,
-      to: b,
-      amount: 40,
-      idempotencyKey: key,
-      commit: 'two-phase',
+    const { done, hits } = await twoPhaseUnder(a, b, 40, 'conflicts-at-write', {
+      conflict: { 'participant.write': 6 },
     });
-    const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
 
     // Assess
     expect(done.body.participants).toHaveLength(1);
     expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
-    expect(await api.faultHits(keyedRecordKey(key))).toEqual({ 'conflict.participant.write': 6 });
+    expect(hits).toEqual({ 'conflict.participant.write': 6 });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [60, 60],
       [40, 40],

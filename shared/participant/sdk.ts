@@ -1,0 +1,4 @@
+/**
+ * `tandem/participant`: the runtime SDK a team uses inside its own participant handler.
+ */
+export {};

@@ -9,6 +9,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { bankAndShopSpecs } from '../shared/bank-and-shop';
+import { INVENTORY_COUNTER } from '../shared/inventory/participant';
+import { LEDGER_COUNTER } from '../shared/ledger/participant';
+import { shardId } from '../shared/registry';
 import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
 import { Coordinator } from './constructs/coordinator';
@@ -84,8 +88,9 @@ export class TandemStack extends Stack {
       { length: config.ledgerShardCount },
       (_, shard) =>
         new Participant(this, `Ledger${shard}`, {
-          participantId: `ledger-${shard}`,
+          participantId: shardId('ledger', shard),
           kind: 'ledger',
+          counter: LEDGER_COUNTER,
           coordinator,
           faultsTable,
           ...stateful,
@@ -94,6 +99,7 @@ export class TandemStack extends Stack {
     this.inventory = new Participant(this, 'Inventory', {
       participantId: 'inventory',
       kind: 'inventory',
+      counter: INVENTORY_COUNTER,
       coordinator,
       faultsTable,
       ...stateful,
@@ -112,8 +118,10 @@ export class TandemStack extends Stack {
       removalPolicy,
       timeout: Duration.seconds(29),
       environment: {
-        LEDGER_SHARD_TABLES: this.ledgerShards.map((p) => p.table.tableName).join(','),
-        INVENTORY_TABLE: this.inventory.table.tableName,
+        TANDEM_PARTICIPANTS: JSON.stringify(bankAndShopSpecs(config.ledgerShardCount)),
+        COUNTER_TABLES: Stack.of(this).toJsonString(
+          Object.fromEntries(participants.map((p) => [p.participantId, p.table.tableName])),
+        ),
         TRANSACTIONS_TABLE: coordinator.transactions.tableName,
         SLOTS_TABLE: coordinator.slots.tableName,
         ...coordinator.producerEnvironment(),

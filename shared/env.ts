@@ -21,16 +21,6 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, min = 0, max = Numb
   return value;
 }
 
-export function envList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const values = envString(env, name)
-    .split(',')
-    .map((part) => part.trim());
-  if (values.some((part) => part === '')) {
-    throw new ConfigurationError(`environment variable ${name} must be a comma-separated list`);
-  }
-  return values;
-}
-
 /** A JSON object of strings, e.g. participant id → queue URL. */
 export function envStringMap(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
   const raw = envString(env, name);
@@ -49,4 +39,18 @@ export function envStringMap(env: NodeJS.ProcessEnv, name: string): Record<strin
     throw new ConfigurationError(`environment variable ${name} must be a JSON object of strings`);
   }
   return parsed as Record<string, string>;
+}
+
+/** A JSON array, e.g. the participant specs; its items are checked by whoever reads them. */
+export function envJsonArray(env: NodeJS.ProcessEnv, name: string): unknown[] {
+  const raw = envString(env, name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(`environment variable ${name} must be a JSON array`);
+  }
+  if (!Array.isArray(parsed))
+    throw new ConfigurationError(`environment variable ${name} must be a JSON array`);
+  return parsed;
 }

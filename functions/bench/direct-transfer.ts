@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient } from '../../shared/adapters/aws-clients';
-import { entityKey } from '../../shared/adapters/dynamo-entities';
+import { entityKey } from '../../shared/participant/counter';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { type HttpEvent, json, problem, problemFromError, readJsonBody } from '../../shared/api/http';
 import { envString } from '../../shared/env';

@@ -2,6 +2,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { CounterSpec } from '../../shared/participant/counter';
 import type { Coordinator } from './coordinator';
 import { DataTable, grantTable } from './data-table';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
@@ -10,8 +11,10 @@ import { SecureQueue } from './secure-queue';
 export interface ParticipantProps {
   /** Unique participant id, e.g. `ledger-0`; the coordinator addresses it by this id. */
   readonly participantId: string;
-  /** Participant kind, e.g. `ledger` or `inventory`: selects the handler's business logic. */
+  /** The participant's name that operations use, e.g. `ledger` (its shards share it). */
   readonly kind: string;
+  /** For Tandem's built-in counter function: the counter it keeps (COUNTER_SPEC). */
+  readonly counter?: CounterSpec;
   readonly coordinator: Coordinator;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
@@ -59,6 +62,7 @@ export class Participant extends Construct {
       environment: {
         PARTICIPANT_ID: props.participantId,
         PARTICIPANT_KIND: props.kind,
+        ...(props.counter ? { COUNTER_SPEC: JSON.stringify(props.counter) } : {}),
         PARTICIPANT_TABLE: this.table.tableName,
         PARTICIPANT_DLQ_URL: this.inbox.dlq.queueUrl,
         COORDINATOR_QUEUE_URL: props.coordinator.queue.queue.queueUrl,

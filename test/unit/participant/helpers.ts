@@ -8,10 +8,11 @@ import {
   NO_FAULTS,
 } from '../../../shared/faults';
 import {
+  counterParticipant,
   handleParticipantMessage,
-  LEDGER,
   type ParticipantDeps,
   type ParticipantKind,
+  participantKind,
   type ReplySender,
   type ReservedOp,
 } from '../../../shared/participant';
@@ -20,6 +21,22 @@ import type { ParticipantMessage, ParticipantReply } from '../../../shared/proto
 export const TX = 'tx-1';
 export const P = 'ledger-0';
 export const T0 = 1_000_000;
+
+/**
+ * Counters whose operations have the shape of the entity operations they reserve (`{id, action:
+ * take|give, amount}`), so a test can send `take('alice', 10)` in a Prepare and find it again in
+ * the barrier. The real ledger and inventory (shared/bank-and-shop.ts) differ only in field names.
+ */
+const entityShaped = (entity: string, quantity: string) =>
+  counterParticipant({
+    entity,
+    quantity,
+    idField: 'id',
+    amountField: 'amount',
+    actions: { take: 'take', give: 'give' },
+  });
+export const LEDGER = participantKind('ledger', entityShaped('account', 'funds'));
+export const INVENTORY = participantKind('inventory', entityShaped('item', 'stock'));
 
 export const take = (id: string, amount: number): ReservedOp => ({ id, action: 'take', amount });
 export const give = (id: string, amount: number): ReservedOp => ({ id, action: 'give', amount });
@@ -94,7 +111,7 @@ export function participant(
 ) {
   const kind = options.kind ?? LEDGER;
   const store = new MemoryParticipantStore(
-    kind.entityKind,
+    kind.definition.counter!,
     seed.map(([id, total]) => newEntity(id, total, 0)),
     options.notes,
   );

@@ -203,25 +203,39 @@ export class ParticipantRegistry {
    * (`operations.<i>.<field>`).
    */
   validate(operations: readonly Readonly<Record<string, unknown>>[], path = 'operations'): Operation[] {
+    const issues = this.issuesOf(operations, path);
+    if (issues.length > 0) {
+      const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      throw new ValidationError(`transaction is invalid: ${summary}`, issues);
+    }
+    return operations as Operation[];
+  }
+
+  /**
+   * The issues of `operations` (see validate) — of those that are objects: anything else is the
+   * envelope's to report (TransactionRequest).
+   */
+  issuesOf(operations: readonly unknown[], path = 'operations'): FieldIssue[] {
     const issues: FieldIssue[] = [];
     const firstOnItem = new Map<string, number>();
     const known = this.specs.map((s) => s.name).join(', ');
-    const parsed = operations.map((operation, index) => {
-      const { participant, ...fields } = operation;
+    operations.forEach((operation, index) => {
+      if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) return;
+      const { participant, ...fields } = operation as Record<string, unknown>;
       const entry = typeof participant === 'string' ? this.byName.get(participant) : undefined;
       if (!entry) {
         issues.push({
           path: `${path}.${index}.participant`,
           message: `unknown participant '${String(participant)}' (this deployment has: ${known || 'none'})`,
         });
-        return operation as Operation;
+        return;
       }
       const result = entry.schema.safeParse(fields);
       if (!result.success) {
         for (const issue of result.error.issues) {
           issues.push({ path: [path, index, ...issue.path].join('.'), message: issue.message });
         }
-        return operation as Operation;
+        return;
       }
       const itemKey = entry.spec.itemKey;
       if (itemKey) {
@@ -235,13 +249,8 @@ export class ParticipantRegistry {
           });
         }
       }
-      return operation as Operation;
     });
-    if (issues.length > 0) {
-      const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-      throw new ValidationError(`transaction is invalid: ${summary}`, issues);
-    }
-    return parsed;
+    return issues;
   }
 
   /** Where each (validated) operation goes: its participant id and its fields. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ValidationError } from './errors';
+import { type FieldIssue, ValidationError } from './errors';
 
 /** Identifiers: 1–64 characters from a conservative set, so they are safe in keys, URLs and logs. */
 export const Identifier = z
@@ -26,14 +26,19 @@ export const CreateItemRequest = z.strictObject({
 });
 export type CreateItemRequest = z.infer<typeof CreateItemRequest>;
 
+/** A zod error's issues by path (`(root)` for the value itself). */
+export function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+    message: issue.message,
+  }));
+}
+
 /** Parses `input` with `schema` or throws a ValidationError that lists every issue by path. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-    message: issue.message,
-  }));
+  const issues = issuesOf(result.error);
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new ValidationError(`${what} is invalid: ${summary}`, issues);
 }

@@ -2,11 +2,12 @@ import { NotFoundError, ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
 import { isTerminal, settledState } from '../protocol';
-import type { ParticipantRegistry } from '../registry';
+import type { Operation, ParticipantRegistry } from '../registry';
 import {
   CreateAccountRequest,
   CreateItemRequest,
   IdempotencyKey,
+  issuesOf,
   parseOrThrow,
   TransactionRequest,
   TransferRequest,
@@ -122,6 +123,24 @@ function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): strin
   return fromBody ?? fromHeader;
 }
 
+/**
+ * `POST /transactions`'s body: the envelope (TransactionRequest) and each operation against its
+ * participant's schema, every issue of both in one ValidationError.
+ */
+function parseTransaction(body: unknown, registry: ParticipantRegistry) {
+  const envelope = TransactionRequest.safeParse(body);
+  const raw = (body as { operations?: unknown } | null)?.operations;
+  const issues = [
+    ...(envelope.success ? [] : issuesOf(envelope.error)),
+    ...(Array.isArray(raw) ? registry.issuesOf(raw) : []),
+  ];
+  if (!envelope.success || issues.length > 0) {
+    const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new ValidationError(`transaction is invalid: ${summary}`, issues);
+  }
+  return { request: envelope.data, operations: envelope.data.operations as Operation[] };
+}
+
 /** The entity routes of a counter participant the deployment may lack (a 404 if it does). */
 function need<T>(routes: T | undefined, participant: string): T {
   if (routes === undefined) throw new NotFoundError(`this deployment has no participant '${participant}'`);
@@ -179,8 +198,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
       });
     },
     'POST /transactions': async (event, budget) => {
-      const request = parseOrThrow(TransactionRequest, readJsonBody(event), 'transaction');
-      const operations = deps.registry.validate(request.operations);
+      const { request, operations } = parseTransaction(readJsonBody(event), deps.registry);
       const idempotencyKey = idempotencyKeyOf(event, request.idempotencyKey);
       return submit(event, budget, {
         operations,

@@ -40,7 +40,7 @@ export const AcceptedViewSchema = z.strictObject({
   href: z.string().meta({ description: 'Where to read the transaction: `/transactions/{txId}`' }),
 });
 
-export const RecordedOperationSchema = z.record(z.string(), z.json()).meta({
+export const RecordedOperationSchema = z.record(z.string(), z.unknown()).meta({
   description:
     "An operation as its participant received it: the request's operation without its `participant` field (see `Operation`).",
 });
@@ -206,14 +206,13 @@ function buildDocument(registry: ParticipantRegistry) {
           description:
             'Shorthand for a transaction on one counter participant (the `ledger` unless `participant` names another): a debit of `from` and a credit of `to`. `from` must differ from `to` (400).',
         },
-        Operation: operationSchema(registry),
         TransactionRequest: {
           ...transactionRequest,
           properties: {
             ...transactionRequest.properties,
-            operations: { ...transactionRequest.properties.operations, items: ref('Operation') },
+            operations: { ...transactionRequest.properties.operations, items: operationSchema(registry) },
           },
-          description: `1–${OPERATIONS_MAX} operations, each checked against its participant's schema (400 naming the field). Also checked (400): at most one operation per item (per account of the ledger, per sku of the inventory). An unknown \`participant\` is a 400.`,
+          description: `1–${OPERATIONS_MAX} operations, each checked against its participant's schema (400 naming the field). Also checked (400): at most one operation per item (per account of the ledger, per sku of the inventory). An unknown \`participant\` fails the schema (400).`,
         },
         Health: schemaOf(HealthSchema, 'output'),
         Account: schemaOf(AccountViewSchema, 'output'),

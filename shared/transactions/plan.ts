@@ -51,18 +51,20 @@ export function planParticipants(
   operations: readonly Operation[],
   registry: ParticipantRegistry,
 ): TxParticipant[] {
-  const groups = new Map<string, { kind: string; ops: string[] }>();
+  const groups = new Map<string, { kind: string; ops: Array<{ order: string; op: JsonValue }> }>();
   for (const op of operations) {
     const { participantId, spec, fields } = registry.route(op);
     const group = groups.get(participantId) ?? { kind: spec.name, ops: [] };
-    group.ops.push(canonicalJson(fields));
+    // By the item they touch first (the account, the sku), then by all their fields.
+    const item = canonicalJson((spec.itemKey ?? []).map((field) => fields[field] ?? null));
+    group.ops.push({ order: `${item}\n${canonicalJson(fields)}`, op: fields });
     groups.set(participantId, group);
   }
   return [...groups]
     .map(([id, { kind, ops }]) => ({
       id,
       kind,
-      operations: ops.sort(byText).map((text) => JSON.parse(text) as JsonValue),
+      operations: ops.sort((a, b) => byText(a.order, b.order)).map(({ op }) => op),
     }))
     .sort(byId);
 }

@@ -37,8 +37,7 @@ describe('deploy-time configuration', () => {
 
 describe('function configuration', () => {
   const env = {
-    LEDGER_SHARD_TABLES: 't0, t1',
-    INVENTORY_TABLE: 'inv',
+    TANDEM_PARTICIPANTS: '[{"name":"ledger"}]',
     TRANSACTIONS_TABLE: 'txs',
     SLOTS_TABLE: 'slots',
     COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
@@ -50,8 +49,8 @@ describe('function configuration', () => {
 
   it('reads the tables, the queue, the slot count and the coordinator timings', () => {
     expect(readApiConfig(env)).toEqual({
-      ledgerShardTables: ['t0', 't1'],
-      inventoryTable: 'inv',
+      participants: [{ name: 'ledger' }],
+      counterTables: {},
       transactionsTable: 'txs',
       slotsTable: 'slots',
       coordinatorQueueUrl: 'http://localhost:4566/000000000000/coordinator.fifo',
@@ -69,8 +68,13 @@ describe('function configuration', () => {
 
   it('fails at cold start when a variable is missing or malformed', () => {
     expect(() => readApiConfig({})).toThrow(ConfigurationError);
-    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0' })).toThrow(/INVENTORY_TABLE/);
-    expect(() => readApiConfig({ ...env, LEDGER_SHARD_TABLES: 't0,,t1' })).toThrow(/comma-separated/);
+    expect(() => readApiConfig({ TANDEM_PARTICIPANTS: '[]' })).toThrow(/TRANSACTIONS_TABLE/);
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: '{"name":"ledger"}' })).toThrow(
+      /TANDEM_PARTICIPANTS must be a JSON array/,
+    );
+    expect(() => readApiConfig({ ...env, COUNTER_TABLES: '["t0"]' })).toThrow(
+      /COUNTER_TABLES must be a JSON object/,
+    );
   });
 
   it.each(Object.keys(env))('requires %s', (name) => {

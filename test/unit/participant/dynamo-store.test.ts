@@ -109,10 +109,14 @@ describe('DynamoParticipantStore: the transaction it writes', () => {
     });
     const prepared = barrier([take('a', 1), take('a', 2)]);
     await expect(
-      store.write(prepared, { ...prepared, state: 'COMMITTED', updatedAtMs: T0 + 1 }, {
-        type: 'apply',
-        reservation: prepared.reservation!,
-      }),
+      store.write(
+        prepared,
+        { ...prepared, state: 'COMMITTED', updatedAtMs: T0 + 1 },
+        {
+          type: 'apply',
+          reservation: prepared.reservation!,
+        },
+      ),
     ).rejects.toBeInstanceOf(ProtocolAssertionError);
     expect(writes).toEqual([]);
   });

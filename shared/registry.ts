@@ -4,7 +4,7 @@ import { type CounterSpec, parseCounterSpec } from './participant/counter';
 import type { ParticipantDefinition } from './participant/definition';
 import type { JsonValue } from './protocol';
 import { bucketOf } from './protocol/hash';
-import { Identifier, parseOrThrow } from './schemas';
+import { parseOrThrow } from './schemas';
 
 /**
  * The participants of a deployment, as the API knows them: fixed at synth by the `Tandem` construct

@@ -8,35 +8,20 @@ import {
   NO_FAULTS,
 } from '../../../shared/faults';
 import {
-  counterParticipant,
   handleParticipantMessage,
   type ParticipantDeps,
   type ParticipantKind,
-  participantKind,
   type ReplySender,
   type ReservedOp,
 } from '../../../shared/participant';
 import type { ParticipantMessage, ParticipantReply } from '../../../shared/protocol';
+import { LEDGER } from '../../support/entity-shaped';
 
 export const TX = 'tx-1';
 export const P = 'ledger-0';
 export const T0 = 1_000_000;
 
-/**
- * Counters whose operations have the shape of the entity operations they reserve (`{id, action:
- * take|give, amount}`), so a test can send `take('alice', 10)` in a Prepare and find it again in
- * the barrier. The real ledger and inventory (shared/bank-and-shop.ts) differ only in field names.
- */
-const entityShaped = (entity: string, quantity: string) =>
-  counterParticipant({
-    entity,
-    quantity,
-    idField: 'id',
-    amountField: 'amount',
-    actions: { take: 'take', give: 'give' },
-  });
-export const LEDGER = participantKind('ledger', entityShaped('account', 'funds'));
-export const INVENTORY = participantKind('inventory', entityShaped('item', 'stock'));
+export { INVENTORY, LEDGER } from '../../support/entity-shaped';
 
 export const take = (id: string, amount: number): ReservedOp => ({ id, action: 'take', amount });
 export const give = (id: string, amount: number): ReservedOp => ({ id, action: 'give', amount });

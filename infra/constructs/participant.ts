@@ -65,6 +65,7 @@ export class Participant extends Construct {
         ...(props.counter ? { COUNTER_SPEC: JSON.stringify(props.counter) } : {}),
         PARTICIPANT_TABLE: this.table.tableName,
         PARTICIPANT_DLQ_URL: this.inbox.dlq.queueUrl,
+        MAX_RECEIVE_COUNT: String(this.inbox.maxReceiveCount),
         COORDINATOR_QUEUE_URL: props.coordinator.queue.queue.queueUrl,
         // Where the participant notes its votes and acks (RecordNote), in its own transactions.
         TRANSACTIONS_TABLE: props.coordinator.transactions.tableName,

@@ -28,7 +28,8 @@ export type ParticipantLambdaHandler = (event: SQSEvent, context: Context) => Pr
  * Its settings come from the environment the `Tandem` construct gives the function (read on the
  * first invocation, so importing this module — e.g. from a CDK app, for the schema — needs none):
  * PARTICIPANT_ID, PARTICIPANT_KIND, PARTICIPANT_TABLE, PARTICIPANT_DLQ_URL, COORDINATOR_QUEUE_URL,
- * SLOT_COUNT, and TRANSACTIONS_TABLE (notes; optional) and FAULTS_TABLE (test deployments only).
+ * SLOT_COUNT, MAX_RECEIVE_COUNT (the inbox's receive limit), and TRANSACTIONS_TABLE (notes;
+ * optional) and FAULTS_TABLE (test deployments only).
  *
  * A message that throws anything but a protocol error is left for a retry, and after the queue's
  * receive limit lands in its DLQ; a message that can never be handled goes to the DLQ at once,
@@ -77,6 +78,7 @@ function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): Partic
   const onRecord = protocolRecordHandler({
     sqs,
     dlqUrl,
+    ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: envInt(env, 'MAX_RECEIVE_COUNT', 1, 1000) } : {}),
     logger,
     metrics,
     parse: (body) => {

@@ -1,9 +1,11 @@
-import { CustomResource, Duration, type RemovalPolicy, type Stack } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { CustomResource, Duration, Lazy, type RemovalPolicy } from 'aws-cdk-lib';
+import { Construct, type IConstruct } from 'constructs';
 import { DEPLOY_GUARD_TYPE, type FixedSettings, guardProperties } from '../../shared/deploy-guard';
 import { NodeFunction } from './node-function';
 
-export interface DeployGuardProps extends FixedSettings {
+export interface DeployGuardProps {
+  /** What it guards; a function is read on synthesis (participants may be added after the guard). */
+  readonly settings: FixedSettings | (() => FixedSettings);
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -35,7 +37,15 @@ export class DeployGuard extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.handler.fn.functionArn,
       resourceType: DEPLOY_GUARD_TYPE,
-      properties: guardProperties(props),
+      properties: Object.fromEntries(
+        (['LedgerShards', 'Participants'] as const).map((key) => [
+          key,
+          Lazy.any({
+            produce: () =>
+              guardProperties(typeof props.settings === 'function' ? props.settings() : props.settings)[key],
+          }),
+        ]),
+      ),
       // A guard that never answers would otherwise hold the deploy for an hour.
       serviceTimeout: Duration.minutes(5),
     });
@@ -45,9 +55,12 @@ export class DeployGuard extends Construct {
    * Makes every resource of the stack but the guard's own depend on the guard's answer. Call it once
    * the stack is complete: what is added afterwards is not covered.
    */
-  guardEverythingIn(stack: Stack): void {
-    for (const child of stack.node.children) {
-      if (child !== this) child.node.addDependency(this.resource);
+  guardEverythingIn(scope: IConstruct): void {
+    for (const child of scope.node.children) {
+      // Not the guard, nor a construct that holds it (its resources cannot wait for themselves).
+      if (child !== this && !this.node.path.startsWith(`${child.node.path}/`)) {
+        child.node.addDependency(this.resource);
+      }
     }
   }
 }

@@ -53,7 +53,12 @@ function tx(s: TransferSpec, state: 'COMMITTED' | 'ABORTED', overrides: Partial<
       : {}),
     participants: [
       { id: 'ledger-0', operations: [{ accountId: s.from, action: 'debit', amount: s.amount }], vote, ack },
-      { id: 'ledger-1', operations: [{ accountId: s.to, action: 'credit', amount: s.amount }], vote: 'YES', ack },
+      {
+        id: 'ledger-1',
+        operations: [{ accountId: s.to, action: 'credit', amount: s.amount }],
+        vote: 'YES',
+        ack,
+      },
     ],
     completedAtMs: 500,
     timeline: [{ atMs: 0, event: 'created' }],

@@ -17,6 +17,7 @@ import { type CounterSpec, counterOperation, parseCounterSpec } from '../shared/
 import type { ParticipantDefinition } from '../shared/participant/definition';
 import {
   checkSpecs,
+  encodeSpecs,
   type ParticipantSpec,
   participantIdsOf,
   participantSpec,
@@ -106,6 +107,12 @@ export interface TandemParticipant {
   readonly spec: ParticipantSpec;
   readonly shards: readonly Participant[];
 }
+
+/**
+ * Bytes of the API function's environment the participants' specs may take: Lambda allows 4 KB for
+ * all variables; the rest (table names, queue URLs, settings) takes about 1.5 KB with ten participants.
+ */
+const SPECS_ENVIRONMENT_MAX = 2_400;
 
 /** A participant name: what operations use in `participant`. */
 const NAME = /^[a-z][a-z0-9-]{0,47}$/;
@@ -244,7 +251,12 @@ export class Tandem extends Construct {
           errors.push('Tandem has no participants: add at least one with addParticipant()');
         }
         try {
-          checkSpecs(this.participants.map((p) => p.spec));
+          const encoded = encodeSpecs(checkSpecs(this.participants.map((p) => p.spec)));
+          if (encoded.length > SPECS_ENVIRONMENT_MAX) {
+            errors.push(
+              `Tandem: the participants' operation schemas take ${encoded.length} bytes (compressed) of the API function's environment, more than the ${SPECS_ENVIRONMENT_MAX} Tandem leaves them of Lambda's 4 KB: make the schemas smaller (fewer descriptions, shorter patterns), or split the participants over two Tandems`,
+            );
+          }
         } catch (error) {
           errors.push(`Tandem: ${(error as Error).message}`);
         }
@@ -435,7 +447,7 @@ export class Tandem extends Construct {
       environment: {
         // The participants' specs, registered on synthesis (participants may be added later).
         TANDEM_PARTICIPANTS: Lazy.string({
-          produce: () => JSON.stringify(checkSpecs(this.participants.map((p) => p.spec))),
+          produce: () => encodeSpecs(checkSpecs(this.participants.map((p) => p.spec))),
         }),
         COUNTER_TABLES: Lazy.string({
           produce: () =>

@@ -1,6 +1,7 @@
-import { envInt, envJsonArray, envString, envStringMap } from './env';
+import { envInt, envString, envStringMap } from './env';
 import { ConfigurationError } from './errors';
 import type { CoordinatorConfig } from './protocol';
+import { decodeSpecs } from './registry';
 
 /** Environment of the API function, read once at cold start; a missing variable fails there. */
 export interface ApiConfig {
@@ -57,7 +58,7 @@ export function readCoordinatorTimings(env: NodeJS.ProcessEnv = process.env): Co
 
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   return {
-    participants: envJsonArray(env, 'TANDEM_PARTICIPANTS'),
+    participants: participantSpecsOf(env),
     counterTables: env.COUNTER_TABLES ? envStringMap(env, 'COUNTER_TABLES') : {},
     transactionsTable: envString(env, 'TRANSACTIONS_TABLE'),
     slotsTable: envString(env, 'SLOTS_TABLE'),
@@ -74,6 +75,20 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     coordinator: readCoordinatorTimings(env),
     onePhase: onOff(env, 'ONE_PHASE', true),
   };
+}
+
+/** TANDEM_PARTICIPANTS: a JSON array of specs, as encodeSpecs writes it (compressed) or plain. */
+function participantSpecsOf(env: NodeJS.ProcessEnv): unknown[] {
+  let specs: unknown;
+  try {
+    specs = decodeSpecs(envString(env, 'TANDEM_PARTICIPANTS'));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError('environment variable TANDEM_PARTICIPANTS cannot be decompressed');
+  }
+  if (!Array.isArray(specs))
+    throw new ConfigurationError('environment variable TANDEM_PARTICIPANTS must be a JSON array');
+  return specs;
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

@@ -40,17 +40,3 @@ export function envStringMap(env: NodeJS.ProcessEnv, name: string): Record<strin
   }
   return parsed as Record<string, string>;
 }
-
-/** A JSON array, e.g. the participant specs; its items are checked by whoever reads them. */
-export function envJsonArray(env: NodeJS.ProcessEnv, name: string): unknown[] {
-  const raw = envString(env, name);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigurationError(`environment variable ${name} must be a JSON array`);
-  }
-  if (!Array.isArray(parsed))
-    throw new ConfigurationError(`environment variable ${name} must be a JSON array`);
-  return parsed;
-}

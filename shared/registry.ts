@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as z from 'zod';
 import { ConfigurationError, type FieldIssue, ValidationError } from './errors';
 import { type CounterSpec, parseCounterSpec } from './participant/counter';
@@ -152,6 +153,26 @@ export function checkSpecs(specs: readonly unknown[]): ParticipantSpec[] {
     }
   }
   return checked;
+}
+
+/**
+ * The specs as the API function's environment carries them (TANDEM_PARTICIPANTS): compressed JSON,
+ * since Lambda allows 4 KB for a function's whole environment and JSON Schemas compress ~4×.
+ */
+export function encodeSpecs(specs: readonly ParticipantSpec[]): string {
+  return `deflate:${deflateRawSync(JSON.stringify(specs), { level: 9 }).toString('base64')}`;
+}
+
+/** The specs of `encodeSpecs` (or plain JSON), unchecked: the registry checks them. */
+export function decodeSpecs(text: string): unknown {
+  const json = text.startsWith('deflate:')
+    ? inflateRawSync(Buffer.from(text.slice('deflate:'.length), 'base64')).toString('utf8')
+    : text;
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new ConfigurationError('the participant specs (TANDEM_PARTICIPANTS) are not JSON');
+  }
 }
 
 /** An operation as a request carries it: its participant's name and that participant's fields. */

@@ -1,8 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../infra/config';
+import { bankAndShopSpecs } from '../../shared/bank-and-shop';
 import { readApiConfig } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
+import { encodeSpecs } from '../../shared/registry';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
@@ -103,5 +105,31 @@ describe('function configuration', () => {
     expect(() => readApiConfig({ ...env, RESEND_BASE_MS: '9000' })).toThrow(
       /RESEND_BASE_MS \(9000\) must not exceed/,
     );
+  });
+});
+
+describe('the participant specs of the API', () => {
+  const env = {
+    TRANSACTIONS_TABLE: 'txs',
+    SLOTS_TABLE: 'slots',
+    COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
+    SLOT_COUNT: '64',
+    PREPARE_TIMEOUT_MS: '10000',
+    RESEND_BASE_MS: '500',
+    RESEND_CAP_MS: '8000',
+  };
+
+  it('reads them compressed, as the construct writes them', () => {
+    const specs = bankAndShopSpecs(2);
+    expect(readApiConfig({ ...env, TANDEM_PARTICIPANTS: encodeSpecs(specs) }).participants).toEqual(specs);
+  });
+
+  it.each([
+    ['deflate:AAAA', /cannot be decompressed/],
+    ['{"name":"ledger"}', /must be a JSON array/],
+    ['[oops', /are not JSON/],
+  ])('refuses TANDEM_PARTICIPANTS=%s with a readable error', (value, message) => {
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: value })).toThrow(ConfigurationError);
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: value })).toThrow(message);
   });
 });

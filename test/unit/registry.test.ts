@@ -4,7 +4,14 @@ import { bankAndShopSpecs } from '../../shared/bank-and-shop';
 import { ConfigurationError, ValidationError } from '../../shared/errors';
 import { shardOf } from '../../shared/ledger/sharding';
 import { defineParticipant } from '../../shared/participant/sdk';
-import { checkSpecs, ParticipantRegistry, participantIdsOf, participantSpec } from '../../shared/registry';
+import {
+  checkSpecs,
+  decodeSpecs,
+  encodeSpecs,
+  ParticipantRegistry,
+  participantIdsOf,
+  participantSpec,
+} from '../../shared/registry';
 
 // The registry: what the construct registers of each participant and what the API makes of it.
 
@@ -163,5 +170,22 @@ describe('ParticipantRegistry', () => {
     expect(
       () => new ParticipantRegistry([{ name: 'x', operation: { type: 'object' }, counter: { entity: 'a' } }]),
     ).toThrow(/participant 'x' counter is invalid/);
+  });
+});
+
+describe('the specs in the API function environment', () => {
+  it('compress and read back the same specs (and plain JSON too)', () => {
+    const specs = bankAndShopSpecs(2);
+    const encoded = encodeSpecs(specs);
+    expect(encoded).toMatch(/^deflate:[A-Za-z0-9+/=]+$/);
+    expect(encoded.length).toBeLessThan(JSON.stringify(specs).length / 1.8);
+    expect(decodeSpecs(encoded)).toEqual(specs);
+    expect(decodeSpecs(JSON.stringify(specs))).toEqual(specs);
+  });
+
+  it('refuses specs that are not JSON with a readable error', () => {
+    expect(() => decodeSpecs('{not json')).toThrow(
+      'the participant specs (TANDEM_PARTICIPANTS) are not JSON',
+    );
   });
 });

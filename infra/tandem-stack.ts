@@ -107,8 +107,10 @@ export class TandemStack extends Stack {
     const participants = [...this.ledgerShards, this.inventory];
     // Refuses a later deploy that changes the shard count or removes a participant (wired last, below).
     this.deployGuard = new DeployGuard(this, 'DeployGuard', {
-      ledgerShards: config.ledgerShardCount,
-      participants: participants.map((p) => p.participantId),
+      settings: {
+        shards: { ledger: config.ledgerShardCount },
+        participants: participants.map((p) => p.participantId),
+      },
       removalPolicy,
     });
 

@@ -203,7 +203,9 @@ export class Tandem extends Construct {
     this.deployGuard = new DeployGuard(this, 'DeployGuard', {
       removalPolicy: this.removalPolicy,
       settings: () => ({
-        ledgerShards: this.participants.find((p) => p.name === 'ledger')?.spec.shards?.count ?? 1,
+        shards: Object.fromEntries(
+          this.participants.filter((p) => p.spec.shards).map((p) => [p.name, p.spec.shards!.count]),
+        ),
         participants: this.participants.flatMap((p) => participantIdsOf(p.spec)),
       }),
     });

@@ -114,6 +114,8 @@ export interface TandemParticipant {
  */
 const SPECS_ENVIRONMENT_MAX = 2_400;
 
+const NO_PARTICIPANTS = 'Tandem has no participants: add at least one with addParticipant()';
+
 /** A participant name: what operations use in `participant`. */
 const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 
@@ -202,12 +204,15 @@ export class Tandem extends Construct {
     // this construct waits for its answer (see guardEverythingIn, on synthesis).
     this.deployGuard = new DeployGuard(this, 'DeployGuard', {
       removalPolicy: this.removalPolicy,
-      settings: () => ({
-        shards: Object.fromEntries(
-          this.participants.filter((p) => p.spec.shards).map((p) => [p.name, p.spec.shards!.count]),
-        ),
-        participants: this.participants.flatMap((p) => participantIdsOf(p.spec)),
-      }),
+      settings: () => {
+        if (this.participants.length === 0) throw new Error(NO_PARTICIPANTS);
+        return {
+          shards: Object.fromEntries(
+            this.participants.filter((p) => p.spec.shards).map((p) => [p.name, p.spec.shards!.count]),
+          ),
+          participants: this.participants.flatMap((p) => participantIdsOf(p.spec)),
+        };
+      },
     });
 
     this.eventsOut = this.eventBus
@@ -250,7 +255,7 @@ export class Tandem extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this.participants.length === 0) {
-          errors.push('Tandem has no participants: add at least one with addParticipant()');
+          errors.push(NO_PARTICIPANTS);
         }
         try {
           const encoded = encodeSpecs(checkSpecs(this.participants.map((p) => p.spec)));

@@ -97,42 +97,42 @@ export class TandemClient {
   }
 
   /** `GET /health`. */
-  health(): Promise<Health> {
+  async health(): Promise<Health> {
     return this.#json('GET', '/health');
   }
 
   /** `GET /openapi.json`: the deployment's OpenAPI 3.1 document. */
-  openApiDocument(): Promise<OpenApiDocument> {
+  async openApiDocument(): Promise<OpenApiDocument> {
     return this.#json('GET', '/openapi.json');
   }
 
   /** `POST /accounts`: opens an account (409 if its id is taken). */
-  createAccount(request: CreateAccountInput): Promise<AccountView> {
+  async createAccount(request: CreateAccountInput): Promise<AccountView> {
     return this.#json('POST', '/accounts', { body: request });
   }
 
   /** `GET /accounts/{accountId}`. */
-  getAccount(accountId: string): Promise<AccountView> {
+  async getAccount(accountId: string): Promise<AccountView> {
     return this.#json('GET', `/accounts/${segment('accountId', accountId)}`);
   }
 
   /** `POST /inventory/items`: adds an item with its stock (409 if the sku is taken). */
-  createItem(request: CreateItemInput): Promise<ItemView> {
+  async createItem(request: CreateItemInput): Promise<ItemView> {
     return this.#json('POST', '/inventory/items', { body: request });
   }
 
   /** `GET /inventory/items/{sku}`. */
-  getItem(sku: string): Promise<ItemView> {
+  async getItem(sku: string): Promise<ItemView> {
     return this.#json('GET', `/inventory/items/${segment('sku', sku)}`);
   }
 
   /** `POST /transfers`: moves `amount` from one account to another, atomically. */
-  transfer(request: TransferInput, options: WaitOptions = {}): Promise<Submitted> {
+  async transfer(request: TransferInput, options: WaitOptions = {}): Promise<Submitted> {
     return this.#submit('/transfers', request, options);
   }
 
   /** `POST /transactions`: runs every operation or none. */
-  transaction<Op extends { readonly participant: string } = JsonOperation>(
+  async transaction<Op extends { readonly participant: string } = JsonOperation>(
     request: TransactionInput<Op>,
     options: WaitOptions = {},
   ): Promise<Submitted> {
@@ -140,7 +140,7 @@ export class TandemClient {
   }
 
   /** `GET /transactions/{txId}`; with `wait`, held until the transaction is terminal or the wait ends. */
-  getTransaction(txId: string, options: WaitOptions = {}): Promise<TransactionView> {
+  async getTransaction(txId: string, options: WaitOptions = {}): Promise<TransactionView> {
     return this.#json('GET', `/transactions/${segment('txId', txId)}${waitQuery(options)}`);
   }
 

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { TandemClient } from '../../client';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -38,6 +39,11 @@ export function emulatorEnv(endpoint: string): NodeJS.ProcessEnv {
 
 /** The context flags of the local stack. Only here is the API deployed without SigV4 auth. */
 export const LOCAL_CONTEXT = ['-c', `stage=${LOCAL_STAGE}`, '-c', 'apiAuth=none'];
+
+/** The API client of a local deployment: its API has no auth (LOCAL_CONTEXT). */
+export function localApiClient(deployment: LocalDeployment): TandemClient {
+  return new TandemClient({ url: deployment.apiUrl, auth: 'none' });
+}
 
 function cdklocal(args: string[], endpoint: string, logFile: string): Promise<void> {
   const bin = join(ROOT, 'node_modules', '.bin', 'cdklocal');

@@ -92,17 +92,15 @@ describe('the deploy guard on the deployed stack', () => {
     });
 
     // The stack serves as before: the account on ledger-1 is there, and a two-phase transfer commits
-    expect((await api.call('GET', `/accounts/${onShard1}`)).body).toMatchObject({ balance: 100, shard: 1 });
-    const transfer = await api.call('POST', '/transfers?wait=20', {
-      from: onShard1,
-      to: onShard0,
-      amount: 30,
-      commit: 'two-phase',
-    });
+    expect(await api.client.getAccount(onShard1)).toMatchObject({ balance: 100, shard: 1 });
+    const transfer = await api.client.transfer(
+      { from: onShard1, to: onShard0, amount: 30, commit: 'two-phase' },
+      { wait: 20 },
+    );
     expect(transfer.status).toBe(200);
-    const done = await api.waitTerminal(transfer.body.txId);
-    expect(done.body).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
-    const balances = await Promise.all([onShard0, onShard1].map((a) => api.call('GET', `/accounts/${a}`)));
-    expect(balances.map((b) => b.body.balance)).toEqual([30, 70]);
+    const done = await api.waitTerminal(transfer.txId);
+    expect(done).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
+    const balances = await Promise.all([onShard0, onShard1].map((a) => api.client.getAccount(a)));
+    expect(balances.map((b) => b.balance)).toEqual([30, 70]);
   }, 300_000);
 });

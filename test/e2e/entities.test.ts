@@ -1,27 +1,15 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
+import { TandemConflictError, TandemNotFoundError } from '../../client';
 import { shardOf } from '../../shared/ledger/sharding';
+import { ApiClient } from '../support/api-client';
 
-// Drives the accounts API of the CDK app deployed into the emulator, over HTTP.
+// Drives the accounts and inventory API of the CDK app deployed into the emulator, over HTTP.
 const deployment = inject('deployment');
-const url = deployment.apiUrl;
+const { client } = new ApiClient(deployment);
 const shardTables = deployment.outputs.LedgerShardTables!.split(',');
 const runId = Date.now().toString(36);
 const id = (name: string) => `${name}-${runId}`;
-
-async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    type: response.headers.get('content-type'),
-    body: text ? JSON.parse(text) : undefined,
-  };
-}
 
 async function itemsOn(shard: number): Promise<string[]> {
   const dynamo = new DynamoDBClient({ endpoint: deployment.endpoint });
@@ -31,24 +19,16 @@ async function itemsOn(shard: number): Promise<string[]> {
 
 describe('accounts API on the deployed stack', () => {
   it('answers health without auth', async () => {
-    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await client.health()).toEqual({ status: 'ok' });
   });
 
   it('creates an account, reads it back, and stores it on the shard its id hashes to', async () => {
     const alice = id('alice');
-    const created = await call(
-      'POST',
-      '/accounts',
-      JSON.stringify({ accountId: alice, initialBalance: 100 }),
-    );
-    expect(created).toMatchObject({ status: 201, type: 'application/json' });
+    const created = await client.createAccount({ accountId: alice, initialBalance: 100 });
     const shard = shardOf(alice, shardTables.length);
-    expect(created.body).toEqual({ accountId: alice, balance: 100, available: 100, shard });
+    expect(created).toEqual({ accountId: alice, balance: 100, available: 100, shard });
 
-    expect(await call('GET', `/accounts/${alice}`)).toMatchObject({
-      status: 200,
-      body: { accountId: alice, balance: 100, available: 100, shard },
-    });
+    expect(await client.getAccount(alice)).toEqual({ accountId: alice, balance: 100, available: 100, shard });
     expect(await itemsOn(shard)).toContain(`account#${alice}`);
     expect(await itemsOn(1 - shard)).not.toContain(`account#${alice}`);
   });
@@ -56,29 +36,18 @@ describe('accounts API on the deployed stack', () => {
   it('spreads accounts over both shards', async () => {
     const shards = new Set<number>();
     for (let i = 0; i < 6; i++) {
-      const answer = await call(
-        'POST',
-        '/accounts',
-        JSON.stringify({ accountId: id(`spread${i}`), initialBalance: i }),
-      );
-      expect(answer.status).toBe(201);
-      shards.add(answer.body.shard);
+      shards.add((await client.createAccount({ accountId: id(`spread${i}`), initialBalance: i })).shard);
     }
     expect([...shards].sort()).toEqual([0, 1]);
   });
 
   it('answers 409 for a duplicate and leaves the account as it was', async () => {
     const bob = id('bob');
-    expect(
-      (await call('POST', '/accounts', JSON.stringify({ accountId: bob, initialBalance: 50 }))).status,
-    ).toBe(201);
-    const duplicate = await call(
-      'POST',
-      '/accounts',
-      JSON.stringify({ accountId: bob, initialBalance: 999 }),
-    );
-    expect(duplicate).toMatchObject({ status: 409, type: 'application/problem+json', body: { status: 409 } });
-    expect((await call('GET', `/accounts/${bob}`)).body.balance).toBe(50);
+    await client.createAccount({ accountId: bob, initialBalance: 50 });
+    const duplicate = client.createAccount({ accountId: bob, initialBalance: 999 });
+    await expect(duplicate).rejects.toBeInstanceOf(TandemConflictError);
+    await expect(duplicate).rejects.toMatchObject({ status: 409, type: 'urn:tandem:problem:conflict' });
+    expect((await client.getAccount(bob)).balance).toBe(50);
   });
 
   it.each([
@@ -88,26 +57,25 @@ describe('accounts API on the deployed stack', () => {
     ['an unknown field', '{"accountId":"EXTRA","initialBalance":5,"admin":true}'],
     ['a missing balance', '{"accountId":"NOBAL"}'],
   ])('answers 400 problem+json for %s and creates nothing', async (_name, body) => {
-    const answer = await call(
-      'POST',
-      '/accounts',
-      body.replace(/"([A-Z]+)"/, (_m, name) => `"${id(name)}"`),
-    );
-    expect(answer).toMatchObject({ status: 400, type: 'application/problem+json' });
+    const answer = await client.send('POST', '/accounts', {
+      body: body.replace(/"([A-Z]+)"/, (_m, name) => `"${id(name)}"`),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(answer.body).toMatchObject({
       type: 'urn:tandem:problem:invalid-request',
       title: 'Invalid request',
       status: 400,
     });
     const name = /"([A-Z]+)"/.exec(body)?.[1];
-    if (name) expect((await call('GET', `/accounts/${id(name)}`)).status).toBe(404);
+    if (name) await expect(client.getAccount(id(name))).rejects.toBeInstanceOf(TandemNotFoundError);
   });
 
   it('answers 404 problem+json for an unknown account', async () => {
-    expect(await call('GET', `/accounts/${id('nobody')}`)).toMatchObject({
+    await expect(client.getAccount(id('nobody'))).rejects.toMatchObject({
+      name: 'TandemNotFoundError',
       status: 404,
-      type: 'application/problem+json',
-      body: { status: 404 },
+      type: 'urn:tandem:problem:not-found',
     });
   });
 });
@@ -115,19 +83,13 @@ describe('accounts API on the deployed stack', () => {
 describe('inventory API on the deployed stack', () => {
   it('creates an item and reads it back; duplicates and bad input are refused', async () => {
     const sku = id('book');
-    expect(await call('POST', '/inventory/items', JSON.stringify({ sku, stock: 3 }))).toMatchObject({
-      status: 201,
-      body: { sku, stock: 3, available: 3 },
+    expect(await client.createItem({ sku, stock: 3 })).toEqual({ sku, stock: 3, available: 3 });
+    expect(await client.getItem(sku)).toMatchObject({ sku, stock: 3 });
+    await expect(client.createItem({ sku, stock: 1 })).rejects.toBeInstanceOf(TandemConflictError);
+    await expect(client.createItem({ sku: 'x', stock: -2 })).rejects.toMatchObject({
+      name: 'TandemValidationError',
+      type: 'urn:tandem:problem:invalid-request',
     });
-    expect(await call('GET', `/inventory/items/${sku}`)).toMatchObject({
-      status: 200,
-      body: { sku, stock: 3 },
-    });
-    expect((await call('POST', '/inventory/items', JSON.stringify({ sku, stock: 1 }))).status).toBe(409);
-    expect(await call('POST', '/inventory/items', '{"sku":"x","stock":-2}')).toMatchObject({
-      status: 400,
-      type: 'application/problem+json',
-    });
-    expect((await call('GET', `/inventory/items/${id('none')}`)).status).toBe(404);
+    await expect(client.getItem(id('none'))).rejects.toBeInstanceOf(TandemNotFoundError);
   });
 });

@@ -44,12 +44,11 @@ describe('events out', () => {
     const transfers = [
       { from: a, to: b, amount: 20 },
       { from: a, to: b, amount: 999 },
-      { from: a, to: b, amount: 5, commit: 'two-phase' },
-      { from: a, to: b, amount: 999, commit: 'two-phase' },
+      { from: a, to: b, amount: 5, commit: 'two-phase' as const },
+      { from: a, to: b, amount: 999, commit: 'two-phase' as const },
     ];
     const ids: string[] = [];
-    for (const transfer of transfers)
-      ids.push((await api.call('POST', '/transfers?wait=20', transfer)).body.txId);
+    for (const transfer of transfers) ids.push((await api.client.transfer(transfer, { wait: 20 })).txId);
     for (const txId of ids) await api.waitTerminal(txId);
 
     const heard = await listener.collect(ids, 30_000);
@@ -73,8 +72,7 @@ describe('events out', () => {
     const [a, b] = [`evC-${run}`, `evD-${run}`];
     await api.createAccount(a, 10);
     await api.createAccount(b, 0);
-    const txId = (await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 1 })).body
-      .txId as string;
+    const { txId } = await api.client.transfer({ from: a, to: b, amount: 1 }, { wait: 20 });
     await api.waitTerminal(txId);
     expect(await deliveries(txId, 1)).toHaveLength(1);
 

@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TandemConflictError, TandemNotFoundError } from '../../client';
 import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
 import { barrierKey } from '../../shared/adapters/dynamo-participant-store';
 import { recordKeyOf } from '../../shared/txid';
@@ -40,20 +41,13 @@ async function expire(txId: string): Promise<void> {
   );
 }
 
-async function transfer(from: string, to: string, amount: number, key: string, commit: string) {
-  const answer = await api.call('POST', '/transfers?wait=10', {
-    from,
-    to,
-    amount,
-    idempotencyKey: key,
-    commit,
-  });
-  expect([200, 202], JSON.stringify(answer.body)).toContain(answer.status);
-  return (await api.waitTerminal(answer.body.txId)).body;
+async function transfer(from: string, to: string, amount: number, key: string, commit: 'auto' | 'two-phase') {
+  const answer = await api.client.transfer({ from, to, amount, idempotencyKey: key, commit }, { wait: 10 });
+  return api.waitTerminal(answer.txId);
 }
 
 async function balance(accountId: string): Promise<number> {
-  return (await api.call('GET', `/accounts/${accountId}`)).body.balance;
+  return (await api.client.getAccount(accountId)).balance;
 }
 
 /** The state of a ledger participant's barrier item of `txId`. */
@@ -91,11 +85,11 @@ describe('an idempotency key used again after its record expired', () => {
       }
       expect(new Set([first.txId, same.txId, other.txId]).size).toBe(3);
       expect([await balance(from), await balance(to)]).toEqual([75, 25]);
-      expect((await api.call('GET', `/transactions/${first.txId}`)).status).toBe(404);
+      await expect(api.client.getTransaction(first.txId)).rejects.toBeInstanceOf(TandemNotFoundError);
       if (commit === 'two-phase') {
         // Each transaction has barriers of its own: nothing the first left answered for the next.
         for (const tx of [first, same, other]) {
-          for (const p of tx.participants as Array<{ id: string }>) {
+          for (const p of tx.participants) {
             expect(await barrierState(tx.txId, p.id), `${tx.txId} at ${p.id}`).toBe('COMMITTED');
           }
         }
@@ -114,11 +108,11 @@ describe('an idempotency key used again after its record expired', () => {
     const key = `live-${run}`;
     const first = await transfer(from, to, 10, key, 'two-phase');
 
-    const replay = await api.call('POST', '/transfers', { from, to, amount: 10, idempotencyKey: key });
-    const changed = await api.call('POST', '/transfers', { from, to, amount: 11, idempotencyKey: key });
+    const replay = await api.client.transfer({ from, to, amount: 10, idempotencyKey: key });
+    const changed = api.client.transfer({ from, to, amount: 11, idempotencyKey: key });
 
-    expect([replay.status, replay.body.txId]).toEqual([200, first.txId]);
-    expect(changed.status).toBe(409);
+    expect([replay.status, replay.txId, replay.replayed]).toEqual([200, first.txId, true]);
+    await expect(changed).rejects.toBeInstanceOf(TandemConflictError);
     expect([await balance(from), await balance(to)]).toEqual([90, 10]);
   });
 });

@@ -40,7 +40,7 @@ async function transferWithLostVotes(name: string): Promise<{ txId: string; from
   await api.createAccount(to, 0);
   const key = id(name);
   await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-  const accepted = await api.call('POST', '/transfers', {
+  const accepted = await api.client.transfer({
     from,
     to,
     amount: 40,
@@ -48,10 +48,10 @@ async function transferWithLostVotes(name: string): Promise<{ txId: string; from
     commit: 'two-phase',
   });
   expect(accepted.status).toBe(202);
-  const txId: string = accepted.body.txId;
+  const { txId } = accepted;
   await until(`${txId} to be PREPARING`, async () => {
-    const answer = await api.call('GET', `/transactions/${txId}`);
-    return answer.body.state === 'PREPARING' ? true : undefined;
+    const view = await api.client.getTransaction(txId);
+    return view.state === 'PREPARING' ? true : undefined;
   });
   return { txId, from, to };
 }
@@ -101,9 +101,9 @@ describe('operator CLI', () => {
     expect(abort).toMatchObject({ code: 0, stderr: '' });
     expect(abort.stdout).toContain(`Decided ABORT`);
     const done = await api.waitTerminal(txId);
-    expect(done.body).toMatchObject({ state: 'ABORTED', reason: `aborted by operator: ${id('e2e')}` });
-    const balances = await Promise.all([from, to].map((a) => api.call('GET', `/accounts/${a}`)));
-    expect(balances.map((b) => [b.body.balance, b.body.available])).toEqual([
+    expect(done).toMatchObject({ state: 'ABORTED', reason: `aborted by operator: ${id('e2e')}` });
+    const balances = await Promise.all([from, to].map((a) => api.client.getAccount(a)));
+    expect(balances.map((b) => [b.balance, b.available])).toEqual([
       [100, 100],
       [0, 0],
     ]);
@@ -115,14 +115,9 @@ describe('operator CLI', () => {
     const [from, to] = [id('opsDoneA'), id('opsDoneB')];
     await api.createAccount(from, 10);
     await api.createAccount(to, 0);
-    const transfer = await api.call('POST', '/transfers?wait=20', {
-      from,
-      to,
-      amount: 3,
-      commit: 'two-phase',
-    });
-    const txId = transfer.body.txId as string;
-    expect((await api.waitTerminal(txId)).body.state).toBe('COMMITTED');
+    const transfer = await api.client.transfer({ from, to, amount: 3, commit: 'two-phase' }, { wait: 20 });
+    const { txId } = transfer;
+    expect((await api.waitTerminal(txId)).state).toBe('COMMITTED');
 
     // Act
     const abort = await ops('abort', txId);
@@ -209,6 +204,6 @@ describe('operator CLI', () => {
     expect(redrive).toMatchObject({ code: 0, stderr: '' });
     expect(redrive.stdout).toMatch(/Moved [1-9]\d* message\(s\) from \S+\.fifo back to coordinator/);
     const done = await api.waitTerminal(txId);
-    expect(done.body).toMatchObject({ state: 'ABORTED', reason: `aborted by operator: ${id('via-dlq')}` });
+    expect(done).toMatchObject({ state: 'ABORTED', reason: `aborted by operator: ${id('via-dlq')}` });
   });
 });

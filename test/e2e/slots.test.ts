@@ -49,7 +49,7 @@ describe('changing the slot count of a live deployment', () => {
     for (let i = 0; i < 6; i++) {
       const key = `slots-${run}-${i}`;
       await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-      const answer = await api.call('POST', '/transfers', {
+      const answer = await api.client.transfer({
         from,
         to,
         amount: 10,
@@ -57,7 +57,7 @@ describe('changing the slot count of a live deployment', () => {
         commit: 'two-phase',
       });
       expect(answer.status).toBe(202);
-      txIds.push(answer.body.txId);
+      txIds.push(answer.txId);
     }
     const slots = await Promise.all(txIds.map(slotOfRecord));
     expect(
@@ -72,21 +72,16 @@ describe('changing the slot count of a live deployment', () => {
       // Assess: each ends (aborted by its prepare timeout) with nothing held, in the slot it kept
       for (const txId of txIds) {
         const done = await api.waitTerminal(txId);
-        expect(done.body, txId).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
+        expect(done, txId).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
       }
       expect(await Promise.all(txIds.map(slotOfRecord))).toEqual(slots);
-      const account = (await api.call('GET', `/accounts/${from}`)).body;
+      const account = await api.client.getAccount(from);
       expect(account).toMatchObject({ balance: 100, available: 100 });
       // A transaction begun now gets a slot of the new count, and commits.
-      const after = await api.call('POST', '/transfers?wait=20', {
-        from,
-        to,
-        amount: 1,
-        commit: 'two-phase',
-      });
+      const after = await api.client.transfer({ from, to, amount: 1, commit: 'two-phase' }, { wait: 20 });
       expect(after.status).toBe(200);
-      expect(await slotOfRecord(after.body.txId)).toBeLessThan(FEWER_SLOTS);
-      expect((await api.waitTerminal(after.body.txId)).body.state).toBe('COMMITTED');
+      expect(await slotOfRecord(after.txId)).toBeLessThan(FEWER_SLOTS);
+      expect((await api.waitTerminal(after.txId)).state).toBe('COMMITTED');
     } finally {
       // The suite's stack as it was
       await redeploy(deployed);

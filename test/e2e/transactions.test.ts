@@ -1,26 +1,26 @@
 import { describe, expect, inject, it } from 'vitest';
+import { TandemConflictError, TandemUnprocessableError } from '../../client';
 import type { FaultPlan } from '../../shared/faults';
 import { shardOf } from '../../shared/ledger/sharding';
 import { keyedRecordKey } from '../../shared/txid';
-import { ApiClient, inParallel } from '../support/api-client';
+import { ApiClient, inParallel, terminalView } from '../support/api-client';
 
 // Two-phase commit end to end on the deployed local stack: API → coordinator → participants.
 const api = new ApiClient(inject('deployment'));
+const { client } = api;
 const shardCount = api.deployment.outputs.LedgerShardTables!.split(',').length;
 const run = Date.now().toString(36);
 const id = (name: string) => `${name}-${run}`;
 
-async function balances(accounts: readonly string[]) {
-  const answers = await Promise.all(accounts.map((a) => api.call('GET', `/accounts/${a}`)));
-  return answers.map(
-    (a) => a.body as { accountId: string; balance: number; available: number; shard: number },
-  );
+function balances(accounts: readonly string[]) {
+  return Promise.all(accounts.map((a) => client.getAccount(a)));
 }
 
 /** A transfer to an account that does not exist: 422 problem+json, and nothing written under its key. */
 async function expectRefusedToGhost(from: string, amount: number, key: string, ghost: string) {
-  const answer = await api.call('POST', '/transfers', { from, to: ghost, amount, idempotencyKey: key });
-  expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
+  const refused = client.transfer({ from, to: ghost, amount, idempotencyKey: key });
+  await expect(refused).rejects.toBeInstanceOf(TandemUnprocessableError);
+  await expect(refused).rejects.toMatchObject({ status: 422, type: 'urn:tandem:problem:unprocessable' });
   expect(await api.recordAt(keyedRecordKey(key))).toBeUndefined();
 }
 
@@ -31,14 +31,8 @@ async function expectRefusedToGhost(from: string, amount: number, key: string, g
 async function twoPhaseUnder(from: string, to: string, amount: number, name: string, plan: FaultPlan) {
   const key = id(name);
   await api.planFaults(keyedRecordKey(key), plan);
-  const accepted = await api.call('POST', '/transfers', {
-    from,
-    to,
-    amount,
-    idempotencyKey: key,
-    commit: 'two-phase',
-  });
-  const done = await api.waitTerminal(accepted.body.txId, Date.now() + 150_000);
+  const accepted = await client.transfer({ from, to, amount, idempotencyKey: key, commit: 'two-phase' });
+  const done = await api.waitTerminal(accepted.txId, Date.now() + 150_000);
   return { done, hits: await api.faultHits(keyedRecordKey(key)) };
 }
 
@@ -65,33 +59,32 @@ describe('transfers on the deployed stack', () => {
         to,
         amount,
         idempotencyKey: id(`t${i}`),
-        ...(i % 2 === 1 ? { commit: 'two-phase' } : {}),
+        ...(i % 2 === 1 ? { commit: 'two-phase' as const } : {}),
       };
     });
 
     // Act
     const accepted = await inParallel(
       20,
-      transfers.map((t) => () => api.call('POST', '/transfers', t)),
+      transfers.map((t) => () => client.transfer(t)),
     );
-    expect(accepted.map((a) => a.status).filter((s) => s !== 202 && s !== 200)).toEqual([]);
     const outcomes = await inParallel(
       20,
-      accepted.map((a) => () => api.waitTerminal(a.body.txId)),
+      accepted.map((a) => () => api.waitTerminal(a.txId)),
     );
 
     // Assess: every transaction terminal; overdrafts aborted; money conserved; no hold left; and
     // each balance is its opening balance plus committed credits minus committed debits.
-    const states = outcomes.map((o) => o.body.state);
+    const states = outcomes.map((o) => o.state);
     expect(states.filter((s) => s !== 'COMMITTED' && s !== 'ABORTED')).toEqual([]);
     transfers.forEach((t, i) => {
-      if (t.amount >= 100_000) expect(outcomes[i]!.body.state, `transfer ${i}`).toBe('ABORTED');
+      if (t.amount >= 100_000) expect(outcomes[i]!.state, `transfer ${i}`).toBe('ABORTED');
     });
-    for (const outcome of outcomes.filter((o) => o.body.state === 'ABORTED')) {
-      expect(outcome.body.reason).toMatch(/(voted NO|refused): insufficient funds|prepare timeout/);
+    for (const outcome of outcomes.filter((o) => o.state === 'ABORTED')) {
+      expect(outcome.reason).toMatch(/(voted NO|refused): insufficient funds|prepare timeout/);
     }
     expect(states.filter((s) => s === 'COMMITTED').length).toBeGreaterThan(100);
-    const modes = outcomes.map((o, i) => [transfers[i]!.commit ?? 'auto', o.body.mode]);
+    const modes = outcomes.map((o, i) => [transfers[i]!.commit ?? 'auto', o.mode]);
     expect(modes.filter(([asked, mode]) => asked === 'two-phase' && mode !== 'two-phase')).toEqual([]);
     // Each one-phase attempt commits in one write unless a concurrent transaction held an item.
     expect(modes.filter(([, mode]) => mode === 'one-phase').length).toBeGreaterThan(50);
@@ -100,9 +93,13 @@ describe('transfers on the deployed stack', () => {
     for (const account of after) expect(account.available, account.accountId).toBe(account.balance);
     const expected = new Map(accounts.map((a) => [a, 1_000]));
     outcomes.forEach((outcome) => {
-      if (outcome.body.state !== 'COMMITTED') return;
-      for (const participant of outcome.body.participants) {
-        for (const op of participant.operations) {
+      if (outcome.state !== 'COMMITTED') return;
+      for (const participant of outcome.participants) {
+        for (const op of participant.operations as Array<{
+          accountId: string;
+          action: string;
+          amount: number;
+        }>) {
           expected.set(
             op.accountId,
             expected.get(op.accountId)! + (op.action === 'credit' ? op.amount : -op.amount),
@@ -120,17 +117,13 @@ describe('transfers on the deployed stack', () => {
     await api.createAccount(a, 100);
     await api.createAccount(b, 0);
     const key = id('idem');
-    const first = await api.call('POST', '/transfers?wait=15', {
-      from: a,
-      to: b,
-      amount: 10,
-      idempotencyKey: key,
-    });
-    const retry = await api.call('POST', '/transfers', { from: a, to: b, amount: 10, idempotencyKey: key });
-    const changed = await api.call('POST', '/transfers', { from: a, to: b, amount: 11, idempotencyKey: key });
-    expect(retry.body.txId).toBe(first.body.txId);
-    expect(changed).toMatchObject({ status: 409, type: 'application/problem+json' });
-    await api.waitTerminal(first.body.txId);
+    const first = await client.transfer({ from: a, to: b, amount: 10, idempotencyKey: key }, { wait: 15 });
+    const retry = await client.transfer({ from: a, to: b, amount: 10, idempotencyKey: key });
+    const changed = client.transfer({ from: a, to: b, amount: 11, idempotencyKey: key });
+    expect(retry).toMatchObject({ txId: first.txId, replayed: true });
+    await expect(changed).rejects.toBeInstanceOf(TandemConflictError);
+    await expect(changed).rejects.toMatchObject({ status: 409, type: 'urn:tandem:problem:conflict' });
+    await api.waitTerminal(first.txId);
     expect((await balances([a, b])).map((x) => x.balance)).toEqual([90, 10]);
   });
 
@@ -146,7 +139,7 @@ describe('checkout across the ledger and the inventory', () => {
     const [buyer, sku] = [id('buyer'), id('sku')];
     await api.createAccount(buyer, 500);
     await api.createItem(sku, 3);
-    const accepted = await api.call('POST', '/transactions', {
+    const accepted = await client.transaction({
       commit: 'two-phase',
       operations: [
         { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
@@ -154,34 +147,31 @@ describe('checkout across the ledger and the inventory', () => {
       ],
     });
     expect(accepted.status).toBe(202);
-    const done = await api.waitTerminal(accepted.body.txId);
-    expect(done.body).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
-    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
-      balance: 380,
-      available: 380,
-    });
-    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+    const done = await api.waitTerminal(accepted.txId);
+    expect(done).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
+    expect(await client.getAccount(buyer)).toMatchObject({ balance: 380, available: 380 });
+    expect(await client.getItem(sku)).toMatchObject({ stock: 1, available: 1 });
   });
 
   it('aborts on missing stock and leaves both sides untouched', async () => {
     const [buyer, sku] = [id('buyer2'), id('sku2')];
     await api.createAccount(buyer, 500);
     await api.createItem(sku, 1);
-    const accepted = await api.call('POST', '/transactions?wait=20', {
-      commit: 'two-phase',
-      operations: [
-        { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
-        { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
-      ],
-    });
-    const done = await api.waitTerminal(accepted.body.txId);
-    expect(done.body).toMatchObject({ state: 'ABORTED', outcome: 'ABORTED' });
-    expect(done.body.reason).toMatch(/inventory voted NO: insufficient stock/);
-    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
-      balance: 500,
-      available: 500,
-    });
-    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+    const accepted = await client.transaction(
+      {
+        commit: 'two-phase',
+        operations: [
+          { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
+          { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
+        ],
+      },
+      { wait: 20 },
+    );
+    const done = await api.waitTerminal(accepted.txId);
+    expect(done).toMatchObject({ state: 'ABORTED', outcome: 'ABORTED' });
+    expect(done.reason).toMatch(/inventory voted NO: insufficient stock/);
+    expect(await client.getAccount(buyer)).toMatchObject({ balance: 500, available: 500 });
+    expect(await client.getItem(sku)).toMatchObject({ stock: 1, available: 1 });
   });
 });
 
@@ -190,23 +180,17 @@ describe('the one-phase fast path', () => {
     const [buyer, sku] = [id('fastBuyer'), id('fastSku')];
     await api.createAccount(buyer, 500);
     await api.createItem(sku, 3);
-    const answer = await api.call('POST', '/transactions', {
+    const answer = await client.transaction({
       operations: [
         { participant: 'ledger', action: 'debit', accountId: buyer, amount: 120 },
         { participant: 'inventory', action: 'reserve', sku, quantity: 2 },
       ],
     });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED', mode: 'one-phase' });
-    expect((await api.call('GET', `/transactions/${answer.body.txId}`)).body).toMatchObject({
-      state: 'COMMITTED',
-      mode: 'one-phase',
-    });
-    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
-      balance: 380,
-      available: 380,
-    });
-    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+    expect(answer.view).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED', mode: 'one-phase' });
+    expect(await client.getTransaction(answer.txId)).toMatchObject({ state: 'COMMITTED', mode: 'one-phase' });
+    expect(await client.getAccount(buyer)).toMatchObject({ balance: 380, available: 380 });
+    expect(await client.getItem(sku)).toMatchObject({ stock: 1, available: 1 });
   });
 
   it('refuses in one write with the reason and leaves both sides untouched; the refusal is replayable', async () => {
@@ -220,17 +204,14 @@ describe('the one-phase fast path', () => {
         { participant: 'inventory', action: 'reserve', sku, quantity: 5 },
       ],
     };
-    const answer = await api.call('POST', '/transactions', request);
-    const replay = await api.call('POST', '/transactions', request);
+    const answer = terminalView(await client.transaction(request));
+    const replay = await client.transaction(request);
 
-    expect(answer.body).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
-    expect(answer.body.reason).toMatch(/participant inventory refused: insufficient stock on item/);
-    expect(replay.body.txId).toBe(answer.body.txId);
-    expect((await api.call('GET', `/accounts/${buyer}`)).body).toMatchObject({
-      balance: 500,
-      available: 500,
-    });
-    expect((await api.call('GET', `/inventory/items/${sku}`)).body).toMatchObject({ stock: 1, available: 1 });
+    expect(answer).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
+    expect(answer.reason).toMatch(/participant inventory refused: insufficient stock on item/);
+    expect(replay).toMatchObject({ txId: answer.txId, replayed: true });
+    expect(await client.getAccount(buyer)).toMatchObject({ balance: 500, available: 500 });
+    expect(await client.getItem(sku)).toMatchObject({ stock: 1, available: 1 });
   });
 
   it('answers 422 for an unknown account even when the other side is also short of funds', async () => {
@@ -247,23 +228,17 @@ describe('the one-phase fast path', () => {
     const key = id('held');
     // Votes are dropped, so the two-phase transfer stays prepared (80 held) until it times out.
     await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-    await api.call('POST', '/transfers', {
-      from: a,
-      to: b,
-      amount: 80,
-      idempotencyKey: key,
-      commit: 'two-phase',
-    });
+    await client.transfer({ from: a, to: b, amount: 80, idempotencyKey: key, commit: 'two-phase' });
     let available = 100;
     for (let i = 0; i < 100 && available === 100; i++) {
-      available = (await api.call('GET', `/accounts/${a}`)).body.available;
+      available = (await client.getAccount(a)).available;
       if (available === 100) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(available).toBe(20);
 
-    const fast = await api.call('POST', '/transfers', { from: a, to: b, amount: 30 });
-    expect(fast.body).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
-    expect(fast.body.reason).toMatch(/insufficient funds on account .* \(available 20, needed 30\)/);
+    const fast = terminalView(await client.transfer({ from: a, to: b, amount: 30 }));
+    expect(fast).toMatchObject({ state: 'ABORTED', mode: 'one-phase' });
+    expect(fast.reason).toMatch(/insufficient funds on account .* \(available 20, needed 30\)/);
   });
 });
 
@@ -276,8 +251,8 @@ describe('crash recovery (fault plans of the test stack)', () => {
       crash: ['coordinator.after-decision'],
     });
 
-    expect(done.body.state).toBe('COMMITTED');
-    expect(done.body.timeline.map((e: { event: string }) => e.event).join('\n')).toMatch(/re-sent Commit/);
+    expect(done.state).toBe('COMMITTED');
+    expect(done.timeline.map((e) => e.event).join('\n')).toMatch(/re-sent Commit/);
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [70, 70],
       [30, 30],
@@ -290,7 +265,7 @@ describe('crash recovery (fault plans of the test stack)', () => {
     await api.createAccount(b, 0);
     const { done } = await twoPhaseUnder(a, b, 40, 'lost-votes', { drop: ['participant.vote'] });
 
-    expect(done.body).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
+    expect(done).toMatchObject({ state: 'ABORTED', reason: 'prepare timeout' });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [100, 100],
       [0, 0],
@@ -314,7 +289,7 @@ describe('write conflicts (fault plans of the test stack)', () => {
     });
 
     // Assess
-    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(done).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
     expect(hits).toEqual({ 'conflict.coordinator.save': 2 });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [75, 75],
@@ -338,8 +313,8 @@ describe('write conflicts (fault plans of the test stack)', () => {
     });
 
     // Assess
-    expect(done.body.participants).toHaveLength(1);
-    expect(done.body).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
+    expect(done.participants).toHaveLength(1);
+    expect(done).toMatchObject({ state: 'COMMITTED', mode: 'two-phase' });
     expect(hits).toEqual({ 'conflict.participant.write': 6 });
     expect((await balances([a, b])).map((x) => [x.balance, x.available])).toEqual([
       [60, 60],
@@ -367,9 +342,9 @@ describe('poison messages', () => {
     const [a, b] = [id('afterPoisonA'), id('afterPoisonB')];
     await api.createAccount(a, 10);
     await api.createAccount(b, 0);
-    const transfer = await api.call('POST', '/transfers?wait=20', { from: a, to: b, amount: 3 });
+    const transfer = await client.transfer({ from: a, to: b, amount: 3 }, { wait: 20 });
 
-    expect((await api.waitTerminal(transfer.body.txId)).body.state).toBe('COMMITTED');
+    expect((await api.waitTerminal(transfer.txId)).state).toBe('COMMITTED');
     const deadline = Date.now() + 30_000;
     let found = false;
     while (!found && Date.now() < deadline) {

@@ -1,69 +1,39 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalDeployment } from '../../scripts/lib/deploy';
+import type { AccountView, ItemView, Submitted, TandemClient, TransactionView } from '../../client';
+import { type LocalDeployment, localApiClient } from '../../scripts/lib/deploy';
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
 import type { FaultPlan } from '../../shared/faults';
 
-export interface Answer {
-  readonly status: number;
-  readonly type: string | null;
-  // biome-ignore lint/suspicious/noExplicitAny: test client reading JSON answers
-  readonly body: any;
-}
-
-/** A small client of the deployed API for e2e tests and the chaos workload. */
+/**
+ * The deployed API for e2e tests: `client` is the TandemClient every test calls the API with; the
+ * rest reads and arms what the API does not show (fault plans, records in the coordinator log).
+ */
 export class ApiClient {
+  readonly client: TandemClient;
   readonly dynamo: DynamoDBDocumentClient;
 
   constructor(readonly deployment: LocalDeployment) {
+    this.client = localApiClient(deployment);
     this.dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: deployment.endpoint }));
   }
 
-  async call(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Answer> {
-    const response = await fetch(`${this.deployment.apiUrl}${path}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, type: response.headers.get('content-type'), body: parsed };
+  createAccount(accountId: string, initialBalance: number): Promise<AccountView> {
+    return this.client.createAccount({ accountId, initialBalance });
   }
 
-  async createAccount(accountId: string, initialBalance: number): Promise<Answer> {
-    const answer = await this.call('POST', '/accounts', { accountId, initialBalance });
-    if (answer.status !== 201)
-      throw new Error(`account ${accountId}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return answer;
-  }
-
-  async createItem(sku: string, stock: number): Promise<Answer> {
-    const answer = await this.call('POST', '/inventory/items', { sku, stock });
-    if (answer.status !== 201)
-      throw new Error(`item ${sku}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return answer;
+  createItem(sku: string, stock: number): Promise<ItemView> {
+    return this.client.createItem({ sku, stock });
   }
 
   /** Polls until the transaction is terminal (every participant applied the outcome) or `deadlineMs` passes. */
-  async waitTerminal(txId: string, deadlineMs = Date.now() + 120_000): Promise<Answer> {
+  async waitTerminal(txId: string, deadlineMs = Date.now() + 120_000): Promise<TransactionView> {
     for (;;) {
-      const answer = await this.call('GET', `/transactions/${txId}?wait=10`);
-      if (answer.status !== 200)
-        throw new Error(`GET ${txId}: ${answer.status} ${JSON.stringify(answer.body)}`);
-      if (answer.body.state === 'COMMITTED' || answer.body.state === 'ABORTED') return answer;
-      if (Date.now() > deadlineMs) return answer;
+      const view = await this.client.getTransaction(txId, { wait: 10 });
+      if (view.state === 'COMMITTED' || view.state === 'ABORTED') return view;
+      if (Date.now() > deadlineMs) return view;
       // Decided but still being applied: `?wait` answers at once now, so pace the polls.
-      if (answer.body.outcome !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (view.outcome !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -99,6 +69,16 @@ export class ApiClient {
     if (!table) throw new Error('this deployment has no Faults table (deploy with -c faults=on)');
     return table;
   }
+}
+
+/** The full view of a submit answered terminal (200); throws if it was only accepted (202). */
+export function terminalView(submitted: Submitted): TransactionView {
+  if (submitted.status !== 200) {
+    throw new Error(
+      `${submitted.txId} was answered ${submitted.status} (${submitted.view.state}), not terminal`,
+    );
+  }
+  return submitted.view;
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

@@ -8,10 +8,11 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TandemApiError, type TandemClient } from '../../../client';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
 import { sleep } from '../chaos/stack';
-import type { LocalDeployment } from '../deploy';
+import { type LocalDeployment, localApiClient } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';
 import { phasesOf, summarizePhases, type TimedView } from './phases';
 import { summarize } from './stats';
@@ -122,12 +123,13 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   await waitDrained(sqs, protocolQueues, options.log);
 
   const clients = Math.max(...options.concurrencies);
-  const pairs = await createAccountPairs(deployment.apiUrl, clients, shardCount, options.log);
+  const api = localApiClient(deployment);
+  const pairs = await createAccountPairs(api, clients, shardCount, options.log);
   const hops: HopTarget = { table: outputs.BenchTable, queueUrl: outputs.BenchHopQueueUrl, dynamo, sqs };
   const runs: RunResult[] = [];
   for (const workload of options.workloads) {
     for (const concurrency of options.concurrencies) {
-      runs.push(await runOne(deployment.apiUrl, workload, concurrency, pairs, hops, options, logs));
+      runs.push(await runOne(api, workload, concurrency, pairs, hops, options, logs));
     }
   }
   const hop = await runHops(hops, logs, options);
@@ -157,7 +159,7 @@ interface AccountPair {
 
 /** One account on shard 0 and one on shard 1 per client, so clients never contend with each other. */
 async function createAccountPairs(
-  apiUrl: string,
+  api: TandemClient,
   count: number,
   shardCount: number,
   log: (line: string) => void,
@@ -175,45 +177,37 @@ async function createAccountPairs(
   }));
   log(`creating ${pairs.length * 2} accounts …`);
   for (const { from, to } of pairs) {
-    for (const accountId of [from, to]) {
-      const answer = await post(apiUrl, '/accounts', { accountId, initialBalance: 1_000_000_000 });
-      if (answer.status !== 201) throw new Error(`account ${accountId}: ${answer.status} ${answer.text}`);
-    }
+    for (const accountId of [from, to]) await api.createAccount({ accountId, initialBalance: 1_000_000_000 });
   }
   return pairs;
 }
 
-async function post(apiUrl: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
 /** One transfer of `workload`, from the client's point of view: sent → outcome known. */
-async function transfer(apiUrl: string, workload: Workload, pair: AccountPair): Promise<Outcome> {
+async function transfer(api: TandemClient, workload: Workload, pair: AccountPair): Promise<Outcome> {
   const body = { from: pair.from, to: pair.to, amount: 1 };
   if (workload === 'direct' || workload === 'direct-events') {
+    // The bench stack's own route, outside the API's schema.
     const path = workload === 'direct' ? '/bench/direct-transfers' : '/bench/direct-transfers?announce=on';
-    const answer = await post(apiUrl, path, body);
+    const answer = await api.send('POST', path, { body });
     return { ok: answer.status < 300, committed: answer.status === 201 };
   }
-  const request = workload === 'two-phase' ? { ...body, commit: 'two-phase' } : body;
-  let answer = await post(apiUrl, '/transfers?wait=20', request);
-  for (let round = 0; round < 10; round++) {
-    if (answer.status >= 300) return { ok: false, committed: false };
-    const view = JSON.parse(answer.text) as TimedView & { txId: string; outcome?: string };
-    if (view.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED', view };
-    const response = await fetch(`${apiUrl}/transactions/${view.txId}?wait=20`);
-    answer = { status: response.status, text: await response.text() };
+  const request = workload === 'two-phase' ? { ...body, commit: 'two-phase' as const } : body;
+  try {
+    const submitted = await api.transfer(request, { wait: 20 });
+    let view = submitted.status === 200 ? submitted.view : undefined;
+    for (let round = 0; round < 10; round++) {
+      if (view?.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED', view };
+      view = await api.getTransaction(submitted.txId, { wait: 20 });
+    }
+  } catch (error) {
+    // An error answer is a failed transfer; a request that got no answer is for the caller to judge.
+    if (!(error instanceof TandemApiError)) throw error;
   }
   return { ok: false, committed: false };
 }
 
 async function runOne(
-  apiUrl: string,
+  api: TandemClient,
   workload: Workload,
   concurrency: number,
   pairs: readonly AccountPair[],
@@ -227,7 +221,7 @@ async function runOne(
   // Warm up: start the functions, take the slot leases; then let the tail of the warm-up finish.
   await Promise.all(
     clients.map(async (pair) => {
-      for (let i = 0; i < options.warmupPerClient; i++) await transfer(apiUrl, workload, pair);
+      for (let i = 0; i < options.warmupPerClient; i++) await transfer(api, workload, pair);
     }),
   );
   if (alongside) await runChain(hops, options.hopsPerChain);
@@ -254,7 +248,7 @@ async function runOne(
           const sentAtMs = Date.now();
           let outcome: Outcome;
           try {
-            outcome = await transfer(apiUrl, workload, pair);
+            outcome = await transfer(api, workload, pair);
           } catch {
             outcome = { ok: false, committed: false };
           }

@@ -92,14 +92,9 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     `run ${runId}: ${workload.accounts.length} accounts on ${stack.shardTables.length} shards, ${workload.transfers.length} transfers, ${options.clients} clients`,
   );
 
-  await inParallel(options.clients, workload.accounts, async (a) => {
-    const answer = await stack.call('POST', '/accounts', {
-      accountId: a.accountId,
-      initialBalance: a.openingBalance,
-    });
-    if (answer.status !== 201)
-      throw new Error(`account ${a.accountId}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  });
+  await inParallel(options.clients, workload.accounts, (a) =>
+    stack.createAccount(a.accountId, a.openingBalance),
+  );
   // Events out: a subscriber of this run hears every outcome announced on the bus.
   const listener = await listenToOutcomes(deployment, `${runId}-outcomes`);
   const planned = workload.transfers.filter((t) => hasFaults(t.faults));
@@ -120,17 +115,14 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
       to: spec.to,
       amount: spec.amount,
       idempotencyKey: spec.idempotencyKey,
-      ...(hasFaults(spec.faults) ? { commit: 'two-phase' } : {}),
+      ...(hasFaults(spec.faults) ? { commit: 'two-phase' as const } : {}),
     };
     const submittedAtMs = Date.now();
-    const wait = options.clientWaitS > 0 ? `?wait=${options.clientWaitS}` : '';
-    const first = answerOf(await stack.call('POST', `/transfers${wait}`, body));
+    const first = await stack.transfer(body, options.clientWaitS > 0 ? { wait: options.clientWaitS } : {});
     if (first.txId !== undefined) inFlight.txIds = [...inFlight.txIds.slice(-19), first.txId];
     let retry: Answer | undefined;
-    if (spec.retry === 'same') retry = answerOf(await stack.call('POST', '/transfers', body));
-    if (spec.retry === 'changed') {
-      retry = answerOf(await stack.call('POST', '/transfers', { ...body, amount: spec.amount + 1 }));
-    }
+    if (spec.retry === 'same') retry = await stack.transfer(body);
+    if (spec.retry === 'changed') retry = await stack.transfer({ ...body, amount: spec.amount + 1 });
     answers.set(spec.index, { submittedAtMs, first, ...(retry ? { retry } : {}) });
     if (++done % 100 === 0) log(`${done}/${workload.transfers.length} transfers submitted`);
   });
@@ -190,14 +182,8 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   }
   const accounts: AccountObservation[] = [];
   await inParallel(options.clients, workload.accounts, async (a) => {
-    const answer = await stack.call('GET', `/accounts/${a.accountId}`);
-    if (answer.status !== 200) throw new Error(`GET /accounts/${a.accountId}: ${answer.status}`);
-    accounts.push({
-      accountId: a.accountId,
-      openingBalance: a.openingBalance,
-      balance: answer.body.balance,
-      available: answer.body.available,
-    });
+    const { balance, available } = await stack.account(a.accountId);
+    accounts.push({ accountId: a.accountId, openingBalance: a.openingBalance, balance, available });
   });
   return buildReport(
     {
@@ -214,11 +200,6 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     observations,
     accounts,
   );
-}
-
-function answerOf(answer: { status: number; body: { txId?: string } | undefined }): Answer {
-  const txId = answer.body?.txId;
-  return { status: answer.status, ...(typeof txId === 'string' ? { txId } : {}) };
 }
 
 /**

@@ -15,25 +15,29 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  type AccountView,
+  TandemApiError,
+  type TandemClient,
+  TandemNetworkError,
+  TandemNotFoundError,
+  TandemServerError,
+  type TransferInput,
+  type WaitOptions,
+} from '../../../client';
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
 import { txIdOfItem } from '../../../shared/adapters/dynamo-tx-store';
 import type { FaultPlan } from '../../../shared/faults';
 import { recordKeyOf } from '../../../shared/txid';
-import type { LocalDeployment } from '../deploy';
-import { LOCAL_REGION } from '../deploy';
-import type { BarrierState, DlqSummary, ObservedTransaction } from './report';
-
-export interface HttpAnswer {
-  readonly status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the API, read by the checks
-  readonly body: any;
-}
+import { LOCAL_REGION, type LocalDeployment, localApiClient } from '../deploy';
+import type { Answer, BarrierState, DlqSummary, ObservedTransaction } from './report';
 
 /** Attempts of one request on a network error or a 5xx (with the same idempotency key). */
 const HTTP_ATTEMPTS_MAX = 4;
 
 /** The deployed stack as the chaos workload sees it: its HTTP API, its tables and queues. */
 export class ChaosStack {
+  readonly api: TandemClient;
   readonly dynamo: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly shardTables: readonly string[];
@@ -47,6 +51,7 @@ export class ChaosStack {
       region: LOCAL_REGION,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     };
+    this.api = localApiClient(deployment);
     this.dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config));
     this.sqs = new SQSClient(config);
     this.shardTables = this.output('LedgerShardTables').split(',');
@@ -63,23 +68,40 @@ export class ChaosStack {
     return value;
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  /** Sends a request of the API, again on a network error or a 5xx (a transfer with its idempotency key). */
+  private async retrying<T>(request: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await fetch(`${this.deployment.apiUrl}${path}`, {
-          method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
-        if (response.status < 500 || attempt >= HTTP_ATTEMPTS_MAX) {
-          if (attempt > 1) this.serverErrorsRetried++;
-          return { status: response.status, body: text ? JSON.parse(text) : undefined };
-        }
+        const result = await request();
+        if (attempt > 1) this.serverErrorsRetried++;
+        return result;
       } catch (error) {
-        if (attempt >= HTTP_ATTEMPTS_MAX) throw error;
+        const retriable = error instanceof TandemServerError || error instanceof TandemNetworkError;
+        if (!retriable || attempt >= HTTP_ATTEMPTS_MAX) {
+          if (attempt > 1 && error instanceof TandemApiError) this.serverErrorsRetried++;
+          throw error;
+        }
       }
       await sleep(250 * attempt);
+    }
+  }
+
+  async createAccount(accountId: string, initialBalance: number): Promise<void> {
+    await this.retrying(() => this.api.createAccount({ accountId, initialBalance }));
+  }
+
+  async account(accountId: string): Promise<AccountView> {
+    return this.retrying(() => this.api.getAccount(accountId));
+  }
+
+  /** Submits a transfer: the status it was answered with (an error's too) and its transaction's id. */
+  async transfer(request: TransferInput, options: WaitOptions = {}): Promise<Answer> {
+    try {
+      const submitted = await this.retrying(() => this.api.transfer(request, options));
+      return { status: submitted.status, txId: submitted.txId };
+    } catch (error) {
+      if (error instanceof TandemApiError) return { status: error.status };
+      throw error;
     }
   }
 
@@ -101,10 +123,14 @@ export class ChaosStack {
   }
 
   async transaction(txId: string): Promise<ObservedTransaction | undefined> {
-    const answer = await this.call('GET', `/transactions/${encodeURIComponent(txId)}`);
-    if (answer.status === 404) return undefined;
-    if (answer.status !== 200) throw new Error(`GET /transactions/${txId}: ${answer.status}`);
-    return answer.body as ObservedTransaction;
+    try {
+      const view = await this.retrying(() => this.api.getTransaction(txId));
+      // A view's operations are JSON as each participant runs them: on the ledger, {id, action, amount}.
+      return view as unknown as ObservedTransaction;
+    } catch (error) {
+      if (error instanceof TandemNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -78,6 +78,17 @@ export function accountIdsOnShard(shard: number, count: number, prefix = 'acct-'
   return ids;
 }
 
+/** The coordinator inputs that take `txId` from PENDING to COMMITTED: Begin, a YES and an ack from each. */
+export function commitInputs(txId: string, participantIds: readonly string[]) {
+  return [
+    { type: 'Begin', txId } as const,
+    ...participantIds.map((participantId) => ({ type: 'Vote', txId, participantId, vote: 'YES' }) as const),
+    ...participantIds.map(
+      (participantId) => ({ type: 'Ack', txId, participantId, outcome: 'COMMITTED' }) as const,
+    ),
+  ];
+}
+
 export const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
 
 /** Everything the API runs on, in memory, with a fake clock. */

@@ -5,7 +5,7 @@ import { InfrastructureError } from '../../../shared/errors';
 import { slotOf } from '../../../shared/protocol';
 import { requestHashOf } from '../../../shared/transactions';
 import { keyedRecordKey, recordKeyOf } from '../../../shared/txid';
-import { accountIdsOnShard, event, SLOTS, T0, type World, world } from './harness';
+import { accountIdsOnShard, commitInputs, event, SLOTS, T0, type World, world } from './harness';
 
 // Accounts chosen by the hash: A0, B0 on ledger shard 0; A1 on ledger shard 1.
 const [A0, B0] = accountIdsOnShard(0, 2) as [string, string];
@@ -470,16 +470,6 @@ describe('Begin send failure', () => {
     expect(w.inbox.sent).toEqual([{ txId: answer.json.txId, slot: stored?.record.slot }]);
   });
 });
-
-function commitInputs(txId: string, participantIds: readonly string[]) {
-  return [
-    { type: 'Begin', txId } as const,
-    ...participantIds.map((participantId) => ({ type: 'Vote', txId, participantId, vote: 'YES' }) as const),
-    ...participantIds.map(
-      (participantId) => ({ type: 'Ack', txId, participantId, outcome: 'COMMITTED' }) as const,
-    ),
-  ];
-}
 
 describe('GET /transactions/{txId}', () => {
   async function transfer(): Promise<string> {

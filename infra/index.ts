@@ -1,5 +1,26 @@
 /**
  * `tandem/cdk`: the constructs a team places in its own CDK stack.
+ *
+ * ```ts
+ * import { INVENTORY_COUNTER, LEDGER_COUNTER, Tandem } from 'tandem/cdk';
+ *
+ * const tandem = new Tandem(this, 'Tandem');
+ * tandem.addParticipant('ledger', { counter: LEDGER_COUNTER, shards: 2 });
+ * tandem.addParticipant('seats', { definition: seats, handler: seatsFunction });
+ * tandem.grantSubmit(checkoutFunction);
+ * ```
  */
-export { Coordinator, type CoordinatorProps } from './constructs/coordinator';
-export { Participant, type ParticipantProps } from './constructs/participant';
+export { INVENTORY_COUNTER } from '../shared/inventory/participant';
+export { LEDGER_COUNTER } from '../shared/ledger/participant';
+export type { CounterSpec } from '../shared/participant/counter';
+export type { ParticipantSpec } from '../shared/registry';
+export type { Participant } from './constructs/participant';
+export {
+  type AddParticipantOptions,
+  Tandem,
+  type TandemApiProps,
+  type TandemAuth,
+  type TandemParticipant,
+  type TandemProps,
+  type TandemTimings,
+} from './tandem';

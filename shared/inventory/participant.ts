@@ -1,4 +1,4 @@
-import { type CounterSpec, counterParticipant } from '../participant/sdk';
+import { type CounterSpec, counterParticipant } from '../participant/counter';
 
 /** The shop's inventory: items whose stock transactions reserve (take) and release (give back). */
 export const INVENTORY_COUNTER: CounterSpec = {

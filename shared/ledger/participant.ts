@@ -1,4 +1,4 @@
-import { type CounterSpec, counterParticipant } from '../participant/sdk';
+import { type CounterSpec, counterParticipant } from '../participant/counter';
 
 /** The bank's ledger: accounts whose balances transactions debit (take) and credit (give). */
 export const LEDGER_COUNTER: CounterSpec = {

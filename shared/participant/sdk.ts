@@ -42,3 +42,4 @@ export {
   type TransactItem,
   type Write,
 } from './definition';
+export { type ParticipantLambdaHandler, participantHandler } from './handler';

@@ -7,7 +7,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
@@ -16,6 +15,7 @@ import { DataTable, grantTable } from './constructs/data-table';
 import { DeployGuard } from './constructs/deploy-guard';
 import { EventsOut } from './constructs/events-out';
 import { Monitoring } from './constructs/monitoring';
+import { addNagSuppressions } from './constructs/nag';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
 
@@ -107,7 +107,7 @@ export class TandemStack extends Stack {
     });
 
     const apiFn = new NodeFunction(this, 'Api', {
-      entry: 'functions/api/handler.ts',
+      code: 'api',
       description: 'Tandem HTTP API (producer)',
       removalPolicy,
       timeout: Duration.seconds(29),
@@ -224,7 +224,7 @@ export class TandemStack extends Stack {
         authorizer: protectedRoute ? authorizer : undefined,
       });
       if (!protectedRoute || !authorizer) {
-        NagSuppressions.addResourceSuppressions(added, [
+        addNagSuppressions(added, [
           {
             id: 'AwsSolutions-APIG4',
             reason: protectedRoute
@@ -250,7 +250,7 @@ export class TandemStack extends Stack {
         authorizer,
       });
       if (!authorizer) {
-        NagSuppressions.addResourceSuppressions(added, [
+        addNagSuppressions(added, [
           { id: 'AwsSolutions-APIG4', reason: 'Local emulator stack deployed with apiAuth=none on purpose.' },
         ]);
       }

@@ -26,7 +26,7 @@ export class DeployGuard extends Construct {
     super(scope, id);
     // No permissions beyond its own logs: the answer is an HTTP PUT to CloudFormation's presigned URL.
     this.handler = new NodeFunction(this, 'Fn', {
-      entry: 'functions/deploy-guard/handler.ts',
+      code: 'deploy-guard',
       description: 'Tandem deploy guard: refuses a change of ledgerShards or the removal of a participant',
       timeout: Duration.seconds(60),
       memorySizeMb: 256,

@@ -2,6 +2,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { LambdaCodeName } from '../lambda-code';
 import type { Coordinator } from './coordinator';
 import { DataTable, grantTable } from './data-table';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
@@ -19,8 +20,8 @@ export interface ParticipantProps {
   readonly faultsTable?: dynamodb.ITable;
   /** Customer-managed key for the table; the AWS-managed key when absent. */
   readonly encryptionKey?: kms.IKey;
-  /** Handler entry; defaults to the generic entity participant. */
-  readonly entry?: string;
+  /** The handler's pre-built code (infra/lambda-code.ts); defaults to the generic entity participant. */
+  readonly code?: LambdaCodeName;
 }
 
 /**
@@ -52,7 +53,7 @@ export class Participant extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.handler = new NodeFunction(this, 'Handler', {
-      entry: props.entry ?? 'functions/participant/handler.ts',
+      code: props.code ?? 'participant',
       description: `Tandem participant ${props.participantId} (${props.kind})`,
       timeout,
       removalPolicy: props.removalPolicy,

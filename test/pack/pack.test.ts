@@ -100,8 +100,9 @@ const orders: ParticipantProps = {
 };
 new Participant(stack, 'P', orders);
 `,
-  'types.cts': `import tandem = require('tandem/cdk');
-export const coordinator: typeof tandem.Coordinator = tandem.Coordinator;
+  // As a CommonJS CDK app (cdk init's tsconfig: module NodeNext) writes it; compiled to require().
+  'types.cts': `import { Coordinator } from 'tandem/cdk';
+export const coordinator: typeof Coordinator = Coordinator;
 `,
 };
 

@@ -1,13 +1,17 @@
-import { envInt, envList, envString, envStringMap } from './env';
+import { envInt, envString, envStringMap } from './env';
 import { ConfigurationError } from './errors';
 import type { CoordinatorConfig } from './protocol';
+import { decodeSpecs } from './registry';
 
 /** Environment of the API function, read once at cold start; a missing variable fails there. */
 export interface ApiConfig {
-  /** LEDGER_SHARD_TABLES: table name of each ledger shard, in shard order (comma-separated). */
-  readonly ledgerShardTables: readonly string[];
-  /** INVENTORY_TABLE: the inventory participant's table. */
-  readonly inventoryTable: string;
+  /**
+   * TANDEM_PARTICIPANTS: the deployment's participant specs (JSON array, shared/registry.ts), as
+   * the construct registered them; checked when the registry is built.
+   */
+  readonly participants: readonly unknown[];
+  /** COUNTER_TABLES: counter participant id → its table (JSON), for the entity check and one phase. */
+  readonly counterTables: Readonly<Record<string, string>>;
   /** TRANSACTIONS_TABLE: the coordinator log. */
   readonly transactionsTable: string;
   /** SLOTS_TABLE: the leader slot table (DynamoTxStore needs it; the API never fences). */
@@ -28,8 +32,8 @@ export interface ApiConfig {
   /** PREPARE_TIMEOUT_MS, RESEND_BASE_MS, RESEND_CAP_MS: stamped on every new record. */
   readonly coordinator: CoordinatorConfig;
   /**
-   * ONE_PHASE (`on` | `off`, default `on`): commit in one atomic write when every operation is in
-   * a table of this deployment (ledger shards, inventory).
+   * ONE_PHASE (`on` | `off`, default `on`): commit in one atomic write when every participant of a
+   * transaction is a counter of this deployment (ledger shards, inventory).
    */
   readonly onePhase: boolean;
 }
@@ -54,8 +58,8 @@ export function readCoordinatorTimings(env: NodeJS.ProcessEnv = process.env): Co
 
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   return {
-    ledgerShardTables: envList(env, 'LEDGER_SHARD_TABLES'),
-    inventoryTable: envString(env, 'INVENTORY_TABLE'),
+    participants: participantSpecsOf(env),
+    counterTables: env.COUNTER_TABLES ? envStringMap(env, 'COUNTER_TABLES') : {},
     transactionsTable: envString(env, 'TRANSACTIONS_TABLE'),
     slotsTable: envString(env, 'SLOTS_TABLE'),
     coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
@@ -71,6 +75,20 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     coordinator: readCoordinatorTimings(env),
     onePhase: onOff(env, 'ONE_PHASE', true),
   };
+}
+
+/** TANDEM_PARTICIPANTS: a JSON array of specs, as encodeSpecs writes it (compressed) or plain. */
+function participantSpecsOf(env: NodeJS.ProcessEnv): unknown[] {
+  let specs: unknown;
+  try {
+    specs = decodeSpecs(envString(env, 'TANDEM_PARTICIPANTS'));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError('environment variable TANDEM_PARTICIPANTS cannot be decompressed');
+  }
+  if (!Array.isArray(specs))
+    throw new ConfigurationError('environment variable TANDEM_PARTICIPANTS must be a JSON array');
+  return specs;
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

@@ -21,16 +21,6 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, min = 0, max = Numb
   return value;
 }
 
-export function envList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const values = envString(env, name)
-    .split(',')
-    .map((part) => part.trim());
-  if (values.some((part) => part === '')) {
-    throw new ConfigurationError(`environment variable ${name} must be a comma-separated list`);
-  }
-  return values;
-}
-
 /** A JSON object of strings, e.g. participant id → queue URL. */
 export function envStringMap(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
   const raw = envString(env, name);

@@ -94,10 +94,12 @@ export interface EntityDirectory {
   missing(refs: readonly EntityRef[]): Promise<EntityRef[]>;
 }
 
+/** A counter's entity a transaction names (shared/participant/counter.ts). */
 export interface EntityRef {
-  /** `account` or `item`. */
-  readonly kind: string;
-  readonly shard: number;
+  /** The counter participant (shard) that keeps it, e.g. `ledger-1`. */
+  readonly participantId: string;
+  /** The counter's entity kind, e.g. `account`. */
+  readonly entity: string;
   readonly id: string;
 }
 

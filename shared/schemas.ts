@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ValidationError } from './errors';
+import { type FieldIssue, ValidationError } from './errors';
 
 /** Identifiers: 1–64 characters from a conservative set, so they are safe in keys, URLs and logs. */
 export const Identifier = z
@@ -26,14 +26,19 @@ export const CreateItemRequest = z.strictObject({
 });
 export type CreateItemRequest = z.infer<typeof CreateItemRequest>;
 
+/** A zod error's issues by path (`(root)` for the value itself). */
+export function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+    message: issue.message,
+  }));
+}
+
 /** Parses `input` with `schema` or throws a ValidationError that lists every issue by path. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-    message: issue.message,
-  }));
+  const issues = issuesOf(result.error);
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new ValidationError(`${what} is invalid: ${summary}`, issues);
 }
@@ -61,31 +66,14 @@ export const IdempotencyKey = z
 /** Most operations one transaction may carry (keeps records and Prepare messages small). */
 export const OPERATIONS_MAX = 25;
 
-export const LedgerOperation = z.strictObject({
-  participant: z.literal('ledger'),
-  action: z.enum(['debit', 'credit']),
-  accountId: Identifier,
-  amount: PositiveUnits,
+/**
+ * One operation of a transaction as the request carries it: the participant's name and that
+ * participant's own fields, which the deployment's ParticipantRegistry (shared/registry.ts)
+ * validates against the participant's schema. An unknown `participant` is a 400 there.
+ */
+export const OperationEnvelope = z.looseObject({
+  participant: z.string().min(1).max(48).meta({ description: 'The participant that runs it, e.g. `ledger`' }),
 });
-export type LedgerOperation = z.infer<typeof LedgerOperation>;
-
-export const InventoryOperation = z.strictObject({
-  participant: z.literal('inventory'),
-  action: z.enum(['reserve', 'release']),
-  sku: Identifier,
-  quantity: PositiveUnits,
-});
-export type InventoryOperation = z.infer<typeof InventoryOperation>;
-
-/** One operation of a transaction; an unknown `participant` is a 400 (it fails this schema). */
-export const Operation = z.discriminatedUnion('participant', [LedgerOperation, InventoryOperation]);
-export type Operation = z.infer<typeof Operation>;
-
-/** The entity an operation touches, as `<kind>:<id>` (at most one operation per entity). */
-export function entityOf(op: Operation): { kind: 'account' | 'item'; id: string } {
-  return op.participant === 'ledger' ? { kind: 'account', id: op.accountId } : { kind: 'item', id: op.sku };
-}
-
 /**
  * `auto` (the default) commits in one phase where every operation is in tables the API can write
  * atomically, else in two; `two-phase` always runs the full protocol.
@@ -93,34 +81,24 @@ export function entityOf(op: Operation): { kind: 'account' | 'item'; id: string 
 export const CommitPreference = z.enum(['auto', 'two-phase']);
 export type CommitPreference = z.infer<typeof CommitPreference>;
 
-export const TransactionRequest = z
-  .strictObject({
-    idempotencyKey: IdempotencyKey.optional(),
-    commit: CommitPreference.optional(),
-    operations: z.array(Operation).min(1).max(OPERATIONS_MAX),
-  })
-  .superRefine((request, ctx) => {
-    const firstIndex = new Map<string, number>();
-    request.operations.forEach((op, index) => {
-      const { kind, id } = entityOf(op);
-      const key = `${kind}:${id}`;
-      const first = firstIndex.get(key);
-      if (first === undefined) {
-        firstIndex.set(key, index);
-        return;
-      }
-      ctx.addIssue({
-        code: 'custom',
-        path: ['operations', index, kind === 'account' ? 'accountId' : 'sku'],
-        message: `${kind} '${id}' is already used by operations.${first}: at most one operation per ${kind} per transaction`,
-      });
-    });
-  });
+/**
+ * The envelope of `POST /transactions`; each operation is then checked against its participant's
+ * schema (and one operation per item) by the ParticipantRegistry.
+ */
+export const TransactionRequest = z.strictObject({
+  idempotencyKey: IdempotencyKey.optional(),
+  commit: CommitPreference.optional(),
+  operations: z.array(OperationEnvelope).min(1).max(OPERATIONS_MAX),
+});
 export type TransactionRequest = z.infer<typeof TransactionRequest>;
 
-/** `POST /transfers`: a transaction debiting `from` and crediting `to` by `amount`. */
+/**
+ * `POST /transfers`: a transaction taking `amount` from `from` and giving it to `to` on one counter
+ * participant — the ledger (a debit and a credit) unless `participant` names another.
+ */
 export const TransferRequest = z
   .strictObject({
+    participant: z.string().min(1).max(48).optional(),
     from: Identifier,
     to: Identifier,
     amount: PositiveUnits,

@@ -3,7 +3,10 @@ import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { DynamoEntityDirectory } from '../../shared/adapters/dynamo-entity-directory';
-import { DynamoOnePhaseCommitter } from '../../shared/adapters/dynamo-one-phase';
+import {
+  type DirectParticipant,
+  DynamoOnePhaseCommitter as OnePhase,
+} from '../../shared/adapters/dynamo-one-phase';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { SqsCoordinatorInbox } from '../../shared/adapters/sqs-coordinator-inbox';
 import { SqsTransport } from '../../shared/adapters/sqs-transport';
@@ -22,8 +25,8 @@ import {
   recordContention,
   recordTerminal,
 } from '../../shared/observability';
-import { INVENTORY, LEDGER } from '../../shared/participant/kinds';
-import { INVENTORY_PARTICIPANT, ledgerParticipantId, Transactions } from '../../shared/transactions';
+import { ParticipantRegistry, participantIdsOf } from '../../shared/registry';
+import { Transactions } from '../../shared/transactions';
 
 const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
@@ -32,20 +35,33 @@ const metrics = createMetrics('api');
 // Contention on the record's create or the one-phase commit is waited out within the request.
 const pacing = new InvocationPacing({ nowMs: Date.now }, WAIT_SAFETY_MARGIN_MS);
 const txStore = new DynamoTxStore(client, config.transactionsTable, config.slotsTable);
-// Every participant of this deployment keeps its entities in a table the API can write, so the
-// one-phase fast path covers every transaction unless ONE_PHASE=off or the request asks two-phase.
-const onePhase = config.onePhase
-  ? new DynamoOnePhaseCommitter(client, config.transactionsTable, {
-      ...Object.fromEntries(
-        config.ledgerShardTables.map((table, shard) => [ledgerParticipantId(shard), { table, kind: LEDGER }]),
-      ),
-      [INVENTORY_PARTICIPANT]: { table: config.inventoryTable, kind: INVENTORY },
-    })
-  : undefined;
+const registry = new ParticipantRegistry(config.participants);
+// Counter participants keep their entities in tables the API can write: a transaction whose
+// participants are all counters commits in one phase unless ONE_PHASE=off or it asks two-phase.
+const counters: Record<string, DirectParticipant> = {};
+for (const spec of registry.specs) {
+  if (!spec.counter) continue;
+  for (const id of participantIdsOf(spec)) {
+    const table = config.counterTables[id];
+    if (table !== undefined) counters[id] = { table, kind: spec.name, counter: spec.counter };
+  }
+}
+const onePhase = config.onePhase ? new OnePhase(client, config.transactionsTable, counters) : undefined;
+/** The tables of a counter participant's shards, in shard order, for its entity routes. */
+const entityStore = (name: string) => {
+  const spec = registry.spec(name);
+  if (!spec?.counter) return undefined;
+  const tables = participantIdsOf(spec).map((id) => counters[id]?.table);
+  if (tables.some((table) => table === undefined)) return undefined;
+  return new DynamoEntityStore(client, spec.counter.entity, tables as string[]);
+};
+const ledgerStore = entityStore('ledger');
+const inventoryStore = entityStore('inventory');
 
 const api = createApi({
-  accounts: new Accounts(new DynamoEntityStore(client, 'account', config.ledgerShardTables)),
-  items: new Items(new DynamoEntityStore(client, 'item', [config.inventoryTable])),
+  registry,
+  ...(ledgerStore ? { accounts: new Accounts(ledgerStore) } : {}),
+  ...(inventoryStore ? { items: new Items(inventoryStore) } : {}),
   transactions: new Transactions(
     {
       store: txStore,
@@ -64,10 +80,10 @@ const api = createApi({
             ),
           }
         : {}),
-      directory: new DynamoEntityDirectory(client, {
-        account: config.ledgerShardTables,
-        item: [config.inventoryTable],
-      }),
+      directory: new DynamoEntityDirectory(
+        client,
+        Object.fromEntries(Object.entries(counters).map(([id, { table }]) => [id, table])),
+      ),
       clock: { nowMs: Date.now },
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
@@ -79,7 +95,7 @@ const api = createApi({
         logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
     },
     {
-      ledgerShardCount: config.ledgerShardTables.length,
+      registry,
       slotCount: config.slotCount,
       coordinator: config.coordinator,
     },

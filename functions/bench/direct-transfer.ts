@@ -4,13 +4,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient } from '../../shared/adapters/aws-clients';
-import { entityKey } from '../../shared/adapters/dynamo-entities';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { type HttpEvent, json, problem, problemFromError, readJsonBody } from '../../shared/api/http';
 import { envString } from '../../shared/env';
 import type { TransactionEvent } from '../../shared/events';
 import { shardOf } from '../../shared/ledger/sharding';
 import { instrument, metered } from '../../shared/metering';
+import { entityKey } from '../../shared/participant/counter';
 import { parseOrThrow, TransferRequest } from '../../shared/schemas';
 
 // Bench baseline (`-c bench=on` only): the transfer a careful engineer would hand-roll without

@@ -2,18 +2,19 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EventsOut } from './events-out';
-import type { NodeFunction } from './node-function';
+import { NodeFunction } from './node-function';
 import type { SecureQueue } from './secure-queue';
 
 export const METRICS_NAMESPACE = 'Tandem';
 
 export interface MonitoringProps {
   /** Short name (e.g. `api`, `ledger-0`) → function. */
-  readonly functions: Readonly<Record<string, NodeFunction>>;
+  readonly functions: Readonly<Record<string, NodeFunction | lambda.IFunction>>;
   /** Queue name (e.g. `coordinator`, `ledger-0`) → the queue and its DLQ. */
   readonly queues: Readonly<Record<string, SecureQueue>>;
   /** Alarm when the sweeper finds a transaction overdue by more than this. */
@@ -34,6 +35,9 @@ export class Monitoring extends Construct {
   readonly alarmTopic: sns.Topic;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly action: SnsAction;
+  private readonly dlqWidget: cloudwatch.GraphWidget;
+  private readonly functionsWidget: cloudwatch.GraphWidget;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -42,33 +46,12 @@ export class Monitoring extends Construct {
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
       enforceSSL: true,
     });
-    const action = new SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, props: cloudwatch.AlarmProps) => {
-      const created = new cloudwatch.Alarm(this, alarmId, props);
-      created.addAlarmAction(action);
-      this.alarms.push(created);
-      return created;
-    };
+    this.action = new SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps) => this.alarm(alarmId, alarmProps);
+    this.dlqWidget = new cloudwatch.GraphWidget({ title: 'Dead-letter queues', width: 8 });
+    this.functionsWidget = new cloudwatch.GraphWidget({ title: 'Function errors and throttles', width: 24 });
 
-    const notEmpty = (alarmId: string, alarmDescription: string, queue: sqs.IQueue) =>
-      alarm(alarmId, {
-        alarmDescription,
-        metric: queue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    for (const [name, queue] of Object.entries(props.queues)) {
-      notEmpty(
-        `${name}DlqNotEmpty`,
-        `The ${name} dead-letter queue holds messages: inspect and redrive them (npm run ops -- dlq show ${name}).`,
-        queue.dlq,
-      );
-    }
+    for (const [name, queue] of Object.entries(props.queues)) this.addQueue(name, queue);
 
     const metric = (metricName: string, service: string, statistic: string) =>
       new cloudwatch.Metric({
@@ -88,27 +71,8 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    for (const [name, fn] of Object.entries(props.functions)) {
-      alarm(`${name}Errors`, {
-        alarmDescription: `${name} function errors`,
-        metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${name}Throttles`, {
-        alarmDescription: `${name} function throttles`,
-        metric: fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
-
     if (props.eventsOut) {
-      notEmpty(
+      this.notEmpty(
         'EventsGivenUp',
         'Events out gave up on a stream batch: its outcomes were not announced. Put them again (npm run ops -- events republish --from-dlq).',
         props.eventsOut.failed,
@@ -155,11 +119,7 @@ export class Monitoring extends Construct {
         left: [oldestInDoubt],
         width: 8,
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Dead-letter queues',
-        left: Object.values(props.queues).map((q) => q.dlq.metricApproximateNumberOfMessagesVisible()),
-        width: 8,
-      }),
+      this.dlqWidget,
       new cloudwatch.GraphWidget({
         title: 'Redeliveries and failed effects',
         left: [
@@ -169,12 +129,59 @@ export class Monitoring extends Construct {
         ],
         width: 8,
       }),
-      new cloudwatch.GraphWidget({
-        title: 'Function errors and throttles',
-        left: Object.values(props.functions).map((f) => f.fn.metricErrors()),
-        right: Object.values(props.functions).map((f) => f.fn.metricThrottles()),
-        width: 24,
-      }),
+      this.functionsWidget,
     );
+    for (const [name, fn] of Object.entries(props.functions)) this.addFunction(name, fn);
+  }
+
+  /** Alarms when `queue`'s DLQ holds a message, and graphs its depth. */
+  addQueue(name: string, queue: SecureQueue): void {
+    this.notEmpty(
+      `${name}DlqNotEmpty`,
+      `The ${name} dead-letter queue holds messages: inspect and redrive them (npm run ops -- dlq show ${name}).`,
+      queue.dlq,
+    );
+    this.dlqWidget.addLeftMetric(queue.dlq.metricApproximateNumberOfMessagesVisible());
+  }
+
+  private notEmpty(alarmId: string, alarmDescription: string, queue: sqs.IQueue): void {
+    this.alarm(alarmId, {
+      alarmDescription,
+      metric: queue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Alarms on `fn`'s errors and throttles, and graphs them. */
+  addFunction(name: string, function_: NodeFunction | lambda.IFunction): void {
+    const fn = function_ instanceof NodeFunction ? function_.fn : function_;
+    for (const [what, metric] of [
+      ['Errors', fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })],
+      ['Throttles', fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })],
+    ] as const) {
+      this.alarm(`${name}${what}`, {
+        alarmDescription: `${name} function ${what.toLowerCase()}`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.functionsWidget.addLeftMetric(fn.metricErrors());
+    this.functionsWidget.addRightMetric(fn.metricThrottles());
+  }
+
+  private alarm(alarmId: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, props);
+    created.addAlarmAction(this.action);
+    this.alarms.push(created);
+    return created;
   }
 }

@@ -21,10 +21,13 @@ export class SecureQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly dlq: sqs.Queue;
   readonly visibilityTimeout: Duration;
+  /** Receives before a message moves to `dlq`. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: SecureQueueProps) {
     super(scope, id);
     this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
+    this.maxReceiveCount = props.maxReceiveCount ?? 5;
     const fifo = props.fifo ? true : undefined;
     this.dlq = new sqs.Queue(this, 'Dlq', {
       fifo,
@@ -46,7 +49,7 @@ export class SecureQueue extends Construct {
       enforceSSL: true,
       visibilityTimeout: this.visibilityTimeout,
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.dlq, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.dlq, maxReceiveCount: this.maxReceiveCount },
       removalPolicy: props.removalPolicy,
     });
   }

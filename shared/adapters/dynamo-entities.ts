@@ -2,9 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { EntityRecord, EntityStore } from '../entities';
 import { InfrastructureError } from '../errors';
-
-/** Key of an entity item on a participant table (the table also holds protocol barrier items). */
-export const entityKey = (kind: string, id: string) => ({ pk: `${kind}#${id}` });
+import { entityKey, numberOf } from '../participant/counter';
 
 /** EntityStore over one DynamoDB table per shard. */
 export class DynamoEntityStore implements EntityStore {
@@ -82,13 +80,4 @@ export async function availableOnRefusal(
   } catch (error) {
     throw new InfrastructureError(`could not read ${entityKind} '${id}'`, { cause: error });
   }
-}
-
-/** A number attribute: raw (`{N: '5'}`) or already a number. */
-function numberOf(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') {
-    return Number(value.N);
-  }
-  return Number.NaN;
 }

@@ -4,8 +4,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { InfrastructureError } from '../errors';
+import { entityKey } from '../participant/counter';
 import type { EntityDirectory, EntityRef } from '../ports';
-import { entityKey } from './dynamo-entities';
 
 /** BatchGetItem reads at most this many keys per request. */
 const BATCH_KEYS_MAX = 100;
@@ -21,24 +21,25 @@ export interface DynamoEntityDirectoryOptions {
 }
 
 /**
- * Which entities exist, from one BatchGetItem over the participant tables (consistent reads,
- * projecting only `pk`). `tables` maps an entity kind (`account`, `item`) to its tables in shard
- * order, e.g. `{ account: ledgerShardTables, item: [inventoryTable] }`.
+ * Which counter entities exist, from one BatchGetItem over the counter participants' tables
+ * (consistent reads, projecting only `pk`). `tables` maps a counter participant's id to its table,
+ * e.g. `{ 'ledger-0': …, 'ledger-1': …, inventory: … }`.
  */
 export class DynamoEntityDirectory implements EntityDirectory {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
-    private readonly tables: Readonly<Record<string, readonly string[]>>,
+    private readonly tables: Readonly<Record<string, string>>,
     options: DynamoEntityDirectoryOptions = {},
   ) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   private tableOf(ref: EntityRef): string {
-    const table = Object.hasOwn(this.tables, ref.kind) ? this.tables[ref.kind]?.[ref.shard] : undefined;
-    if (table === undefined) throw new RangeError(`no ${ref.kind} table for shard ${ref.shard}`);
+    const table = Object.hasOwn(this.tables, ref.participantId) ? this.tables[ref.participantId] : undefined;
+    if (table === undefined)
+      throw new RangeError(`no table for the counter participant ${ref.participantId}`);
     return table;
   }
 
@@ -47,7 +48,7 @@ export class DynamoEntityDirectory implements EntityDirectory {
     const wanted = new Map<string, Map<string, EntityRef[]>>();
     for (const ref of refs) {
       const table = this.tableOf(ref);
-      const pk = entityKey(ref.kind, ref.id).pk;
+      const pk = entityKey(ref.entity, ref.id).pk;
       const byPk = wanted.get(table) ?? new Map<string, EntityRef[]>();
       byPk.set(pk, [...(byPk.get(pk) ?? []), ref]);
       wanted.set(table, byPk);
@@ -61,7 +62,7 @@ export class DynamoEntityDirectory implements EntityDirectory {
         found.add(`${table}\n${pk}`);
       }
     }
-    return refs.filter((ref) => !found.has(`${this.tableOf(ref)}\n${entityKey(ref.kind, ref.id).pk}`));
+    return refs.filter((ref) => !found.has(`${this.tableOf(ref)}\n${entityKey(ref.entity, ref.id).pk}`));
   }
 
   /** The (table, pk) pairs of `keys` that exist, retrying throttled keys a bounded number of times. */

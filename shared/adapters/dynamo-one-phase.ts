@@ -1,27 +1,35 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { InfrastructureError } from '../errors';
-import { OPERATIONS_MAX, type ParticipantKind, type ReservedOp, rejectionReason } from '../participant';
+import {
+  type CounterSpec,
+  canReserve,
+  counterOpOf,
+  counterWrite,
+  OPERATIONS_MAX,
+  type ReservedOp,
+  rejectionReason,
+  type TransactItem,
+} from '../participant';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
 import type { TxParticipant } from '../protocol';
-import { availableOnRefusal, entityKey } from './dynamo-entities';
+import { availableOnRefusal } from './dynamo-entities';
 import { cancellationCodes, throwIfContention } from './dynamo-errors';
 import { txItemOf } from './dynamo-tx-store';
 
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
-
-/** Where a participant's entities live, for a committer that writes them directly. */
+/** Where a counter participant's entities live, for a committer that writes them directly. */
 export interface DirectParticipant {
   readonly table: string;
-  readonly kind: ParticipantKind;
+  /** The participant's name (`TxParticipant.kind`), e.g. `ledger`. */
+  readonly kind: string;
+  readonly counter: CounterSpec;
 }
 
 /**
- * The one-phase fast path on DynamoDB: ONE TransactWriteItems holding the transaction record (a Put
- * conditioned on `attribute_not_exists(txId)` — the same idempotency as a two-phase create) and one
- * Update per operation, with the same conditions a participant's prepare checks:
+ * The one-phase fast path on DynamoDB, for counter participants: ONE TransactWriteItems holding the
+ * transaction record (a Put conditioned on `attribute_not_exists(txId)` — the same idempotency as a
+ * two-phase create) and one Update per operation, `counterWrite`'s `direct` step, with the same
+ * conditions a counter's prepare checks:
  *
  *   take   total −= a, available −= a   if the entity exists AND available >= a
  *   give   total += a, available += a   if the entity exists
@@ -42,7 +50,7 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
     let operations = 0;
     for (const p of participants) {
       const direct = Object.hasOwn(this.participants, p.id) ? this.participants[p.id] : undefined;
-      if (!direct || direct.kind.kind !== p.kind) return false;
+      if (!direct || direct.kind !== p.kind) return false;
       operations += p.operations.length;
     }
     // One TransactWriteItems takes 100 actions: the record and at most 99 operations.
@@ -64,8 +72,9 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
     for (const participant of record.participants) {
       const direct = this.participants[participant.id];
       if (!direct) throw new InfrastructureError(`participant ${participant.id} is not written directly`);
-      for (const op of direct.kind.parseOperations(participant.operations)) {
-        items.push(this.update(direct, op));
+      for (const operation of participant.operations) {
+        const op = counterOpOf(direct.counter, operation as Record<string, unknown>);
+        items.push(directWrite(direct, op));
         opAt.push({ participantId: participant.id, direct, op });
       }
     }
@@ -85,15 +94,11 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       for (const [index, { participantId, direct, op }] of opAt.entries()) {
         const reason = reasons[index + 1];
         if (codes[index + 1] !== 'ConditionalCheckFailed') continue;
-        const { table, kind } = direct;
-        const entity = await availableOnRefusal(this.client, table, kind.entityKind, op.id, reason?.Item);
+        const { table, counter } = direct;
+        const entity = await availableOnRefusal(this.client, table, counter.entity, op.id, reason?.Item);
         if (!entity) return { kind: 'unknown-entity' };
-        if (op.action === 'give' || entity.available >= op.amount) return { kind: 'contended' }; // changed since
-        refused ??= {
-          kind: 'refused',
-          participantId,
-          reason: rejectionReason(direct.kind.entityKind, op, entity),
-        };
+        if (canReserve(op, entity)) return { kind: 'contended' }; // changed since
+        refused ??= { kind: 'refused', participantId, reason: rejectionReason(counter, op, entity) };
       }
       if (refused) return refused;
       // No condition failed: another transaction held an item, or a throttle — contention, which
@@ -104,20 +109,10 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
       });
     }
   }
+}
 
-  private update(direct: DirectParticipant, op: ReservedOp): TransactItem {
-    const sign = op.action === 'take' ? '-' : '+';
-    return {
-      Update: {
-        TableName: direct.table,
-        Key: entityKey(direct.kind.entityKind, op.id),
-        UpdateExpression: `SET #total = #total ${sign} :a, #available = #available ${sign} :a`,
-        ConditionExpression:
-          op.action === 'take' ? 'attribute_exists(pk) AND #available >= :a' : 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#total': 'total', '#available': 'available' },
-        ExpressionAttributeValues: { ':a': op.amount },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    };
-  }
+/** The counter's direct write of `op`, returning the entity a failed condition saw. */
+function directWrite(direct: DirectParticipant, op: ReservedOp): TransactItem {
+  const { refusal: _refusal, ...write } = counterWrite(direct.counter, direct.table, op, 'direct')!;
+  return { Update: { ...write.Update!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
 }

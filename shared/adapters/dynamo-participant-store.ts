@@ -1,67 +1,79 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { ConfigurationError, InfrastructureError } from '../errors';
-import {
-  canReserve,
-  type EntityKind,
-  OPERATIONS_MAX,
-  type ParticipantAction,
-  type ParticipantBarrier,
-  type ParticipantStore,
-  type Reservation,
-  type ReservedOp,
-  rejectionReason,
-  type WriteOutcome,
+import type {
+  OperationContext,
+  ParticipantAction,
+  ParticipantBarrier,
+  ParticipantDefinition,
+  ParticipantStore,
+  TransactItem,
+  Write,
+  WriteOutcome,
 } from '../participant';
-import { assert, noteEntry, ProtocolAssertionError, type RecordNote } from '../protocol';
+import { isRefusal, writesOf } from '../participant/definition';
+import {
+  assert,
+  canonicalJson,
+  type JsonValue,
+  noteEntry,
+  ProtocolAssertionError,
+  type RecordNote,
+} from '../protocol';
 import { recordKeyOf } from '../txid';
-import { availableOnRefusal, entityKey } from './dynamo-entities';
 import { cancellationCodes, throwIfContention } from './dynamo-errors';
 import { sameTransactionCondition } from './dynamo-tx-store';
 
 type Item = Record<string, unknown>;
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
 
 /** TransactWriteItems takes at most this many actions. */
-const TRANSACT_ITEMS_MAX = 100;
+export const TRANSACT_ITEMS_MAX = 100;
 
-/** Key of a barrier item on a participant table (next to the entity items `<kind>#<id>`). */
+/** Key of a barrier item on a participant table (next to the participant's own items). */
 export const barrierKey = (txId: string, participantId: string) => ({
   pk: `barrier#${txId}#${participantId}`,
 });
 
-const ReservedOpItem = z.object({ id: z.string(), action: z.enum(['take', 'give']), amount: z.number() });
 const BarrierItem = z.object({
   txId: z.string(),
   participantId: z.string(),
   state: z.enum(['PREPARED', 'VOTED_NO', 'COMMITTED', 'ABORTED']),
   vote: z.enum(['YES', 'NO']).nullable(),
   reason: z.string().nullable(),
-  reservation: z.array(ReservedOpItem).nullable(),
+  reservation: z.array(z.json()).nullable(),
   createdAtMs: z.number(),
   updatedAtMs: z.number(),
 });
 
+export interface DynamoParticipantStoreOptions {
+  /** The participant's table: its barriers (and, for a counter, its entities) live there. */
+  readonly table: string;
+  /** What the participant's operations write (see ParticipantDefinition). */
+  readonly definition: ParticipantDefinition;
+  /**
+   * The coordinator's Transactions table, where notes are written (it must be in this table's
+   * account and region: one TransactWriteItems spans no more); without it, notes are ignored.
+   */
+  readonly transactionsTable?: string;
+}
+
 /**
- * The participant store on the participant's own DynamoDB table. A write is ONE TransactWriteItems:
- * the barrier Put (conditioned on the state read, or on absence) and one action per entity:
+ * The participant store on DynamoDB, for any participant (ParticipantDefinition). A write is ONE
+ * TransactWriteItems: the barrier Put (conditioned on the state read, or on absence), then the
+ * participant's own writes for the step —
  *
- *   action   │ barrier Put condition     │ take                                │ give
- *   ─────────┼───────────────────────────┼─────────────────────────────────────┼──────────────────────
- *   reserve  │ attribute_not_exists(pk)  │ held += a, available −= a           │ ConditionCheck exists
- *            │                           │   if exists AND available >= a      │
- *   apply    │ state = PREPARED          │ total −= a, held −= a               │ total += a,
- *            │                           │   if exists AND held >= a           │ available += a if exists
- *   release  │ state = PREPARED          │ held −= a, available += a          │ (nothing)
- *            │                           │   if exists AND held >= a           │
- *   none     │ the state read / absence  │ (nothing)                           │ (nothing)
+ *   action   │ barrier Put condition     │ the participant's writes
+ *   ─────────┼───────────────────────────┼──────────────────────────────────────────────
+ *   reserve  │ attribute_not_exists(pk)  │ prepare(op) of each operation
+ *   apply    │ state = PREPARED          │ commit(op) of each operation
+ *   release  │ state = PREPARED          │ abort(op) of each operation
+ *   none     │ the state read / absence  │ (nothing)
  *
- * `available` is stored (= total − held) because condition expressions cannot do arithmetic. The
- * `held >= a` conditions on apply/release are invariant checks, not business rules: a prepared hold
- * cannot vanish, and an Update of a missing item would otherwise create a phantom entity.
+ * A failed condition of a prepare write is the NO vote (its `refusal` gives the reason, from the
+ * item as the condition saw it); a prepare that returns `refuse(reason)` writes nothing and is a NO
+ * too. A failed condition of a commit or abort write is a broken invariant (ProtocolAssertionError).
  *
  * With a note (RecordNote) and the Transactions table configured, one more action goes last: an
  * Update of the coordinator's record, the DynamoDB form of `applyNote` —
@@ -71,21 +83,22 @@ const BarrierItem = z.object({
  *      AND the record at the key is this transaction (its incarnation: shared/txid.ts)
  *
  * (a missing record fails the condition too). Which condition failed is read from the index of
- * each cancellation reason: barrier (0) before entities before the note, as the port orders them.
+ * each cancellation reason: barrier (0) before the participant's writes before the note, as the
+ * port orders them.
  */
 export class DynamoParticipantStore implements ParticipantStore {
-  /**
-   * `transactionsTable`: the coordinator's Transactions table, where notes are written (it must be
-   * in this table's account and region: one TransactWriteItems spans no more); without it, notes
-   * are ignored.
-   */
+  private readonly table: string;
+  private readonly definition: ParticipantDefinition;
+  private readonly transactionsTable: string | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
-    private readonly table: string,
-    private readonly entityKind: EntityKind,
-    private readonly transactionsTable?: string,
+    options: DynamoParticipantStoreOptions,
   ) {
-    if (transactionsTable !== undefined && transactionsTable.trim() === '') {
+    this.table = options.table;
+    this.definition = options.definition;
+    this.transactionsTable = options.transactionsTable;
+    if (this.transactionsTable !== undefined && this.transactionsTable.trim() === '') {
       throw new ConfigurationError(
         'the Transactions table name (TRANSACTIONS_TABLE) is blank: name the table, or leave it out to write no notes',
       );
@@ -120,7 +133,6 @@ export class DynamoParticipantStore implements ParticipantStore {
     action: ParticipantAction,
     note?: RecordNote,
   ): Promise<WriteOutcome> {
-    const ops: Reservation = action.type === 'none' ? [] : action.reservation;
     const where = `${next.txId}/${next.participantId}`;
     if (prev !== undefined) {
       assert(
@@ -134,22 +146,32 @@ export class DynamoParticipantStore implements ParticipantStore {
         `note of ${note.txId}/${note.participantId} written with the barrier of ${where}`,
       );
     }
-    assert(ops.length <= OPERATIONS_MAX, `${where}: ${ops.length} operations exceed ${OPERATIONS_MAX}`);
-    assert(new Set(ops.map((op) => op.id)).size === ops.length, `${where}: two operations on one entity`);
-
-    // Index 0 is the barrier; index i + 1 is ops[i] (or nothing, for a give on release).
-    const items: TransactItem[] = [this.barrierPut(prev, next)];
-    const opAt: (ReservedOp | undefined)[] = [undefined];
-    for (const op of ops) {
-      const entityItem = this.entityAction(op, action.type);
-      if (entityItem) {
-        items.push(entityItem);
-        opAt.push(op);
-      }
+    const context: OperationContext = {
+      txId: next.txId,
+      participantId: next.participantId,
+      table: this.table,
+    };
+    const writes = await this.writesFor(action, context);
+    if ('refused' in writes) return { ok: false, kind: 'rejected', reason: writes.refused };
+    const twice = writeOnOneItemTwice(writes);
+    if (twice !== undefined) {
+      // DynamoDB takes one action per item in a TransactWriteItems. At prepare that is a request the
+      // participant cannot serve (two operations on one item: its `itemKey` lets the API refuse
+      // them with a 400); later it is a participant whose commit or abort differs from its prepare.
+      const reason = `two writes on one item (${twice}) in one transaction`;
+      if (action.type === 'reserve') return { ok: false, kind: 'rejected', reason };
+      throw new ProtocolAssertionError(`${where}: ${action.type} makes ${reason}`);
     }
-    // The note goes last. A write that already fills the TransactWriteItems (OPERATIONS_MAX
-    // entity actions) leaves it off, like a store that cannot reach the record: the Vote/Ack
-    // message alone is enough.
+
+    // Index 0 is the barrier; index i + 1 is writes[i].
+    const items: TransactItem[] = [this.barrierPut(prev, next)];
+    for (const write of writes) items.push(transactItemOf(write, action.type === 'reserve'));
+    assert(
+      items.length <= TRANSACT_ITEMS_MAX,
+      `${where}: ${writes.length} writes and the barrier exceed one TransactWriteItems (${TRANSACT_ITEMS_MAX} actions)`,
+    );
+    // The note goes last. A write that already fills the TransactWriteItems leaves it off, like a
+    // store that cannot reach the record: the Vote/Ack message alone is enough.
     let noteAt: number | undefined;
     if (note !== undefined && this.transactionsTable !== undefined && items.length < TRANSACT_ITEMS_MAX) {
       noteAt = items.length;
@@ -164,8 +186,35 @@ export class DynamoParticipantStore implements ParticipantStore {
         throwIfContention(error, `write of the barrier of ${where}`);
         throw new InfrastructureError(`could not write the barrier of ${where}`, { cause: error });
       }
-      return this.explain(error, action, opAt, noteAt, where);
+      return this.explain(error, action, writes, noteAt, where);
     }
+  }
+
+  /** The participant's writes for `action`, one operation after the other; or a refusal. */
+  private async writesFor(
+    action: ParticipantAction,
+    context: OperationContext,
+  ): Promise<readonly Write[] | { refused: string }> {
+    if (action.type === 'none') return [];
+    const ops = action.reservation as readonly JsonValue[];
+    const writes: Write[] = [];
+    for (const op of ops) {
+      switch (action.type) {
+        case 'reserve': {
+          const result = await this.definition.prepare(op, context);
+          if (isRefusal(result)) return { refused: result.refuse };
+          writes.push(...writesOf(result));
+          break;
+        }
+        case 'apply':
+          writes.push(...writesOf(await this.definition.commit(op, context)));
+          break;
+        case 'release':
+          writes.push(...writesOf(await this.definition.abort(op, context)));
+          break;
+      }
+    }
+    return writes;
   }
 
   /**
@@ -219,55 +268,11 @@ export class DynamoParticipantStore implements ParticipantStore {
     };
   }
 
-  private entityAction(op: ReservedOp, type: ParticipantAction['type']): TransactItem | undefined {
-    const base = { TableName: this.table, Key: entityKey(this.entityKind, op.id) };
-    // `total` is a DynamoDB reserved word, so every balance attribute goes through a name.
-    const names = { '#total': 'total', '#held': 'held', '#available': 'available' };
-    const update = (UpdateExpression: string, ConditionExpression: string) => {
-      const used = Object.fromEntries(
-        Object.entries(names).filter(([name]) => `${UpdateExpression} ${ConditionExpression}`.includes(name)),
-      );
-      return {
-        Update: {
-          ...base,
-          UpdateExpression,
-          ConditionExpression,
-          ExpressionAttributeNames: used,
-          ExpressionAttributeValues: { ':a': op.amount },
-        },
-      };
-    };
-    const take = op.action === 'take';
-    switch (type) {
-      case 'reserve': {
-        if (!take) return { ConditionCheck: { ...base, ConditionExpression: 'attribute_exists(pk)' } };
-        const hold = update(
-          'SET #held = #held + :a, #available = #available - :a',
-          'attribute_exists(pk) AND #available >= :a',
-        );
-        return { Update: { ...hold.Update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
-      }
-      case 'apply':
-        return take
-          ? update('SET #total = #total - :a, #held = #held - :a', 'attribute_exists(pk) AND #held >= :a')
-          : update('SET #total = #total + :a, #available = #available + :a', 'attribute_exists(pk)');
-      case 'release':
-        return take
-          ? update(
-              'SET #held = #held - :a, #available = #available + :a',
-              'attribute_exists(pk) AND #held >= :a',
-            )
-          : undefined;
-      case 'none':
-        return undefined;
-    }
-  }
-
   /** Maps a cancelled transaction to an outcome, by the index of each cancellation reason. */
   private async explain(
     error: TransactionCanceledException,
     action: ParticipantAction,
-    opAt: readonly (ReservedOp | undefined)[],
+    writes: readonly Write[],
     noteAt: number | undefined,
     where: string,
   ): Promise<WriteOutcome> {
@@ -276,30 +281,25 @@ export class DynamoParticipantStore implements ParticipantStore {
     const failed = (index: number) => codes[index] === 'ConditionalCheckFailed';
     if (failed(0)) return { ok: false, kind: 'barrier-conflict' };
 
-    for (let index = 1; index < opAt.length; index++) {
-      const op = opAt[index]!;
+    for (let index = 1; index <= writes.length; index++) {
       if (!failed(index)) continue;
+      const write = writes[index - 1]!;
       if (action.type !== 'reserve') {
         throw new ProtocolAssertionError(
-          `${where}: ${action.type} of ${op.action} ${op.amount} on ${this.entityKind} '${op.id}' failed its condition (hold or entity gone)`,
+          `${where}: a ${action.type} write failed its condition (${describeWrite(write)}): commit and abort must not refuse`,
         );
       }
-      const entity = await availableOnRefusal(
-        this.client,
-        this.table,
-        this.entityKind,
-        op.id,
-        reasons[index]?.Item,
-      );
-      // The entity as the condition saw it must explain the refusal. If it does not (the emulator
-      // returned no Item and the entity changed since), the write lost a race: re-load and retry.
-      if (canReserve(op, entity)) {
-        return { ok: false, kind: 'barrier-conflict' };
+      if (write.refusal === undefined) {
+        return { ok: false, kind: 'rejected', reason: `condition failed: ${describeWrite(write)}` };
       }
-      return { ok: false, kind: 'rejected', reason: rejectionReason(this.entityKind, op, entity) };
+      const reason = write.refusal(await this.itemOnRefusal(write, reasons[index]?.Item));
+      // The item as the condition saw it must explain the refusal. If it does not (the emulator
+      // returned no Item and the item changed since), the write lost a race: re-load and retry.
+      if (reason === undefined) return { ok: false, kind: 'barrier-conflict' };
+      return { ok: false, kind: 'rejected', reason };
     }
 
-    // Barrier and entities held: the transaction record refused the note (decided, ended, absent,
+    // Barrier and writes held: the transaction record refused the note (decided, ended, absent,
     // or this participant's entry already there).
     if (noteAt !== undefined && failed(noteAt)) return { ok: false, kind: 'note-refused' };
 
@@ -308,4 +308,55 @@ export class DynamoParticipantStore implements ParticipantStore {
     throwIfContention(error, `write of the barrier of ${where}`);
     throw new InfrastructureError(`write of ${where} was cancelled: ${codes.join(', ')}`, { cause: error });
   }
+
+  /**
+   * The item a failed condition saw: the one its cancellation reason carries (raw attribute values
+   * there: unmarshalled here) or, when it carries none, a consistent read of the write's key.
+   * Undefined when there is none (or, for a Put, when the reason carries none: its key is unknown).
+   */
+  private async itemOnRefusal(
+    write: Write,
+    reasonItem: Record<string, unknown> | undefined,
+  ): Promise<Item | undefined> {
+    if (reasonItem !== undefined) return unmarshall(reasonItem as Parameters<typeof unmarshall>[0]);
+    const target = write.Update ?? write.Delete ?? write.ConditionCheck;
+    if (target === undefined) return undefined;
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: target.TableName, Key: target.Key, ConsistentRead: true }),
+      );
+      return Item;
+    } catch (error) {
+      throw new InfrastructureError(`could not read ${describeWrite(write)}`, { cause: error });
+    }
+  }
+}
+
+/** The TransactWriteItems action of a write (without `refusal`); a prepare's returns the item it saw. */
+function transactItemOf(write: Write, prepare: boolean): TransactItem {
+  const { refusal: _refusal, ...item } = write;
+  if (!prepare) return item;
+  const [kind, action] = Object.entries(item)[0] ?? [];
+  if (kind === undefined || action === undefined) return item;
+  return { [kind]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...action } } as TransactItem;
+}
+
+/** The `<table> <key>` two of `writes` share, if any (Puts, whose key is unknown, are not compared). */
+function writeOnOneItemTwice(writes: readonly Write[]): string | undefined {
+  const seen = new Set<string>();
+  for (const write of writes) {
+    const target = write.Update ?? write.Delete ?? write.ConditionCheck;
+    if (target === undefined) continue;
+    const item = `${target.TableName} ${canonicalJson(target.Key as JsonValue)}`;
+    if (seen.has(item)) return item;
+    seen.add(item);
+  }
+  return undefined;
+}
+
+/** `Update of <table> <key>`, for messages. */
+function describeWrite(write: Write): string {
+  const [kind, action] = Object.entries(write).find(([name]) => name !== 'refusal') ?? ['write', {}];
+  const { TableName, Key } = action as { TableName?: string; Key?: unknown };
+  return `${kind} of ${TableName ?? '?'} ${Key === undefined ? '' : JSON.stringify(Key)}`.trim();
 }

@@ -1,5 +1,4 @@
-import type { ParticipantKind } from '../participant';
-import { rejectionReason } from '../participant';
+import { type ParticipantKind, type ReservedOp, rejectionReason } from '../participant';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
 import type { TxParticipant } from '../protocol';
 import { applyDirect, type MemoryParticipantStore, refusedDirect } from './memory-participant-store';
@@ -21,7 +20,10 @@ export class MemoryOnePhaseCommitter implements OnePhaseCommitter {
   ) {}
 
   covers(participants: readonly TxParticipant[]): boolean {
-    return participants.every((p) => this.participants.get(p.id)?.kind.kind === p.kind);
+    return participants.every((p) => {
+      const direct = this.participants.get(p.id);
+      return direct?.kind.kind === p.kind && direct.kind.definition.counter !== undefined;
+    });
   }
 
   async commit(tx: StoredTx): Promise<OnePhaseResult> {
@@ -30,7 +32,8 @@ export class MemoryOnePhaseCommitter implements OnePhaseCommitter {
     const plan = tx.record.participants.map((p) => {
       const direct = this.participants.get(p.id);
       if (!direct) throw new Error(`participant ${p.id} is not written directly`);
-      return { id: p.id, direct, ops: direct.kind.parseOperations(p.operations) };
+      // A counter's schema parses its operations into take/give entity operations.
+      return { id: p.id, direct, ops: direct.kind.parseOperations(p.operations) as readonly ReservedOp[] };
     });
     let refused: OnePhaseResult | undefined;
     for (const { id, direct, ops } of plan) {
@@ -39,7 +42,7 @@ export class MemoryOnePhaseCommitter implements OnePhaseCommitter {
         refused ??= {
           kind: 'refused',
           participantId: id,
-          reason: rejectionReason(direct.kind.entityKind, op, entity),
+          reason: rejectionReason(direct.store.counter, op, entity),
         };
       }
     }

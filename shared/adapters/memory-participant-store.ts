@@ -1,11 +1,10 @@
 import type { EntityRecord } from '../entities';
 import {
+  type CounterSpec,
   canReserve,
-  type EntityKind,
   type ParticipantAction,
   type ParticipantBarrier,
   type ParticipantStore,
-  type Reservation,
   type ReservedOp,
   rejectionReason,
   type WriteOutcome,
@@ -24,7 +23,8 @@ export interface NoteTarget {
 const barrierKey = (txId: string, participantId: string) => `${txId}#${participantId}`;
 
 /**
- * ParticipantStore in memory, with the DynamoDB adapter's semantics: the barrier (conditioned on
+ * ParticipantStore of a counter participant (shared/participant/counter.ts) in memory, with the
+ * DynamoDB adapter's semantics for a counter's writes (counterWrite): the barrier (conditioned on
  * the state read, or absence) and the business change happen together or not at all; a reserve
  * that cannot be made is `rejected` with the same reason; a barrier race is `barrier-conflict` and
  * takes precedence over a rejection. Deterministic (no clock, no randomness; iteration in insertion
@@ -42,7 +42,8 @@ export class MemoryParticipantStore implements ParticipantStore {
    * deployment, the Transactions table shared in one account); without it, notes are ignored.
    */
   constructor(
-    readonly entityKind: EntityKind,
+    /** The counter's nouns, for reasons (and `entity`, for messages). */
+    readonly counter: Pick<CounterSpec, 'entity' | 'quantity'>,
     entities: readonly EntityRecord[] = [],
     private readonly notes?: NoteTarget,
   ) {
@@ -107,16 +108,17 @@ export class MemoryParticipantStore implements ParticipantStore {
     }
 
     const updated: EntityRecord[] = [];
-    const ops: Reservation = action.type === 'none' ? [] : action.reservation;
+    // A counter's barrier keeps its operations as take/give entity operations (counterParticipant).
+    const ops = (action.type === 'none' ? [] : action.reservation) as readonly ReservedOp[];
     assert(new Set(ops.map((op) => op.id)).size === ops.length, `${key}: two operations on one entity`);
     for (const op of ops) {
       const entity = this.entityMap.get(op.id);
       if (action.type === 'reserve') {
         if (!canReserve(op, entity)) {
-          return { ok: false, kind: 'rejected', reason: rejectionReason(this.entityKind, op, entity) };
+          return { ok: false, kind: 'rejected', reason: rejectionReason(this.counter, op, entity) };
         }
       } else {
-        assert(entity !== undefined, `${key}: ${action.type} of unknown ${this.entityKind} '${op.id}'`);
+        assert(entity !== undefined, `${key}: ${action.type} of unknown ${this.counter.entity} '${op.id}'`);
         assert(
           op.action === 'give' || entity.held >= op.amount,
           `${key}: ${action.type} of ${op.amount} on '${op.id}', which holds only ${entity.held}`,
@@ -145,7 +147,7 @@ export class MemoryParticipantStore implements ParticipantStore {
  */
 export function refusedDirect(
   store: MemoryParticipantStore,
-  ops: Reservation,
+  ops: readonly ReservedOp[],
 ): Array<{ op: ReservedOp; entity: EntityRecord | undefined }> {
   return ops
     .map((op) => ({ op, entity: store.entity(op.id) }))
@@ -153,21 +155,17 @@ export function refusedDirect(
 }
 
 /** Applies operations checked by refusedDirect: take removes from total and available, give adds. */
-export function applyDirect(store: MemoryParticipantStore, ops: Reservation): void {
+export function applyDirect(store: MemoryParticipantStore, ops: readonly ReservedOp[]): void {
   for (const op of ops) {
     const entity = store.entity(op.id);
-    assert(entity !== undefined, `direct ${op.action} on unknown ${store.entityKind} '${op.id}'`);
+    assert(entity !== undefined, `direct ${op.action} on unknown ${store.counter.entity} '${op.id}'`);
     const delta = op.action === 'take' ? -op.amount : op.amount;
     store.seed({ ...entity, total: entity.total + delta, available: entity.available + delta });
   }
 }
 
 /** The same arithmetic as the DynamoDB update expressions (see dynamo-participant-store.ts). */
-function applyOp(
-  entity: EntityRecord,
-  op: Reservation[number],
-  type: 'reserve' | 'apply' | 'release',
-): EntityRecord {
+function applyOp(entity: EntityRecord, op: ReservedOp, type: 'reserve' | 'apply' | 'release'): EntityRecord {
   const a = op.amount;
   const { total, held, available } = entity;
   if (op.action === 'take') {

@@ -13,6 +13,12 @@ export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
   readonly dlqUrl: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The queue's receive limit (its redrive policy's maxReceiveCount): a message that fails on its
+   * last receive is moved to the DLQ here, with its error attached, rather than by SQS without it.
+   * Absent: SQS moves it.
+   */
+  readonly maxReceiveCount?: number;
   /** Parses the body; throws MalformedMessageError for a message that can never be processed. */
   parse(body: string): M;
   /**
@@ -28,7 +34,8 @@ export interface ProtocolRecordHandler<M extends { readonly txId: string }> {
  * correlation id (and as `txId`) on the record's own child logger, count redeliveries, process —
  * and move a poison message (malformed, or breaking a protocol assertion) straight to the DLQ,
  * counted, instead of retrying it until maxReceiveCount. Any other error is rethrown, so the batch
- * processor reports just this record as failed.
+ * processor reports just this record as failed — until its last receive, when it goes to the DLQ
+ * with that error attached.
  */
 export function protocolRecordHandler<M extends { readonly txId: string }>(
   handler: ProtocolRecordHandler<M>,
@@ -48,13 +55,17 @@ export function protocolRecordHandler<M extends { readonly txId: string }>(
       return deadLetter(record, error, 'poison message', {});
     }
     const log = logger.createChild({ persistentKeys: { txId: message.txId, correlation_id: message.txId } });
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     try {
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       if (receiveCount > 1) metrics.addMetric(METRIC.redeliveries, MetricUnit.Count, 1);
       await handler.process(message, receiveCount, log);
     } catch (error) {
       if (error instanceof ProtocolAssertionError)
         return deadLetter(record, error, 'protocol violation', { message }, log);
+      const { maxReceiveCount } = handler;
+      if (maxReceiveCount !== undefined && receiveCount >= maxReceiveCount && error instanceof Error) {
+        return deadLetter(record, error, `failed on its last receive (${receiveCount})`, { message }, log);
+      }
       throw error;
     }
   };

@@ -1,11 +1,13 @@
-import { ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
 import { isTerminal, settledState } from '../protocol';
+import type { Operation, ParticipantRegistry } from '../registry';
 import {
   CreateAccountRequest,
   CreateItemRequest,
   IdempotencyKey,
+  issuesOf,
   parseOrThrow,
   TransactionRequest,
   TransferRequest,
@@ -33,8 +35,12 @@ import {
 import { openApiDocument } from './openapi';
 
 export interface ApiDeps {
-  readonly accounts: Accounts;
-  readonly items: Items;
+  /** The deployment's participants: what operations are valid and where they go. */
+  readonly registry: ParticipantRegistry;
+  /** The bank's accounts (the `ledger` counter); absent when the deployment has no ledger. */
+  readonly accounts?: Accounts;
+  /** The shop's items (the `inventory` counter); absent when the deployment has none. */
+  readonly items?: Items;
   readonly transactions: Transactions;
   readonly nowMs: () => number;
   /** Called with every error that maps to a 5xx, for logging. */
@@ -117,6 +123,30 @@ function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): strin
   return fromBody ?? fromHeader;
 }
 
+/**
+ * `POST /transactions`'s body: the envelope (TransactionRequest) and each operation against its
+ * participant's schema, every issue of both in one ValidationError.
+ */
+function parseTransaction(body: unknown, registry: ParticipantRegistry) {
+  const envelope = TransactionRequest.safeParse(body);
+  const raw = (body as { operations?: unknown } | null)?.operations;
+  const issues = [
+    ...(envelope.success ? [] : issuesOf(envelope.error)),
+    ...(Array.isArray(raw) ? registry.issuesOf(raw) : []),
+  ];
+  if (!envelope.success || issues.length > 0) {
+    const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new ValidationError(`transaction is invalid: ${summary}`, issues);
+  }
+  return { request: envelope.data, operations: envelope.data.operations as Operation[] };
+}
+
+/** The entity routes of a counter participant the deployment may lack (a 404 if it does). */
+function need<T>(routes: T | undefined, participant: string): T {
+  if (routes === undefined) throw new NotFoundError(`this deployment has no participant '${participant}'`);
+  return routes;
+}
+
 /** 200 with the full view once terminal, else 202 with a link to poll. */
 function submitted({ record, replayed }: SubmitResult): HttpResult {
   const headers: Record<string, string> = { location: transactionHref(record.txId) };
@@ -143,35 +173,35 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
 
   const routes: Record<RouteKey, Route> = {
     'GET /health': async () => json(200, { status: 'ok' }),
-    'GET /openapi.json': async () => json(200, openApiDocument()),
+    'GET /openapi.json': async () => json(200, openApiDocument(deps.registry)),
     'POST /accounts': async (event) => {
       const request = parseOrThrow(CreateAccountRequest, readJsonBody(event), 'account');
-      const account = await deps.accounts.create(request, deps.nowMs());
+      const account = await need(deps.accounts, 'ledger').create(request, deps.nowMs());
       return json(201, account, { location: `/accounts/${encodeURIComponent(account.accountId)}` });
     },
     'GET /accounts/{accountId}': async (event) =>
-      json(200, await deps.accounts.get(event.pathParameters?.accountId ?? '')),
+      json(200, await need(deps.accounts, 'ledger').get(event.pathParameters?.accountId ?? '')),
     'POST /inventory/items': async (event) => {
       const request = parseOrThrow(CreateItemRequest, readJsonBody(event), 'item');
-      const item = await deps.items.create(request, deps.nowMs());
+      const item = await need(deps.items, 'inventory').create(request, deps.nowMs());
       return json(201, item, { location: `/inventory/items/${encodeURIComponent(item.sku)}` });
     },
     'GET /inventory/items/{sku}': async (event) =>
-      json(200, await deps.items.get(event.pathParameters?.sku ?? '')),
+      json(200, await need(deps.items, 'inventory').get(event.pathParameters?.sku ?? '')),
     'POST /transfers': async (event, budget) => {
       const transfer = parseOrThrow(TransferRequest, readJsonBody(event), 'transfer');
       const idempotencyKey = idempotencyKeyOf(event, transfer.idempotencyKey);
       return submit(event, budget, {
-        operations: transferOperations(transfer),
+        operations: transferOperations(transfer, deps.registry),
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         ...(transfer.commit !== undefined ? { commit: transfer.commit } : {}),
       });
     },
     'POST /transactions': async (event, budget) => {
-      const request = parseOrThrow(TransactionRequest, readJsonBody(event), 'transaction');
+      const { request, operations } = parseTransaction(readJsonBody(event), deps.registry);
       const idempotencyKey = idempotencyKeyOf(event, request.idempotencyKey);
       return submit(event, budget, {
-        operations: request.operations,
+        operations,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         ...(request.commit !== undefined ? { commit: request.commit } : {}),
       });

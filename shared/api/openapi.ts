@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { ParticipantRegistry } from '../registry';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -39,12 +40,10 @@ export const AcceptedViewSchema = z.strictObject({
   href: z.string().meta({ description: 'Where to read the transaction: `/transactions/{txId}`' }),
 });
 
-export const EntityOpSchema = z
-  .strictObject({ id: Identifier, action: z.enum(['take', 'give']), amount: MinorUnits })
-  .meta({
-    description:
-      'An operation as the participant runs it: `take` holds then removes (ledger debit, inventory reserve), `give` adds (ledger credit, inventory release). `id` is the account id or sku.',
-  });
+export const RecordedOperationSchema = z.record(z.string(), z.unknown()).meta({
+  description:
+    "An operation as its participant received it: the request's operation without its `participant` field (see `Operation`).",
+});
 
 export const TransactionViewSchema = z.strictObject({
   txId: TxId,
@@ -60,9 +59,9 @@ export const TransactionViewSchema = z.strictObject({
   reason: z.string().optional().meta({ description: 'Why it aborted' }),
   participants: z.array(
     z.strictObject({
-      id: z.string().meta({ description: '`ledger-<shard>` or `inventory`' }),
-      kind: z.string(),
-      operations: z.array(EntityOpSchema),
+      id: z.string().meta({ description: 'The participant, e.g. `seats`, or a shard of one: `ledger-1`' }),
+      kind: z.string().meta({ description: 'The participant name the operations used, e.g. `ledger`' }),
+      operations: z.array(RecordedOperationSchema),
       vote: z.enum(['YES', 'NO']).optional(),
       voteReason: z.string().optional(),
       ack: OutcomeSchema.optional().meta({ description: 'The outcome the participant acknowledged' }),
@@ -146,7 +145,7 @@ const submitResponses = {
     "The idempotency key was used before with a different request (`idempotency key reused with a different request`), and that transaction's record still exists.",
   ),
   '422': problemResponse(
-    'An account or sku does not exist (all unknown ones are named). Nothing was written.',
+    "An entity of a counter participant (the ledger's accounts, the inventory's items) does not exist (all unknown ones are named). Nothing was written.",
   ),
   '503': problemResponse('A dependency failed or throttled; retry (with the same idempotency key).'),
 };
@@ -154,7 +153,33 @@ const submitResponses = {
 const commonErrors = { '500': problemResponse('Unexpected failure; safe to retry.') };
 const sigv4 = [{ sigv4: [] }];
 
-function buildDocument() {
+/**
+ * One operation of `POST /transactions`: one of the deployment's participants, by `participant`,
+ * with that participant's own fields (its registered schema).
+ */
+function operationSchema(registry: ParticipantRegistry): JsonSchema {
+  const variants = registry.specs.map((spec) => {
+    const { properties, required, ...rest } = spec.operation as {
+      properties?: Record<string, unknown>;
+      required?: string[];
+    };
+    return {
+      ...rest,
+      type: 'object',
+      properties: { participant: { const: spec.name }, ...properties },
+      required: ['participant', ...(required ?? [])],
+      ...(spec.shards
+        ? { description: `Runs on the shard of \`${spec.name}\` that \`${spec.shards.key}\` hashes to.` }
+        : {}),
+    };
+  });
+  return { oneOf: variants, discriminator: { propertyName: 'participant' } };
+}
+
+function buildDocument(registry: ParticipantRegistry) {
+  const transactionRequest = schemaOf(TransactionRequest, 'input') as {
+    properties: Record<string, Record<string, unknown>>;
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -179,11 +204,15 @@ function buildDocument() {
         TransferRequest: {
           ...schemaOf(TransferRequest, 'input'),
           description:
-            'Shorthand for a transaction with a ledger debit of `from` and a ledger credit of `to`. `from` must differ from `to` (400).',
+            'Shorthand for a transaction on one counter participant (the `ledger` unless `participant` names another): a debit of `from` and a credit of `to`. `from` must differ from `to` (400).',
         },
         TransactionRequest: {
-          ...schemaOf(TransactionRequest, 'input'),
-          description: `1–${OPERATIONS_MAX} operations. Also checked (400): at most one operation per account or sku. Ledger debits and credits need not balance (a checkout may only debit the buyer). An unknown \`participant\` fails the schema (400).`,
+          ...transactionRequest,
+          properties: {
+            ...transactionRequest.properties,
+            operations: { ...transactionRequest.properties.operations, items: operationSchema(registry) },
+          },
+          description: `1–${OPERATIONS_MAX} operations, each checked against its participant's schema (400 naming the field). Also checked (400): at most one operation per item (per account of the ledger, per sku of the inventory). An unknown \`participant\` fails the schema (400).`,
         },
         Health: schemaOf(HealthSchema, 'output'),
         Account: schemaOf(AccountViewSchema, 'output'),
@@ -290,7 +319,7 @@ function buildDocument() {
       '/transactions': {
         post: {
           operationId: 'submitTransaction',
-          summary: 'Run ledger and inventory operations as one atomic transaction',
+          summary: "Run operations of the deployment's participants as one atomic transaction",
           security: sigv4,
           parameters: [waitParameter, idempotencyKeyHeader],
           requestBody: { required: true, content: jsonContent('TransactionRequest') },
@@ -324,10 +353,14 @@ function buildDocument() {
 
 export type OpenApiDocument = ReturnType<typeof buildDocument>;
 
-let document: OpenApiDocument | undefined;
+const documents = new WeakMap<ParticipantRegistry, OpenApiDocument>();
 
-/** The document, built once per process. */
-export function openApiDocument(): OpenApiDocument {
-  document ??= buildDocument();
+/** The document of a deployment's participants, built once per process. */
+export function openApiDocument(registry: ParticipantRegistry): OpenApiDocument {
+  let document = documents.get(registry);
+  if (!document) {
+    document = buildDocument(registry);
+    documents.set(registry, document);
+  }
   return document;
 }

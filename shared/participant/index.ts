@@ -1,19 +1,28 @@
 /**
  * The participant side of 2PC: the async shell around the pure barrier core
- * (shared/protocol/participant.ts), its store port, and the participant kinds of the entity shape.
- * Adapters: shared/adapters/dynamo-participant-store.ts and memory-participant-store.ts.
+ * (shared/protocol/participant.ts), its store port, participant definitions (the SDK: sdk.ts) and
+ * counters. Adapters: shared/adapters/dynamo-participant-store.ts and memory-participant-store.ts.
  */
-export { entityParticipantKind, INVENTORY, LEDGER, type ParticipantKind } from './kinds';
 export {
+  type CounterSpec,
+  type CounterStep,
   canReserve,
-  ENTITY_NOUNS,
-  type EntityKind,
-  OPERATIONS_MAX,
-  parseReservation,
-  type Reservation,
-  type ReservedOp,
+  counterOpOf,
+  counterParticipant,
+  counterWrite,
+  entityKey,
+  numberOf,
   rejectionReason,
-} from './operations';
+} from './counter';
+export {
+  defineParticipant,
+  type OperationContext,
+  type ParticipantDefinition,
+  type TransactItem,
+  type Write,
+} from './definition';
+export { type ParticipantKind, participantKind } from './kinds';
+export { OPERATIONS_MAX, type Reservation, type ReservedOp } from './operations';
 export type { ParticipantAction, ParticipantBarrier, ParticipantStore, WriteOutcome } from './ports';
 export {
   handleParticipantMessage,

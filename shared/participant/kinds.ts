@@ -1,33 +1,58 @@
+import * as z from 'zod';
 import type { JsonValue } from '../protocol';
-import { type EntityKind, parseReservation, type Reservation } from './operations';
+import { parseOrThrow } from '../schemas';
+import { assertJson, type ParticipantDefinition } from './definition';
+import { OPERATIONS_MAX, type Reservation } from './operations';
 
 /**
- * The one small interface a participant of the entity shape implements: its name, the kind of
- * entity it keeps on its table, and how to read its part of a transaction (`Prepare.operations`)
- * as EntityOps. The barrier, the reservation and the replies are generic (shell.ts); a new
- * participant of this shape is a descriptor, a table, a queue and a Lambda wiring the shell.
+ * A participant as the protocol shell runs it: its name (the `TxParticipant.kind` it serves, e.g.
+ * `ledger`), its definition, and how to read its part of a transaction (`Prepare.operations`).
  */
 export interface ParticipantKind {
-  /** The `TxParticipant.kind` it serves, e.g. `ledger`. */
   readonly kind: string;
-  readonly entityKind: EntityKind;
+  readonly definition: ParticipantDefinition;
   /**
-   * The EntityOps of `operations`. Throws ValidationError (its message is the NO vote's reason) when
-   * they are malformed; must be pure and deterministic.
+   * The operations as the definition's schema parses them. Throws ValidationError (its message is
+   * the NO vote's reason) when they are malformed, too many, or two of them name one item.
+   * Pure and deterministic.
    */
   parseOperations(operations: readonly JsonValue[]): Reservation;
 }
 
-export function entityParticipantKind(kind: string, entityKind: EntityKind): ParticipantKind {
+/** The ParticipantKind of `definition` under the name `kind`. */
+export function participantKind(kind: string, definition: ParticipantDefinition): ParticipantKind {
+  const itemKey = definition.itemKey ?? [];
+  const schema = z
+    .array(z.unknown())
+    .min(1, 'must hold at least one operation')
+    .max(OPERATIONS_MAX, `must hold at most ${OPERATIONS_MAX} operations`)
+    .superRefine((ops, ctx) => {
+      if (itemKey.length === 0) return;
+      const seen = new Map<string, number>();
+      ops.forEach((op, index) => {
+        const fields = op !== null && typeof op === 'object' ? (op as Record<string, unknown>) : {};
+        const key = JSON.stringify(itemKey.map((field) => fields[field]));
+        const first = seen.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, itemKey[0]!],
+            message: `names the same item as operation ${first} (${itemKey.join(', ')})`,
+          });
+        }
+        seen.set(key, index);
+      });
+    })
+    .pipe(z.array(definition.operation));
   return {
     kind,
-    entityKind,
-    parseOperations: (operations) => parseReservation(operations, `${kind} operations`),
+    definition,
+    parseOperations(operations) {
+      const parsed = parseOrThrow(schema, operations, `${kind} operations`) as unknown[];
+      parsed.forEach((op, index) => {
+        assertJson(op, `${kind} operation ${index} as parsed`);
+      });
+      return parsed as Reservation;
+    },
   };
 }
-
-/** Bank ledger shards: `take` debits an account, `give` credits it. */
-export const LEDGER: ParticipantKind = entityParticipantKind('ledger', 'account');
-
-/** Inventory: `take` reserves stock of an item, `give` returns stock. */
-export const INVENTORY: ParticipantKind = entityParticipantKind('inventory', 'item');

@@ -1,4 +1,44 @@
 /**
  * `tandem/participant`: the runtime SDK a team uses inside its own participant handler.
+ *
+ * ```ts
+ * import { defineParticipant, participantHandler, refuse } from 'tandem/participant';
+ * import * as z from 'zod';
+ *
+ * export const seats = defineParticipant({
+ *   operation: z.strictObject({ action: z.literal('book'), flight: z.string(), seat: z.string() }),
+ *   itemKey: ['flight', 'seat'],
+ *   prepare: (op, tx) => ({
+ *     Update: {
+ *       TableName: tx.table,
+ *       Key: { pk: `seat#${op.flight}#${op.seat}` },
+ *       UpdateExpression: 'SET heldBy = :tx',
+ *       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(heldBy) AND attribute_not_exists(bookedBy)',
+ *       ExpressionAttributeValues: { ':tx': tx.txId },
+ *     },
+ *     refusal: (seat) => (seat ? `seat ${op.seat} is taken` : `flight ${op.flight} has no seat ${op.seat}`),
+ *   }),
+ *   commit: (op, tx) => ({ Update: { … 'SET bookedBy = heldBy REMOVE heldBy' … } }),
+ *   abort: (op, tx) => ({ Update: { … 'REMOVE heldBy' … } }),
+ * });
+ * export const handler = participantHandler(seats);
+ * ```
  */
-export {};
+export {
+  type CounterSpec,
+  counterOperation,
+  counterParticipant,
+  parseCounterSpec,
+} from './counter';
+export {
+  type Awaitable,
+  defineParticipant,
+  type FinishResult,
+  type OperationContext,
+  type ParticipantDefinition,
+  type PrepareResult,
+  type Refusal,
+  refuse,
+  type TransactItem,
+  type Write,
+} from './definition';

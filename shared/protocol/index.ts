@@ -43,6 +43,7 @@ export {
 } from './coordinator';
 export { bucketOf, fnv1a32 } from './hash';
 export type { JsonPrimitive, JsonValue } from './json';
+export { canonicalJson } from './json';
 export {
   type AcquirePlan,
   assertLeaseConfig,

@@ -9,3 +9,13 @@ export type JsonValue = JsonPrimitive | readonly JsonValue[] | { readonly [key: 
 export function ownEntry<V>(map: { readonly [key: string]: V }, key: string): V | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  const entries = Object.entries(value as { readonly [key: string]: JsonValue })
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`);
+  return `{${entries.join(',')}}`;
+}

@@ -1,9 +1,7 @@
 /** The producer side of transactions: request → participants, idempotency, the public view. */
 export {
-  canonicalJson,
+  DEFAULT_TRANSFER_PARTICIPANT,
   entityRefsOf,
-  INVENTORY_PARTICIPANT,
-  ledgerParticipantId,
   planParticipants,
   requestHashOf,
   transferOperations,

@@ -1,82 +1,81 @@
 import { createHash } from 'node:crypto';
-import type { EntityOp } from '../entities';
-import { shardOf } from '../ledger/sharding';
+import { ValidationError } from '../errors';
 import type { EntityRef } from '../ports';
-import type { JsonValue, TxParticipant } from '../protocol';
-import { entityOf, type Operation, type TransferRequest } from '../schemas';
+import { canonicalJson, type JsonValue, type TxParticipant } from '../protocol';
+import type { Operation, ParticipantRegistry } from '../registry';
+import type { TransferRequest } from '../schemas';
 
 /**
  * Pure mapping of a validated request to what the coordinator stores: participants with their
- * EntityOps, the entities to look up first, the request hash and the transaction id.
+ * operations, the counter entities to look up first, the request hash and the transaction id.
  */
 
-/** Participant id of the inventory service (there is one inventory table). */
-export const INVENTORY_PARTICIPANT = 'inventory';
+/** The participant `POST /transfers` moves amounts on unless the request names another. */
+export const DEFAULT_TRANSFER_PARTICIPANT = 'ledger';
 
-/** Participant id of a ledger shard, e.g. `ledger-0`. */
-export const ledgerParticipantId = (shard: number) => `ledger-${shard}`;
-
-/** `POST /transfers` is shorthand for a transaction: a ledger debit of `from`, a credit of `to`. */
-export function transferOperations(transfer: TransferRequest): Operation[] {
-  return [
-    { participant: 'ledger', action: 'debit', accountId: transfer.from, amount: transfer.amount },
-    { participant: 'ledger', action: 'credit', accountId: transfer.to, amount: transfer.amount },
-  ];
-}
-
-function entityOpOf(op: Operation): EntityOp {
-  if (op.participant === 'ledger') {
-    return { id: op.accountId, action: op.action === 'debit' ? 'take' : 'give', amount: op.amount };
+/**
+ * `POST /transfers` is shorthand for a transaction on one counter participant (the ledger unless
+ * `participant` says otherwise): its first taking action on `from`, its first giving one on `to`.
+ */
+export function transferOperations(transfer: TransferRequest, registry: ParticipantRegistry): Operation[] {
+  const name = transfer.participant ?? DEFAULT_TRANSFER_PARTICIPANT;
+  const counter = registry.spec(name)?.counter;
+  const actions = Object.entries(counter?.actions ?? {});
+  const take = actions.find(([, does]) => does === 'take')?.[0];
+  const give = actions.find(([, does]) => does === 'give')?.[0];
+  if (!counter || take === undefined || give === undefined) {
+    throw new ValidationError(
+      `a transfer needs a counter participant that takes and gives; '${name}' is ${counter ? 'a counter without both' : registry.spec(name) ? 'not a counter' : 'not a participant of this deployment'}`,
+      [{ path: 'participant', message: `'${name}' cannot transfer` }],
+    );
   }
-  return { id: op.sku, action: op.action === 'reserve' ? 'take' : 'give', amount: op.quantity };
+  const op = (action: string, id: string): Operation => ({
+    participant: name,
+    action,
+    [counter.idField]: id,
+    [counter.amountField]: transfer.amount,
+  });
+  return [op(take, transfer.from), op(give, transfer.to)];
 }
 
 const byId = <T extends { readonly id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Ledger operations go to the participant of their account's shard (`ledger-<shard>`), inventory
- * operations to `inventory`. Participants are sorted by id and each one's operations by entity id,
- * so the same set of operations always yields the same record, whatever order the client used.
+ * Each operation goes to its participant (the shard its key hashes to, for a sharded one), without
+ * its `participant` field. Participants are sorted by id and each one's operations by their
+ * canonical JSON, so the same set of operations always yields the same record, whatever order the
+ * client used.
  */
 export function planParticipants(
   operations: readonly Operation[],
-  ledgerShardCount: number,
+  registry: ParticipantRegistry,
 ): TxParticipant[] {
-  const groups = new Map<string, { kind: string; ops: EntityOp[] }>();
+  const groups = new Map<string, { kind: string; ops: Array<{ order: string; op: JsonValue }> }>();
   for (const op of operations) {
-    const [id, kind] =
-      op.participant === 'ledger'
-        ? [ledgerParticipantId(shardOf(op.accountId, ledgerShardCount)), 'ledger']
-        : [INVENTORY_PARTICIPANT, 'inventory'];
-    const group = groups.get(id) ?? { kind, ops: [] };
-    group.ops.push(entityOpOf(op));
-    groups.set(id, group);
+    const { participantId, spec, fields } = registry.route(op);
+    const group = groups.get(participantId) ?? { kind: spec.name, ops: [] };
+    // By the item they touch first (the account, the sku), then by all their fields.
+    const item = canonicalJson((spec.itemKey ?? []).map((field) => fields[field] ?? null));
+    group.ops.push({ order: `${item}\n${canonicalJson(fields)}`, op: fields });
+    groups.set(participantId, group);
   }
   return [...groups]
     .map(([id, { kind, ops }]) => ({
       id,
       kind,
-      operations: ops.sort(byId).map((op) => ({ id: op.id, action: op.action, amount: op.amount })),
+      operations: ops.sort((a, b) => byText(a.order, b.order)).map(({ op }) => op),
     }))
     .sort(byId);
 }
 
-/** The entities the operations touch, with the shard they live on (for the existence check). */
-export function entityRefsOf(operations: readonly Operation[], ledgerShardCount: number): EntityRef[] {
-  return operations.map((op) => {
-    const { kind, id } = entityOf(op);
-    return { kind, id, shard: kind === 'account' ? shardOf(id, ledgerShardCount) : 0 };
+/** The counter entities the operations touch, with their participant (for the existence check). */
+export function entityRefsOf(operations: readonly Operation[], registry: ParticipantRegistry): EntityRef[] {
+  return operations.flatMap((op) => {
+    const { participantId, spec, fields } = registry.route(op);
+    if (!spec.counter) return [];
+    return [{ participantId, entity: spec.counter.entity, id: String(fields[spec.counter.idField]) }];
   });
-}
-
-/** JSON with object keys sorted at every level: equal values give equal text. */
-export function canonicalJson(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  const entries = Object.entries(value as { readonly [key: string]: JsonValue })
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`);
-  return `{${entries.join(',')}}`;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8');

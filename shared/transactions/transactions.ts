@@ -24,7 +24,8 @@ import {
   slotOf,
   type TxRecord,
 } from '../protocol';
-import type { CommitPreference, Operation } from '../schemas';
+import type { Operation, ParticipantRegistry } from '../registry';
+import type { CommitPreference } from '../schemas';
 import { incarnatedTxId, keyedRecordKey, newIncarnation, randomTxId } from '../txid';
 import { entityRefsOf, planParticipants, requestHashOf } from './plan';
 
@@ -39,7 +40,8 @@ export const FAST_POLL_MS = 20;
 export const FAST_POLLS = 10;
 
 export interface TransactionsConfig {
-  readonly ledgerShardCount: number;
+  /** The deployment's participants: where each operation goes. */
+  readonly registry: ParticipantRegistry;
   readonly slotCount: number;
   readonly coordinator: CoordinatorConfig;
   /** Defaults to POLL_INTERVAL_MS. */
@@ -140,8 +142,8 @@ export class Transactions {
    * an unknown account or sku → UnprocessableError, nothing written.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
-    const { ledgerShardCount, slotCount } = this.config;
-    const participants = planParticipants(request.operations, ledgerShardCount);
+    const { registry, slotCount } = this.config;
+    const participants = planParticipants(request.operations, registry);
     const requestHash = requestHashOf(participants);
     const txId =
       request.idempotencyKey !== undefined
@@ -152,7 +154,7 @@ export class Transactions {
         : (this.deps.newTxId ?? randomTxId)();
     const tx: NewTransaction = { txId, slot: slotOf(txId, slotCount), participants };
 
-    const refs = entityRefsOf(request.operations, ledgerShardCount);
+    const refs = entityRefsOf(request.operations, registry);
     const { onePhase } = this.deps;
     // One budget of waits for the request's contended writes (the one-phase commit, the create).
     const backoff = new Backoff(this.deps.pacing ?? REAL_PACING, this.deps.clock);
@@ -379,5 +381,5 @@ export class Transactions {
 }
 
 function describeRef(ref: EntityRef): string {
-  return `${ref.kind === 'item' ? 'sku' : ref.kind} '${ref.id}'`;
+  return `${ref.entity} '${ref.id}'`;
 }

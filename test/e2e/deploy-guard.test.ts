@@ -10,7 +10,7 @@ import {
 import { describe, expect, inject, it } from 'vitest';
 import { redeployLocal, TEST_CONTEXT } from '../../scripts/lib/deploy';
 import { SetupError } from '../../scripts/lib/emulator';
-import { DEPLOY_GUARD_TYPE } from '../../shared/deploy-guard';
+import { DEPLOY_GUARD_TYPE, settingsOfPhysicalId } from '../../shared/deploy-guard';
 import { shardOf } from '../../shared/ledger/sharding';
 import { ApiClient } from '../support/api-client';
 
@@ -73,19 +73,23 @@ describe('the deploy guard on the deployed stack', () => {
       (e) => e.LogicalResourceId === guardId && e.ResourceStatus === 'UPDATE_FAILED',
     );
     expect(failed?.ResourceStatusReason).toContain(
-      'ledgerShards cannot change on a deployed stack (it was 2, this deploy asks for 1)',
+      "Participant 'ledger' cannot change its shard count on a deployed stack (it was 2, this deploy asks for 1)",
     );
-    expect(failed?.ResourceStatusReason).toContain('Deploy with -c ledgerShards=2');
     expect(failed?.ResourceStatusReason).toContain(
-      'This deploy would remove participant ledger-1 with its table, inbox queue and function: ledger-1 may still hold accounts, holds and barrier items',
+      "Keep shards: 2 for participant 'ledger' (in Tandem's own app: deploy with -c ledgerShards=2)",
+    );
+    expect(failed?.ResourceStatusReason).toContain(
+      'This deploy would remove participant ledger-1 with its table, inbox queue and function: ledger-1 may still hold items and the barrier items of transactions',
     );
     // Rolled back, with the same resources as before (none created, replaced or deleted)
     const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({ StackName }));
     expect(Stacks[0]?.StackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(await resources()).toEqual(before);
-    expect(before[guardId ?? '']).toBe(
-      'tandem-deploy-guard/v1/ledgerShards=2/participants=inventory,ledger-0,ledger-1',
-    );
+    // The guard's physical id still records the deployed settings
+    expect(settingsOfPhysicalId(before[guardId ?? ''])).toEqual({
+      shards: { ledger: 2 },
+      participants: ['inventory', 'ledger-0', 'ledger-1'],
+    });
 
     // The stack serves as before: the account on ledger-1 is there, and a two-phase transfer commits
     expect((await api.call('GET', `/accounts/${onShard1}`)).body).toMatchObject({ balance: 100, shard: 1 });

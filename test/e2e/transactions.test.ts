@@ -103,7 +103,10 @@ describe('transfers on the deployed stack', () => {
       if (outcome.body.state !== 'COMMITTED') return;
       for (const participant of outcome.body.participants) {
         for (const op of participant.operations) {
-          expected.set(op.id, expected.get(op.id)! + (op.action === 'give' ? op.amount : -op.amount));
+          expected.set(
+            op.accountId,
+            expected.get(op.accountId)! + (op.action === 'credit' ? op.amount : -op.amount),
+          );
         }
       }
     });

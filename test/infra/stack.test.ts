@@ -284,13 +284,13 @@ describe('deploy guard', () => {
       {
         ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^DeployGuardFn[0-9A-F]{8}$/), 'Arn'] },
         ServiceTimeout: '300',
-        LedgerShards: '2',
+        Shards: { ledger: '2' },
         Participants: ['inventory', 'ledger-0', 'ledger-1'],
       },
     ]);
     expect(guards(synth({ ledgerShards: 3 }).template).map(([, g]) => g.Properties)).toEqual([
       expect.objectContaining({
-        LedgerShards: '3',
+        Shards: { ledger: '3' },
         Participants: ['inventory', 'ledger-0', 'ledger-1', 'ledger-2'],
       }),
     ]);

@@ -18,10 +18,12 @@ import { MemoryParticipantStore } from '../../shared/adapters/memory-participant
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
 import { newEntity } from '../../shared/entities';
+import { LEDGER_COUNTER } from '../../shared/ledger/participant';
 import type { ParticipantBarrier, ParticipantStore, Reservation } from '../../shared/participant';
 import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
 import { newTransaction, noteOf, type ParticipantReply, type TxRecord } from '../../shared/protocol';
 import { SimQueue } from '../sim/sqs';
+import { LEDGER } from '../support/entity-shaped';
 
 /**
  * Keeps the simulation honest: the same scripted scenarios run against the in-memory world the
@@ -162,7 +164,7 @@ interface ParticipantTable {
 
 /** `notes`: the transaction records the store notes votes and acks on (none: notes are ignored). */
 function memoryParticipantTable(notes?: MemoryTxStore): ParticipantTable {
-  const store = new MemoryParticipantStore('account', [], notes);
+  const store = new MemoryParticipantStore(LEDGER_COUNTER, [], notes);
   return {
     store,
     seed: async (id, total) => store.seed(newEntity(id, total, T0)),
@@ -178,7 +180,11 @@ function dynamoParticipantTable(transactionsTable?: string): ParticipantTable {
   const table = deployment.outputs.LedgerShardTables!.split(',')[0]!;
   const entities = new DynamoEntityStore(dynamo, 'account', [table]);
   return {
-    store: new DynamoParticipantStore(dynamo, table, 'account', transactionsTable),
+    store: new DynamoParticipantStore(dynamo, {
+      table,
+      definition: LEDGER.definition,
+      ...(transactionsTable !== undefined ? { transactionsTable } : {}),
+    }),
     seed: async (id, total) => {
       if (!(await entities.insert(0, newEntity(id, total, T0)))) throw new Error(`${id} exists`);
     },

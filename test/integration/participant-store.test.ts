@@ -7,11 +7,10 @@ import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { newEntity } from '../../shared/entities';
 import { NO_FAULTS } from '../../shared/faults';
 import {
-  type EntityKind,
   handleParticipantMessage,
-  LEDGER,
   OPERATIONS_MAX,
   type ParticipantBarrier,
+  type ParticipantKind,
   type ParticipantStore,
   type Reservation,
 } from '../../shared/participant';
@@ -23,6 +22,7 @@ import {
   TOMBSTONE_REASON,
   type TxRecord,
 } from '../../shared/protocol';
+import { INVENTORY, LEDGER } from '../support/entity-shaped';
 
 // The participant's DynamoDB adapter against the emulator, on the deployed ledger shard and
 // inventory tables: real TransactWriteItems, real condition failures. Every test makes its own
@@ -45,9 +45,13 @@ const P = 'ledger-0';
 const T0 = 1_700_000_000_000;
 
 /** `notes`: whether the store notes votes and acks on the Transactions table. */
-function participantOn(table: string, entityKind: EntityKind, notes = false) {
-  const store = new DynamoParticipantStore(client, table, entityKind, notes ? transactionsTable : undefined);
-  const entities = new DynamoEntityStore(client, entityKind, [table]);
+function participantOn(table: string, kind: ParticipantKind, notes = false) {
+  const store = new DynamoParticipantStore(client, {
+    table,
+    definition: kind.definition,
+    ...(notes ? { transactionsTable } : {}),
+  });
+  const entities = new DynamoEntityStore(client, kind.definition.counter!.entity, [table]);
   const create = async (name: string, total: number) => {
     const id = unique(name);
     expect(await entities.insert(0, newEntity(id, total, T0))).toBe(true);
@@ -60,8 +64,8 @@ function participantOn(table: string, entityKind: EntityKind, notes = false) {
   return { store, create, balances };
 }
 
-const ledger = (notes = false) => participantOn(ledgerTable, 'account', notes);
-const inventory = () => participantOn(inventoryTable, 'item');
+const ledger = (notes = false) => participantOn(ledgerTable, LEDGER, notes);
+const inventory = () => participantOn(inventoryTable, INVENTORY);
 
 function prepared(txId: string, reservation: Reservation): ParticipantBarrier {
   return {

@@ -2,13 +2,13 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { txItemOf } from '../../shared/adapters/dynamo-tx-store';
 import { MemoryEntityStore } from '../../shared/adapters/memory-entities';
-import { MemoryEntityDirectory } from '../../shared/adapters/memory-entity-directory';
 import { MemoryOnePhaseCommitter } from '../../shared/adapters/memory-one-phase';
 import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
 import { publishOutcomes } from '../../shared/adapters/outcome-stream';
 import type { Pacing } from '../../shared/backoff';
+import { INVENTORY, LEDGER } from '../../shared/bank-and-shop';
 import { BatchLostError, LeaseManager } from '../../shared/coordinator/leases';
 import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
 import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
@@ -32,13 +32,13 @@ import type { Faults } from '../../shared/faults';
 import { shardOf } from '../../shared/ledger/sharding';
 import {
   handleParticipantMessage,
-  INVENTORY,
-  LEDGER,
   type ParticipantAction,
   type ParticipantBarrier,
   type ParticipantKind,
   type ParticipantStore,
   parseParticipantMessage,
+  type Reservation,
+  type ReservedOp,
 } from '../../shared/participant';
 import type {
   Clock,
@@ -63,10 +63,11 @@ import {
   slotOf,
   type TxRecord,
 } from '../../shared/protocol';
-import type { Operation } from '../../shared/schemas';
+import type { Operation } from '../../shared/registry';
 import { Transactions } from '../../shared/transactions';
 import { planParticipants } from '../../shared/transactions/plan';
 import { keyedRecordKey, recordKeyOf } from '../../shared/txid';
+import { bankAndShopDirectory, bankAndShopRegistry } from '../support/bank-and-shop';
 import { EventHeap } from './heap';
 import { Prng } from './prng';
 import { type SimMessage, SimQueue } from './sqs';
@@ -359,11 +360,16 @@ function touchedBy(action: ParticipantAction): string[] {
     case 'none':
       return [];
     case 'release':
-      return action.reservation.filter((op) => op.action === 'take').map((op) => op.id);
+      return reservedOps(action.reservation)
+        .filter((op) => op.action === 'take')
+        .map((op) => op.id);
     default:
-      return action.reservation.map((op) => op.id);
+      return reservedOps(action.reservation).map((op) => op.id);
   }
 }
+
+/** A counter's barrier keeps its operations as take/give entity operations (counterParticipant). */
+const reservedOps = (reservation: Reservation) => reservation as readonly ReservedOp[];
 
 export class World {
   now = T0_MS;
@@ -400,6 +406,7 @@ export class World {
   private readonly kinds = new Map<string, { store: MemoryParticipantStore; kind: ParticipantKind }>();
   private onePhaseCommitter!: MemoryOnePhaseCommitter;
   private readonly directory: EntityDirectory;
+  private readonly registry = bankAndShopRegistry(LEDGER_SHARDS);
   private readonly accountStore = new MemoryEntityStore(LEDGER_SHARDS);
   private readonly itemStore = new MemoryEntityStore(1);
 
@@ -535,7 +542,11 @@ export class World {
     ];
     for (const [id, kind] of participants) {
       const notes = rng.chance(this.plan.notes);
-      const store = new MemoryParticipantStore(kind.entityKind, [], notes ? this.txStore : undefined);
+      const store = new MemoryParticipantStore(
+        kind.definition.counter!,
+        [],
+        notes ? this.txStore : undefined,
+      );
       if (notes) this.noting.add(id);
       this.participantStores.set(id, store);
       this.kinds.set(id, { store, kind });
@@ -555,7 +566,7 @@ export class World {
       kind: 'timer',
       handle: (inv, message) => this.runTimer(inv, message),
     };
-    this.directory = new MemoryEntityDirectory({ account: this.accountStore, item: this.itemStore });
+    this.directory = bankAndShopDirectory(this.accountStore, this.itemStore);
     this.onePhaseCommitter = new MemoryOnePhaseCommitter(this.txStore, this.kinds);
   }
 
@@ -1497,7 +1508,7 @@ export class World {
             newIncarnation: () => `i${this.nextTxNumber++}`,
             pacing: this.pacing(inv),
           },
-          { ledgerShardCount: LEDGER_SHARDS, slotCount: this.slotCount, coordinator: this.config },
+          { registry: this.registry, slotCount: this.slotCount, coordinator: this.config },
         );
         // Some clients hold the answer open (`?wait`): the API then arms the prepare timer lazily.
         const waitMs = this.rng.int(0, 3) === 0 ? this.rng.int(100, 5_000) : 0;
@@ -1510,7 +1521,7 @@ export class World {
         this.log(`   ↳ ${request.label}: 202 ${record.txId} ${record.state}${replayed ? ' (replayed)' : ''}`);
         if (request.unknownEntity)
           this.violation(`${request.label} names an unknown entity but was accepted`);
-        const planned = JSON.stringify(planParticipants(request.operations, LEDGER_SHARDS));
+        const planned = JSON.stringify(planParticipants(request.operations, this.registry));
         if (JSON.stringify(record.participants) !== planned) {
           this.violation(`${request.label} was answered with ${record.txId}, a different transaction`);
         }
@@ -1527,7 +1538,7 @@ export class World {
           this.stats.apiConflicts++;
           const holder = this.holderOfKey.get(keyedRecordKey(request.idempotencyKey ?? ''));
           const existing = holder === undefined ? undefined : this.durable.get(holder);
-          const planned = JSON.stringify(planParticipants(request.operations, LEDGER_SHARDS));
+          const planned = JSON.stringify(planParticipants(request.operations, this.registry));
           if (!existing || JSON.stringify(existing.participants) === planned) {
             this.violation(`${request.label} got a conflict for its own request: ${error.message}`);
           }
@@ -1594,8 +1605,8 @@ export class World {
       if (this.applied.has(key))
         this.violation(`exactly-once (6): ${participant.id} applied ${record.txId} twice`);
       this.applied.add(key);
-      for (const op of kind.parseOperations(participant.operations)) {
-        const entity = `${kind.entityKind}:${op.id}`;
+      for (const op of reservedOps(kind.parseOperations(participant.operations))) {
+        const entity = `${kind.definition.counter!.entity}:${op.id}`;
         const delta = op.action === 'take' ? -op.amount : op.amount;
         this.appliedDelta.set(entity, (this.appliedDelta.get(entity) ?? 0) + delta);
       }
@@ -1620,7 +1631,9 @@ export class World {
             items: [
               recordItem(tx.record.txId),
               ...tx.record.participants.flatMap((p) =>
-                (p.operations as Array<{ id: string }>).map((op) => `${p.id}:${op.id}`),
+                reservedOps(this.kinds.get(p.id)!.kind.parseOperations(p.operations)).map(
+                  (op) => `${p.id}:${op.id}`,
+                ),
               ),
             ],
             transactional: true,
@@ -1705,7 +1718,7 @@ export class World {
       if (before === null && after === 'COMMIT') {
         for (const participant of next.participants) {
           if (participant.kind !== 'ledger') continue;
-          for (const op of participant.operations as Array<{ action: string; amount: number }>) {
+          for (const op of reservedOps(LEDGER.parseOperations(participant.operations))) {
             this.ledgerInFlight += op.action === 'take' ? -op.amount : op.amount;
           }
         }
@@ -1830,7 +1843,7 @@ export class World {
         this.violation(`exactly-once (6): ${participantId} applied ${next.txId} twice`);
       this.applied.add(key);
     }
-    for (const op of action.reservation) {
+    for (const op of reservedOps(action.reservation)) {
       const entity = `${entityKind}:${op.id}`;
       const take = op.action === 'take' ? op.amount : 0;
       if (action.type === 'reserve')
@@ -1897,8 +1910,9 @@ export class World {
           );
         }
         if (state !== 'COMMITTED') continue;
-        const entityKind = participant.kind === 'ledger' ? 'account' : 'item';
-        for (const op of participant.operations as Array<{ id: string; action: string; amount: number }>) {
+        const { kind } = this.kinds.get(participant.id)!;
+        const entityKind = kind.definition.counter!.entity;
+        for (const op of reservedOps(kind.parseOperations(participant.operations))) {
           const key = `${entityKind}:${op.id}`;
           expected.set(key, (expected.get(key) ?? 0) + (op.action === 'take' ? -op.amount : op.amount));
         }

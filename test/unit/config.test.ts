@@ -1,8 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../infra/config';
+import { bankAndShopSpecs } from '../../shared/bank-and-shop';
 import { readApiConfig } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
+import { encodeSpecs } from '../../shared/registry';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
@@ -37,8 +39,7 @@ describe('deploy-time configuration', () => {
 
 describe('function configuration', () => {
   const env = {
-    LEDGER_SHARD_TABLES: 't0, t1',
-    INVENTORY_TABLE: 'inv',
+    TANDEM_PARTICIPANTS: '[{"name":"ledger"}]',
     TRANSACTIONS_TABLE: 'txs',
     SLOTS_TABLE: 'slots',
     COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
@@ -50,8 +51,8 @@ describe('function configuration', () => {
 
   it('reads the tables, the queue, the slot count and the coordinator timings', () => {
     expect(readApiConfig(env)).toEqual({
-      ledgerShardTables: ['t0', 't1'],
-      inventoryTable: 'inv',
+      participants: [{ name: 'ledger' }],
+      counterTables: {},
       transactionsTable: 'txs',
       slotsTable: 'slots',
       coordinatorQueueUrl: 'http://localhost:4566/000000000000/coordinator.fifo',
@@ -69,8 +70,13 @@ describe('function configuration', () => {
 
   it('fails at cold start when a variable is missing or malformed', () => {
     expect(() => readApiConfig({})).toThrow(ConfigurationError);
-    expect(() => readApiConfig({ LEDGER_SHARD_TABLES: 't0' })).toThrow(/INVENTORY_TABLE/);
-    expect(() => readApiConfig({ ...env, LEDGER_SHARD_TABLES: 't0,,t1' })).toThrow(/comma-separated/);
+    expect(() => readApiConfig({ TANDEM_PARTICIPANTS: '[]' })).toThrow(/TRANSACTIONS_TABLE/);
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: '{"name":"ledger"}' })).toThrow(
+      /TANDEM_PARTICIPANTS must be a JSON array/,
+    );
+    expect(() => readApiConfig({ ...env, COUNTER_TABLES: '["t0"]' })).toThrow(
+      /COUNTER_TABLES must be a JSON object/,
+    );
   });
 
   it.each(Object.keys(env))('requires %s', (name) => {
@@ -99,5 +105,31 @@ describe('function configuration', () => {
     expect(() => readApiConfig({ ...env, RESEND_BASE_MS: '9000' })).toThrow(
       /RESEND_BASE_MS \(9000\) must not exceed/,
     );
+  });
+});
+
+describe('the participant specs of the API', () => {
+  const env = {
+    TRANSACTIONS_TABLE: 'txs',
+    SLOTS_TABLE: 'slots',
+    COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
+    SLOT_COUNT: '64',
+    PREPARE_TIMEOUT_MS: '10000',
+    RESEND_BASE_MS: '500',
+    RESEND_CAP_MS: '8000',
+  };
+
+  it('reads them compressed, as the construct writes them', () => {
+    const specs = bankAndShopSpecs(2);
+    expect(readApiConfig({ ...env, TANDEM_PARTICIPANTS: encodeSpecs(specs) }).participants).toEqual(specs);
+  });
+
+  it.each([
+    ['deflate:AAAA', /cannot be decompressed/],
+    ['{"name":"ledger"}', /must be a JSON array/],
+    ['[oops', /are not JSON/],
+  ])('refuses TANDEM_PARTICIPANTS=%s with a readable error', (value, message) => {
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: value })).toThrow(ConfigurationError);
+    expect(() => readApiConfig({ ...env, TANDEM_PARTICIPANTS: value })).toThrow(message);
   });
 });

@@ -22,8 +22,9 @@ export interface ObservedTransaction {
   readonly reason?: string;
   readonly participants: ReadonlyArray<{
     readonly id: string;
+    /** The ledger's operations as recorded: `{action: debit | credit, accountId, amount}`. */
     readonly operations: ReadonlyArray<{
-      readonly id: string;
+      readonly accountId: string;
       readonly action: string;
       readonly amount: number;
     }>;
@@ -237,7 +238,7 @@ export function buildReport(
     if (tx.completedAtMs !== undefined) latencies.push(tx.completedAtMs - o.submittedAtMs);
     const takes = tx.participants
       .flatMap((p) => p.operations)
-      .filter((op) => op.action === 'take')
+      .filter((op) => op.action === 'debit')
       .reduce((sum, op) => sum + op.amount, 0);
     if (takes !== spec.amount)
       flag(`${label}: moves ${takes}, but the first request asked for ${spec.amount}`);
@@ -264,10 +265,10 @@ export function buildReport(
       committed++;
       if (spec.kind === 'overdraw') flag(`${label}: an overdraft of ${spec.amount} COMMITTED`);
       for (const op of tx.participants.flatMap((p) => p.operations)) {
-        const before = expected.get(op.id);
+        const before = expected.get(op.accountId);
         if (before === undefined)
-          flag(`${label}: moved money of ${op.id}, which is not an account of this run`);
-        else expected.set(op.id, before + (op.action === 'give' ? op.amount : -op.amount));
+          flag(`${label}: moved money of ${op.accountId}, which is not an account of this run`);
+        else expected.set(op.accountId, before + (op.action === 'credit' ? op.amount : -op.amount));
       }
     } else {
       aborted++;

@@ -16,10 +16,12 @@ import { DynamoParticipantStore } from '../../../shared/adapters/dynamo-particip
 import { DynamoSlotStore } from '../../../shared/adapters/dynamo-slots';
 import { DynamoTxStore, txItemOf } from '../../../shared/adapters/dynamo-tx-store';
 import { Backoff, CONTENTION_BACKOFF, type Pacing } from '../../../shared/backoff';
+import { LEDGER } from '../../../shared/bank-and-shop';
 import { handleCoordinatorInput } from '../../../shared/coordinator/shell';
 import { ContentionError, FenceLostError, InfrastructureError } from '../../../shared/errors';
 import { NO_FAULTS } from '../../../shared/faults';
-import { handleParticipantMessage, LEDGER } from '../../../shared/participant';
+import { LEDGER_COUNTER } from '../../../shared/ledger/participant';
+import { handleParticipantMessage } from '../../../shared/participant';
 import { onePhaseRecord, type TxRecord } from '../../../shared/protocol';
 import { config, preparing, TX } from '../protocol/helpers';
 
@@ -147,14 +149,16 @@ describe('contention: how a refused write is classified', () => {
     const record = onePhaseRecord(
       {
         ...tx,
-        participants: [{ ...tx.participants[0]!, operations: [{ id: 'a', action: 'take', amount: 1 }] }],
+        participants: [
+          { ...tx.participants[0]!, operations: [{ action: 'debit', accountId: 'a', amount: 1 }] },
+        ],
       },
       1,
       config,
       { decision: 'COMMIT' },
     );
     const committer = new DynamoOnePhaseCommitter(scripted({}, [conflict()]).client, 'txs', {
-      'ledger-0': { table: 'ledger-0', kind: LEDGER },
+      'ledger-0': { table: 'ledger-0', kind: 'ledger', counter: LEDGER_COUNTER },
     });
 
     await expect(committer.commit({ record, requestHash: 'h' })).rejects.toBeInstanceOf(ContentionError);
@@ -205,10 +209,10 @@ describe('contention: the shells wait it out instead of failing the message', ()
         type: 'Prepare',
         txId: TX,
         participantId: 'ledger-0',
-        operations: [{ id: 'alice', action: 'take', amount: 5 }],
+        operations: [{ action: 'debit', accountId: 'alice', amount: 5 }],
       },
       {
-        store: new DynamoParticipantStore(client, 'ledger-0', 'account'),
+        store: new DynamoParticipantStore(client, { table: 'ledger-0', definition: LEDGER.definition }),
         kind: LEDGER,
         clock,
         replies: { send: async (reply) => void replies.push(reply) },

@@ -2,16 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { MemoryOnePhaseCommitter } from '../../../shared/adapters/memory-one-phase';
 import { MemoryParticipantStore } from '../../../shared/adapters/memory-participant-store';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import { LEDGER } from '../../../shared/bank-and-shop';
 import { newEntity } from '../../../shared/entities';
-import { LEDGER } from '../../../shared/participant';
+import { LEDGER_COUNTER } from '../../../shared/ledger/participant';
 import { onePhaseRecord, type TxParticipant } from '../../../shared/protocol';
 
 const config = { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 };
 
 function world() {
   const txs = new MemoryTxStore();
-  const shard0 = new MemoryParticipantStore('account', [newEntity('alice', 100, 0)]);
-  const shard1 = new MemoryParticipantStore('account', [newEntity('bob', 0, 0)]);
+  const shard0 = new MemoryParticipantStore(LEDGER_COUNTER, [newEntity('alice', 100, 0)]);
+  const shard1 = new MemoryParticipantStore(LEDGER_COUNTER, [newEntity('bob', 0, 0)]);
   const committer = new MemoryOnePhaseCommitter(
     txs,
     new Map([
@@ -21,8 +22,8 @@ function world() {
   );
   const tx = (txId: string, amount: number, to = 'bob') => {
     const participants: TxParticipant[] = [
-      { id: 'ledger-0', kind: 'ledger', operations: [{ id: 'alice', action: 'take', amount }] },
-      { id: 'ledger-1', kind: 'ledger', operations: [{ id: to, action: 'give', amount }] },
+      { id: 'ledger-0', kind: 'ledger', operations: [{ action: 'debit', accountId: 'alice', amount }] },
+      { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'credit', accountId: to, amount }] },
     ];
     return {
       record: onePhaseRecord({ txId, slot: 0, participants }, 1_000, config, { decision: 'COMMIT' }),

@@ -15,7 +15,7 @@ function record(body: string, receiveCount = 1): SQSRecord {
   } as unknown as SQSRecord;
 }
 
-function setup(process: (message: { txId: string }) => Promise<void>) {
+function setup(process: (message: { txId: string }) => Promise<void>, maxReceiveCount?: number) {
   const sent: Array<{ QueueUrl: string; MessageBody: string; error: string }> = [];
   const sqs = {
     send: async (command: {
@@ -35,6 +35,7 @@ function setup(process: (message: { txId: string }) => Promise<void>) {
     dlqUrl: 'https://dlq',
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
+    ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
     parse: (body) => {
       if (!body.startsWith('{')) throw new MalformedMessageError('not JSON');
       return JSON.parse(body) as { txId: string };
@@ -72,6 +73,26 @@ describe('protocolRecordHandler', () => {
     await expect(handle(record('{"txId":"t"}', 3))).rejects.toBeInstanceOf(InfrastructureError);
     expect(sent).toEqual([]);
     expect(count(METRIC.redeliveries)).toBe(1);
+  });
+});
+
+describe('protocolRecordHandler at the receive limit', () => {
+  it('moves a message that fails on its last receive to the DLQ with the error attached', async () => {
+    const failing = async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'seat')");
+    };
+    const { handle, sent, count } = setup(failing, 5);
+    await expect(handle(record('{"txId":"t"}', 4))).rejects.toBeInstanceOf(TypeError);
+    expect(sent).toEqual([]);
+    await handle(record('{"txId":"t"}', 5));
+    expect(sent).toEqual([
+      {
+        QueueUrl: 'https://dlq',
+        MessageBody: '{"txId":"t"}',
+        error: "TypeError: Cannot read properties of undefined (reading 'seat')",
+      },
+    ]);
+    expect(count(METRIC.dlqArrivals)).toBe(1);
   });
 });
 

@@ -6,6 +6,7 @@ import { InfrastructureError } from '../../../shared/errors';
 import { Items } from '../../../shared/inventory/items';
 import { Accounts } from '../../../shared/ledger/accounts';
 import { shardOf } from '../../../shared/ledger/sharding';
+import { bankAndShopRegistry } from '../../support/bank-and-shop';
 import { event, world } from './harness';
 
 // These routes never reach the transactions use case; it is wired to an unused in-memory world.
@@ -25,6 +26,7 @@ describe('accounts API', () => {
     store = new MemoryEntityStore(2);
     inventory = new MemoryEntityStore(1);
     api = createApi({
+      registry: bankAndShopRegistry(2),
       accounts: new Accounts(store),
       items: new Items(inventory),
       transactions: transactions(),
@@ -137,6 +139,7 @@ describe('accounts API', () => {
     const errors: unknown[] = [];
     const failing = (error: Error) =>
       createApi({
+        registry: bankAndShopRegistry(2),
         items: new Items(new MemoryEntityStore(1)),
         accounts: new Accounts({
           shardCount: 1,
@@ -173,6 +176,7 @@ describe('inventory API', () => {
   beforeEach(() => {
     inventory = new MemoryEntityStore(1);
     api = createApi({
+      registry: bankAndShopRegistry(2),
       accounts: new Accounts(new MemoryEntityStore(2)),
       items: new Items(inventory),
       transactions: transactions(),

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
-import { MemoryEntityDirectory } from '../../../shared/adapters/memory-entity-directory';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { createApi } from '../../../shared/api/app';
 import { newEntity } from '../../../shared/entities';
@@ -10,6 +9,7 @@ import { shardOf } from '../../../shared/ledger/sharding';
 import type { CoordinatorInbox, EntityDirectory, Fence, StoredTx } from '../../../shared/ports';
 import { type CoordinatorConfig, type CoordinatorInput, coordinatorStep } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
+import { bankAndShopDirectory, bankAndShopRegistry } from '../../support/bank-and-shop';
 
 export const LEDGER_SHARDS = 2;
 export const SLOTS = 16;
@@ -83,6 +83,7 @@ export const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
 /** Everything the API runs on, in memory, with a fake clock. */
 export function world(options: { directory?: EntityDirectory } = {}) {
   const clock = new FakeClock();
+  const registry = bankAndShopRegistry(LEDGER_SHARDS);
   const ledger = new MemoryEntityStore(LEDGER_SHARDS);
   const inventory = new MemoryEntityStore(1);
   const store = new MemoryTxStore();
@@ -94,15 +95,16 @@ export function world(options: { directory?: EntityDirectory } = {}) {
     {
       store,
       inbox,
-      directory: options.directory ?? new MemoryEntityDirectory({ account: ledger, item: inventory }),
+      directory: options.directory ?? bankAndShopDirectory(ledger, inventory),
       clock,
       sleep: clock.sleep,
       newTxId: () => `tx_random${String(++nextRandomId).padStart(20, '0')}`,
       onBeginFailed: (txId, error) => beginFailures.push({ txId, error }),
     },
-    { ledgerShardCount: LEDGER_SHARDS, slotCount: SLOTS, coordinator: coordinatorConfig },
+    { registry, slotCount: SLOTS, coordinator: coordinatorConfig },
   );
   const api = createApi({
+    registry,
     accounts: new Accounts(ledger),
     items: new Items(inventory),
     transactions,

@@ -40,8 +40,8 @@ describe('POST /transfers', () => {
     expect(answer.headers?.location).toBe(`/transactions/${txId}`);
     expect(answer.headers?.['idempotent-replayed']).toBeUndefined();
     const participants = [
-      { id: 'ledger-0', kind: 'ledger', operations: [{ id: A0, action: 'take', amount: 250 }] },
-      { id: 'ledger-1', kind: 'ledger', operations: [{ id: A1, action: 'give', amount: 250 }] },
+      { id: 'ledger-0', kind: 'ledger', operations: [{ action: 'debit', accountId: A0, amount: 250 }] },
+      { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'credit', accountId: A1, amount: 250 }] },
     ];
     const [stored, ...others] = w.store.all();
     expect(others).toEqual([]);
@@ -66,9 +66,9 @@ describe('POST /transfers', () => {
     await w.post('/transfers', { from: B0, to: A0, amount: 7 });
     const [stored] = w.store.all();
     const ops = [
-      { id: A0, action: 'give', amount: 7 },
-      { id: B0, action: 'take', amount: 7 },
-    ].sort((a, b) => (a.id < b.id ? -1 : 1));
+      { action: 'credit', accountId: A0, amount: 7 },
+      { action: 'debit', accountId: B0, amount: 7 },
+    ].sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
     expect(stored?.record.participants).toEqual([{ id: 'ledger-0', kind: 'ledger', operations: ops }]);
     expect(w.inbox.sent).toHaveLength(1);
   });
@@ -99,12 +99,12 @@ describe('POST /transactions', () => {
         id: 'inventory',
         kind: 'inventory',
         operations: [
-          { id: 'book', action: 'take', amount: 2 },
-          { id: 'pen', action: 'give', amount: 1 },
+          { action: 'reserve', sku: 'book', quantity: 2 },
+          { action: 'release', sku: 'pen', quantity: 1 },
         ],
       },
-      { id: 'ledger-0', kind: 'ledger', operations: [{ id: A0, action: 'give', amount: 30 }] },
-      { id: 'ledger-1', kind: 'ledger', operations: [{ id: A1, action: 'take', amount: 30 }] },
+      { id: 'ledger-0', kind: 'ledger', operations: [{ action: 'credit', accountId: A0, amount: 30 }] },
+      { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'debit', accountId: A1, amount: 30 }] },
     ]);
     expect(w.inbox.sent).toEqual([{ txId: answer.json.txId, slot: stored?.record.slot }]);
   });
@@ -140,7 +140,7 @@ describe('POST /transactions', () => {
     });
     expect(answer.statusCode).toBe(202);
     expect(w.store.all()[0]?.record.participants).toEqual([
-      { id: 'inventory', kind: 'inventory', operations: [{ id: 'pen', action: 'take', amount: 9 }] },
+      { id: 'inventory', kind: 'inventory', operations: [{ action: 'reserve', sku: 'pen', quantity: 9 }] },
     ]);
   });
 });
@@ -428,7 +428,7 @@ describe('requests that are refused', () => {
     expect(answer.statusCode).toBe(422);
     expect(answer.headers?.['content-type']).toBe('application/problem+json');
     expect(answer.json).toMatchObject({ type: 'urn:tandem:problem:unprocessable', status: 422 });
-    expect(answer.json.detail).toBe("unknown account 'ghost', sku 'unicorn'; nothing was written");
+    expect(answer.json.detail).toBe("unknown account 'ghost', item 'unicorn'; nothing was written");
     const transfer = await w.post('/transfers', { from: 'nobody', to: A1, amount: 1 });
     expect(transfer.statusCode).toBe(422);
     expect(transfer.json.detail).toMatch(/account 'nobody'/);
@@ -486,8 +486,8 @@ describe('GET /transactions/{txId}', () => {
     return (await w.post('/transfers', { from: A0, to: A1, amount: 40 })).json.txId;
   }
   const participants = [
-    { id: 'ledger-0', kind: 'ledger', operations: [{ id: A0, action: 'take', amount: 40 }] },
-    { id: 'ledger-1', kind: 'ledger', operations: [{ id: A1, action: 'give', amount: 40 }] },
+    { id: 'ledger-0', kind: 'ledger', operations: [{ action: 'debit', accountId: A0, amount: 40 }] },
+    { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'credit', accountId: A1, amount: 40 }] },
   ];
 
   it('shows a PENDING transaction', async () => {

@@ -52,8 +52,13 @@ function tx(s: TransferSpec, state: 'COMMITTED' | 'ABORTED', overrides: Partial<
       ? { reason: `participant ledger-0 voted NO: insufficient funds on account '${s.from}'` }
       : {}),
     participants: [
-      { id: 'ledger-0', operations: [{ id: s.from, action: 'take', amount: s.amount }], vote, ack },
-      { id: 'ledger-1', operations: [{ id: s.to, action: 'give', amount: s.amount }], vote: 'YES', ack },
+      { id: 'ledger-0', operations: [{ accountId: s.from, action: 'debit', amount: s.amount }], vote, ack },
+      {
+        id: 'ledger-1',
+        operations: [{ accountId: s.to, action: 'credit', amount: s.amount }],
+        vote: 'YES',
+        ack,
+      },
     ],
     completedAtMs: 500,
     timeline: [{ atMs: 0, event: 'created' }],
@@ -180,8 +185,8 @@ describe('buildReport', () => {
     const onePhase = tx(s, 'COMMITTED', {
       mode: 'one-phase',
       participants: [
-        { id: 'ledger-0', operations: [{ id: s.from, action: 'take', amount: s.amount }] },
-        { id: 'ledger-1', operations: [{ id: s.to, action: 'give', amount: s.amount }] },
+        { id: 'ledger-0', operations: [{ accountId: s.from, action: 'debit', amount: s.amount }] },
+        { id: 'ledger-1', operations: [{ accountId: s.to, action: 'credit', amount: s.amount }] },
       ],
     });
     const clean = observed(s, onePhase, { barriers: {} });

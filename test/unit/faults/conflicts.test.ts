@@ -16,10 +16,11 @@ import { DynamoFaultSource, faultPlanKey } from '../../../shared/adapters/dynamo
 import { DynamoParticipantStore } from '../../../shared/adapters/dynamo-participant-store';
 import { DynamoTxStore, txItemOf } from '../../../shared/adapters/dynamo-tx-store';
 import type { Pacing } from '../../../shared/backoff';
+import { LEDGER } from '../../../shared/bank-and-shop';
 import { handleCoordinatorInput } from '../../../shared/coordinator/shell';
 import { ContentionError } from '../../../shared/errors';
 import type { FaultPlan } from '../../../shared/faults';
-import { handleParticipantMessage, LEDGER } from '../../../shared/participant';
+import { handleParticipantMessage } from '../../../shared/participant';
 import type { StoredTx } from '../../../shared/ports';
 import { noteOf, type ParticipantMessage, type TxRecord } from '../../../shared/protocol';
 import { config, preparing, TX } from '../protocol/helpers';
@@ -92,7 +93,7 @@ const prepare = (participantId: string): ParticipantMessage => ({
   type: 'Prepare',
   txId: TX,
   participantId,
-  operations: [{ id: `${participantId}-acc`, action: 'take', amount: 5 }],
+  operations: [{ action: 'debit', accountId: `${participantId}-acc`, amount: 5 }],
 });
 
 /** The plan item of TX as a test arms it, next to the transaction record. */
@@ -127,9 +128,11 @@ describe('a conflicting client', () => {
     const base = fakeDynamo();
     const store = new DynamoParticipantStore(
       conflictingClient(base.client, 'participant.write', TX, granted),
-      'ledger-0',
-      'account',
-      'txs',
+      {
+        table: 'ledger-0',
+        definition: LEDGER.definition,
+        transactionsTable: 'txs',
+      },
     );
     const barrier = {
       txId: TX,
@@ -233,8 +236,12 @@ describe('DynamoFaultSource: conflicts of a plan', () => {
     // Prepare: two participants of TX handle their Prepare at once, with 6 conflicts planned.
     const dynamo = fakeDynamo(armed({ conflict: { 'participant.write': 6 } }));
     const source = new DynamoFaultSource(dynamo.client, 'Faults');
-    const plain = new DynamoParticipantStore(dynamo.client, 'ledger', 'account');
-    const over = (client: DynamoDBDocumentClient) => new DynamoParticipantStore(client, 'ledger', 'account');
+    const plain = new DynamoParticipantStore(dynamo.client, {
+      table: 'ledger',
+      definition: LEDGER.definition,
+    });
+    const over = (client: DynamoDBDocumentClient) =>
+      new DynamoParticipantStore(client, { table: 'ledger', definition: LEDGER.definition });
     const contention: string[] = [];
     const deliver = (participantId: string) =>
       source.run(TX, 1, (faults, _hit, conflicts) =>
@@ -267,7 +274,8 @@ describe('DynamoFaultSource: conflicts of a plan', () => {
   it('makes six conflicts in a row at one participant end in its YES vote', async () => {
     const dynamo = fakeDynamo(armed({ conflict: { 'participant.write': 6 } }));
     const source = new DynamoFaultSource(dynamo.client, 'Faults');
-    const over = (client: DynamoDBDocumentClient) => new DynamoParticipantStore(client, 'ledger', 'account');
+    const over = (client: DynamoDBDocumentClient) =>
+      new DynamoParticipantStore(client, { table: 'ledger', definition: LEDGER.definition });
 
     const outcome = await source.run(TX, 1, (faults, _hit, conflicts) =>
       handleParticipantMessage(prepare('ledger-0'), {

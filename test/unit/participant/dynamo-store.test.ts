@@ -5,7 +5,7 @@ import { DynamoParticipantStore } from '../../../shared/adapters/dynamo-particip
 import { ContentionError, InfrastructureError } from '../../../shared/errors';
 import type { ParticipantBarrier, Reservation } from '../../../shared/participant';
 import { ProtocolAssertionError } from '../../../shared/protocol';
-import { give, P, T0, TX, take } from './helpers';
+import { give, LEDGER, P, T0, TX, take } from './helpers';
 
 // The DynamoDB adapter's mapping of errors to outcomes, over a scripted client (no network). The
 // real TransactWriteItems are in test/integration/participant-store.test.ts.
@@ -40,7 +40,11 @@ function scripted(
       throw new Error('unexpected command');
     },
   } as unknown as DynamoDBDocumentClient;
-  return { store: new DynamoParticipantStore(client, 'table', 'account'), gets, writes };
+  return {
+    store: new DynamoParticipantStore(client, { table: 'table', definition: LEDGER.definition }),
+    gets,
+    writes,
+  };
 }
 
 const barrier = (reservation: Reservation): ParticipantBarrier => ({
@@ -96,11 +100,24 @@ describe('DynamoParticipantStore: the transaction it writes', () => {
     });
   });
 
-  it('asserts one operation per entity', async () => {
+  it('refuses two writes on one item at prepare (a NO), and asserts it later', async () => {
     const { store, writes } = scripted(() => undefined);
-    await expect(store.write(...reserveOf([take('a', 1), give('a', 1)]))).rejects.toBeInstanceOf(
-      ProtocolAssertionError,
-    );
+    await expect(store.write(...reserveOf([take('a', 1), take('a', 2)]))).resolves.toEqual({
+      ok: false,
+      kind: 'rejected',
+      reason: 'two writes on one item (table {"pk":"account#a"}) in one transaction',
+    });
+    const prepared = barrier([take('a', 1), take('a', 2)]);
+    await expect(
+      store.write(
+        prepared,
+        { ...prepared, state: 'COMMITTED', updatedAtMs: T0 + 1 },
+        {
+          type: 'apply',
+          reservation: prepared.reservation!,
+        },
+      ),
+    ).rejects.toBeInstanceOf(ProtocolAssertionError);
     expect(writes).toEqual([]);
   });
 });
@@ -214,7 +231,9 @@ describe('DynamoParticipantStore: explaining a cancelled transaction', () => {
         reservation,
       },
     );
-    await expect(apply).rejects.toThrow(/apply of take 10 on account 'alice' failed its condition/);
+    await expect(apply).rejects.toThrow(
+      /apply write failed its condition \(Update of table \{"pk":"account#alice"\}\)/,
+    );
   });
 });
 

@@ -9,17 +9,19 @@ import {
 } from '../../../shared/faults';
 import {
   handleParticipantMessage,
-  LEDGER,
   type ParticipantDeps,
   type ParticipantKind,
   type ReplySender,
   type ReservedOp,
 } from '../../../shared/participant';
 import type { ParticipantMessage, ParticipantReply } from '../../../shared/protocol';
+import { LEDGER } from '../../support/entity-shaped';
 
 export const TX = 'tx-1';
 export const P = 'ledger-0';
 export const T0 = 1_000_000;
+
+export { INVENTORY, LEDGER } from '../../support/entity-shaped';
 
 export const take = (id: string, amount: number): ReservedOp => ({ id, action: 'take', amount });
 export const give = (id: string, amount: number): ReservedOp => ({ id, action: 'give', amount });
@@ -94,7 +96,7 @@ export function participant(
 ) {
   const kind = options.kind ?? LEDGER;
   const store = new MemoryParticipantStore(
-    kind.entityKind,
+    kind.definition.counter!,
     seed.map(([id, total]) => newEntity(id, total, 0)),
     options.notes,
   );

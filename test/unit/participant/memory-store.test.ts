@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryParticipantStore } from '../../../shared/adapters/memory-participant-store';
 import { newEntity } from '../../../shared/entities';
+import { LEDGER_COUNTER } from '../../../shared/ledger/participant';
 import type { ParticipantBarrier, Reservation } from '../../../shared/participant';
 import { ProtocolAssertionError } from '../../../shared/protocol';
 import { balances, give, P, T0, TX, take } from './helpers';
@@ -22,7 +23,7 @@ const moved = (barrier: ParticipantBarrier, state: 'COMMITTED' | 'ABORTED'): Par
 });
 
 function store() {
-  return new MemoryParticipantStore('account', [newEntity('alice', 100, 0), newEntity('bob', 50, 0)]);
+  return new MemoryParticipantStore(LEDGER_COUNTER, [newEntity('alice', 100, 0), newEntity('bob', 50, 0)]);
 }
 
 describe('MemoryParticipantStore', () => {

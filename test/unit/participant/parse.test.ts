@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { INVENTORY, LEDGER } from '../../../shared/bank-and-shop';
 import { ValidationError } from '../../../shared/errors';
 import {
-  INVENTORY,
-  LEDGER,
   MalformedParticipantMessageError,
   OPERATIONS_MAX,
   parseParticipantMessage,
@@ -72,38 +71,62 @@ describe('parseParticipantMessage', () => {
   });
 });
 
-describe('participant kinds', () => {
-  it('name their service and entity kind', () => {
-    expect([LEDGER.kind, LEDGER.entityKind, INVENTORY.kind, INVENTORY.entityKind]).toEqual([
-      'ledger',
-      'account',
-      'inventory',
-      'item',
-    ]);
+describe('the ledger and the inventory (counter participants)', () => {
+  it('name their participant and entity', () => {
+    expect([
+      LEDGER.kind,
+      LEDGER.definition.counter?.entity,
+      INVENTORY.kind,
+      INVENTORY.definition.counter?.entity,
+    ]).toEqual(['ledger', 'account', 'inventory', 'item']);
   });
 
-  it('parse EntityOps', () => {
-    const ops = [
+  it('parse their operations into the take/give operations they reserve', () => {
+    expect(
+      LEDGER.parseOperations([
+        { action: 'debit', accountId: 'alice', amount: 5 },
+        { action: 'credit', accountId: 'bob', amount: 5 },
+      ]),
+    ).toEqual([
       { id: 'alice', action: 'take', amount: 5 },
       { id: 'bob', action: 'give', amount: 5 },
-    ];
-    expect(LEDGER.parseOperations(ops)).toEqual(ops);
+    ]);
+    expect(INVENTORY.parseOperations([{ action: 'release', sku: 'pen', quantity: 2 }])).toEqual([
+      { id: 'pen', action: 'give', amount: 2 },
+    ]);
   });
 
   it(`refuse more than ${OPERATIONS_MAX} operations (one TransactWriteItems)`, () => {
     const ops = Array.from({ length: OPERATIONS_MAX + 1 }, (_, i) => ({
-      id: `a${i}`,
-      action: 'give',
-      amount: 1,
+      action: 'release',
+      sku: `a${i}`,
+      quantity: 1,
     }));
-    expect(LEDGER.parseOperations(ops.slice(1))).toHaveLength(OPERATIONS_MAX);
+    expect(INVENTORY.parseOperations(ops.slice(1))).toHaveLength(OPERATIONS_MAX);
     expect(() => INVENTORY.parseOperations(ops)).toThrow(ValidationError);
     expect(() => INVENTORY.parseOperations(ops)).toThrow(
       /^inventory operations is invalid: \(root\): must hold at most 99/,
     );
   });
 
-  it('refuse an id that is not an Identifier', () => {
-    expect(() => LEDGER.parseOperations([{ id: 'a b', action: 'give', amount: 1 }])).toThrow(/0\.id: /);
+  it.each([
+    [
+      'an id that is not an Identifier',
+      [{ action: 'credit', accountId: 'a b', amount: 1 }],
+      /0\.accountId: /,
+    ],
+    ['an unknown action', [{ action: 'steal', accountId: 'a', amount: 1 }], /0\.action: /],
+    ['a zero amount', [{ action: 'debit', accountId: 'a', amount: 0 }], /0\.amount: /],
+    ['an unknown field', [{ action: 'debit', accountId: 'a', amount: 1, memo: 'x' }], /memo/],
+    [
+      'two operations on one account',
+      [
+        { action: 'debit', accountId: 'a', amount: 1 },
+        { action: 'credit', accountId: 'a', amount: 1 },
+      ],
+      /1\.accountId: names the same item as operation 0/,
+    ],
+  ])('refuse %s (the NO vote names it)', (_name, ops, reason) => {
+    expect(() => LEDGER.parseOperations(ops)).toThrow(reason);
   });
 });

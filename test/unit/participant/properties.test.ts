@@ -58,7 +58,7 @@ function checkHolds(store: MemoryParticipantStore) {
   const heldByPrepared = new Map<string, number>();
   for (const barrier of store.barriers()) {
     if (barrier.state !== 'PREPARED') continue;
-    for (const op of barrier.reservation ?? []) {
+    for (const op of (barrier.reservation ?? []) as readonly ReservedOp[]) {
       if (op.action === 'take') heldByPrepared.set(op.id, (heldByPrepared.get(op.id) ?? 0) + op.amount);
     }
   }

@@ -3,12 +3,7 @@ import type { MemoryParticipantStore } from '../../../shared/adapters/memory-par
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { InfrastructureError } from '../../../shared/errors';
 import { InjectedCrashError } from '../../../shared/faults';
-import {
-  INVENTORY,
-  type ParticipantStore,
-  REASON_LENGTH_MAX,
-  WRITE_ATTEMPTS_MAX,
-} from '../../../shared/participant';
+import { type ParticipantStore, REASON_LENGTH_MAX, WRITE_ATTEMPTS_MAX } from '../../../shared/participant';
 import {
   coordinatorStep,
   newTransaction,
@@ -25,6 +20,7 @@ import {
   balances,
   commit,
   give,
+  INVENTORY,
   P,
   participant,
   prepare,
@@ -170,7 +166,11 @@ describe('handleParticipantMessage: NO votes', () => {
     ['a missing id', [{ action: 'take', amount: 5 }], /0\.id/],
     ['a non-object', ['take alice 5'], /0: Invalid input: expected object/],
     ['no operations', [], /at least one operation/],
-    ['two operations on one account', [take('alice', 5), give('alice', 5)], /1\.id: 'alice' appears twice/],
+    [
+      'two operations on one account',
+      [take('alice', 5), give('alice', 5)],
+      /1\.id: names the same item as operation 0/,
+    ],
   ])('votes NO with a clear reason for malformed operations: %s', async (_name, operations, reason) => {
     // Prepare
     const { store, replies, deliver } = participant(SEED);

@@ -43,13 +43,13 @@ function fakeDynamo(
   return { client: client as unknown as DynamoDBDocumentClient, inputs, answerFromTables };
 }
 
-const tables = { account: ['ledger0', 'ledger1'], item: ['inventory'] };
+const tables = { 'ledger-0': 'ledger0', 'ledger-1': 'ledger1', inventory: 'inventory' };
 const refs: EntityRef[] = [
-  { kind: 'account', shard: 0, id: 'alice' },
-  { kind: 'account', shard: 1, id: 'bob' },
-  { kind: 'item', shard: 0, id: 'book' },
-  { kind: 'account', shard: 1, id: 'ghost' },
-  { kind: 'item', shard: 0, id: 'unicorn' },
+  { participantId: 'ledger-0', entity: 'account', id: 'alice' },
+  { participantId: 'ledger-1', entity: 'account', id: 'bob' },
+  { participantId: 'inventory', entity: 'item', id: 'book' },
+  { participantId: 'ledger-1', entity: 'account', id: 'ghost' },
+  { participantId: 'inventory', entity: 'item', id: 'unicorn' },
 ];
 
 describe('DynamoEntityDirectory', () => {
@@ -118,10 +118,14 @@ describe('DynamoEntityDirectory', () => {
     );
   });
 
-  it('refuses a kind or shard it has no table for', async () => {
+  it('refuses a participant it has no table for', async () => {
     const directory = new DynamoEntityDirectory(fakeDynamo({}).client, tables);
-    await expect(directory.missing([{ kind: 'account', shard: 2, id: 'x' }])).rejects.toThrow(RangeError);
-    await expect(directory.missing([{ kind: 'toString', shard: 0, id: 'x' }])).rejects.toThrow(RangeError);
+    await expect(
+      directory.missing([{ participantId: 'ledger-2', entity: 'account', id: 'x' }]),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      directory.missing([{ participantId: 'toString', entity: 'account', id: 'x' }]),
+    ).rejects.toThrow(RangeError);
   });
 });
 
@@ -132,11 +136,16 @@ describe('MemoryEntityDirectory', () => {
     await ledger.insert(0, newEntity('alice', 1, 0));
     await ledger.insert(1, newEntity('bob', 1, 0));
     await inventory.insert(0, newEntity('book', 1, 0));
-    const directory = new MemoryEntityDirectory({ account: ledger, item: inventory });
+    const directory = new MemoryEntityDirectory((ref) =>
+      ref.entity === 'account'
+        ? { store: ledger, shard: Number(ref.participantId.slice('ledger-'.length)) }
+        : { store: inventory, shard: 0 },
+    );
     expect(await directory.missing(refs)).toEqual([refs[3], refs[4]]);
     // An account looked up on the wrong shard does not exist there.
-    expect(await directory.missing([{ kind: 'account', shard: 1, id: 'alice' }])).toHaveLength(1);
-    await expect(directory.missing([{ kind: 'planet', shard: 0, id: 'x' }])).rejects.toThrow(RangeError);
+    expect(
+      await directory.missing([{ participantId: 'ledger-1', entity: 'account', id: 'alice' }]),
+    ).toHaveLength(1);
   });
 });
 

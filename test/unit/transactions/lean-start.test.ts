@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import type { CoordinatorTransport } from '../../../shared/coordinator/shell';
 import { Transactions } from '../../../shared/transactions';
+import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
 const config = {
-  ledgerShardCount: 2,
+  registry: bankAndShopRegistry(2),
   slotCount: 8,
   coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 1_000, resendCapMs: 8_000 },
 };

@@ -4,9 +4,10 @@ import { ConflictError, UnprocessableError } from '../../../shared/errors';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../../../shared/ports';
 import { coordinatorStep, onePhaseRecord, type TxParticipant } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
+import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
 const config = {
-  ledgerShardCount: 2,
+  registry: bankAndShopRegistry(2),
   slotCount: 8,
   coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 },
 };

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bankAndShopSpecs } from '../../../shared/bank-and-shop';
 import { shardOf } from '../../../shared/ledger/sharding';
-import type { Operation } from '../../../shared/schemas';
+import { canonicalJson } from '../../../shared/protocol';
+import { type Operation, ParticipantRegistry } from '../../../shared/registry';
 import {
-  canonicalJson,
   entityRefsOf,
   planParticipants,
   requestHashOf,
@@ -19,6 +20,7 @@ import {
   recordKeyOf,
 } from '../../../shared/txid';
 
+const registryOf = (ledgerShards: number) => new ParticipantRegistry(bankAndShopSpecs(ledgerShards));
 const debit = (accountId: string, amount: number): Operation => ({
   participant: 'ledger',
   action: 'debit',
@@ -33,7 +35,7 @@ const credit = (accountId: string, amount: number): Operation => ({
 });
 
 describe('planParticipants', () => {
-  it('groups ledger operations by shard and inventory operations together, as EntityOps', () => {
+  it('groups ledger operations by shard and inventory operations together, without `participant`', () => {
     const shards = 4;
     const ops: Operation[] = [
       debit('alice', 10),
@@ -41,18 +43,18 @@ describe('planParticipants', () => {
       { participant: 'inventory', action: 'reserve', sku: 'book', quantity: 1 },
       { participant: 'inventory', action: 'release', sku: 'apple', quantity: 3 },
     ];
-    const planned = planParticipants(ops, shards);
+    const planned = planParticipants(ops, registryOf(shards));
     const ledger = (id: string) => `ledger-${shardOf(id, shards)}`;
     expect(planned.find((p) => p.id === 'inventory')).toEqual({
       id: 'inventory',
       kind: 'inventory',
       operations: [
-        { id: 'apple', action: 'give', amount: 3 },
-        { id: 'book', action: 'take', amount: 1 },
+        { action: 'release', sku: 'apple', quantity: 3 },
+        { action: 'reserve', sku: 'book', quantity: 1 },
       ],
     });
-    const alice = { id: 'alice', action: 'take', amount: 10 };
-    const bob = { id: 'bob', action: 'give', amount: 10 };
+    const alice = { action: 'debit', accountId: 'alice', amount: 10 };
+    const bob = { action: 'credit', accountId: 'bob', amount: 10 };
     expect(ledger('alice')).not.toBe(ledger('bob'));
     expect(planned.find((p) => p.id === ledger('alice'))).toEqual({
       id: ledger('alice'),
@@ -78,8 +80,8 @@ describe('planParticipants', () => {
         (chosen, shards, seeds) => {
           const ops = chosen.map((id, i) => (i % 2 === 0 ? debit(id, i + 1) : credit(id, i + 1)));
           const shuffled = [...ops].sort(() => (seeds.next().value % 2 === 0 ? -1 : 1));
-          const a = planParticipants(ops, shards);
-          const b = planParticipants(shuffled, shards);
+          const a = planParticipants(ops, registryOf(shards));
+          const b = planParticipants(shuffled, registryOf(shards));
           expect(b).toEqual(a);
           expect(requestHashOf(b)).toBe(requestHashOf(a));
           expect(a.flatMap((p) => p.operations)).toHaveLength(ops.length);
@@ -89,35 +91,50 @@ describe('planParticipants', () => {
   });
 
   it('maps a transfer to a debit of `from` and a credit of `to`', () => {
-    expect(transferOperations({ from: 'a', to: 'b', amount: 5 })).toEqual([debit('a', 5), credit('b', 5)]);
+    expect(transferOperations({ from: 'a', to: 'b', amount: 5 }, registryOf(2))).toEqual([
+      debit('a', 5),
+      credit('b', 5),
+    ]);
+    expect(
+      transferOperations({ participant: 'inventory', from: 'a', to: 'b', amount: 5 }, registryOf(2)),
+    ).toEqual([
+      { participant: 'inventory', action: 'reserve', sku: 'a', quantity: 5 },
+      { participant: 'inventory', action: 'release', sku: 'b', quantity: 5 },
+    ]);
+  });
+
+  it('refuses a transfer on a participant that is not a counter, or not there', () => {
+    expect(() =>
+      transferOperations({ participant: 'shipping', from: 'a', to: 'b', amount: 5 }, registryOf(2)),
+    ).toThrow(/'shipping' is not a participant of this deployment/);
   });
 
   it('lists the entities to look up with their shards', () => {
     expect(
       entityRefsOf(
         [debit('alice', 1), { participant: 'inventory', action: 'reserve', sku: 's', quantity: 1 }],
-        3,
+        registryOf(3),
       ),
     ).toEqual([
-      { kind: 'account', id: 'alice', shard: shardOf('alice', 3) },
-      { kind: 'item', id: 's', shard: 0 },
+      { participantId: `ledger-${shardOf('alice', 3)}`, entity: 'account', id: 'alice' },
+      { participantId: 'inventory', entity: 'item', id: 's' },
     ]);
   });
 });
 
 describe('request hash', () => {
-  const participants = planParticipants([debit('a', 5), credit('b', 5)], 2);
+  const participants = planParticipants([debit('a', 5), credit('b', 5)], registryOf(2));
 
   it('changes with any operation field and ignores key order', () => {
     const hash = requestHashOf(participants);
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(requestHashOf(planParticipants([debit('a', 6), credit('b', 5)], 2))).not.toBe(hash);
-    expect(requestHashOf(planParticipants([credit('a', 5), debit('b', 5)], 2))).not.toBe(hash);
-    expect(requestHashOf(planParticipants([debit('a', 5), credit('c', 5)], 2))).not.toBe(hash);
+    expect(requestHashOf(planParticipants([debit('a', 6), credit('b', 5)], registryOf(2)))).not.toBe(hash);
+    expect(requestHashOf(planParticipants([credit('a', 5), debit('b', 5)], registryOf(2)))).not.toBe(hash);
+    expect(requestHashOf(planParticipants([debit('a', 5), credit('c', 5)], registryOf(2)))).not.toBe(hash);
     const reordered = participants.map((p) => ({
       operations: p.operations.map((op) => {
-        const { amount, action, id } = op as { id: string; action: string; amount: number };
-        return { amount, action, id };
+        const { amount, action, accountId } = op as { accountId: string; action: string; amount: number };
+        return { amount, action, accountId };
       }),
       kind: p.kind,
       id: p.id,

@@ -1,0 +1,598 @@
+import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ROUTE_KEYS } from '../shared/api/app';
+import { EVENT_SOURCE } from '../shared/events';
+import { type CounterSpec, counterOperation, parseCounterSpec } from '../shared/participant/counter';
+import type { ParticipantDefinition } from '../shared/participant/definition';
+import {
+  checkSpecs,
+  encodeSpecs,
+  type ParticipantSpec,
+  participantIdsOf,
+  participantSpec,
+  SHARDS_MAX,
+} from '../shared/registry';
+import { Coordinator } from './constructs/coordinator';
+import { DataTable, grantTable } from './constructs/data-table';
+import { DeployGuard } from './constructs/deploy-guard';
+import { EventsOut } from './constructs/events-out';
+import { Monitoring } from './constructs/monitoring';
+import { addNagSuppressions } from './constructs/nag';
+import { NodeFunction } from './constructs/node-function';
+import { Participant } from './constructs/participant';
+
+/** Who may call the HTTP API. */
+export type TandemAuth =
+  /** AWS SigV4 (IAM): callers need `execute-api:Invoke`, e.g. through `grantSubmit`. The default. */
+  | { readonly type: 'iam' }
+  /** A JWT authorizer (Cognito, Auth0, …): an `https` issuer and the audiences it accepts. */
+  | { readonly type: 'jwt'; readonly issuer: string; readonly audience: readonly string[] }
+  /** No auth at all: for a local emulator only (the synth warns). */
+  | { readonly type: 'none' };
+
+export interface TandemApiProps {
+  /** Default: IAM. */
+  readonly auth?: TandemAuth;
+  /** Origins a browser may call from (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
+}
+
+/** Protocol timing; the defaults suit most deployments. */
+export interface TandemTimings {
+  /** An undecided transaction aborts after this (default 30 s). */
+  readonly prepareTimeout?: Duration;
+  /** Messages are re-sent after this, doubling up to `resendCap` (defaults 5 s and 60 s). */
+  readonly resendBase?: Duration;
+  readonly resendCap?: Duration;
+  /** A coordinator's lease on a leader slot (default 30 s), and the clock skew it allows for (2 s). */
+  readonly leaseDuration?: Duration;
+  readonly leaseSkewMargin?: Duration;
+}
+
+export interface TandemProps {
+  /** The HTTP API (`POST /transactions`, …); `false` for none. Default: an API with IAM auth. */
+  readonly api?: TandemApiProps | false;
+  /** Leader slots transactions are spread over (1–1,024, default 64). Fixed once deployed. */
+  readonly slots?: number;
+  readonly timings?: TandemTimings;
+  /** Announce every outcome on an EventBridge bus (default true). */
+  readonly events?: boolean;
+  /** Commit a transaction whose participants are all counters in one atomic write (default true). */
+  readonly onePhase?: boolean;
+  /** Tables' encryption: AWS-managed (default), a customer-managed key made here, or yours. */
+  readonly encryption?: 'aws-managed' | 'customer-managed' | kms.IKey;
+  /**
+   * What happens to Tandem's tables, queues and logs when they leave the stack. Default RETAIN,
+   * with deletion protection on the tables; DESTROY for throw-away stacks.
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** For Tandem's own test deployments: fault plans (crash, drop and conflict points). */
+  readonly testing?: { readonly faults?: boolean };
+}
+
+/** A participant of Tandem: Tandem's built-in counter, or the team's own function. */
+export interface AddParticipantOptions {
+  /** Tandem's built-in counter participant (balances, stock), which needs no code of yours. */
+  readonly counter?: CounterSpec;
+  /**
+   * Your participant: its definition (`defineParticipant` of `tandem/participant`), whose operation
+   * schema is registered with the API, and `handler`, your function running it.
+   */
+  readonly definition?: Pick<ParticipantDefinition, 'operation' | 'itemKey'>;
+  /**
+   * Your function, bundled your usual way, whose handler is `participantHandler(definition)`;
+   * Tandem sets its environment, feeds it its inbox and grants what the protocol needs. For a
+   * sharded participant, a function of the shard number that makes one function per shard.
+   */
+  readonly handler?: lambda.Function | ((shard: number) => lambda.Function);
+  /** Spread over this many participants `<name>-0` … (default: one, named `<name>`). Fixed once deployed. */
+  readonly shards?: number;
+  /** The operation field whose value picks the shard (a counter's id field by default). */
+  readonly shardKey?: string;
+}
+
+/** What `addParticipant` made: one Participant per shard (or one). */
+export interface TandemParticipant {
+  readonly name: string;
+  readonly spec: ParticipantSpec;
+  readonly shards: readonly Participant[];
+}
+
+/**
+ * Bytes of the API function's environment the participants' specs may take: Lambda allows 4 KB for
+ * all variables; the rest (table names, queue URLs, settings) takes about 1.5 KB with ten participants.
+ */
+const SPECS_ENVIRONMENT_MAX = 2_400;
+
+/** A participant name: what operations use in `participant`. */
+const NAME = /^[a-z][a-z0-9-]{0,47}$/;
+
+/**
+ * Tandem, in your stack: the coordinator (transaction log, leader slots, queues and functions),
+ * the HTTP API, events out, the deploy guard and the alarms — and the participants you add.
+ *
+ * ```ts
+ * const tandem = new Tandem(this, 'Tandem');
+ * tandem.addParticipant('ledger', { counter: { entity: 'account', quantity: 'funds', idField: 'accountId',
+ *   amountField: 'amount', actions: { debit: 'take', credit: 'give' } }, shards: 2 });
+ * tandem.addParticipant('seats', { definition: seats, handler: seatsFunction });
+ * tandem.grantSubmit(checkoutFunction);
+ * ```
+ */
+export class Tandem extends Construct {
+  readonly coordinator: Coordinator;
+  readonly deployGuard: DeployGuard;
+  readonly monitoring: Monitoring;
+  /** The HTTP API; absent with `api: false`. */
+  readonly api: apigw.HttpApi | undefined;
+  /** The API's function; absent with `api: false`. */
+  readonly apiFunction: NodeFunction | undefined;
+  /** The authorizer of the API's protected routes (none with auth `none`), for routes you add. */
+  readonly apiAuthorizer: apigw.IHttpRouteAuthorizer | undefined;
+  /** Where outcomes are announced; absent with `events: false`. */
+  readonly eventBus: events.EventBus | undefined;
+  readonly eventsOut: EventsOut | undefined;
+  /** The Faults table of a test deployment (`testing.faults`). */
+  readonly faultsTable: dynamodb.Table | undefined;
+  readonly participants: TandemParticipant[] = [];
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly encryptionKey: kms.IKey | undefined;
+  private readonly onePhase: boolean;
+
+  constructor(scope: Construct, id: string, props: TandemProps = {}) {
+    super(scope, id);
+    const slots = props.slots ?? 64;
+    if (!Number.isInteger(slots) || slots < 1 || slots > 1024) {
+      throw new Error(`Tandem: slots must be an integer from 1 to 1024, got ${slots}`);
+    }
+    const timings = checkTimings(props.timings ?? {});
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retain = this.removalPolicy === RemovalPolicy.RETAIN;
+    this.encryptionKey =
+      props.encryption === 'customer-managed'
+        ? new kms.Key(this, 'TablesKey', {
+            description: 'Tandem tables (customer-managed)',
+            enableKeyRotation: true,
+            removalPolicy: this.removalPolicy,
+          })
+        : props.encryption === 'aws-managed' || props.encryption === undefined
+          ? undefined
+          : props.encryption;
+    const stateful = {
+      removalPolicy: this.removalPolicy,
+      deletionProtection: retain,
+      encryptionKey: this.encryptionKey,
+    };
+    this.onePhase = props.onePhase ?? true;
+
+    this.faultsTable = props.testing?.faults
+      ? new DataTable(this, 'Faults', {
+          partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+          removalPolicy: RemovalPolicy.DESTROY,
+          deletionProtection: false,
+        }).table
+      : undefined;
+
+    this.eventBus =
+      (props.events ?? true)
+        ? new events.EventBus(this, 'Events', {
+            description: 'Tandem transaction outcomes (TransactionCommitted, TransactionAborted)',
+          })
+        : undefined;
+
+    this.coordinator = new Coordinator(this, 'Coordinator', {
+      stream: this.eventBus !== undefined,
+      slotCount: slots,
+      ...timings,
+      ...(this.faultsTable ? { faultsTable: this.faultsTable } : {}),
+      ...stateful,
+    });
+
+    // Refuses a later deploy that changes a shard count or removes a participant; every resource of
+    // this construct waits for its answer (see guardEverythingIn, on synthesis).
+    this.deployGuard = new DeployGuard(this, 'DeployGuard', {
+      removalPolicy: this.removalPolicy,
+      settings: () => ({
+        shards: Object.fromEntries(
+          this.participants.filter((p) => p.spec.shards).map((p) => [p.name, p.spec.shards!.count]),
+        ),
+        participants: this.participants.flatMap((p) => participantIdsOf(p.spec)),
+      }),
+    });
+
+    this.eventsOut = this.eventBus
+      ? new EventsOut(this, 'EventsOut', {
+          transactions: this.coordinator.transactions,
+          bus: this.eventBus,
+          removalPolicy: this.removalPolicy,
+        })
+      : undefined;
+
+    const api = props.api === false ? undefined : this.httpApi(props.api ?? {}, timings, slots);
+    this.api = api?.api;
+    this.apiFunction = api?.fn;
+    this.apiAuthorizer = api?.authorizer;
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: {
+        ...(this.apiFunction ? { api: this.apiFunction } : {}),
+        coordinator: this.coordinator.coordinatorFn,
+        timers: this.coordinator.timerFn,
+        sweeper: this.coordinator.sweeperFn,
+        'deploy-guard': this.deployGuard.handler,
+        ...(this.eventsOut ? { events: this.eventsOut.fn } : {}),
+      },
+      ...(this.eventsOut ? { eventsOut: this.eventsOut } : {}),
+      queues: { coordinator: this.coordinator.queue, timers: this.coordinator.timers },
+      inDoubtAlarmAfter: Duration.minutes(5),
+    });
+
+    // On synthesis, every resource of Tandem but the guard's own waits for the guard's answer, so
+    // a refused deploy changes none of them (participants added after this line are covered too).
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node.node.scope === this && node !== this.deployGuard)
+          node.node.addDependency(this.deployGuard.resource);
+      },
+    });
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (this.participants.length === 0) {
+          errors.push('Tandem has no participants: add at least one with addParticipant()');
+        }
+        try {
+          const encoded = encodeSpecs(checkSpecs(this.participants.map((p) => p.spec)));
+          if (encoded.length > SPECS_ENVIRONMENT_MAX) {
+            errors.push(
+              `Tandem: the participants' operation schemas take ${encoded.length} bytes (compressed) of the API function's environment, more than the ${SPECS_ENVIRONMENT_MAX} Tandem leaves them of Lambda's 4 KB: make the schemas smaller (fewer descriptions, shorter patterns), or split the participants over two Tandems`,
+            );
+          }
+        } catch (error) {
+          errors.push(`Tandem: ${(error as Error).message}`);
+        }
+        return errors;
+      },
+    });
+  }
+
+  /**
+   * Adds a participant named `name` (what operations use in `participant`): Tandem's built-in
+   * counter (`counter`), or your own (`definition` and `handler`). Its operation schema is
+   * registered with the API, which validates requests against it (a 400 naming the field before
+   * anything is written) and describes it in its OpenAPI document. Each participant (or shard) gets
+   * its own table (its barriers; your data too, if you like), an inbox queue with a DLQ, alarms,
+   * and the grants the protocol needs.
+   */
+  addParticipant(name: string, options: AddParticipantOptions): TandemParticipant {
+    if (!NAME.test(name)) {
+      throw new Error(
+        `Tandem: participant name '${name}' must be 1–48 characters: a lower-case letter, then a-z 0-9 -`,
+      );
+    }
+    if (this.participants.some((p) => p.name === name)) {
+      throw new Error(`Tandem: participant '${name}' is added twice: give each participant its own name`);
+    }
+    const { counter, definition, handler } = options;
+    if ((counter === undefined) === (definition === undefined)) {
+      throw new Error(
+        `Tandem: participant '${name}' needs either \`counter\` (Tandem's built-in counter) or \`definition\` and \`handler\` (your own), not ${counter ? 'both' : 'neither'}`,
+      );
+    }
+    if (definition && !handler) {
+      throw new Error(
+        `Tandem: participant '${name}' has a definition but no handler: give the function whose handler is participantHandler(definition)`,
+      );
+    }
+    if (counter && handler) {
+      throw new Error(
+        `Tandem: participant '${name}' is a counter, which runs Tandem's own function: leave out handler`,
+      );
+    }
+    const shards = options.shards;
+    if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > SHARDS_MAX)) {
+      throw new Error(
+        `Tandem: participant '${name}' shards must be an integer from 1 to ${SHARDS_MAX}, got ${shards}`,
+      );
+    }
+    if (shards !== undefined && shards > 1 && handler !== undefined && typeof handler !== 'function') {
+      throw new Error(
+        `Tandem: participant '${name}' has ${shards} shards but one function: give handler as (shard) => function, one per shard`,
+      );
+    }
+    let checkedCounter: CounterSpec | undefined;
+    try {
+      checkedCounter = counter ? parseCounterSpec(counter, `participant '${name}' counter`) : undefined;
+    } catch (error) {
+      throw new Error(`Tandem: ${(error as Error).message}`);
+    }
+    let spec: ParticipantSpec;
+    try {
+      spec = participantSpec(
+        name,
+        checkedCounter
+          ? {
+              operation: counterOperation(checkedCounter),
+              itemKey: [checkedCounter.idField],
+              counter: checkedCounter,
+            }
+          : definition!,
+        {
+          ...(shards !== undefined ? { shards } : {}),
+          ...(options.shardKey ? { shardKey: options.shardKey } : {}),
+        },
+      );
+    } catch (error) {
+      throw new Error(`Tandem: ${(error as Error).message}`);
+    }
+    const shardParticipants = participantIdsOf(spec).map((participantId, shard) => {
+      const fn = typeof handler === 'function' && !('functionArn' in handler) ? handler(shard) : handler;
+      const participant = new Participant(this, constructIdOf(participantId), {
+        participantId,
+        kind: name,
+        coordinator: this.coordinator,
+        removalPolicy: this.removalPolicy,
+        deletionProtection: this.removalPolicy === RemovalPolicy.RETAIN,
+        encryptionKey: this.encryptionKey,
+        ...(this.faultsTable ? { faultsTable: this.faultsTable } : {}),
+        ...(checkedCounter ? { counter: checkedCounter } : { handler: fn as lambda.Function }),
+      });
+      this.monitoring.addQueue(participantId, participant.inbox);
+      this.monitoring.addFunction(participantId, participant.fn);
+      if (checkedCounter && this.apiFunction) {
+        // The API checks that a counter's entities exist, and writes them on the one-phase path.
+        grantTable(
+          this.apiFunction.role,
+          participant.table,
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:BatchGetItem',
+          ...(this.onePhase ? ['dynamodb:UpdateItem'] : []),
+        );
+      }
+      return participant;
+    });
+    const added: TandemParticipant = { name, spec, shards: shardParticipants };
+    this.participants.push(added);
+    return added;
+  }
+
+  /** Lets `grantee` submit transactions through the API (IAM auth: `execute-api:Invoke`). */
+  grantSubmit(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, ['POST /transactions', 'POST /transfers']);
+  }
+
+  /** Lets `grantee` read transactions through the API (IAM auth: `execute-api:Invoke`). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, ['GET /transactions/{txId}']);
+  }
+
+  /**
+   * Routes outcomes to `target`: every outcome, or only `COMMITTED` or `ABORTED` ones, optionally
+   * only of transactions a participant named `participant` took part in.
+   */
+  onOutcome(
+    id: string,
+    target: events.IRuleTarget,
+    options: { readonly outcome?: 'COMMITTED' | 'ABORTED'; readonly participant?: string } = {},
+  ): events.Rule {
+    if (!this.eventBus)
+      throw new Error('Tandem: onOutcome needs events (the construct was made with events: false)');
+    const detailType =
+      options.outcome === undefined
+        ? ['TransactionCommitted', 'TransactionAborted']
+        : [options.outcome === 'COMMITTED' ? 'TransactionCommitted' : 'TransactionAborted'];
+    return new events.Rule(this, id, {
+      eventBus: this.eventBus,
+      description: `Tandem outcomes${options.outcome ? ` (${options.outcome})` : ''}${options.participant ? ` with ${options.participant}` : ''}`,
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType,
+        ...(options.participant ? { detail: { participants: { kind: [options.participant] } } } : {}),
+      },
+      targets: [target],
+    });
+  }
+
+  /** The API's base URL (absent with `api: false`). */
+  get url(): string | undefined {
+    return this.api?.apiEndpoint;
+  }
+
+  private grantRoutes(grantee: iam.IGrantable, routes: readonly string[]): iam.Grant {
+    if (!this.api)
+      throw new Error('Tandem: there is no API to grant access to (the construct was made with api: false)');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: routes.map((route) => {
+        const [method, path] = route.split(' ') as [string, string];
+        return this.api!.arnForExecuteApi(method, path.replace(/\{[^}]+\}/g, '*'), '$default');
+      }),
+    });
+  }
+
+  private httpApi(props: TandemApiProps, timings: CoordinatorTimings, slots: number) {
+    const auth = props.auth ?? { type: 'iam' };
+    if (auth.type === 'jwt' && (!/^https:\/\//.test(auth.issuer) || auth.audience.length === 0)) {
+      throw new Error("Tandem: api auth 'jwt' needs an https issuer and at least one audience");
+    }
+    if (auth.type === 'none') {
+      Annotations.of(this).addWarning(
+        'Tandem: the API has no auth (api.auth none): anyone who can reach it can start transactions. Use it on a local emulator only.',
+      );
+    }
+    for (const origin of props.corsOrigins ?? []) {
+      if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+        throw new Error(
+          `Tandem: api corsOrigins must list origins like https://app.example.com, got '${origin}'`,
+        );
+      }
+    }
+    const coordinator = this.coordinator;
+    const fn = new NodeFunction(this, 'Api', {
+      code: 'api',
+      description: 'Tandem HTTP API (producer)',
+      removalPolicy: this.removalPolicy,
+      timeout: Duration.seconds(29),
+      environment: {
+        // The participants' specs, registered on synthesis (participants may be added later).
+        TANDEM_PARTICIPANTS: Lazy.string({
+          produce: () => encodeSpecs(checkSpecs(this.participants.map((p) => p.spec))),
+        }),
+        COUNTER_TABLES: Lazy.string({
+          produce: () =>
+            Stack.of(this).toJsonString(
+              Object.fromEntries(
+                this.participants
+                  .filter((p) => p.spec.counter)
+                  .flatMap((p) => p.shards.map((s) => [s.participantId, s.table.tableName])),
+              ),
+            ),
+        }),
+        TRANSACTIONS_TABLE: coordinator.transactions.tableName,
+        SLOTS_TABLE: coordinator.slots.tableName,
+        ...coordinator.producerEnvironment(),
+        SLOT_COUNT: String(slots),
+        PREPARE_TIMEOUT_MS: String(timings.prepareTimeoutMs),
+        RESEND_BASE_MS: String(timings.resendBaseMs),
+        RESEND_CAP_MS: String(timings.resendCapMs),
+        ONE_PHASE: this.onePhase ? 'on' : 'off',
+      },
+    });
+    coordinator.grantProducer(fn.role);
+
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: this.removalPolicy,
+    });
+    const corsOrigins = props.corsOrigins ?? [];
+    const api = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'Tandem: atomic multi-service transactions',
+      createDefaultStage: false,
+      ...(corsOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: [...corsOrigins],
+              allowMethods: [
+                apigw.CorsHttpMethod.GET,
+                apigw.CorsHttpMethod.POST,
+                apigw.CorsHttpMethod.OPTIONS,
+              ],
+              allowHeaders: [
+                'content-type',
+                'authorization',
+                'idempotency-key',
+                'x-amz-date',
+                'x-amz-security-token',
+              ],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
+    const stage = api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', fn.fn, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+    });
+    // Writes are throttled harder than reads, per route, under the stage-wide limit.
+    // (RouteSettings is a free-form map in the L1 type, so it is set as raw CloudFormation.)
+    (stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(
+      'RouteSettings',
+      Object.fromEntries(
+        ROUTE_KEYS.filter((route) => route.startsWith('POST ')).map((route) => [
+          route,
+          { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+        ]),
+      ),
+    );
+    const authorizer =
+      auth.type === 'iam'
+        ? new HttpIamAuthorizer()
+        : auth.type === 'jwt'
+          ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] })
+          : undefined;
+    const publicRoutes = new Set(['GET /health', 'GET /openapi.json']);
+    for (const route of ROUTE_KEYS) {
+      const [method, path] = route.split(' ') as [apigw.HttpMethod, string];
+      const isPublic = publicRoutes.has(route);
+      const added = api.addRoutes({
+        path,
+        methods: [method],
+        integration,
+        authorizer: isPublic ? undefined : authorizer,
+      });
+      if (isPublic || !authorizer) {
+        addNagSuppressions(added, [
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: isPublic
+              ? `${route} is public on purpose (liveness probe / API description) and returns no data.`
+              : 'Deployed with api auth none on purpose (a local emulator stack); every other deployment signs its requests.',
+          },
+        ]);
+      }
+    }
+    return { api, fn, authorizer };
+  }
+}
+
+/** A construct id for a participant id (`ledger-0` → `Ledger0`, `seats` → `Seats`). */
+function constructIdOf(participantId: string): string {
+  return participantId
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+interface CoordinatorTimings {
+  readonly prepareTimeoutMs: number;
+  readonly resendBaseMs: number;
+  readonly resendCapMs: number;
+  readonly leaseDurationMs: number;
+  readonly leaseSkewMarginMs: number;
+}
+
+/** The timings in ms, checked (a readable error for any that cannot work). */
+function checkTimings(timings: TandemTimings): CoordinatorTimings {
+  const ms = (duration: Duration | undefined, fallback: number, name: string, min: number, max: number) => {
+    const value = duration?.toMilliseconds() ?? fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`Tandem: timings.${name} must be from ${min} ms to ${max} ms, got ${value} ms`);
+    }
+    return value;
+  };
+  const hour = 3_600_000;
+  const checked = {
+    prepareTimeoutMs: ms(timings.prepareTimeout, 30_000, 'prepareTimeout', 1_000, hour),
+    resendBaseMs: ms(timings.resendBase, 5_000, 'resendBase', 100, hour),
+    resendCapMs: ms(timings.resendCap, 60_000, 'resendCap', 100, hour),
+    leaseDurationMs: ms(timings.leaseDuration, 30_000, 'leaseDuration', 1_000, hour),
+    leaseSkewMarginMs: ms(timings.leaseSkewMargin, 2_000, 'leaseSkewMargin', 0, 60_000),
+  };
+  if (checked.resendCapMs < checked.resendBaseMs)
+    throw new Error('Tandem: timings.resendCap must be ≥ resendBase');
+  if (checked.leaseDurationMs <= 2 * checked.leaseSkewMarginMs) {
+    throw new Error('Tandem: timings.leaseDuration must exceed 2 × leaseSkewMargin');
+  }
+  return checked;
+}

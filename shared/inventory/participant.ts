@@ -1,0 +1,16 @@
+import { type CounterSpec, counterParticipant } from '../participant/sdk';
+
+/** The shop's inventory: items whose stock transactions reserve (take) and release (give back). */
+export const INVENTORY_COUNTER: CounterSpec = {
+  entity: 'item',
+  quantity: 'stock',
+  idField: 'sku',
+  amountField: 'quantity',
+  actions: { reserve: 'take', release: 'give' },
+};
+
+/** The inventory participant, a counter (one table). */
+export const inventory = counterParticipant(INVENTORY_COUNTER);
+
+/** The name (and participant id) of the inventory. */
+export const INVENTORY_NAME = 'inventory';

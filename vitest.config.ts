@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Three kinds of tests, one runner:
 // - unit: pure code and in-memory adapters; never touches the network;
-// - infra: CDK template assertions and cdk-nag over the synthesized app (no bundling);
+// - infra: CDK template assertions and cdk-nag over the synthesized app (its global setup builds the
+//   functions' bundles, when their sources changed);
+// - pack: `npm pack`, and the tarball installed and used in an empty project outside the repository;
 // - sim: the deterministic simulation of the protocol (seeded, in memory);
 // - e2e: the emulator (embedded ministack, or the one AWS_ENDPOINT_URL names) with the real CDK app
 //   deployed into it once by the global setup; integration tests share that emulator.
@@ -19,6 +21,16 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          globalSetup: ['test/support/build-lambda-code.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'pack',
+          include: ['test/pack/**/*.test.ts'],
+          // npm pack, then an install of the tarball into an empty project.
+          hookTimeout: 300_000,
           testTimeout: 120_000,
         },
       },

@@ -1,7 +1,14 @@
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { buildLambdaCode } from '../scripts/lib/build';
 import { readConfig } from './config';
 import { TandemStack } from './tandem-stack';
+
+// This repository's own app builds the functions' bundles first (only those whose sources
+// changed), so `cdk synth` and `cdk deploy` here always deploy the code as it is now.
+const lambda = await buildLambdaCode();
+if (lambda.built.length > 0)
+  console.error(`[tandem] built Lambda code ${lambda.built.join(', ')} in ${lambda.ms} ms`);
 
 const app = new App();
 const config = readConfig(app.node);

@@ -2,12 +2,12 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { INVENTORY_COUNTER, INVENTORY_NAME } from '../shared/inventory/participant';
 import { LEDGER_COUNTER, LEDGER_NAME } from '../shared/ledger/participant';
 import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
+import { addNagSuppressions } from './constructs/nag';
 import { Tandem, type TandemParticipant } from './tandem';
 
 export interface TandemStackProps extends StackProps {
@@ -76,7 +76,7 @@ export class TandemStack extends Stack {
         authorizer: tandem.apiAuthorizer,
       });
       if (!tandem.apiAuthorizer) {
-        NagSuppressions.addResourceSuppressions(added, [
+        addNagSuppressions(added, [
           { id: 'AwsSolutions-APIG4', reason: 'Local emulator stack deployed with apiAuth=none on purpose.' },
         ]);
       }

@@ -9,7 +9,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ROUTE_KEYS } from '../shared/api/app';
 import { EVENT_SOURCE } from '../shared/events';
@@ -28,6 +27,7 @@ import { DataTable, grantTable } from './constructs/data-table';
 import { DeployGuard } from './constructs/deploy-guard';
 import { EventsOut } from './constructs/events-out';
 import { Monitoring } from './constructs/monitoring';
+import { addNagSuppressions } from './constructs/nag';
 import { NodeFunction } from './constructs/node-function';
 import { Participant } from './constructs/participant';
 
@@ -447,7 +447,7 @@ export class Tandem extends Construct {
     }
     const coordinator = this.coordinator;
     const fn = new NodeFunction(this, 'Api', {
-      entry: 'functions/api/handler.ts',
+      code: 'api',
       description: 'Tandem HTTP API (producer)',
       removalPolicy: this.removalPolicy,
       timeout: Duration.seconds(29),
@@ -547,7 +547,7 @@ export class Tandem extends Construct {
         authorizer: isPublic ? undefined : authorizer,
       });
       if (isPublic || !authorizer) {
-        NagSuppressions.addResourceSuppressions(added, [
+        addNagSuppressions(added, [
           {
             id: 'AwsSolutions-APIG4',
             reason: isPublic

@@ -3,7 +3,7 @@ import { SetupError } from './lib/emulator';
 import { runStaticChecks } from './lib/static-checks';
 
 try {
-  const { findings, accepted } = runStaticChecks((line) => console.log(`[tandem] ${line}`));
+  const { findings, accepted } = await runStaticChecks((line) => console.log(`[tandem] ${line}`));
   for (const f of findings) console.error(`${f.tool} ${f.id} [${f.variant}] ${f.where}: ${f.message}`);
   console.log(
     `[tandem] static checks: ${findings.length} finding(s), ${accepted} accepted with a reason (static-checks.json)`,

@@ -40,7 +40,7 @@ export class Bench extends Construct {
     }).table;
 
     this.direct = new NodeFunction(this, 'Direct', {
-      entry: 'functions/bench/direct-transfer.ts',
+      code: 'bench-direct-transfer',
       description: 'Tandem bench baseline: a transfer as one hand-rolled TransactWriteItems',
       removalPolicy: props.removalPolicy,
       environment: {
@@ -58,7 +58,7 @@ export class Bench extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.hop = new NodeFunction(this, 'Hop', {
-      entry: 'functions/bench/hop.ts',
+      code: 'bench-hop',
       description: 'Tandem bench baseline: one hop (conditional write + SQS send and receive)',
       removalPolicy: props.removalPolicy,
       environment: { HOP_QUEUE_URL: this.hopQueue.queue.queueUrl, BENCH_TABLE: this.table.tableName },

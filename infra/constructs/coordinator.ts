@@ -4,9 +4,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { DataTable, grantTable } from './data-table';
+import { addNagSuppressions } from './nag';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
@@ -111,7 +111,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     };
 
     this.coordinatorFn = new NodeFunction(this, 'CoordinatorFn', {
-      entry: 'functions/coordinator/handler.ts',
+      code: 'coordinator',
       description: 'Tandem coordinator: Begin, votes, acks and checks, one slot at a time',
       timeout: coordinatorTimeout,
       removalPolicy: props.removalPolicy,
@@ -133,7 +133,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.queue.dlq.grantSendMessages(this.coordinatorFn.role);
 
     this.timerFn = new NodeFunction(this, 'TimerFn', {
-      entry: 'functions/timers/handler.ts',
+      code: 'timers',
       description: 'Tandem timers: forwards due checks to the coordinator',
       timeout: timerTimeout,
       removalPolicy: props.removalPolicy,
@@ -145,7 +145,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
     this.timers.queue.grantSendMessages(this.timerFn.role);
 
     this.sweeperFn = new NodeFunction(this, 'SweeperFn', {
-      entry: 'functions/sweeper/handler.ts',
+      code: 'sweeper',
       description: 'Tandem sweeper: re-drives transactions whose next check is due',
       timeout: Duration.seconds(50),
       removalPolicy: props.removalPolicy,
@@ -156,7 +156,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.sweeperFn.fn, { retryAttempts: 0 })],
     });
-    NagSuppressions.addResourceSuppressions(schedule, [
+    addNagSuppressions(schedule, [
       {
         id: 'Serverless-EventBusDLQ',
         reason:

@@ -41,7 +41,7 @@ export class DeployGuard extends Construct {
     this.props = props;
     // No permissions beyond its own logs: the answer is an HTTP PUT to CloudFormation's presigned URL.
     this.handler = new NodeFunction(this, 'Fn', {
-      entry: 'functions/deploy-guard/handler.ts',
+      code: 'deploy-guard',
       description: "Tandem deploy guard: refuses a change of a participant's shards or its removal",
       timeout: Duration.seconds(60),
       memorySizeMb: 256,

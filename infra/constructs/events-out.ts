@@ -4,9 +4,9 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { TERMINAL_CHANGE_FILTERS } from '../../shared/adapters/outcome-stream';
+import { addNagSuppressions } from './nag';
 import { NodeFunction } from './node-function';
 
 export interface EventsOutProps {
@@ -39,7 +39,7 @@ export class EventsOut extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
-    NagSuppressions.addResourceSuppressions(this.failed, [
+    addNagSuppressions(this.failed, [
       {
         id: 'Serverless-SQSRedrivePolicy',
         reason:
@@ -53,7 +53,7 @@ export class EventsOut extends Construct {
     ]);
 
     this.fn = new NodeFunction(this, 'Fn', {
-      entry: 'functions/events/handler.ts',
+      code: 'events',
       description: 'Tandem events out: announces terminal transactions on the bus',
       // It waits on PutEvents only; the smallest memory that starts quickly is enough.
       memorySizeMb: 256,

@@ -2,10 +2,10 @@ import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { builtLambdaCode, type LambdaCodeName } from '../lambda-code';
+import { addNagSuppressions } from './nag';
 import type { SecureQueue } from './secure-queue';
 
 /**
@@ -17,8 +17,8 @@ import type { SecureQueue } from './secure-queue';
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface NodeFunctionProps {
-  /** Path of the handler's TypeScript entry, relative to the repository root. */
-  readonly entry: string;
+  /** The function's pre-built code (infra/lambda-code.ts): its bundle exports `handler`. */
+  readonly code: LambdaCodeName;
   readonly description: string;
   readonly environment?: Record<string, string>;
   readonly timeout?: Duration;
@@ -28,13 +28,14 @@ export interface NodeFunctionProps {
 }
 
 /**
- * The one way Tandem creates a Lambda function: Node.js 22 on arm64, bundled and tree-shaken by
- * esbuild (the AWS SDK included, so the code that runs is the code that was tested), JSON logs into
- * a log group with a retention, X-Ray tracing, and a role of its own that can write only its own logs.
- * Callers add permissions with `grant*` methods on the resources they use.
+ * The one way Tandem creates a Lambda function: Node.js 22 on arm64, running a bundle that
+ * `scripts/build.ts` made before synth (tree-shaken by esbuild, the AWS SDK included, so the code
+ * that runs is the code that was tested; how it is bundled and why: scripts/lib/build.ts), JSON logs
+ * into a log group with a retention, X-Ray tracing, and a role of its own that can write only its
+ * own logs. Callers add permissions with `grant*` methods on the resources they use.
  */
 export class NodeFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly timeout: Duration;
@@ -54,9 +55,9 @@ export class NodeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, 'Fn', {
-      entry: props.entry,
-      handler: 'handler',
+    this.fn = new lambda.Function(this, 'Fn', {
+      code: lambda.Code.fromAsset(builtLambdaCode(props.code)),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -71,29 +72,9 @@ export class NodeFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'tandem',
         ...props.environment,
       },
-      // Measured with scripts/lib/bench/cold-start.ts; numbers and what was tried in docs/design.md, "Bundles".
-      bundling: {
-        target: 'node22',
-        // CommonJS: an ES module output loaded no faster and would change the file to index.mjs.
-        format: OutputFormat.CJS,
-        minify: true,
-        sourceMap: true,
-        // Bundle the SDK too: tree-shaken clients start faster than the runtime's full copy, and
-        // the emulator runs handlers as plain local Node processes that have no SDK of their own.
-        externalModules: [],
-        // The SDK's ES module builds (dist-es) instead of its CommonJS ones: esbuild can drop what
-        // is not used from those, about a fifth of each bundle, and a third of its load time.
-        mainFields: ['module', 'main'],
-        // Stack traces still map to the TypeScript source; the map just leaves the sources out
-        // (about 70 % of it), so the asset Lambda downloads is smaller and the map parses faster.
-        sourcesContent: false,
-        // Non-ASCII text (zod's locale messages) as is rather than as \u escapes. The `charset`
-        // option of CDK 2.276 does not reach esbuild, hence the raw argument.
-        esbuildArgs: { '--charset': 'utf8' },
-      },
     });
 
-    NagSuppressions.addResourceSuppressions(
+    addNagSuppressions(
       this.role,
       [
         {
@@ -113,7 +94,7 @@ export class NodeFunction extends Construct {
     );
     const runtimeReason =
       'Tandem targets the nodejs22.x runtime on purpose (bundles are built and tested for Node 22).';
-    NagSuppressions.addResourceSuppressions(
+    addNagSuppressions(
       this.fn,
       [
         { id: 'AwsSolutions-L1', reason: runtimeReason },
@@ -143,7 +124,7 @@ export class NodeFunction extends Construct {
       );
     }
     this.fn.addEventSource(new SqsEventSource(queue.queue, { batchSize, reportBatchItemFailures: true }));
-    NagSuppressions.addResourceSuppressions(
+    addNagSuppressions(
       this.fn,
       [
         {

@@ -81,7 +81,7 @@ export class Participant extends Construct {
     };
     if (props.counter) {
       this.counterFunction = new NodeFunction(this, 'Handler', {
-        entry: 'functions/participant/handler.ts',
+        code: 'participant',
         description: `Tandem participant ${props.participantId} (counter of ${props.counter.entity}s)`,
         timeout,
         removalPolicy: props.removalPolicy,

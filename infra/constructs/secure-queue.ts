@@ -1,7 +1,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { addNagSuppressions } from './nag';
 
 export interface SecureQueueProps {
   readonly fifo?: boolean;
@@ -36,7 +36,7 @@ export class SecureQueue extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
-    NagSuppressions.addResourceSuppressions(this.dlq, [
+    addNagSuppressions(this.dlq, [
       {
         id: 'Serverless-SQSRedrivePolicy',
         reason: 'This is a dead-letter queue: the end of the line, watched by an alarm.',

@@ -1,8 +1,8 @@
 /**
  * Static checks over the synthesized CloudFormation: cfn-lint and checkov (both from PyPI,
  * pinned, installed on demand into .tandem/tools-venv like the emulator). Every stage variant is
- * synthesized in-process (no bundling: templates only). Any finding that static-checks.json does
- * not accept with a reason fails.
+ * synthesized in-process, after the functions' bundles are built (those whose sources changed).
+ * Any finding that static-checks.json does not accept with a reason fails.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
+import { buildLambdaCode } from './build';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
 interface Accepted {
@@ -73,7 +74,8 @@ function ensureTools(config: StaticChecksConfig, log: (line: string) => void): s
 }
 
 /** Synthesizes every variant's template into .tandem/static/<variant>.template.json. */
-export function synthesizeVariants(): Record<string, string> {
+export async function synthesizeVariants(): Promise<Record<string, string>> {
+  await buildLambdaCode();
   const dir = join(STATE_DIR, 'static');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -81,7 +83,7 @@ export function synthesizeVariants(): Record<string, string> {
   for (const [variant, context] of Object.entries(VARIANTS)) {
     const app = new App({
       outdir: join(dir, `${variant}.out`),
-      context: { 'aws:cdk:bundling-stacks': [], ...context },
+      context,
     });
     const config = readConfig(app.node);
     const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
@@ -157,10 +159,12 @@ function runCheckov(bin: string, variant: string, file: string): Finding[] {
   );
 }
 
-export function runStaticChecks(log: (line: string) => void): { findings: Finding[]; accepted: number } {
+export async function runStaticChecks(
+  log: (line: string) => void,
+): Promise<{ findings: Finding[]; accepted: number }> {
   const config = readStaticChecksConfig();
   const bin = ensureTools(config, log);
-  const files = synthesizeVariants();
+  const files = await synthesizeVariants();
   const acceptedIds = {
     'cfn-lint': new Set(config.cfnLint.map((e) => e.id)),
     checkov: new Set(config.checkov.map((e) => e.id)),

@@ -202,7 +202,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('actually runs (a queue without a DLQ is flagged)', async () => {
     const { Queue } = await import('aws-cdk-lib/aws-sqs');
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App();
     const stack = new TandemStack(app, 'Probe', { config: readConfig(app.node) });
     new Queue(stack, 'Naked');
     Aspects.of(app).add(new AwsSolutionsChecks());

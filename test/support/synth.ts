@@ -4,9 +4,12 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
 
-/** Synthesizes the stack as `cdk synth` would (cdk-nag included), without bundling the functions. */
+/**
+ * Synthesizes the stack as `cdk synth` would (cdk-nag included), with the functions' pre-built
+ * bundles (the infra project's global setup builds them).
+ */
 export function synth(context: Record<string, unknown> = {}): { stack: Stack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ context });
   const config = readConfig(app.node);
   const stack = new TandemStack(app, `Tandem-${config.stage}`, { config });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -1,0 +1,249 @@
+/**
+ * The package as a team gets it: `npm pack` (its prepack builds dist/), then an empty project in the
+ * system's temporary directory, outside this repository, installs the tarball with aws-cdk-lib and
+ * constructs (Tandem's peers, at this repository's versions; from the local npm cache when it has
+ * them) and nothing else, and uses Tandem from an ES module, from CommonJS and from TypeScript,
+ * synthesizing a stack of Tandem's constructs.
+ */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_ENTRIES } from '../../infra/lambda-code';
+import { ROOT } from '../../scripts/lib/emulator';
+
+const work = mkdtempSync(join(tmpdir(), 'tandem-pack-'));
+const consumer = join(work, 'consumer');
+const installed = join(consumer, 'node_modules', 'tandem');
+const versionOf = (pkg: string) =>
+  (JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+/**
+ * The npm and node runs see the environment without what an enclosing `npm test` adds for its own
+ * package (its prefix, lifecycle and package variables), so they act on the consumer only.
+ */
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) => !/^npm_(package_|lifecycle_|config_local_prefix$|command$|config_call$)/.test(key),
+  ),
+);
+
+function run(what: string, cmd: string, args: readonly string[], cwd: string, hint = ''): string {
+  const result: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: 240_000,
+    maxBuffer: 64 << 20,
+  });
+  if (result.status === 0) return result.stdout;
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-4000);
+  throw new Error(
+    `${what} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ` +
+      `${cmd} ${args.join(' ')} in ${cwd}${hint ? `\n${hint}` : ''}\n${output}`,
+  );
+}
+
+// The same stack from both module systems: a coordinator, a participant that is Tandem's counter
+// function, and one that is the team's own function (bundled its own way; inline here).
+const STACK = `
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'Consumer');
+const stateless = { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false };
+const coordinator = new tandem.Coordinator(stack, 'Coordinator', {
+  slotCount: 4, prepareTimeoutMs: 30000, resendBaseMs: 5000, resendCapMs: 60000,
+  leaseDurationMs: 30000, leaseSkewMarginMs: 2000, stream: false, ...stateless,
+});
+new tandem.Participant(stack, 'Stock', {
+  participantId: 'stock', kind: 'stock', coordinator, ...stateless,
+  counter: { entity: 'item', quantity: 'stock', idField: 'sku', amountField: 'quantity', actions: { reserve: 'take', restock: 'give' } },
+});
+const seats = new lambda.Function(stack, 'SeatsFn', {
+  runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler',
+  code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+});
+new tandem.Participant(stack, 'Seats', { participantId: 'seats', kind: 'seats', coordinator, handler: seats, ...stateless });
+`;
+const report = `console.log(JSON.stringify({ cdk: Object.keys(tandem), participant: Object.keys(participant), client: Object.keys(client) }));`;
+const FILES: Record<string, string> = {
+  'package.json': '{ "name": "tandem-consumer", "private": true }\n',
+  // ES module: builds the stack (the constructs find their bundles) without synthesizing it.
+  'esm.mjs': `import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as tandem from 'tandem/cdk';
+import * as participant from 'tandem/participant';
+import * as client from 'tandem/client';
+${STACK}
+${report}
+`,
+  // CommonJS (require of Tandem's ES modules): builds the stack and synthesizes it into cdk.out.
+  'cjs.cjs': `const { App, RemovalPolicy, Stack } = require('aws-cdk-lib');
+const lambda = require('aws-cdk-lib/aws-lambda');
+const tandem = require('tandem/cdk');
+const participant = require('tandem/participant');
+const client = require('tandem/client');
+${STACK}
+app.synth();
+${report}
+`,
+  // TypeScript in both module systems, resolving Tandem's types through its package exports.
+  'types.mts': `import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Coordinator, type CoordinatorProps, Participant, type ParticipantProps } from 'tandem/cdk';
+import type * as participant from 'tandem/participant';
+import type * as client from 'tandem/client';
+export type Entries = [typeof participant, typeof client];
+const props: CoordinatorProps = {
+  slotCount: 4, prepareTimeoutMs: 1, resendBaseMs: 1, resendCapMs: 1, leaseDurationMs: 1,
+  leaseSkewMarginMs: 1, removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, stream: false,
+};
+const stack = new Stack();
+const coordinator = new Coordinator(stack, 'C', props);
+const orders: ParticipantProps = {
+  participantId: 'orders', kind: 'orders', coordinator, removalPolicy: RemovalPolicy.DESTROY,
+  deletionProtection: false,
+  counter: { entity: 'order', quantity: 'orders', idField: 'orderId', amountField: 'n', actions: { add: 'give' } },
+};
+new Participant(stack, 'P', orders);
+`,
+  // As a CommonJS CDK app (cdk init's tsconfig: module NodeNext) writes it; compiled to require().
+  'types.cts': `import { Coordinator } from 'tandem/cdk';
+export const coordinator: typeof Coordinator = Coordinator;
+`,
+};
+
+let tarballFiles: string[];
+
+beforeAll(() => {
+  run('npm pack', 'npm', ['pack', '--pack-destination', work], ROOT);
+  const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack left no tarball in ${work}: ${readdirSync(work).join(', ')}`);
+  tarballFiles = run('listing the tarball', 'tar', ['-tzf', join(work, tarball)], work)
+    .split('\n')
+    .filter(Boolean)
+    .map((path) => path.replace(/^package\//, ''));
+  mkdirSync(consumer);
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(consumer, name), text);
+  run(
+    'installing the tarball into an empty project',
+    'npm',
+    [
+      'install',
+      ...['--prefer-offline', '--no-audit', '--no-fund'],
+      join(work, tarball),
+      `aws-cdk-lib@${versionOf('aws-cdk-lib')}`,
+      `constructs@${versionOf('constructs')}`,
+    ],
+    consumer,
+    'It installs from the local npm cache where it can (--prefer-offline) and from the registry otherwise.',
+  );
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface FunctionProperties {
+  readonly Handler: string;
+  readonly Code: { readonly S3Key?: string; readonly ZipFile?: string };
+}
+interface AssetManifestEntry {
+  readonly source: { readonly path: string; readonly packaging: string };
+  readonly destinations: Record<string, { readonly objectKey: string }>;
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sorted = (keys: string[]) => [...keys].sort();
+const sourceKeys = async () => ({
+  cdk: sorted(Object.keys(await import('../../infra/index'))),
+  participant: sorted(Object.keys(await import('../../shared/participant/sdk'))),
+  client: sorted(Object.keys(await import('../../client/index'))),
+});
+const consumerKeys = (output: string) => {
+  const keys = JSON.parse(output) as Record<'cdk' | 'participant' | 'client', string[]>;
+  return { cdk: sorted(keys.cdk), participant: sorted(keys.participant), client: sorted(keys.client) };
+};
+/** The CommonJS consumer's output, run once: it also synthesizes the stack into cdk.out. */
+let cjsOutput: string | undefined;
+const runCommonJs = () => {
+  cjsOutput ??= run('the CommonJS consumer', process.execPath, ['cjs.cjs'], consumer);
+  return cjsOutput;
+};
+
+describe('the npm package', () => {
+  it('holds the built library and every Lambda bundle, and no sources', () => {
+    for (const name of Object.keys(LAMBDA_ENTRIES)) {
+      expect(tarballFiles).toContain(`dist/lambda/${name}/index.js`);
+      expect(tarballFiles).toContain(`dist/lambda/${name}/index.js.map`);
+    }
+    for (const entry of ['infra/index', 'shared/participant/sdk', 'client/index']) {
+      expect(tarballFiles).toContain(`dist/lib/${entry}.js`);
+      expect(tarballFiles).toContain(`dist/lib/${entry}.d.ts`);
+    }
+    expect(tarballFiles.filter((path) => /\.ts$/.test(path) && !path.endsWith('.d.ts'))).toEqual([]);
+    expect(
+      tarballFiles.filter((path) => !/^(dist\/(lambda|lib)\/|package\.json$|README\.md$)/.test(path)),
+    ).toEqual([]);
+  });
+
+  it('installs without a bundler or cdk-nag', () => {
+    const resolve = createRequire(join(consumer, 'package.json')).resolve;
+    expect(resolve('tandem/package.json')).toBe(join(installed, 'package.json'));
+    expect(() => resolve('esbuild')).toThrow(/Cannot find module 'esbuild'/);
+    expect(() => resolve('cdk-nag')).toThrow(/Cannot find module 'cdk-nag'/);
+  });
+
+  it('exports the same entry points to an ES module and to CommonJS as the sources do', async () => {
+    const expected = await sourceKeys();
+    expect(consumerKeys(run('the ES module consumer', process.execPath, ['esm.mjs'], consumer))).toEqual(
+      expected,
+    );
+    expect(consumerKeys(runCommonJs())).toEqual(expected);
+  });
+
+  it("synthesizes a consumer's stack whose functions deploy Tandem's pre-built bundles", () => {
+    runCommonJs();
+    const assembly = join(consumer, 'cdk.out');
+    const read = <T>(file: string) => JSON.parse(readFileSync(join(assembly, file), 'utf8')) as T;
+    const template = read<{ Resources: Record<string, { Type: string; Properties: FunctionProperties }> }>(
+      'Consumer.template.json',
+    );
+    // What `cdk deploy` uploads for each S3 key: the asset manifest's source of that file asset.
+    const assets = read<{ files: Record<string, AssetManifestEntry> }>('Consumer.assets.json');
+    const sourceOf = (key: string) =>
+      Object.values(assets.files).find((asset) =>
+        Object.values(asset.destinations).some((destination) => destination.objectKey === key),
+      )?.source;
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(Array(5).fill('index.handler'));
+    // Tandem's four come from file assets; the team's own function is its own business (inline here).
+    const keys = functions.flatMap((fn) => fn.Properties.Code.S3Key ?? []);
+    expect(functions.filter((fn) => fn.Properties.Code.ZipFile !== undefined)).toHaveLength(1);
+    const deployed = keys.map((key) => {
+      const source = sourceOf(key);
+      expect(source?.packaging, key).toBe('zip');
+      const dir = join(assembly, source?.path ?? `(no file asset for ${key})`);
+      expect(readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
+      return sha256(join(dir, 'index.js'));
+    });
+    const shipped = ['coordinator', 'timers', 'sweeper', 'participant'].map((name) =>
+      sha256(join(installed, 'dist', 'lambda', name, 'index.js')),
+    );
+    expect(deployed.sort()).toEqual(shipped.sort());
+  });
+
+  it('gives TypeScript its types through the exports, from ES modules and CommonJS', () => {
+    run(
+      'type-checking the TypeScript consumer',
+      join(ROOT, 'node_modules', '.bin', 'tsc'),
+      [
+        ...['--noEmit', '--strict', '--skipLibCheck', '--types', ''],
+        ...['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'],
+        'types.mts',
+        'types.cts',
+      ],
+      consumer,
+    );
+  });
+});

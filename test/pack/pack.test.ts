@@ -48,25 +48,25 @@ function run(what: string, cmd: string, args: readonly string[], cwd: string, hi
   );
 }
 
-// The same stack from both module systems: a coordinator, a participant that is Tandem's counter
+// The same stack from both module systems: a Tandem with a participant that is Tandem's counter
 // function, and one that is the team's own function (bundled its own way; inline here).
 const STACK = `
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Consumer');
-const stateless = { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false };
-const coordinator = new tandem.Coordinator(stack, 'Coordinator', {
-  slotCount: 4, prepareTimeoutMs: 30000, resendBaseMs: 5000, resendCapMs: 60000,
-  leaseDurationMs: 30000, leaseSkewMarginMs: 2000, stream: false, ...stateless,
-});
-new tandem.Participant(stack, 'Stock', {
-  participantId: 'stock', kind: 'stock', coordinator, ...stateless,
+const t = new tandem.Tandem(stack, 'Tandem', { removalPolicy: RemovalPolicy.DESTROY, slots: 4 });
+t.addParticipant('stock', {
   counter: { entity: 'item', quantity: 'stock', idField: 'sku', amountField: 'quantity', actions: { reserve: 'take', restock: 'give' } },
 });
-const seats = new lambda.Function(stack, 'SeatsFn', {
+const seats = participant.defineParticipant({
+  operation: z.strictObject({ flight: z.string(), seat: z.string() }),
+  itemKey: ['flight', 'seat'],
+  prepare: () => [], commit: () => undefined, abort: () => undefined,
+});
+const seatsFn = new lambda.Function(stack, 'SeatsFn', {
   runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler',
   code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
 });
-new tandem.Participant(stack, 'Seats', { participantId: 'seats', kind: 'seats', coordinator, handler: seats, ...stateless });
+t.addParticipant('seats', { definition: seats, handler: seatsFn });
 `;
 const report = `console.log(JSON.stringify({ cdk: Object.keys(tandem), participant: Object.keys(participant), client: Object.keys(client) }));`;
 const FILES: Record<string, string> = {
@@ -77,6 +77,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as tandem from 'tandem/cdk';
 import * as participant from 'tandem/participant';
 import * as client from 'tandem/client';
+import * as z from 'zod';
 ${STACK}
 ${report}
 `,
@@ -86,32 +87,32 @@ const lambda = require('aws-cdk-lib/aws-lambda');
 const tandem = require('tandem/cdk');
 const participant = require('tandem/participant');
 const client = require('tandem/client');
+const z = require('zod');
 ${STACK}
 app.synth();
 ${report}
 `,
   // TypeScript in both module systems, resolving Tandem's types through its package exports.
-  'types.mts': `import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Coordinator, type CoordinatorProps, Participant, type ParticipantProps } from 'tandem/cdk';
-import type * as participant from 'tandem/participant';
-import type * as client from 'tandem/client';
-export type Entries = [typeof participant, typeof client];
-const props: CoordinatorProps = {
-  slotCount: 4, prepareTimeoutMs: 1, resendBaseMs: 1, resendCapMs: 1, leaseDurationMs: 1,
-  leaseSkewMarginMs: 1, removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, stream: false,
-};
-const stack = new Stack();
-const coordinator = new Coordinator(stack, 'C', props);
-const orders: ParticipantProps = {
-  participantId: 'orders', kind: 'orders', coordinator, removalPolicy: RemovalPolicy.DESTROY,
-  deletionProtection: false,
-  counter: { entity: 'order', quantity: 'orders', idField: 'orderId', amountField: 'n', actions: { add: 'give' } },
-};
-new Participant(stack, 'P', orders);
+  'types.mts': `import { Stack } from 'aws-cdk-lib';
+import { LEDGER_COUNTER, Tandem, type TandemProps } from 'tandem/cdk';
+import { defineParticipant, participantHandler } from 'tandem/participant';
+import { TandemClient } from 'tandem/client';
+import * as z from 'zod';
+const props: TandemProps = { slots: 4, api: { auth: { type: 'jwt', issuer: 'https://issuer', audience: ['a'] } } };
+const tandem = new Tandem(new Stack(), 'T', props);
+tandem.addParticipant('ledger', { counter: LEDGER_COUNTER, shards: 2 });
+const seats = defineParticipant({
+  operation: z.strictObject({ flight: z.string(), seat: z.string() }),
+  prepare: (op, tx) => ({ ConditionCheck: { TableName: tx.table, Key: { pk: op.flight + op.seat }, ConditionExpression: 'attribute_exists(pk)' } }),
+  commit: () => undefined,
+  abort: () => undefined,
+});
+export const handler = participantHandler(seats);
+export const client = new TandemClient({ url: 'https://api.example.com', auth: 'none' });
 `,
   // As a CommonJS CDK app (cdk init's tsconfig: module NodeNext) writes it; compiled to require().
-  'types.cts': `import { Coordinator } from 'tandem/cdk';
-export const coordinator: typeof Coordinator = Coordinator;
+  'types.cts': `import { Tandem } from 'tandem/cdk';
+export const construct: typeof Tandem = Tandem;
 `,
 };
 
@@ -136,6 +137,8 @@ beforeAll(() => {
       join(work, tarball),
       `aws-cdk-lib@${versionOf('aws-cdk-lib')}`,
       `constructs@${versionOf('constructs')}`,
+      // A participant's schema is a zod schema of the team's own.
+      `zod@${versionOf('zod')}`,
     ],
     consumer,
     'It installs from the local npm cache where it can (--prefer-offline) and from the registry otherwise.',
@@ -216,8 +219,8 @@ describe('the npm package', () => {
         Object.values(asset.destinations).some((destination) => destination.objectKey === key),
       )?.source;
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(Array(5).fill('index.handler'));
-    // Tandem's four come from file assets; the team's own function is its own business (inline here).
+    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(Array(8).fill('index.handler'));
+    // Tandem's seven come from file assets; the team's own function is its own business (inline here).
     const keys = functions.flatMap((fn) => fn.Properties.Code.S3Key ?? []);
     expect(functions.filter((fn) => fn.Properties.Code.ZipFile !== undefined)).toHaveLength(1);
     const deployed = keys.map((key) => {
@@ -227,8 +230,8 @@ describe('the npm package', () => {
       expect(readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
       return sha256(join(dir, 'index.js'));
     });
-    const shipped = ['coordinator', 'timers', 'sweeper', 'participant'].map((name) =>
-      sha256(join(installed, 'dist', 'lambda', name, 'index.js')),
+    const shipped = ['api', 'coordinator', 'timers', 'sweeper', 'events', 'deploy-guard', 'participant'].map(
+      (name) => sha256(join(installed, 'dist', 'lambda', name, 'index.js')),
     );
     expect(deployed.sort()).toEqual(shipped.sort());
   });

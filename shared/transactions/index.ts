@@ -3,7 +3,9 @@ export {
   DEFAULT_TRANSFER_PARTICIPANT,
   entityRefsOf,
   planParticipants,
+  type RequestIdentity,
   requestHashOf,
+  requestIdentityOf,
   transferOperations,
 } from './plan';
 export {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
+import { counterOpOf } from '../participant/counter';
 import type { EntityRef } from '../ports';
 import { canonicalJson, type JsonValue, type TxParticipant } from '../protocol';
 import type { Operation, ParticipantRegistry } from '../registry';
@@ -81,10 +82,54 @@ export function entityRefsOf(operations: readonly Operation[], registry: Partici
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8');
 
 /**
- * SHA-256 (hex) of the normalized request: the planned participants and their operations, not the
- * idempotency key. A transfer and the equivalent `POST /transactions` hash alike.
+ * The hash of the normalized request — the planned participants and their operations, not the
+ * idempotency key — that tells a retry from another request with the same key: the first 128 bits
+ * of SHA-256, base64url (22 characters; the record is rewritten several times per transaction, and
+ * every byte over a kilobyte costs a write unit each time). A transfer and the equivalent
+ * `POST /transactions` hash alike.
  */
 export function requestHashOf(participants: readonly TxParticipant[]): string {
   const normalized = participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations }));
+  return sha256(canonicalJson({ v: 2, participants: normalized }))
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
+}
+
+/**
+ * The hash records written before operations were the participants' own (up to Tandem 0.1: 64 hex
+ * characters over the counters' take/give operations), so a retry that spans an upgrade is still
+ * recognised as the same request rather than answered 409.
+ */
+function legacyRequestHashOf(participants: readonly TxParticipant[], registry: ParticipantRegistry): string {
+  const normalized = participants.map((p) => {
+    const counter = registry.spec(p.kind)?.counter;
+    const operations = counter
+      ? p.operations
+          .map((op) => counterOpOf(counter, op as Readonly<Record<string, unknown>>))
+          .sort((a, b) => byText(a.id, b.id))
+          .map(({ id, action, amount }) => ({ id, action, amount }))
+      : p.operations;
+    return { id: p.id, kind: p.kind, operations };
+  });
   return sha256(canonicalJson({ v: 1, participants: normalized })).digest('hex');
+}
+
+/** A request's hash as it is stored, and whether a stored hash is the same request's. */
+export interface RequestIdentity {
+  readonly hash: string;
+  matches(storedHash: string): boolean;
+}
+
+export function requestIdentityOf(
+  participants: readonly TxParticipant[],
+  registry: ParticipantRegistry,
+): RequestIdentity {
+  const hash = requestHashOf(participants);
+  return {
+    hash,
+    matches: (stored) =>
+      stored === hash ||
+      (/^[0-9a-f]{64}$/.test(stored) && stored === legacyRequestHashOf(participants, registry)),
+  };
 }

@@ -27,7 +27,7 @@ import {
 import type { Operation, ParticipantRegistry } from '../registry';
 import type { CommitPreference } from '../schemas';
 import { incarnatedTxId, keyedRecordKey, newIncarnation, randomTxId } from '../txid';
-import { entityRefsOf, planParticipants, requestHashOf } from './plan';
+import { entityRefsOf, planParticipants, type RequestIdentity, requestIdentityOf } from './plan';
 
 /**
  * How often, at most, a `?wait=N` request re-reads the record (consistent read). The first
@@ -144,7 +144,7 @@ export class Transactions {
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const { registry, slotCount } = this.config;
     const participants = planParticipants(request.operations, registry);
-    const requestHash = requestHashOf(participants);
+    const identity = requestIdentityOf(participants, registry);
     const txId =
       request.idempotencyKey !== undefined
         ? incarnatedTxId(
@@ -159,7 +159,7 @@ export class Transactions {
     // One budget of waits for the request's contended writes (the one-phase commit, the create).
     const backoff = new Backoff(this.deps.pacing ?? REAL_PACING, this.deps.clock);
     if (request.commit !== 'two-phase' && onePhase?.covers(participants)) {
-      const done = await this.submitOnePhase(onePhase, tx, refs, requestHash, request.waitMs ?? 0, backoff);
+      const done = await this.submitOnePhase(onePhase, tx, refs, identity, request.waitMs ?? 0, backoff);
       if (done) return done;
       // An unknown entity (the check below answers 422) or a contended item: two-phase it is.
     }
@@ -168,7 +168,7 @@ export class Transactions {
     if (missing.length > 0) {
       throw new UnprocessableError(`unknown ${missing.map(describeRef).join(', ')}; nothing was written`);
     }
-    return this.submitTwoPhase(tx, requestHash, request.waitMs ?? 0, backoff);
+    return this.submitTwoPhase(tx, identity, request.waitMs ?? 0, backoff);
   }
 
   /** Creates the record unless its txId exists, waiting out contention (see `pacing`). */
@@ -182,7 +182,7 @@ export class Transactions {
    */
   private async submitTwoPhase(
     tx: NewTransaction,
-    requestHash: string,
+    identity: RequestIdentity,
     waitMs: number,
     backoff: Backoff,
   ): Promise<SubmitResult> {
@@ -192,8 +192,8 @@ export class Transactions {
       ? coordinatorStep(pending, { type: 'Begin', txId: tx.txId }, nowMs, this.config.coordinator)
       : undefined;
     const record = started?.state ?? pending;
-    const outcome = await this.create({ record, requestHash }, backoff);
-    if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
+    const outcome = await this.create({ record, requestHash: identity.hash }, backoff);
+    if (!outcome.created) return this.replay(outcome.existing, identity, waitMs);
     this.deps.onCreated?.(record);
     if (!started) {
       await this.begin(record);
@@ -246,13 +246,13 @@ export class Transactions {
     onePhase: OnePhaseCommitter,
     tx: NewTransaction,
     refs: readonly EntityRef[],
-    requestHash: string,
+    identity: RequestIdentity,
     waitMs: number,
     backoff: Backoff,
   ): Promise<SubmitResult | undefined> {
     const nowMs = this.deps.clock.nowMs();
     const { coordinator } = this.config;
-    const stored = (record: TxRecord): StoredTx => ({ record, requestHash });
+    const stored = (record: TxRecord): StoredTx => ({ record, requestHash: identity.hash });
     const committed = stored(onePhaseRecord(tx, nowMs, coordinator, { decision: 'COMMIT' }));
     let result: Awaited<ReturnType<OnePhaseCommitter['commit']>>;
     try {
@@ -273,13 +273,13 @@ export class Transactions {
           onePhaseRecord(tx, nowMs, coordinator, { decision: 'ABORT', participantId, reason }),
         );
         const outcome = await this.create(aborted, backoff);
-        if (!outcome.created) return this.replay(outcome.existing, requestHash, waitMs);
+        if (!outcome.created) return this.replay(outcome.existing, identity, waitMs);
         return { record: this.created(aborted), replayed: false };
       }
       case 'exists': {
         const existing = await this.deps.store.load(tx.txId);
         if (!existing) return undefined; // gone already (TTL): start afresh
-        return this.replay(existing, requestHash, waitMs);
+        return this.replay(existing, identity, waitMs);
       }
       case 'unknown-entity':
       case 'contended':
@@ -298,8 +298,8 @@ export class Transactions {
   }
 
   /** An earlier request with the same idempotency key created `existing`: same request → it. */
-  private async replay(existing: StoredTx, requestHash: string, waitMs: number): Promise<SubmitResult> {
-    if (existing.requestHash !== requestHash) {
+  private async replay(existing: StoredTx, identity: RequestIdentity, waitMs: number): Promise<SubmitResult> {
+    if (!identity.matches(existing.requestHash)) {
       throw new ConflictError(
         `idempotency key reused with a different request (it names transaction ${existing.record.txId})`,
       );

@@ -5,7 +5,6 @@
  * them) and nothing else, and uses Tandem from an ES module, from CommonJS and from TypeScript,
  * synthesizing a stack of Tandem's constructs.
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,40 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_ENTRIES } from '../../infra/lambda-code';
 import { ROOT } from '../../scripts/lib/emulator';
+import { packTandem, run, installedVersionOf as versionOf } from '../support/consumer';
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-pack-'));
 const consumer = join(work, 'consumer');
 const installed = join(consumer, 'node_modules', 'tandem');
-const versionOf = (pkg: string) =>
-  (JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string })
-    .version;
-
-/**
- * The npm and node runs see the environment without what an enclosing `npm test` adds for its own
- * package (its prefix, lifecycle and package variables), so they act on the consumer only.
- */
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([key]) => !/^npm_(package_|lifecycle_|config_local_prefix$|command$|config_call$)/.test(key),
-  ),
-);
-
-function run(what: string, cmd: string, args: readonly string[], cwd: string, hint = ''): string {
-  const result: SpawnSyncReturns<string> = spawnSync(cmd, args, {
-    cwd,
-    env,
-    encoding: 'utf8',
-    timeout: 240_000,
-    maxBuffer: 64 << 20,
-  });
-  if (result.status === 0) return result.stdout;
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-4000);
-  throw new Error(
-    `${what} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ` +
-      `${cmd} ${args.join(' ')} in ${cwd}${hint ? `\n${hint}` : ''}\n${output}`,
-  );
-}
-
 // The same stack from both module systems: a Tandem with a participant that is Tandem's counter
 // function, and one that is the team's own function (bundled its own way; inline here).
 const STACK = `
@@ -119,10 +89,8 @@ export const construct: typeof Tandem = Tandem;
 let tarballFiles: string[];
 
 beforeAll(() => {
-  run('npm pack', 'npm', ['pack', '--pack-destination', work], ROOT);
-  const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack left no tarball in ${work}: ${readdirSync(work).join(', ')}`);
-  tarballFiles = run('listing the tarball', 'tar', ['-tzf', join(work, tarball)], work)
+  const tarball = packTandem(work);
+  tarballFiles = run('listing the tarball', 'tar', ['-tzf', tarball], work)
     .split('\n')
     .filter(Boolean)
     .map((path) => path.replace(/^package\//, ''));
@@ -134,14 +102,16 @@ beforeAll(() => {
     [
       'install',
       ...['--prefer-offline', '--no-audit', '--no-fund'],
-      join(work, tarball),
+      tarball,
       `aws-cdk-lib@${versionOf('aws-cdk-lib')}`,
       `constructs@${versionOf('constructs')}`,
       // A participant's schema is a zod schema of the team's own.
       `zod@${versionOf('zod')}`,
     ],
     consumer,
-    'It installs from the local npm cache where it can (--prefer-offline) and from the registry otherwise.',
+    {
+      hint: 'It installs from the local npm cache where it can (--prefer-offline) and from the registry otherwise.',
+    },
   );
 });
 

@@ -9,6 +9,7 @@ import {
   entityRefsOf,
   planParticipants,
   requestHashOf,
+  requestIdentityOf,
   transferOperations,
 } from '../../../shared/transactions';
 import {
@@ -127,7 +128,7 @@ describe('request hash', () => {
 
   it('changes with any operation field and ignores key order', () => {
     const hash = requestHashOf(participants);
-    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(hash).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(requestHashOf(planParticipants([debit('a', 6), credit('b', 5)], registryOf(2)))).not.toBe(hash);
     expect(requestHashOf(planParticipants([credit('a', 5), debit('b', 5)], registryOf(2)))).not.toBe(hash);
     expect(requestHashOf(planParticipants([debit('a', 5), credit('c', 5)], registryOf(2)))).not.toBe(hash);
@@ -140,6 +141,37 @@ describe('request hash', () => {
       id: p.id,
     }));
     expect(requestHashOf(reordered)).toBe(hash);
+  });
+
+  it("recognises the same request in a record written before operations were the participants' own", () => {
+    const registry = registryOf(2);
+    const planned = planParticipants([debit('a', 5), credit('b', 5)], registry);
+    // What Tandem 0.1 stored: SHA-256 hex over the counters' take/give operations.
+    const legacy = createHash('sha256')
+      .update(
+        canonicalJson({
+          v: 1,
+          participants: planned.map((p) => ({
+            id: p.id,
+            kind: p.kind,
+            operations: p.operations.map((op) => {
+              const { accountId, action, amount } = op as {
+                accountId: string;
+                action: string;
+                amount: number;
+              };
+              return { id: accountId, action: action === 'debit' ? 'take' : 'give', amount };
+            }),
+          })),
+        }),
+      )
+      .digest('hex');
+    const identity = requestIdentityOf(planned, registry);
+    expect(identity.matches(identity.hash)).toBe(true);
+    expect(identity.matches(legacy)).toBe(true);
+    const other = requestIdentityOf(planParticipants([debit('a', 6), credit('b', 6)], registry), registry);
+    expect(other.matches(legacy)).toBe(false);
+    expect(other.matches(identity.hash)).toBe(false);
   });
 
   it('writes canonical JSON with sorted keys at every level', () => {

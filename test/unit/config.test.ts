@@ -37,17 +37,20 @@ describe('deploy-time configuration', () => {
   });
 });
 
+/** The API function's environment, as the construct writes it (with a stand-in participant spec). */
+const apiEnv = {
+  TANDEM_PARTICIPANTS: '[{"name":"ledger"}]',
+  TRANSACTIONS_TABLE: 'txs',
+  SLOTS_TABLE: 'slots',
+  COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
+  SLOT_COUNT: '64',
+  PREPARE_TIMEOUT_MS: '10000',
+  RESEND_BASE_MS: '500',
+  RESEND_CAP_MS: '8000',
+};
+
 describe('function configuration', () => {
-  const env = {
-    TANDEM_PARTICIPANTS: '[{"name":"ledger"}]',
-    TRANSACTIONS_TABLE: 'txs',
-    SLOTS_TABLE: 'slots',
-    COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
-    SLOT_COUNT: '64',
-    PREPARE_TIMEOUT_MS: '10000',
-    RESEND_BASE_MS: '500',
-    RESEND_CAP_MS: '8000',
-  };
+  const env = apiEnv;
 
   it('reads the tables, the queue, the slot count and the coordinator timings', () => {
     expect(readApiConfig(env)).toEqual({
@@ -109,15 +112,7 @@ describe('function configuration', () => {
 });
 
 describe('the participant specs of the API', () => {
-  const env = {
-    TRANSACTIONS_TABLE: 'txs',
-    SLOTS_TABLE: 'slots',
-    COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
-    SLOT_COUNT: '64',
-    PREPARE_TIMEOUT_MS: '10000',
-    RESEND_BASE_MS: '500',
-    RESEND_CAP_MS: '8000',
-  };
+  const env = apiEnv;
 
   it('reads them compressed, as the construct writes them', () => {
     const specs = bankAndShopSpecs(2);

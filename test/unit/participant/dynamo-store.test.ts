@@ -1,22 +1,13 @@
-import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoParticipantStore } from '../../../shared/adapters/dynamo-participant-store';
 import { ContentionError, InfrastructureError } from '../../../shared/errors';
 import type { ParticipantBarrier, Reservation } from '../../../shared/participant';
 import { ProtocolAssertionError } from '../../../shared/protocol';
-import { give, LEDGER, P, T0, TX, take } from './helpers';
+import { cancelled, give, LEDGER, P, T0, TX, take } from './helpers';
 
 // The DynamoDB adapter's mapping of errors to outcomes, over a scripted client (no network). The
 // real TransactWriteItems are in test/integration/participant-store.test.ts.
-
-type Reason = { Code: string; Item?: Record<string, unknown> };
-const cancelled = (...reasons: Reason[]) =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: reasons as CancellationReason[],
-  });
 
 function scripted(
   onWrite: (input: TransactWriteCommand['input']) => unknown,

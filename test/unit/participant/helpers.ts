@@ -1,3 +1,4 @@
+import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { MemoryParticipantStore, type NoteTarget } from '../../../shared/adapters/memory-participant-store';
 import { type EntityRecord, newEntity } from '../../../shared/entities';
 import {
@@ -116,3 +117,12 @@ export function balances(entity: EntityRecord | undefined) {
   const { total, held, available } = entity;
   return { total, held, available };
 }
+
+/** A cancelled TransactWriteItems with these reasons (as DynamoDB raises it), for scripted clients. */
+export type Reason = { Code: string; Item?: Record<string, unknown> };
+export const cancelled = (...reasons: Reason[]) =>
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: reasons as CancellationReason[],
+  });

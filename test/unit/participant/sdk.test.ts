@@ -1,4 +1,3 @@
-import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -14,7 +13,7 @@ import {
 } from '../../../shared/participant/sdk';
 import type { ParticipantReply } from '../../../shared/protocol';
 import { ProtocolAssertionError } from '../../../shared/protocol';
-import { abort, commit, ManualClock, P, prepare, TX } from './helpers';
+import { abort, cancelled, commit, ManualClock, P, prepare, TX } from './helpers';
 
 // The participant SDK with a participant of a new kind — seat booking, whose rules are not a
 // counter's — over a scripted DynamoDB client: what Tandem writes around the team's writes, and
@@ -72,13 +71,6 @@ const seats = defineParticipant({
 });
 
 const BOOK = { action: 'book', flight: 'TA42', seat: '12C', passenger: 'Ada' };
-type Reason = { Code: string; Item?: Record<string, unknown> };
-const cancelled = (...reasons: Reason[]) =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: reasons as CancellationReason[],
-  });
 
 /** The participant over a client whose writes answer `answers` in turn (then succeed). */
 function seatParticipant(

@@ -13,7 +13,6 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { DynamoParticipantStore } from '../../shared/adapters/dynamo-participant-store';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
-import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
@@ -24,6 +23,7 @@ import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
 import { newTransaction, noteOf, type ParticipantReply, type TxRecord } from '../../shared/protocol';
 import { SimQueue } from '../sim/sqs';
 import { LEDGER } from '../support/entity-shaped';
+import { testTxStore } from '../support/test-records';
 
 /**
  * Keeps the simulation honest: the same scripted scenarios run against the in-memory world the
@@ -64,7 +64,7 @@ const memoryCoordinatorTables = (): CoordinatorTables => {
   return { slots, txs: new MemoryTxStore(slots.fenceHolds) };
 };
 const dynamoCoordinatorTables = (): CoordinatorTables => ({
-  txs: new DynamoTxStore(dynamo, deployment.outputs.TransactionsTable!, deployment.outputs.SlotsTable!),
+  txs: testTxStore(dynamo, deployment.outputs.TransactionsTable!, deployment.outputs.SlotsTable!),
   slots: new DynamoSlotStore(dynamo, deployment.outputs.SlotsTable!),
 });
 
@@ -308,7 +308,7 @@ function memoryNoteTables(): NoteTables {
 function dynamoNoteTables(): NoteTables {
   const { TransactionsTable, SlotsTable } = deployment.outputs;
   return {
-    txs: new DynamoTxStore(dynamo, TransactionsTable!, SlotsTable!),
+    txs: testTxStore(dynamo, TransactionsTable!, SlotsTable!),
     participant: dynamoParticipantTable(TransactionsTable!),
   };
 }

@@ -2,10 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoSlotStore } from '../../shared/adapters/dynamo-slots';
-import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { LeaseManager } from '../../shared/coordinator/leases';
 import { FenceLostError, VersionConflictError } from '../../shared/errors';
 import { newTransaction, type TxRecord } from '../../shared/protocol';
+import { testTxStore } from '../support/test-records';
 
 // The coordinator's DynamoDB adapters against the emulator, on the deployed tables. Slots from
 // 10_000 up are never used by the deployed coordinator (it has 64), so these tests own them.
@@ -13,7 +13,7 @@ const deployment = inject('deployment');
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: deployment.endpoint }), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const txs = new DynamoTxStore(client, deployment.outputs.TransactionsTable!, deployment.outputs.SlotsTable!);
+const txs = testTxStore(client, deployment.outputs.TransactionsTable!, deployment.outputs.SlotsTable!);
 const slots = new DynamoSlotStore(client, deployment.outputs.SlotsTable!);
 const config = { prepareTimeoutMs: 60_000, resendBaseMs: 1_000, resendCapMs: 8_000 };
 const leaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 1_000 };

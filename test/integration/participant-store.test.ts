@@ -3,7 +3,6 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { barrierKey, DynamoParticipantStore } from '../../shared/adapters/dynamo-participant-store';
-import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import { newEntity } from '../../shared/entities';
 import { NO_FAULTS } from '../../shared/faults';
 import {
@@ -23,6 +22,7 @@ import {
   type TxRecord,
 } from '../../shared/protocol';
 import { INVENTORY, LEDGER } from '../support/entity-shaped';
+import { testTxStore } from '../support/test-records';
 
 // The participant's DynamoDB adapter against the emulator, on the deployed ledger shard and
 // inventory tables: real TransactWriteItems, real condition failures. Every test makes its own
@@ -34,7 +34,7 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: deploy
 const ledgerTable = deployment.outputs.LedgerShardTables!.split(',')[0]!;
 const inventoryTable = deployment.outputs.InventoryTable!;
 const transactionsTable = deployment.outputs.TransactionsTable!;
-const txs = new DynamoTxStore(client, transactionsTable, deployment.outputs.SlotsTable!);
+const txs = testTxStore(client, transactionsTable, deployment.outputs.SlotsTable!);
 // Records made here live on slots the deployed coordinator never serves (it has 64), so its
 // sweeper leaves them alone.
 const SLOT = 40_000 + (Date.now() % 1000);

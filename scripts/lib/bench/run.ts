@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TandemApiError, type TandemClient } from '../../../client';
+import { DynamoTxStore } from '../../../shared/adapters/dynamo-tx-store';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
 import { sleep } from '../chaos/stack';
@@ -121,6 +122,11 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
     ...Object.values(JSON.parse(outputs.ParticipantQueues ?? '{}') as Record<string, string>),
   ].filter((url): url is string => typeof url === 'string' && url.length > 0);
   await waitDrained(sqs, protocolQueues, options.log);
+  // … and no transaction still live: the sweeper re-drives any it finds, every minute, in any slot.
+  await waitNoLiveTransactions(
+    new DynamoTxStore(dynamo, outputs.TransactionsTable!, outputs.SlotsTable!),
+    options.log,
+  );
 
   const clients = Math.max(...options.concurrencies);
   const api = localApiClient(deployment);
@@ -407,6 +413,20 @@ async function waitDrained(sqs: SQSClient, queueUrls: readonly string[], log: (l
     await sleep(1_000);
   }
   log('the protocol queues did not drain within 2 min; metering goes on (earlier work may be counted)');
+}
+
+/** Waits (at most 2 min) until the Transactions table has no live transaction. */
+async function waitNoLiveTransactions(txs: DynamoTxStore, log: (line: string) => void) {
+  const deadline = Date.now() + 120_000;
+  let logged = false;
+  while (Date.now() < deadline) {
+    const { live } = await txs.due(Number.MAX_SAFE_INTEGER, 1);
+    if (live === 0) return;
+    if (!logged) log(`waiting for ${live} transaction(s) left live by earlier work`);
+    logged = true;
+    await sleep(2_000);
+  }
+  log('transactions were still live after 2 min; metering goes on (their steps may be counted)');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ConfigurationError } from '../errors';
@@ -114,10 +115,13 @@ export function isRefusal(result: PrepareResult): result is Refusal {
   return !Array.isArray(result) && typeof (result as Refusal).refuse === 'string';
 }
 
-/** JsonValue check for what a schema produced (it is stored in the barrier). */
+/**
+ * Checks that what a schema produced is plain JSON (it is kept in the barrier, and commit and abort
+ * get it back from there): a Date, a Map, an `undefined` field or NaN would come back changed.
+ */
 export function assertJson(value: unknown, what: string): asserts value is JsonValue {
   const text = JSON.stringify(value);
-  if (text === undefined || JSON.stringify(JSON.parse(text)) !== text) {
+  if (text === undefined || !isDeepStrictEqual(JSON.parse(text), value)) {
     throw new ConfigurationError(`${what} is not plain JSON: the operation schema must produce JSON data`);
   }
 }

@@ -227,6 +227,21 @@ describe('a participant of a new kind on the SDK', () => {
     await expect(deliver(commit())).rejects.toBeInstanceOf(ProtocolAssertionError);
   });
 
+  it('refuses, at prepare, a schema whose output is not plain JSON (the barrier keeps it)', () => {
+    const dated = participantKind(
+      'dated',
+      defineParticipant({
+        operation: z.strictObject({ at: z.string() }).transform((op) => ({ at: new Date(op.at) })),
+        prepare: () => [],
+        commit: () => undefined,
+        abort: () => undefined,
+      }) as ParticipantDefinition,
+    );
+    expect(() => dated.parseOperations([{ at: '2026-12-03T00:00:00Z' }])).toThrow(
+      'dated operation 0 as parsed is not plain JSON: the operation schema must produce JSON data',
+    );
+  });
+
   it('refuses a definition without its functions or schema, naming what is missing', () => {
     const noSchema = { prepare: () => [], commit: () => undefined, abort: () => undefined };
     expect(() => defineParticipant(noSchema as unknown as ParticipantDefinition)).toThrow(ConfigurationError);

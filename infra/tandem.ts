@@ -246,8 +246,7 @@ export class Tandem extends Construct {
     // a refused deploy changes none of them (participants added after this line are covered too).
     Aspects.of(this).add({
       visit: (node) => {
-        if (node.node.scope === this && node !== this.deployGuard)
-          node.node.addDependency(this.deployGuard.resource);
+        if (node === this) this.deployGuard.guardEverythingIn(this);
       },
     });
 

@@ -152,7 +152,13 @@ export type Verification =
       readonly signature: string;
       readonly timestampMs: number;
     }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly code: VerificationFailure; readonly reason: string };
+
+/**
+ * Why a call's signature is refused: a header is `missing` or `malformed`, the call is `expired`
+ * (signed more than the maximum age ago, or as far in the future), or it `mismatch`es every secret.
+ */
+export type VerificationFailure = 'missing' | 'malformed' | 'expired' | 'mismatch';
 
 export interface VerifyInput {
   readonly method: string;
@@ -175,25 +181,34 @@ export function verifyCall(input: VerifyInput): Verification {
   const stamp = input.header(HEADERS.timestamp);
   const signed = input.header(HEADERS.signature);
   if (stamp === undefined || signed === undefined) {
-    return { ok: false, reason: `missing ${HEADERS.timestamp} or ${HEADERS.signature} header` };
+    return {
+      ok: false,
+      code: 'missing',
+      reason: `missing ${HEADERS.timestamp} or ${HEADERS.signature} header`,
+    };
   }
-  if (!/^\d{1,16}$/.test(stamp)) return { ok: false, reason: `${HEADERS.timestamp} is not a number of ms` };
+  if (!/^\d{1,16}$/.test(stamp)) {
+    return { ok: false, code: 'malformed', reason: `${HEADERS.timestamp} is not a number of ms` };
+  }
   const timestampMs = Number(stamp);
   if (Math.abs(input.nowMs - timestampMs) > maxAgeMs) {
     return {
       ok: false,
+      code: 'expired',
       reason: `signature expired (signed ${input.nowMs - timestampMs} ms ago; limit ${maxAgeMs} ms)`,
     };
   }
   const match = /^v1=([0-9a-f]{64})$/.exec(signed.trim());
-  if (!match) return { ok: false, reason: `${HEADERS.signature} is not v1=<64 hex digits>` };
+  if (!match) {
+    return { ok: false, code: 'malformed', reason: `${HEADERS.signature} is not v1=<64 hex digits>` };
+  }
   const given = Buffer.from(match[1]!, 'hex');
   const text = signingString(input.method, input.path, timestampMs, input.body);
   for (const secret of input.secrets) {
     const expected = Buffer.from(hmacHex(secret, text), 'hex');
     if (timingSafeEqual(expected, given)) return { ok: true, signature: match[1]!, timestampMs };
   }
-  return { ok: false, reason: 'signature does not match' };
+  return { ok: false, code: 'mismatch', reason: 'signature does not match' };
 }
 
 // ─── Answers ─────────────────────────────────────────────────────────────────────────────────

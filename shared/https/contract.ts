@@ -77,6 +77,30 @@ export type BranchCall =
 
 /** A 409's body: why the try is refused (a problem+json `detail` is read too). */
 export const Refusal = z.object({ reason: z.string().min(1).max(1000) });
+/** A 200's body, as the SDK answers it (the relay reads only the status). */
+export const Done = z.object({ ok: z.literal(true) });
+
+/**
+ * What an endpoint answers to a call it does not take. None is 200, nor 409 (on a try, a NO vote):
+ * the relay calls again later, and counts each as a violation (a secret or clock out of step, a
+ * replay, a bug) — except 503, a passing failure.
+ */
+export const REFUSALS = {
+  /** The body is not JSON, not the call of the path's phase, or names another branch. */
+  malformed: 400,
+  /** No signature, a bad or expired one, or one already used (a replay). */
+  unauthenticated: 401,
+  /** The path does not end with /try, /confirm or /cancel. */
+  notFound: 404,
+  /** Not a POST. */
+  notAllowed: 405,
+  /** The body is larger than the endpoint reads. */
+  tooLarge: 413,
+  /** A confirm or cancel the branch's history forbids (a cancel after a confirm, …): a bug. */
+  protocolViolation: 500,
+  /** The endpoint's storage (or secret store) failed; Retry-After says when to call again. */
+  unavailable: 503,
+} as const;
 
 /** The call a protocol message becomes (without its URL and headers). */
 export function branchCallOf(message: ParticipantMessage): BranchCall {

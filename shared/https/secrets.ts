@@ -87,7 +87,8 @@ export function secretsManagerSecrets(
           });
         }
       }
-      if (previous === undefined) noPreviousUntilMs = nowMs + maxAgeMs;
+      // Found: read it (from the provider's cache) on every call; absent: not again for a while.
+      noPreviousUntilMs = previous === undefined ? nowMs + maxAgeMs : Number.NEGATIVE_INFINITY;
     }
     return previous !== undefined && previous !== '' && previous !== current
       ? [current, previous]

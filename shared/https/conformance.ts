@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Clock } from '../ports';
 import type { JsonValue } from '../protocol';
-import { type Phase, pathOf, phaseUrl, SIGNATURE_MAX_AGE_MS, signCall } from './contract';
+import { type Phase, pathOf, phaseUrl, refusalReason, SIGNATURE_MAX_AGE_MS, signCall } from './contract';
 
 /**
  * The conformance kit of the HTTPS participant contract (shared/https/contract.ts): it calls a live
@@ -200,13 +200,17 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'duplicate-try',
-    requirement: 'a duplicate try answers what the first one answered',
+    requirement: 'a duplicate try answers what the first one answered (a NO with the same reason)',
     async run(caller, findings) {
       const tx = caller.tx('dup');
       const first = await caller.call('try', tx);
       if (!findings.expect('the first try', first, [200, 409])) return;
       const second = await caller.call('try', tx);
-      if (statusOf(second) !== statusOf(first)) {
+      const sameReason =
+        statusOf(first) !== 409 ||
+        'error' in second ||
+        refusalReason(second.body) === refusalReason((first as { body: string }).body);
+      if (statusOf(second) !== statusOf(first) || !sameReason) {
         findings.lines.push(`the first try ${shown(first)}, the duplicate ${shown(second)}`);
       }
     },

@@ -6,7 +6,7 @@ import { dynamoDocumentClient } from '../adapters/aws-clients';
 import { DynamoParticipantStore } from '../adapters/dynamo-participant-store';
 import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
 import { type Pacing, REAL_PACING } from '../backoff';
-import { type FieldIssue, InfrastructureError } from '../errors';
+import { ConfigurationError, type FieldIssue, InfrastructureError } from '../errors';
 import { NO_FAULTS } from '../faults';
 import type { ParticipantDefinition } from '../participant/definition';
 import { participantKind } from '../participant/kinds';
@@ -136,6 +136,17 @@ export function httpsParticipant(
   definition: ParticipantDefinition,
   options: HttpsParticipantOptions,
 ): HttpsParticipant {
+  if (typeof options.table !== 'string' || options.table.trim() === '') {
+    throw new ConfigurationError('an HTTPS participant needs `table`: the DynamoDB table of its barriers');
+  }
+  if (
+    typeof options.secrets !== 'function' &&
+    (options.secrets.length === 0 || options.secrets.some((s) => !s))
+  ) {
+    throw new ConfigurationError(
+      'an HTTPS participant needs `secrets`: the shared signing secret(s), none blank, or a source of them',
+    );
+  }
   let wired: ((request: EndpointRequest) => Promise<EndpointResponse>) | undefined;
   const handle = (request: EndpointRequest) => {
     wired ??= wire(definition, options);
@@ -323,6 +334,8 @@ interface ParsedRequest extends IncomingMessage {
   readonly originalUrl?: string;
   readonly rawBody?: Buffer | string;
   readonly body?: unknown;
+  /** Set by body-parser once it has read the stream. */
+  readonly _body?: boolean;
 }
 
 function nodeHandler(
@@ -383,7 +396,9 @@ function readNodeBody(req: ParsedRequest, limit: number): Promise<string | 'too-
     const bytes = Buffer.isBuffer(kept) ? kept : Buffer.from(kept, 'utf8');
     return Promise.resolve(bytes.length > limit ? 'too-large' : bytes.toString('utf8'));
   }
-  if (req.body !== undefined || req.readableEnded) return Promise.resolve('consumed');
+  // body-parser sets `body` to {} even when it skips a request (another content type): only a read
+  // stream means the signed bytes are gone.
+  if (req._body === true || req.readableEnded) return Promise.resolve('consumed');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -19,7 +19,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as z from 'zod';
 import { barrierKey } from '../../shared/adapters/dynamo-participant-store';
-import { replayKey } from '../../shared/adapters/dynamo-replay-guard';
+import { DynamoReplayGuard, replayKey } from '../../shared/adapters/dynamo-replay-guard';
 import { checkConformance, formatReport, RULES } from '../../shared/https/conformance';
 import { phaseUrl, SIGNATURE_MAX_AGE_MS, signCall } from '../../shared/https/contract';
 import { httpsParticipant } from '../../shared/https/endpoint';
@@ -222,6 +222,16 @@ describe('the SDK endpoint on a real table', () => {
       expiresAtMs,
       expiresAtS: Math.ceil(expiresAtMs / 1000),
     });
+  });
+
+  it('accepts a remembered signature again once it has expired (TTL deletes late)', async () => {
+    const guard = new DynamoReplayGuard(client, { table: TABLE });
+    const signature = `sig-${run}`;
+
+    expect(await guard.remember(signature, 2_000, 1_000)).toBe(true);
+    expect(await guard.remember(signature, 2_000, 1_500)).toBe(false);
+    expect(await guard.remember(signature, 9_000, 2_001)).toBe(true);
+    expect(await item(replayKey(signature).pk)).toMatchObject({ expiresAtMs: 9_000, expiresAtS: 9 });
   });
 
   it('passes the conformance kit on every rule', async () => {

@@ -100,6 +100,19 @@ describe('the conformance kit', () => {
     expect(report).toMatch(/a try whose body is not JSON answered 200 .*; expected 400 or 422/);
   });
 
+  it('fails an endpoint whose duplicate NO gives another reason', async () => {
+    let calls = 0;
+    const results = await check(async () => ({
+      status: 409,
+      headers: {},
+      body: JSON.stringify({ reason: `no ${calls++}` }),
+    }));
+
+    expect(results.find((r) => r.rule === 'duplicate-try')?.lines).toEqual([
+      'the first try answered 409 {"reason":"no 1"}, the duplicate answered 409 {"reason":"no 2"}',
+    ]);
+  });
+
   it('skips the rules that need a YES when the operations are refused, and says why', async () => {
     const results = await check(sdkEndpoint().handle, [{ id: 'nobody', action: 'take', amount: 1 }]);
 

@@ -265,6 +265,14 @@ describe('the HTTPS participant endpoint', () => {
   });
 });
 
+describe('the configuration', () => {
+  it('is checked when the participant is made, naming what is missing', () => {
+    expect(() => httpsParticipant(LEDGER.definition, { table: '', secrets: ['s'] })).toThrow(/needs `table`/);
+    expect(() => httpsParticipant(LEDGER.definition, { table: 't', secrets: [] })).toThrow(/needs `secrets`/);
+    expect(() => httpsParticipant(LEDGER.definition, { table: 't', secrets: [''] })).toThrow(/none blank/);
+  });
+});
+
 describe('the function URL handler', () => {
   const event = (req: EndpointRequest, base64: boolean): APIGatewayProxyEventV2 =>
     ({
@@ -353,10 +361,16 @@ describe('the Node handler', () => {
     const { participant } = endpoint();
     const req = signed('try', fresh());
 
-    const response = await serve(participant.node, req, { body: JSON.parse(req.body) });
+    const response = await serve(participant.node, req, { body: JSON.parse(req.body), _body: true });
 
     expect(response.status).toBe(500);
     expect(JSON.parse(response.body).detail).toMatch(/express\.raw/);
+  });
+
+  it('reads the stream when a parser skipped the request (body {} but nothing read)', async () => {
+    const { participant } = endpoint();
+
+    expect((await serve(participant.node, signed('try', fresh()), { body: {} })).status).toBe(200);
   });
 
   it('refuses a stream over the limit with 413', async () => {

@@ -168,7 +168,7 @@ function wire(
     options.client ?? (options.store && options.replayGuard ? undefined : dynamoDocumentClient());
   const store = options.store ?? new DynamoParticipantStore(client!, { table: options.table, definition });
   const replayGuard = options.replayGuard ?? new DynamoReplayGuard(client!, { table: options.table });
-  const kind = participantKind(options.participantId ?? 'https', definition);
+  const kind = participantKind(options.participantId ?? 'participant', definition);
   const clock = options.clock ?? { nowMs: Date.now };
   const secrets = secretsSourceOf(options.secrets);
   const refreshable = typeof options.secrets === 'function';

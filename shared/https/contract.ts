@@ -20,7 +20,14 @@ import type { JsonValue, ParticipantMessage, ParticipantReply } from '../protoco
  *
  * Every call is idempotent on the endpoint's side, keyed by (transactionId, branch): a duplicate
  * try answers what the first one answered; a cancel before any try must be remembered so that a
- * later try answers 409 and reserves nothing; confirm and cancel repeat their 200.
+ * later try answers 409 and reserves nothing; confirm and cancel repeat their 200. A branch ends
+ * once: after a cancel, a confirm must not answer 200, nor a cancel after a confirm (the
+ * coordinator never sends both; the SDK answers 500, a protocol violation).
+ *
+ * A call the endpoint does not take is refused without effect (REFUSALS): 401 when it is unsigned,
+ * badly signed, expired or a replay — never 409, which on a try would vote NO for the real call's
+ * transaction; the relay signs each attempt afresh, so its own retries are never replays.
+ * The endpoint's side: shared/https/endpoint.ts; the conformance kit: shared/https/conformance.ts.
  */
 
 export type Phase = 'try' | 'confirm' | 'cancel';

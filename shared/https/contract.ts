@@ -20,7 +20,14 @@ import type { JsonValue, ParticipantMessage, ParticipantReply } from '../protoco
  *
  * Every call is idempotent on the endpoint's side, keyed by (transactionId, branch): a duplicate
  * try answers what the first one answered; a cancel before any try must be remembered so that a
- * later try answers 409 and reserves nothing; confirm and cancel repeat their 200.
+ * later try answers 409 and reserves nothing; confirm and cancel repeat their 200. A branch ends
+ * once: after a cancel, a confirm must not answer 200, nor a cancel after a confirm (the
+ * coordinator never sends both; the SDK answers 500, a protocol violation).
+ *
+ * A call the endpoint does not take is refused without effect (REFUSALS): 401 when it is unsigned,
+ * badly signed, expired or a replay — never 409, which on a try would vote NO for the real call's
+ * transaction; the relay signs each attempt afresh, so its own retries are never replays.
+ * The endpoint's side: shared/https/endpoint.ts; the conformance kit: shared/https/conformance.ts.
  */
 
 export type Phase = 'try' | 'confirm' | 'cancel';
@@ -77,6 +84,30 @@ export type BranchCall =
 
 /** A 409's body: why the try is refused (a problem+json `detail` is read too). */
 export const Refusal = z.object({ reason: z.string().min(1).max(1000) });
+/** A 200's body, as the SDK answers it (the relay reads only the status). */
+export const Done = z.object({ ok: z.literal(true) });
+
+/**
+ * What an endpoint answers to a call it does not take. None is 200, nor 409 (on a try, a NO vote):
+ * the relay calls again later, and counts each as a violation (a secret or clock out of step, a
+ * replay, a bug) — except 503, a passing failure.
+ */
+export const REFUSALS = {
+  /** The body is not JSON, not the call of the path's phase, or names another branch. */
+  malformed: 400,
+  /** No signature, a bad or expired one, or one already used (a replay). */
+  unauthenticated: 401,
+  /** The path does not end with /try, /confirm or /cancel. */
+  notFound: 404,
+  /** Not a POST. */
+  notAllowed: 405,
+  /** The body is larger than the endpoint reads. */
+  tooLarge: 413,
+  /** A confirm or cancel the branch's history forbids (a cancel after a confirm, …): a bug. */
+  protocolViolation: 500,
+  /** The endpoint's storage (or secret store) failed; Retry-After says when to call again. */
+  unavailable: 503,
+} as const;
 
 /** The call a protocol message becomes (without its URL and headers). */
 export function branchCallOf(message: ParticipantMessage): BranchCall {
@@ -152,7 +183,13 @@ export type Verification =
       readonly signature: string;
       readonly timestampMs: number;
     }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly code: VerificationFailure; readonly reason: string };
+
+/**
+ * Why a call's signature is refused: a header is `missing` or `malformed`, the call is `expired`
+ * (signed more than the maximum age ago, or as far in the future), or it `mismatch`es every secret.
+ */
+export type VerificationFailure = 'missing' | 'malformed' | 'expired' | 'mismatch';
 
 export interface VerifyInput {
   readonly method: string;
@@ -175,25 +212,34 @@ export function verifyCall(input: VerifyInput): Verification {
   const stamp = input.header(HEADERS.timestamp);
   const signed = input.header(HEADERS.signature);
   if (stamp === undefined || signed === undefined) {
-    return { ok: false, reason: `missing ${HEADERS.timestamp} or ${HEADERS.signature} header` };
+    return {
+      ok: false,
+      code: 'missing',
+      reason: `missing ${HEADERS.timestamp} or ${HEADERS.signature} header`,
+    };
   }
-  if (!/^\d{1,16}$/.test(stamp)) return { ok: false, reason: `${HEADERS.timestamp} is not a number of ms` };
+  if (!/^\d{1,16}$/.test(stamp)) {
+    return { ok: false, code: 'malformed', reason: `${HEADERS.timestamp} is not a number of ms` };
+  }
   const timestampMs = Number(stamp);
   if (Math.abs(input.nowMs - timestampMs) > maxAgeMs) {
     return {
       ok: false,
+      code: 'expired',
       reason: `signature expired (signed ${input.nowMs - timestampMs} ms ago; limit ${maxAgeMs} ms)`,
     };
   }
   const match = /^v1=([0-9a-f]{64})$/.exec(signed.trim());
-  if (!match) return { ok: false, reason: `${HEADERS.signature} is not v1=<64 hex digits>` };
+  if (!match) {
+    return { ok: false, code: 'malformed', reason: `${HEADERS.signature} is not v1=<64 hex digits>` };
+  }
   const given = Buffer.from(match[1]!, 'hex');
   const text = signingString(input.method, input.path, timestampMs, input.body);
   for (const secret of input.secrets) {
     const expected = Buffer.from(hmacHex(secret, text), 'hex');
     if (timingSafeEqual(expected, given)) return { ok: true, signature: match[1]!, timestampMs };
   }
-  return { ok: false, reason: 'signature does not match' };
+  return { ok: false, code: 'mismatch', reason: 'signature does not match' };
 }
 
 // ─── Answers ─────────────────────────────────────────────────────────────────────────────────

@@ -24,6 +24,26 @@
  * export const handler = participantHandler(seats);
  * ```
  */
+
+export { DynamoReplayGuard, type DynamoReplayGuardOptions } from '../adapters/dynamo-replay-guard';
+export {
+  BODY_LIMIT_BYTES,
+  type EndpointLogger,
+  type EndpointRequest,
+  type EndpointResponse,
+  type FunctionUrlHandler,
+  type HttpsParticipant,
+  type HttpsParticipantOptions,
+  httpsParticipant,
+  type NodeHandler,
+} from '../https/endpoint';
+export { MemoryReplayGuard, type ReplayGuard } from '../https/replay-guard';
+export {
+  type Secrets,
+  type SecretsManagerSecretsOptions,
+  type SecretsSource,
+  secretsManagerSecrets,
+} from '../https/secrets';
 export {
   type CounterSpec,
   counterOperation,

@@ -14,6 +14,8 @@ import { parseTransactionRequest } from '../transactions/request';
  * key, scoped to the intake:
  *
  *   the request's own `idempotencyKey`, if it has one (as on the API), else
+ *   the message's `tandemKey` attribute (the key a DLQ message keeps, so a redrive — a new message
+ *            id, a new deduplication id — still starts nothing twice), else
  *   events   the field the intake names (`detail.orderId`), else the event's `id`
  *   queue    a FIFO message's MessageDeduplicationId, else the field the intake names, else the
  *            SQS message id
@@ -185,6 +187,9 @@ async function mapped(event: EventBridgeEvent<string, unknown>, map: EventMappin
   return request;
 }
 
+/** The message attribute that carries a dead-lettered message's key through a redrive. */
+export const KEY_ATTRIBUTE = 'tandemKey';
+
 /** The request a message carries, its key (see the top of this file) and its origin. */
 export async function intakeRequestOf(
   settings: IntakeSettings,
@@ -192,14 +197,17 @@ export async function intakeRequestOf(
   map?: EventMapping,
 ): Promise<IntakeRequest> {
   const source = intakeSource(settings);
+  const kept = record.messageAttributes?.[KEY_ATTRIBUTE]?.stringValue;
+  const keptKey =
+    kept === undefined ? undefined : checkedKey(kept, `the message's ${KEY_ATTRIBUTE} attribute`);
   if (settings.kind === 'events') {
     const event = asEvent(parseJson(record.body, 'the message'));
     const body = await mapped(event, map);
-    const key = ownKeyOf(body) ?? eventKeyOf(event, settings.keyField);
+    const key = ownKeyOf(body) ?? keptKey ?? eventKeyOf(event, settings.keyField);
     return { body, key, origin: { source, key, eventId: event.id } };
   }
   const body = parseJson(record.body, 'the request');
-  const key = ownKeyOf(body) ?? queueKeyOf(record, body, settings.keyField);
+  const key = ownKeyOf(body) ?? keptKey ?? queueKeyOf(record, body, settings.keyField);
   return { body, key, origin: { source, key } };
 }
 
@@ -282,22 +290,29 @@ export function intakeRecordHandler(
   settings: IntakeSettings,
   deps: IntakeRecordDeps,
 ): (record: SQSRecord) => Promise<void> {
-  const deadLetter = async (record: SQSRecord, error: Error) => {
+  const deadLetter = async (record: SQSRecord, error: Error, key: string | undefined) => {
     const reason = reasonCodeOf(error);
-    await deps.deadLetter(record, error, { reason, intake: intakeSource(settings) });
+    await deps.deadLetter(record, error, {
+      reason,
+      intake: intakeSource(settings),
+      // A redrive sends the message again under a new id: the key must not change with it.
+      ...(key !== undefined && IdempotencyKey.safeParse(key).success ? { [KEY_ATTRIBUTE]: key } : {}),
+    });
     deps.onResult?.({ kind: 'dead-lettered', messageId: record.messageId, reason, error });
   };
   return async (record) => {
+    let key: string | undefined;
     try {
       const request = await intakeRequestOf(settings, record, deps.map);
+      key = request.key;
       const { record: tx, replayed } = await submitIntakeRequest(settings, request, deps);
       deps.onResult?.({ kind: 'submitted', messageId: record.messageId, txId: tx.txId, replayed });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      if (classify(error) === 'permanent') return deadLetter(record, failure);
+      if (classify(error) === 'permanent') return deadLetter(record, failure, key);
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       if (deps.maxReceiveCount !== undefined && receiveCount >= deps.maxReceiveCount) {
-        return deadLetter(record, failure);
+        return deadLetter(record, failure, key);
       }
       deps.onResult?.({ kind: 'retry', messageId: record.messageId, error });
       throw error;

@@ -286,8 +286,28 @@ describe('a requests queue', () => {
   });
 });
 
+describe('a redriven message', () => {
+  it('keeps its key (the tandemKey attribute its DLQ message carries), though its id is new', async () => {
+    // Prepare: the first delivery started the transaction, then (say) failed to be deleted.
+    const { w, results, handle } = await intake(QUEUE);
+    const body = JSON.stringify(transfer(A0, A1, 5));
+    await handle(sqsRecord(body, { messageId: 'm-1' }));
+
+    // Act: the same message redriven from the DLQ, under a new id.
+    const redriven = sqsRecord(body, { messageId: 'm-2' });
+    await handle({
+      ...redriven,
+      messageAttributes: { tandemKey: { stringValue: 'm-1', dataType: 'String' } },
+    });
+
+    // Assess
+    expect(w.store.all()).toHaveLength(1);
+    expect(results.map((r) => r.kind === 'submitted' && r.replayed)).toEqual([false, true]);
+  });
+});
+
 describe('requests that can never succeed go to the DLQ with their reason', () => {
-  const bad: Array<[string, IntakeSettings, string, string, RegExp]> = [
+  const bad: Array<[string, IntakeSettings, string, string, RegExp, string?]> = [
     [
       'a body that is not JSON',
       QUEUE,
@@ -316,14 +336,15 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
       'malformed',
       /not an EventBridge event/,
     ],
-    ['JSON null', QUEUE, 'null', 'invalid-request', /ValidationError: transaction is invalid/],
-    ['no operations', QUEUE, JSON.stringify({ operations: [] }), 'invalid-request', /operations/],
+    ['JSON null', QUEUE, 'null', 'invalid-request', /ValidationError: transaction is invalid/, 'm-1'],
+    ['no operations', QUEUE, JSON.stringify({ operations: [] }), 'invalid-request', /operations/, 'm-1'],
     [
       'an unknown field',
       QUEUE,
       JSON.stringify({ ...transfer('a0', 'a1', 1), priority: 'high' }),
       'invalid-request',
       /priority/,
+      'm-1',
     ],
     [
       'an unknown participant',
@@ -331,6 +352,7 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
       JSON.stringify({ operations: [{ participant: 'bank', action: 'debit' }] }),
       'invalid-request',
       /bank/,
+      'm-1',
     ],
     [
       'an amount that is not a positive integer',
@@ -338,6 +360,7 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
       JSON.stringify(transfer('x', 'y', -3)),
       'invalid-request',
       /amount/,
+      'm-1',
     ],
     [
       'a bogus commit preference',
@@ -345,6 +368,7 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
       JSON.stringify(transfer('x', 'y', 1, { commit: 'maybe' })),
       'invalid-request',
       /commit/,
+      'm-1',
     ],
     [
       'an idempotencyKey with spaces',
@@ -353,9 +377,16 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
       'invalid-request',
       /idempotencyKey/,
     ],
-    ['detail that is a string', EVENTS, eventOf('transfer please'), 'invalid-request', /ValidationError/],
+    [
+      'detail that is a string',
+      EVENTS,
+      eventOf('transfer please'),
+      'invalid-request',
+      /ValidationError/,
+      'ev-1',
+    ],
   ];
-  it.each(bad)('%s', async (_, settings, body, reason, error) => {
+  it.each(bad)('%s', async (_, settings, body, reason, error, key) => {
     const { w, dlq, handle } = await intake(settings);
     await handle(sqsRecord(body));
     expect(dlq).toHaveLength(1);
@@ -363,6 +394,7 @@ describe('requests that can never succeed go to the DLQ with their reason', () =
     expect(dlq[0]?.attributes).toEqual({
       reason,
       intake: settings.kind === 'events' ? 'events:transfers' : 'queue:requests',
+      ...(key !== undefined ? { tandemKey: key } : {}),
     });
     expect(dlq[0]?.error).toMatch(error);
     expect(w.store.all()).toEqual([]);
@@ -410,7 +442,7 @@ describe('transient failures', () => {
       {
         body,
         error: 'InfrastructureError: could not create transaction tx_1',
-        attributes: { reason: 'unavailable', intake: 'queue:requests' },
+        attributes: { reason: 'unavailable', intake: 'queue:requests', tandemKey: 'm-1' },
       },
     ]);
     expect(results.map((r) => r.kind)).toEqual(['retry', 'retry', 'dead-lettered']);

@@ -432,6 +432,16 @@ export class Tandem extends Construct {
         `Tandem: event intake '${id}' needs an eventPattern with at least one field (e.g. source), or every event on the bus would start a transaction`,
       );
     }
+    const { handler } = options;
+    if (
+      handler &&
+      (this.intakes.some((intake) => intake.fn === handler) ||
+        this.participants.some((p) => p.shards.some((shard) => shard.fn === handler)))
+    ) {
+      throw new Error(
+        `Tandem: event intake '${id}' is given a function that already runs another intake or a participant: each needs its own function (its environment says which it is)`,
+      );
+    }
     const construct = this.intakeConstructId(id);
     const bus = options.eventBus ?? events.EventBus.fromEventBusName(this, `${construct}Bus`, 'default');
     return this.addIntake(construct, {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_REGION } from '../../scripts/lib/deploy';
 import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { main } from '../../shared/ops/cli';
 import type { StoredTx } from '../../shared/ports';
 import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
@@ -150,6 +151,15 @@ async function putEvent(detail: unknown): Promise<string> {
   return Entries[0]!.EventId!;
 }
 
+async function ops(...argv: string[]) {
+  let stdout = '';
+  const code = await main([...argv, '--stack', api.deployment.stackName, '--endpoint', endpoint], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stdout += text) },
+  });
+  return { code, stdout };
+}
+
 const balance = async (accountId: string) => (await api.client.getAccount(accountId)).balance;
 
 describe('an event intake', () => {
@@ -215,6 +225,34 @@ describe('an event intake', () => {
       error: expect.stringMatching(/^ValidationError: transaction is invalid: .*operations/),
     });
     expect(await txs.loadAt(keyedRecordKey(eventId, EVENTS_SCOPE))).toBeUndefined();
+  });
+});
+
+describe('the operator tools', () => {
+  it("list the intakes' DLQs by name and show why a message was refused", async () => {
+    // Prepare: an event whose mapping (Tandem's: the detail) is no request at all.
+    const marker = `ops-${run}`;
+    await putEvent(marker);
+
+    // Act
+    const list = await ops('dlq', 'list', '--json');
+    let shown: Array<{ body: string; reason?: string; error?: string }> = [];
+    for (let round = 0; round < 60 && !shown.some((m) => m.body.includes(marker)); round++) {
+      const show = await ops('dlq', 'show', 'intake-transfers', '--max', '10', '--json');
+      expect(show.code, show.stdout).toBe(0);
+      shown = JSON.parse(show.stdout);
+    }
+
+    // Assess
+    expect(list.code, list.stdout).toBe(0);
+    expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((d) => d.name)).toEqual(
+      expect.arrayContaining(['intake-transfers', 'intake-requests']),
+    );
+    expect(shown.find((m) => m.body.includes(marker))).toMatchObject({
+      reason: 'invalid-request',
+      error: expect.stringMatching(/^ValidationError: transaction is invalid/),
+    });
+    await deadLettered(outputs.TransferIntakeDlqUrl!, [marker]);
   });
 });
 

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { Tandem, type TandemProps } from '../../infra/tandem';
 import { INVENTORY_COUNTER } from '../../shared/inventory/participant';
 import { LEDGER_COUNTER } from '../../shared/ledger/participant';
@@ -213,6 +214,32 @@ describe('a requests queue', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ INTAKE_KIND: 'queue', INTAKE_KEY_FIELD: 'ref' }) },
     });
+  });
+});
+
+describe("a team's function", () => {
+  it('runs one intake, and no participant', () => {
+    const { stack, tandem } = teamStack();
+    const fn = (id: string) =>
+      new lambda.Function(stack, id, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+      });
+    const mapper = fn('Mapper');
+    const seats = fn('Seats');
+    tandem.addEventIntake('orders', { eventPattern: { source: ['shop'] }, handler: mapper });
+    tandem.addParticipant('seats', {
+      definition: { operation: z.strictObject({ seat: z.string() }), itemKey: ['seat'] },
+      handler: seats,
+    });
+
+    expect(() =>
+      tandem.addEventIntake('refunds', { eventPattern: { source: ['shop'] }, handler: mapper }),
+    ).toThrow("event intake 'refunds' is given a function that already runs another intake or a participant");
+    expect(() =>
+      tandem.addEventIntake('seats', { eventPattern: { source: ['shop'] }, handler: seats }),
+    ).toThrow('already runs another intake or a participant');
   });
 });
 

@@ -164,7 +164,8 @@ const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 
 /**
  * Tandem, in your stack: the coordinator (transaction log, leader slots, queues and functions),
- * the HTTP API, events out, the deploy guard and the alarms — and the participants you add.
+ * the HTTP API, events out, the deploy guard and the alarms — and the participants and intakes
+ * (transactions started by EventBridge events or by a queue of requests) you add.
  *
  * ```ts
  * const tandem = new Tandem(this, 'Tandem');
@@ -172,6 +173,8 @@ const NAME = /^[a-z][a-z0-9-]{0,47}$/;
  *   amountField: 'amount', actions: { debit: 'take', credit: 'give' } }, shards: 2 });
  * tandem.addParticipant('seats', { definition: seats, handler: seatsFunction });
  * tandem.grantSubmit(checkoutFunction);
+ * tandem.addEventIntake('orders', { eventPattern: { source: ['shop'], detailType: ['OrderPlaced'] } });
+ * tandem.addRequestQueue('requests', { fifo: true }).grantSendMessages(checkoutFunction);
  * ```
  */
 export class Tandem extends Construct {

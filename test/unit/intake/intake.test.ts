@@ -306,6 +306,21 @@ describe('a redriven message', () => {
   });
 });
 
+describe('a tandemKey attribute that is no key', () => {
+  it('sends the message to the DLQ rather than starting it under another key', async () => {
+    const { w, dlq, handle } = await intake(QUEUE);
+    const record = sqsRecord(JSON.stringify(transfer(A0, A1, 5)));
+    await handle({ ...record, messageAttributes: { tandemKey: { stringValue: 'a b', dataType: 'String' } } });
+    expect(dlq.map((d) => [d.attributes.reason, d.error])).toEqual([
+      [
+        'malformed',
+        "IntakeMessageError: the message's tandemKey attribute cannot be an idempotency key: it must be 1–128 visible ASCII characters",
+      ],
+    ]);
+    expect(w.store.all()).toEqual([]);
+  });
+});
+
 describe('requests that can never succeed go to the DLQ with their reason', () => {
   const bad: Array<[string, IntakeSettings, string, string, RegExp, string?]> = [
     [

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { INVENTORY_COUNTER, INVENTORY_NAME } from '../shared/inventory/participant';
@@ -9,6 +10,10 @@ import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
 import { addNagSuppressions } from './constructs/nag';
 import { Tandem, type TandemParticipant } from './tandem';
+
+/** The stack's event intake (`TransferRequested` events on its requests bus) and requests queue (FIFO). */
+export const TRANSFER_INTAKE = 'transfers';
+export const REQUEST_QUEUE = 'requests';
 
 export interface TandemStackProps extends StackProps {
   readonly config: TandemConfig;
@@ -61,6 +66,18 @@ export class TandemStack extends Stack {
     const { coordinator } = tandem;
     const api = tandem.api!;
 
+    // Transactions started by events (the e2e tests put them on a bus of their own) and by a FIFO
+    // queue of requests.
+    const requestsBus = new events.EventBus(this, 'RequestsBus', {
+      description: 'Requests for transactions (TransferRequested events start one each)',
+    });
+    const transfers = tandem.addEventIntake(TRANSFER_INTAKE, {
+      eventBus: requestsBus,
+      eventPattern: { source: ['tandem.test'], detailType: ['TransferRequested'] },
+    });
+    tandem.addRequestQueue(REQUEST_QUEUE, { fifo: true });
+    const requests = tandem.intakes.find((intake) => intake.intakeId === REQUEST_QUEUE)!;
+
     if (config.bench) {
       const bench = new Bench(this, 'Bench', {
         ledgerShardTables: this.ledger.shards.map((p) => p.table),
@@ -109,6 +126,11 @@ export class TandemStack extends Stack {
         Object.fromEntries(participants.map((p) => [p.participantId, p.inbox.queue.queueUrl])),
       ),
     });
+    new CfnOutput(this, 'RequestsBusName', { value: requestsBus.eventBusName });
+    new CfnOutput(this, 'TransferIntakeQueueUrl', { value: transfers.queue.queueUrl });
+    new CfnOutput(this, 'TransferIntakeDlqUrl', { value: transfers.inbox.dlq.queueUrl });
+    new CfnOutput(this, 'RequestQueueUrl', { value: requests.queue.queueUrl });
+    new CfnOutput(this, 'RequestQueueDlqUrl', { value: requests.inbox.dlq.queueUrl });
     if (tandem.faultsTable) new CfnOutput(this, 'FaultsTable', { value: tandem.faultsTable.tableName });
     // Last: the rest of the stack (the bench's baselines) waits for Tandem's deploy guard too.
     tandem.deployGuard.guardEverythingIn(this);

@@ -9,9 +9,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ROUTE_KEYS } from '../shared/api/app';
 import { EVENT_SOURCE } from '../shared/events';
+import { KEY_FIELD } from '../shared/intake/intake';
 import { type CounterSpec, counterOperation, parseCounterSpec } from '../shared/participant/counter';
 import type { ParticipantDefinition } from '../shared/participant/definition';
 import {
@@ -26,6 +28,7 @@ import { Coordinator } from './constructs/coordinator';
 import { DataTable, grantTable } from './constructs/data-table';
 import { DeployGuard } from './constructs/deploy-guard';
 import { EventsOut } from './constructs/events-out';
+import { Intake } from './constructs/intake';
 import { Monitoring } from './constructs/monitoring';
 import { addNagSuppressions } from './constructs/nag';
 import { NodeFunction } from './constructs/node-function';
@@ -101,6 +104,46 @@ export interface AddParticipantOptions {
   readonly shardKey?: string;
 }
 
+/** Where an intake finds each request's idempotency key, instead of its default. */
+export interface IntakeKey {
+  /** Dotted path of the field holding it: in the event (`detail.orderId`), or in a queue's request. */
+  readonly field: string;
+}
+
+/** Transactions started by EventBridge events (`addEventIntake`). */
+export interface AddEventIntakeOptions {
+  /** The bus whose events start transactions (default: the account's default bus). */
+  readonly eventBus?: events.IEventBus;
+  /** Which events: the rule's pattern (e.g. `{ source: ['shop'], detailType: ['OrderPlaced'] }`). */
+  readonly eventPattern: events.EventPattern;
+  /**
+   * Your function, bundled your usual way, whose handler is `eventIntakeHandler(map)` of
+   * `tandem/intake`: `map` makes each event a transaction request. Tandem sets its environment,
+   * feeds it the intake's queue and grants what it needs. Without it, Tandem's own intake function
+   * takes each event's `detail` as the request.
+   */
+  readonly handler?: lambda.Function;
+  /**
+   * Where each event's idempotency key is (default: the event's `id`, so EventBridge's at-least-once
+   * delivery starts one transaction). A request's own `idempotencyKey` comes first either way.
+   */
+  readonly key?: IntakeKey;
+}
+
+/** Transactions started by messages whose bodies are requests (`addRequestQueue`). */
+export interface AddRequestQueueOptions {
+  /**
+   * A FIFO queue: requests of one message group start in order, and each message's key is its
+   * MessageDeduplicationId (content-based by default). Default: a standard queue.
+   */
+  readonly fifo?: boolean;
+  /**
+   * A standard queue's key field in each request (default: the SQS message id, which a sender's
+   * retry does not keep). A request's own `idempotencyKey` comes first either way.
+   */
+  readonly key?: IntakeKey;
+}
+
 /** What `addParticipant` made: one Participant per shard (or one). */
 export interface TandemParticipant {
   readonly name: string;
@@ -121,7 +164,8 @@ const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 
 /**
  * Tandem, in your stack: the coordinator (transaction log, leader slots, queues and functions),
- * the HTTP API, events out, the deploy guard and the alarms — and the participants you add.
+ * the HTTP API, events out, the deploy guard and the alarms — and the participants and intakes
+ * (transactions started by EventBridge events or by a queue of requests) you add.
  *
  * ```ts
  * const tandem = new Tandem(this, 'Tandem');
@@ -129,6 +173,8 @@ const NAME = /^[a-z][a-z0-9-]{0,47}$/;
  *   amountField: 'amount', actions: { debit: 'take', credit: 'give' } }, shards: 2 });
  * tandem.addParticipant('seats', { definition: seats, handler: seatsFunction });
  * tandem.grantSubmit(checkoutFunction);
+ * tandem.addEventIntake('orders', { eventPattern: { source: ['shop'], detailType: ['OrderPlaced'] } });
+ * tandem.addRequestQueue('requests', { fifo: true }).grantSendMessages(checkoutFunction);
  * ```
  */
 export class Tandem extends Construct {
@@ -147,6 +193,12 @@ export class Tandem extends Construct {
   /** The Faults table of a test deployment (`testing.faults`). */
   readonly faultsTable: dynamodb.Table | undefined;
   readonly participants: TandemParticipant[] = [];
+  /** The event intakes and requests queues added (`addEventIntake`, `addRequestQueue`). */
+  readonly intakes: Intake[] = [];
+  /** Every function that submits transactions (the API's, the intakes'): counters' tables are granted to each. */
+  private readonly producers: iam.IGrantable[] = [];
+  private readonly slotCount: number;
+  private readonly timings: CoordinatorTimings;
   private readonly removalPolicy: RemovalPolicy;
   private readonly encryptionKey: kms.IKey | undefined;
   private readonly onePhase: boolean;
@@ -158,6 +210,8 @@ export class Tandem extends Construct {
       throw new Error(`Tandem: slots must be an integer from 1 to 1024, got ${slots}`);
     }
     const timings = checkTimings(props.timings ?? {});
+    this.slotCount = slots;
+    this.timings = timings;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retain = this.removalPolicy === RemovalPolicy.RETAIN;
     this.encryptionKey =
@@ -223,7 +277,7 @@ export class Tandem extends Construct {
         })
       : undefined;
 
-    const api = props.api === false ? undefined : this.httpApi(props.api ?? {}, timings, slots);
+    const api = props.api === false ? undefined : this.httpApi(props.api ?? {});
     this.api = api?.api;
     this.apiFunction = api?.fn;
     this.apiAuthorizer = api?.authorizer;
@@ -354,22 +408,171 @@ export class Tandem extends Construct {
       });
       this.monitoring.addQueue(participantId, participant.inbox);
       this.monitoring.addFunction(participantId, participant.fn);
-      if (checkedCounter && this.apiFunction) {
-        // The API checks that a counter's entities exist, and writes them on the one-phase path.
-        grantTable(
-          this.apiFunction.role,
-          participant.table,
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:BatchGetItem',
-          ...(this.onePhase ? ['dynamodb:UpdateItem'] : []),
-        );
+      if (checkedCounter) {
+        for (const producer of this.producers) this.grantCounter(producer, participant);
       }
       return participant;
     });
     const added: TandemParticipant = { name, spec, shards: shardParticipants };
     this.participants.push(added);
     return added;
+  }
+
+  /**
+   * Starts a transaction for every event on `eventBus` that matches `eventPattern`. A rule sends the
+   * events to the intake's queue (the durable buffer; EventBridge's undeliverable events go to its
+   * DLQ), whose function validates each request exactly as `POST /transactions` does and starts it
+   * ONCE per key (by default the event's id), however often the event is delivered. A request that
+   * can never succeed (a mapping that throws, invalid, an unknown participant or entity, a key reused
+   * with another request) goes to the DLQ at once with its reason (`npm run ops -- dlq show
+   * intake-<id>`); transient failures are retried first. The outcome event carries `origin`
+   * (`events:<id>`, the key and the event's id).
+   */
+  addEventIntake(id: string, options: AddEventIntakeOptions): Intake {
+    this.checkIntake(id, options.key);
+    if (Object.keys(options.eventPattern).length === 0) {
+      throw new Error(
+        `Tandem: event intake '${id}' needs an eventPattern with at least one field (e.g. source), or every event on the bus would start a transaction`,
+      );
+    }
+    const { handler } = options;
+    if (
+      handler &&
+      (this.intakes.some((intake) => intake.fn === handler) ||
+        this.participants.some((p) => p.shards.some((shard) => shard.fn === handler)))
+    ) {
+      throw new Error(
+        `Tandem: event intake '${id}' is given a function that already runs another intake or a participant: each needs its own function (its environment says which it is)`,
+      );
+    }
+    const construct = this.intakeConstructId(id);
+    const bus = options.eventBus ?? events.EventBus.fromEventBusName(this, `${construct}Bus`, 'default');
+    return this.addIntake(construct, {
+      intakeId: id,
+      kind: 'events',
+      events: { bus, pattern: options.eventPattern },
+      ...(options.handler ? { handler: options.handler } : {}),
+      ...(options.key ? { keyField: options.key.field } : {}),
+    });
+  }
+
+  /**
+   * Makes a queue whose messages are transaction requests (exactly the body of `POST
+   * /transactions`) and starts one transaction per key — a FIFO message's deduplication id, else the
+   * `key` field of the request, else the message id. Validation, the DLQ with reasons and `origin`
+   * (`queue:<id>`) as for `addEventIntake`. Returns the queue: `grantSendMessages` it to senders.
+   */
+  addRequestQueue(id: string, options: AddRequestQueueOptions = {}): sqs.Queue {
+    this.checkIntake(id, options.key);
+    if (options.fifo && options.key) {
+      throw new Error(
+        `Tandem: requests queue '${id}' is FIFO, whose key is each message's MessageDeduplicationId (content-based unless the sender gives one): leave out key, or make it a standard queue`,
+      );
+    }
+    return this.addIntake(this.intakeConstructId(id), {
+      intakeId: id,
+      kind: 'queue',
+      ...(options.fifo ? { fifo: true } : {}),
+      ...(options.key ? { keyField: options.key.field } : {}),
+    }).queue;
+  }
+
+  private checkIntake(id: string, key: IntakeKey | undefined): void {
+    if (!NAME.test(id)) {
+      throw new Error(
+        `Tandem: intake id '${id}' must be 1–48 characters: a lower-case letter, then a-z 0-9 -`,
+      );
+    }
+    if (this.intakes.some((intake) => intake.intakeId === id)) {
+      throw new Error(
+        `Tandem: intake '${id}' is added twice: give each event intake and requests queue its own id`,
+      );
+    }
+    if (key !== undefined && !KEY_FIELD.test(key.field)) {
+      throw new Error(
+        `Tandem: intake '${id}' key.field '${key.field}' must be a dotted path of names or indexes (e.g. detail.orderId)`,
+      );
+    }
+  }
+
+  private intakeConstructId(id: string): string {
+    return `Intake${constructIdOf(id)}`;
+  }
+
+  private addIntake(
+    constructId: string,
+    props: Omit<ConstructorParameters<typeof Intake>[2], 'producerEnvironment' | 'removalPolicy'>,
+  ): Intake {
+    const intake = new Intake(this, constructId, {
+      ...props,
+      producerEnvironment: this.producerEnvironment(),
+      removalPolicy: this.removalPolicy,
+    });
+    this.grantProducer(intake.fn);
+    const name = `intake-${props.intakeId}`;
+    this.monitoring.addQueue(name, intake.inbox);
+    this.monitoring.addFunction(name, intake.fn);
+    this.intakes.push(intake);
+    return intake;
+  }
+
+  /**
+   * What a producer (the API, an intake) needs: the transactions table and the coordinator's and
+   * participants' queues, and the counters' tables (entity check, one-phase commit) — of the
+   * counters added so far and of those added later.
+   */
+  private grantProducer(grantee: iam.IGrantable): void {
+    this.coordinator.grantProducer(grantee);
+    for (const participant of this.participants) {
+      if (!participant.spec.counter) continue;
+      for (const shard of participant.shards) this.grantCounter(grantee, shard);
+    }
+    this.producers.push(grantee);
+  }
+
+  /** A producer checks that a counter's entities exist, and writes them on the one-phase path. */
+  private grantCounter(grantee: iam.IGrantable, participant: Participant): void {
+    grantTable(
+      grantee,
+      participant.table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:BatchGetItem',
+      ...(this.onePhase ? ['dynamodb:UpdateItem'] : []),
+    );
+  }
+
+  /**
+   * The environment of every producer function (the API's, the intakes'): the participants' specs
+   * and counters' tables (registered on synthesis: participants may be added later), the tables,
+   * queues and protocol settings.
+   */
+  private producerEnvironment(): Record<string, string> {
+    const coordinator = this.coordinator;
+    const timings = this.timings;
+    return {
+      TANDEM_PARTICIPANTS: Lazy.string({
+        produce: () => encodeSpecs(checkSpecs(this.participants.map((p) => p.spec))),
+      }),
+      COUNTER_TABLES: Lazy.string({
+        produce: () =>
+          Stack.of(this).toJsonString(
+            Object.fromEntries(
+              this.participants
+                .filter((p) => p.spec.counter)
+                .flatMap((p) => p.shards.map((s) => [s.participantId, s.table.tableName])),
+            ),
+          ),
+      }),
+      TRANSACTIONS_TABLE: coordinator.transactions.tableName,
+      SLOTS_TABLE: coordinator.slots.tableName,
+      ...coordinator.producerEnvironment(),
+      SLOT_COUNT: String(this.slotCount),
+      PREPARE_TIMEOUT_MS: String(timings.prepareTimeoutMs),
+      RESEND_BASE_MS: String(timings.resendBaseMs),
+      RESEND_CAP_MS: String(timings.resendCapMs),
+      ONE_PHASE: this.onePhase ? 'on' : 'off',
+    };
   }
 
   /** Lets `grantee` submit transactions through the API (IAM auth: `execute-api:Invoke`). */
@@ -427,7 +630,7 @@ export class Tandem extends Construct {
     });
   }
 
-  private httpApi(props: TandemApiProps, timings: CoordinatorTimings, slots: number) {
+  private httpApi(props: TandemApiProps) {
     const auth = props.auth ?? { type: 'iam' };
     if (auth.type === 'jwt' && (!/^https:\/\//.test(auth.issuer) || auth.audience.length === 0)) {
       throw new Error("Tandem: api auth 'jwt' needs an https issuer and at least one audience");
@@ -444,38 +647,14 @@ export class Tandem extends Construct {
         );
       }
     }
-    const coordinator = this.coordinator;
     const fn = new NodeFunction(this, 'Api', {
       code: 'api',
       description: 'Tandem HTTP API (producer)',
       removalPolicy: this.removalPolicy,
       timeout: Duration.seconds(29),
-      environment: {
-        // The participants' specs, registered on synthesis (participants may be added later).
-        TANDEM_PARTICIPANTS: Lazy.string({
-          produce: () => encodeSpecs(checkSpecs(this.participants.map((p) => p.spec))),
-        }),
-        COUNTER_TABLES: Lazy.string({
-          produce: () =>
-            Stack.of(this).toJsonString(
-              Object.fromEntries(
-                this.participants
-                  .filter((p) => p.spec.counter)
-                  .flatMap((p) => p.shards.map((s) => [s.participantId, s.table.tableName])),
-              ),
-            ),
-        }),
-        TRANSACTIONS_TABLE: coordinator.transactions.tableName,
-        SLOTS_TABLE: coordinator.slots.tableName,
-        ...coordinator.producerEnvironment(),
-        SLOT_COUNT: String(slots),
-        PREPARE_TIMEOUT_MS: String(timings.prepareTimeoutMs),
-        RESEND_BASE_MS: String(timings.resendBaseMs),
-        RESEND_CAP_MS: String(timings.resendCapMs),
-        ONE_PHASE: this.onePhase ? 'on' : 'off',
-      },
+      environment: this.producerEnvironment(),
     });
-    coordinator.grantProducer(fn.role);
+    this.grantProducer(fn.role);
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

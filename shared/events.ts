@@ -1,3 +1,4 @@
+import type { TxOrigin } from './ports';
 import type { TxRecord } from './protocol';
 
 /** Source of every event Tandem publishes. */
@@ -18,6 +19,12 @@ export interface TransactionEvent {
   readonly createdAtMs: number;
   readonly decidedAtMs: number | null;
   readonly completedAtMs: number | null;
+  /**
+   * Where the request came from (`api` with its idempotency key, `events:<intake>` with the
+   * EventBridge event's id and the key, `queue:<intake>` with the key), so a subscriber can match
+   * the outcome to its request. Absent for an API request without a key.
+   */
+  readonly origin?: TxOrigin;
 }
 
 export const detailTypeOf = (outcome: TransactionEvent['outcome']) =>
@@ -27,7 +34,10 @@ export const detailTypeOf = (outcome: TransactionEvent['outcome']) =>
 export type EventSource = Pick<
   TxRecord,
   'txId' | 'state' | 'reason' | 'createdAtMs' | 'decidedAtMs' | 'completedAtMs'
-> & { readonly participants: ReadonlyArray<{ readonly id: string; readonly kind: string }> };
+> & {
+  readonly participants: ReadonlyArray<{ readonly id: string; readonly kind: string }>;
+  readonly origin?: TxOrigin | undefined;
+};
 
 export function transactionEvent(record: EventSource): TransactionEvent {
   if (record.state !== 'COMMITTED' && record.state !== 'ABORTED') {
@@ -42,6 +52,16 @@ export function transactionEvent(record: EventSource): TransactionEvent {
     createdAtMs: record.createdAtMs,
     decidedAtMs: record.decidedAtMs,
     completedAtMs: record.completedAtMs,
+    ...(record.origin !== undefined ? { origin: originOf(record.origin) } : {}),
+  };
+}
+
+/** The origin's fields the event repeats, and no others (the record may be written by a newer Tandem). */
+function originOf(origin: TxOrigin): TxOrigin {
+  return {
+    source: origin.source,
+    ...(origin.key !== undefined ? { key: origin.key } : {}),
+    ...(origin.eventId !== undefined ? { eventId: origin.eventId } : {}),
   };
 }
 

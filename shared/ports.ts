@@ -18,11 +18,24 @@ export interface Fence {
   readonly epoch: number;
 }
 
+/**
+ * Where a transaction's request came from, so a subscriber can match its outcome event to the
+ * request: `api`, `events:<intake id>` (an EventBridge intake) or `queue:<intake id>` (a requests
+ * queue); the idempotency key it was submitted with, and the EventBridge event's id.
+ */
+export interface TxOrigin {
+  readonly source: string;
+  readonly key?: string;
+  readonly eventId?: string;
+}
+
 /** A stored transaction: the protocol record plus what the API needs for idempotency. */
 export interface StoredTx {
   readonly record: TxRecord;
   /** SHA-256 of the canonical request, to tell a retry from a different request with the same key. */
   readonly requestHash: string;
+  /** Where the request came from; absent when there is nothing to tell (an API request without a key). */
+  readonly origin?: TxOrigin;
 }
 
 /**

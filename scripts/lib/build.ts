@@ -3,7 +3,7 @@
  * - `dist/lambda/<name>/index.js` (+ `index.js.map`): one esbuild bundle per entry of
  *   infra/lambda-code.ts, the code `NodeFunction` deploys; rebuilt only when one of its inputs changed;
  * - `dist/lib/`: the JavaScript and declarations of the package's entry points (`tandem/cdk`,
- *   `tandem/participant`, `tandem/client`) in a form Node's ES module loader takes as it is.
+ *   `tandem/participant`, `tandem/intake`, `tandem/client`) in a form Node's ES module loader takes as it is.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -13,6 +13,7 @@ import {
   type Fence,
   mostOverdueFirst,
   type StoredTx,
+  type TxOrigin,
   type TxStore,
 } from '../ports';
 import type { TxRecord } from '../protocol';
@@ -41,6 +42,7 @@ type Item = Record<string, unknown>;
 export function txItemOf(tx: StoredTx): Item {
   const { nextCheckAtMs, txId, ...rest } = tx.record;
   const item: Item = { ...rest, txId: recordKeyOf(txId), requestHash: tx.requestHash };
+  if (tx.origin !== undefined) item.origin = tx.origin;
   const incarnation = incarnationOf(txId);
   if (incarnation !== null) item.incarnation = incarnation;
   if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
@@ -60,9 +62,10 @@ export function txIdOfItem(item: {
 
 /** The stored transaction an item holds (the inverse of txItemOf). */
 export function storedTxOfItem(item: Item): StoredTx {
-  const { requestHash, expiresAtS: _ttl, nextCheckAtMs, incarnation, txId, ...rest } = item;
+  const { requestHash, origin, expiresAtS: _ttl, nextCheckAtMs, incarnation, txId, ...rest } = item;
   return {
     requestHash: requestHash as string,
+    ...(origin !== undefined ? { origin: origin as TxOrigin } : {}),
     record: {
       ...(rest as unknown as Omit<TxRecord, 'txId' | 'nextCheckAtMs'>),
       txId: txIdOfItem({ txId: txId as string, incarnation: incarnation as string | undefined }),

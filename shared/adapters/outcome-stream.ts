@@ -42,6 +42,9 @@ const terminalItem = z.object({
   createdAtMs: z.number(),
   decidedAtMs: z.number().nullable().default(null),
   completedAtMs: z.number().nullable().default(null),
+  origin: z
+    .object({ source: z.string(), key: z.string().optional(), eventId: z.string().optional() })
+    .optional(),
 });
 
 type Image = Record<string, AttributeValue>;

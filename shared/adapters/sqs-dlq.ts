@@ -12,6 +12,8 @@ export async function sendToDeadLetterQueue(
   dlqUrl: string,
   record: SQSRecord,
   error: Error,
+  /** More string attributes to attach (e.g. an intake's reason code). */
+  extra: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const fifo = dlqUrl.endsWith('.fifo');
   await sqs.send(
@@ -21,6 +23,12 @@ export async function sendToDeadLetterQueue(
       MessageAttributes: {
         error: { DataType: 'String', StringValue: `${error.name}: ${error.message}`.slice(0, 1000) },
         sourceMessageId: { DataType: 'String', StringValue: record.messageId },
+        ...Object.fromEntries(
+          Object.entries(extra).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value.slice(0, 1000) },
+          ]),
+        ),
       },
       ...(fifo
         ? {

@@ -2,19 +2,19 @@ import { NotFoundError, ValidationError } from '../errors';
 import type { Items } from '../inventory/items';
 import type { Accounts } from '../ledger/accounts';
 import { isTerminal, settledState } from '../protocol';
-import type { Operation, ParticipantRegistry } from '../registry';
+import type { ParticipantRegistry } from '../registry';
 import {
   CreateAccountRequest,
   CreateItemRequest,
   IdempotencyKey,
-  issuesOf,
   parseOrThrow,
-  TransactionRequest,
   TransferRequest,
   TxId,
   WaitSeconds,
 } from '../schemas';
 import {
+  API_ORIGIN,
+  parseTransactionRequest,
   type SubmitRequest,
   type SubmitResult,
   type Transactions,
@@ -123,24 +123,6 @@ function idempotencyKeyOf(event: HttpEvent, fromBody: string | undefined): strin
   return fromBody ?? fromHeader;
 }
 
-/**
- * `POST /transactions`'s body: the envelope (TransactionRequest) and each operation against its
- * participant's schema, every issue of both in one ValidationError.
- */
-function parseTransaction(body: unknown, registry: ParticipantRegistry) {
-  const envelope = TransactionRequest.safeParse(body);
-  const raw = (body as { operations?: unknown } | null)?.operations;
-  const issues = [
-    ...(envelope.success ? [] : issuesOf(envelope.error)),
-    ...(Array.isArray(raw) ? registry.issuesOf(raw) : []),
-  ];
-  if (!envelope.success || issues.length > 0) {
-    const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-    throw new ValidationError(`transaction is invalid: ${summary}`, issues);
-  }
-  return { request: envelope.data, operations: envelope.data.operations as Operation[] };
-}
-
 /** The entity routes of a counter participant the deployment may lack (a 404 if it does). */
 function need<T>(routes: T | undefined, participant: string): T {
   if (routes === undefined) throw new NotFoundError(`this deployment has no participant '${participant}'`);
@@ -168,6 +150,10 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
         ...request,
         scope: callerScopeOf(event),
         waitMs: waitMsOf(event, budget),
+        // Remembered with the record and repeated on its outcome event (nothing to tell without a key).
+        ...(request.idempotencyKey !== undefined
+          ? { origin: { source: API_ORIGIN, key: request.idempotencyKey } }
+          : {}),
       }),
     );
 
@@ -198,7 +184,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
       });
     },
     'POST /transactions': async (event, budget) => {
-      const { request, operations } = parseTransaction(readJsonBody(event), deps.registry);
+      const { request, operations } = parseTransactionRequest(readJsonBody(event), deps.registry);
       const idempotencyKey = idempotencyKeyOf(event, request.idempotencyKey);
       return submit(event, budget, {
         operations,

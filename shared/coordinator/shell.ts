@@ -179,7 +179,8 @@ export async function handleCoordinatorInput(
       return { kind: 'unchanged', record, rejection: result.rejection };
     }
 
-    const next: StoredTx = { record: result.state, requestHash: stored.requestHash };
+    // The whole item is replaced: keep what the record carries beside the protocol (hash, origin).
+    const next: StoredTx = { ...stored, record: result.state };
     try {
       const fence = await deps.leases.fence(record.slot, deps.batch);
       await deps.txs.save(next, record.version, fence);

@@ -156,7 +156,7 @@ export class DynamoTxReader implements TxReader {
         TableName: this.table,
         FilterExpression: 'completedAtMs BETWEEN :from AND :to',
         ProjectionExpression:
-          'txId, incarnation, #state, reason, participants, createdAtMs, decidedAtMs, completedAtMs',
+          'txId, incarnation, #state, reason, participants, createdAtMs, decidedAtMs, completedAtMs, origin',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':from': fromMs, ':to': toMs },
       },

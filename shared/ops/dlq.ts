@@ -9,7 +9,8 @@ import type { StackNames } from './target';
  *
  * Every queue of the stack with a RedrivePolicy is a source; its policy names its DLQ. Source
  * queues get short names: `coordinator` and the participant ids from the stack outputs, others
- * (the timer queue) from their logical id (`CoordinatorTimersQueueE4D29673` → `timers`).
+ * (the timer queue, intakes) from their logical id (`CoordinatorTimersQueueE4D29673` → `timers`,
+ * `IntakeTransfersInboxQueue1A2B3C4D` → `intake-transfers`).
  */
 
 export interface DlqInfo {
@@ -165,6 +166,8 @@ export interface PeekedMessage {
   readonly body: string;
   /** The `error` message attribute Tandem's consumers attach when they dead-letter a message. */
   readonly error: string | undefined;
+  /** The `reason` attribute an intake attaches (`invalid-request`, `conflict`, `mapping-failed`, …). */
+  readonly reason: string | undefined;
   /** Receives before this peek. */
   readonly receiveCount: number;
   readonly sentAtMs: number | undefined;
@@ -200,6 +203,7 @@ export async function peekDlq(dlq: DlqInfo, queues: QueueService, max: number): 
     messageId: m.messageId,
     body: m.body,
     error: m.attributes.error?.StringValue,
+    reason: m.attributes.reason?.StringValue,
     receiveCount: Math.max(0, m.receiveCount - 1),
     sentAtMs: m.sentAtMs,
     groupId: m.groupId,
@@ -214,6 +218,7 @@ export function formatPeeked(dlq: DlqInfo, messages: readonly PeekedMessage[]): 
       ...(m.sentAtMs !== undefined ? [`  sent       ${formatTimestamp(m.sentAtMs)}`] : []),
       `  received   ${m.receiveCount} time(s) before this peek`,
       ...(m.groupId !== undefined ? [`  group      ${m.groupId}`] : []),
+      ...(m.reason !== undefined ? [`  reason     ${m.reason}`] : []),
       `  error      ${m.error ?? '—'}`,
       `  body       ${truncate(m.body, 2000)}`,
     ].join('\n'),

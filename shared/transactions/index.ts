@@ -8,6 +8,7 @@ export {
   requestIdentityOf,
   transferOperations,
 } from './plan';
+export { API_ORIGIN, parseTransactionRequest } from './request';
 export {
   FAST_POLL_MS,
   FAST_POLLS,

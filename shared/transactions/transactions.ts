@@ -8,6 +8,7 @@ import type {
   EntityRef,
   OnePhaseCommitter,
   StoredTx,
+  TxOrigin,
   TxStore,
 } from '../ports';
 import {
@@ -106,6 +107,11 @@ export interface SubmitRequest {
   readonly waitMs?: number;
   /** `two-phase` skips the one-phase fast path even where it applies; default `auto`. */
   readonly commit?: CommitPreference;
+  /**
+   * Where the request came from, stored with the record and repeated on its outcome event. A
+   * replay keeps the origin of the request that created the transaction.
+   */
+  readonly origin?: TxOrigin;
 }
 
 export interface SubmitResult {
@@ -144,7 +150,7 @@ export class Transactions {
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const { registry, slotCount } = this.config;
     const participants = planParticipants(request.operations, registry);
-    const identity = requestIdentityOf(participants, registry);
+    const identity = { ...requestIdentityOf(participants, registry), origin: request.origin };
     const txId =
       request.idempotencyKey !== undefined
         ? incarnatedTxId(
@@ -182,7 +188,7 @@ export class Transactions {
    */
   private async submitTwoPhase(
     tx: NewTransaction,
-    identity: RequestIdentity,
+    identity: Identity,
     waitMs: number,
     backoff: Backoff,
   ): Promise<SubmitResult> {
@@ -192,7 +198,7 @@ export class Transactions {
       ? coordinatorStep(pending, { type: 'Begin', txId: tx.txId }, nowMs, this.config.coordinator)
       : undefined;
     const record = started?.state ?? pending;
-    const outcome = await this.create({ record, requestHash: identity.hash }, backoff);
+    const outcome = await this.create(storedOf(record, identity), backoff);
     if (!outcome.created) return this.replay(outcome.existing, identity, waitMs);
     this.deps.onCreated?.(record);
     if (!started) {
@@ -246,13 +252,13 @@ export class Transactions {
     onePhase: OnePhaseCommitter,
     tx: NewTransaction,
     refs: readonly EntityRef[],
-    identity: RequestIdentity,
+    identity: Identity,
     waitMs: number,
     backoff: Backoff,
   ): Promise<SubmitResult | undefined> {
     const nowMs = this.deps.clock.nowMs();
     const { coordinator } = this.config;
-    const stored = (record: TxRecord): StoredTx => ({ record, requestHash: identity.hash });
+    const stored = (record: TxRecord): StoredTx => storedOf(record, identity);
     const committed = stored(onePhaseRecord(tx, nowMs, coordinator, { decision: 'COMMIT' }));
     let result: Awaited<ReturnType<OnePhaseCommitter['commit']>>;
     try {
@@ -378,6 +384,18 @@ export class Transactions {
     }
     return record;
   }
+}
+
+/** The request's identity (its hash) and where it came from: what is stored beside the record. */
+type Identity = RequestIdentity & { readonly origin: TxOrigin | undefined };
+
+/** The record as stored: with its request's hash, and its origin only when there is one. */
+function storedOf(record: TxRecord, identity: Identity): StoredTx {
+  return {
+    record,
+    requestHash: identity.hash,
+    ...(identity.origin !== undefined ? { origin: identity.origin } : {}),
+  };
 }
 
 function describeRef(ref: EntityRef): string {

@@ -66,6 +66,8 @@ describe('SQS queues', () => {
     ).toEqual([
       'CoordinatorInboxQueue',
       'CoordinatorTimersQueue',
+      'IntakeRequestsInboxQueue',
+      'IntakeTransfersInboxQueue',
       'InventoryInboxQueue',
       'Ledger0InboxQueue',
       'Ledger1InboxQueue',
@@ -234,8 +236,8 @@ describe('coordinator side', () => {
     const mappings = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping').filter(
       ([, m]) => !JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'),
     );
-    // coordinator, timers, two ledger shards, inventory
-    expect(mappings).toHaveLength(5);
+    // coordinator, timers, two ledger shards, inventory, the event intake and the requests queue
+    expect(mappings).toHaveLength(7);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
     }
@@ -386,8 +388,14 @@ describe('events out', () => {
       JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'),
     );
 
+  const buses = (template: Template) =>
+    Object.keys(template.findResources('AWS::Events::EventBus'))
+      .map((id) => id.replace(/[0-9A-F]{8}$/, ''))
+      .sort();
+
   it('has an event bus only the events function may put events on', () => {
-    dev.template.resourceCountIs('AWS::Events::EventBus', 1);
+    // Besides the stack's own bus of requests, which its event intake listens to.
+    expect(buses(dev.template)).toEqual(['Events', 'RequestsBus']);
     const found = putters(dev.template);
     expect(found.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'EventsOutFnRoleDefaultPolicy',
@@ -424,7 +432,7 @@ describe('events out', () => {
 
   it('has no bus, no stream, no PutEvents grant and no publisher with events=off', () => {
     const quiet = synth({ events: 'off' }).template;
-    quiet.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(buses(quiet)).toEqual(['RequestsBus']);
     expect(putters(quiet)).toEqual([]);
     expect(JSON.stringify(quiet.toJSON())).not.toContain('EVENT_BUS_NAME');
     expect(JSON.stringify(quiet.toJSON())).not.toContain('StreamSpecification');

@@ -37,8 +37,9 @@ const seatsFn = new lambda.Function(stack, 'SeatsFn', {
   code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
 });
 t.addParticipant('seats', { definition: seats, handler: seatsFn });
+t.addRequestQueue('orders', { fifo: true });
 `;
-const report = `console.log(JSON.stringify({ cdk: Object.keys(tandem), participant: Object.keys(participant), client: Object.keys(client) }));`;
+const report = `console.log(JSON.stringify({ cdk: Object.keys(tandem), participant: Object.keys(participant), intake: Object.keys(intake), client: Object.keys(client) }));`;
 const FILES: Record<string, string> = {
   'package.json': '{ "name": "tandem-consumer", "private": true }\n',
   // ES module: builds the stack (the constructs find their bundles) without synthesizing it.
@@ -46,6 +47,7 @@ const FILES: Record<string, string> = {
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as tandem from 'tandem/cdk';
 import * as participant from 'tandem/participant';
+import * as intake from 'tandem/intake';
 import * as client from 'tandem/client';
 import * as z from 'zod';
 ${STACK}
@@ -56,6 +58,7 @@ ${report}
 const lambda = require('aws-cdk-lib/aws-lambda');
 const tandem = require('tandem/cdk');
 const participant = require('tandem/participant');
+const intake = require('tandem/intake');
 const client = require('tandem/client');
 const z = require('zod');
 ${STACK}
@@ -66,6 +69,7 @@ ${report}
   'types.mts': `import { Stack } from 'aws-cdk-lib';
 import { LEDGER_COUNTER, Tandem, type TandemProps } from 'tandem/cdk';
 import { defineParticipant, participantHandler } from 'tandem/participant';
+import { eventIntakeHandler, type TransactionInput } from 'tandem/intake';
 import { TandemClient } from 'tandem/client';
 import * as z from 'zod';
 const props: TandemProps = { slots: 4, api: { auth: { type: 'jwt', issuer: 'https://issuer', audience: ['a'] } } };
@@ -78,6 +82,13 @@ const seats = defineParticipant({
   abort: () => undefined,
 });
 export const handler = participantHandler(seats);
+export const intake = eventIntakeHandler<{ from: string; to: string; cents: number }>((event): TransactionInput => ({
+  operations: [
+    { participant: 'ledger', action: 'debit', accountId: event.detail.from, amount: event.detail.cents },
+    { participant: 'ledger', action: 'credit', accountId: event.detail.to, amount: event.detail.cents },
+  ],
+}));
+tandem.addEventIntake('orders', { eventPattern: { source: ['shop'] } });
 export const client = new TandemClient({ url: 'https://api.example.com', auth: 'none' });
 `,
   // As a CommonJS CDK app (cdk init's tsconfig: module NodeNext) writes it; compiled to require().
@@ -131,11 +142,17 @@ const sorted = (keys: string[]) => [...keys].sort();
 const sourceKeys = async () => ({
   cdk: sorted(Object.keys(await import('../../infra/index'))),
   participant: sorted(Object.keys(await import('../../shared/participant/sdk'))),
+  intake: sorted(Object.keys(await import('../../shared/intake/sdk'))),
   client: sorted(Object.keys(await import('../../client/index'))),
 });
 const consumerKeys = (output: string) => {
-  const keys = JSON.parse(output) as Record<'cdk' | 'participant' | 'client', string[]>;
-  return { cdk: sorted(keys.cdk), participant: sorted(keys.participant), client: sorted(keys.client) };
+  const keys = JSON.parse(output) as Record<'cdk' | 'participant' | 'intake' | 'client', string[]>;
+  return {
+    cdk: sorted(keys.cdk),
+    participant: sorted(keys.participant),
+    intake: sorted(keys.intake),
+    client: sorted(keys.client),
+  };
 };
 /** The CommonJS consumer's output, run once: it also synthesizes the stack into cdk.out. */
 let cjsOutput: string | undefined;
@@ -150,7 +167,7 @@ describe('the npm package', () => {
       expect(tarballFiles).toContain(`dist/lambda/${name}/index.js`);
       expect(tarballFiles).toContain(`dist/lambda/${name}/index.js.map`);
     }
-    for (const entry of ['infra/index', 'shared/participant/sdk', 'client/index']) {
+    for (const entry of ['infra/index', 'shared/participant/sdk', 'shared/intake/sdk', 'client/index']) {
       expect(tarballFiles).toContain(`dist/lib/${entry}.js`);
       expect(tarballFiles).toContain(`dist/lib/${entry}.d.ts`);
     }
@@ -189,8 +206,9 @@ describe('the npm package', () => {
         Object.values(asset.destinations).some((destination) => destination.objectKey === key),
       )?.source;
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(Array(8).fill('index.handler'));
-    // Tandem's seven come from file assets; the team's own function is its own business (inline here).
+    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(Array(9).fill('index.handler'));
+    // Tandem's eight (the requests queue's intake function among them) come from file assets; the
+    // team's own function is its own business (inline here).
     const keys = functions.flatMap((fn) => fn.Properties.Code.S3Key ?? []);
     expect(functions.filter((fn) => fn.Properties.Code.ZipFile !== undefined)).toHaveLength(1);
     const deployed = keys.map((key) => {
@@ -200,9 +218,16 @@ describe('the npm package', () => {
       expect(readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
       return sha256(join(dir, 'index.js'));
     });
-    const shipped = ['api', 'coordinator', 'timers', 'sweeper', 'events', 'deploy-guard', 'participant'].map(
-      (name) => sha256(join(installed, 'dist', 'lambda', name, 'index.js')),
-    );
+    const shipped = [
+      'api',
+      'coordinator',
+      'timers',
+      'sweeper',
+      'events',
+      'deploy-guard',
+      'participant',
+      'intake',
+    ].map((name) => sha256(join(installed, 'dist', 'lambda', name, 'index.js')));
     expect(deployed.sort()).toEqual(shipped.sort());
   });
 

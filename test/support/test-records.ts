@@ -31,3 +31,17 @@ export function testTxStore(client: DynamoDBDocumentClient, transactionsTable: s
   };
   return store;
 }
+
+/**
+ * Deletes the records at `recordKeys` once the file's tests are done: for records the deployed
+ * stack created (an intake's transactions), whose keys the test knows.
+ */
+export function deleteRecordsAfterwards(
+  client: DynamoDBDocumentClient,
+  transactionsTable: string,
+  recordKeys: readonly string[],
+): void {
+  const entry = created.get(transactionsTable) ?? { client, keys: new Set<string>() };
+  created.set(transactionsTable, entry);
+  for (const key of recordKeys) entry.keys.add(key);
+}

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { txItemOf } from '../../../shared/adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../../../shared/adapters/eventbridge-publisher';
 import { publishOutcomes, terminalChangeOf } from '../../../shared/adapters/outcome-stream';
-import type { EventPublisher, PublishFailure, TransactionEvent } from '../../../shared/events';
+import {
+  type EventPublisher,
+  type PublishFailure,
+  type TransactionEvent,
+  transactionEvent,
+} from '../../../shared/events';
+import type { TxOrigin } from '../../../shared/ports';
 import { newTransaction, onePhaseRecord, type TxRecord } from '../../../shared/protocol';
 
 const config = { prepareTimeoutMs: 10_000, resendBaseMs: 1_000, resendCapMs: 8_000 };
@@ -26,8 +32,10 @@ const terminal = (txId: string, state: 'COMMITTED' | 'ABORTED'): TxRecord => ({
 });
 
 type Image = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
-const image = (record: TxRecord) =>
-  marshall(txItemOf({ record, requestHash: 'h' }), { removeUndefinedValues: true }) as Image;
+const image = (record: TxRecord, origin?: TxOrigin) =>
+  marshall(txItemOf({ record, requestHash: 'h', ...(origin ? { origin } : {}) }), {
+    removeUndefinedValues: true,
+  }) as Image;
 
 let sequence = 0;
 /** A stream record as Lambda hands it over (NEW_AND_OLD_IMAGES). */
@@ -219,5 +227,43 @@ describe('the EventBridge publisher', () => {
     const { fake, calls } = client(() => ({}));
     expect(await new EventBridgePublisher(fake, 'bus').publish([])).toEqual([]);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('the origin of a request, on its outcome', () => {
+  const origin = { source: 'events:transfers', key: 'order-7', eventId: '5b1c-uuid' };
+
+  it('is stored with the record only when there is one', () => {
+    expect(txItemOf({ record: live('tx_a'), requestHash: 'h' })).not.toHaveProperty('origin');
+    expect(txItemOf({ record: live('tx_a'), requestHash: 'h', origin })).toMatchObject({ origin });
+  });
+
+  it('is repeated on the event, so a subscriber can match outcome to request', () => {
+    // Act
+    const event = terminalChangeOf({
+      eventID: 'e',
+      eventName: 'MODIFY',
+      dynamodb: {
+        OldImage: image(live('tx_a'), origin),
+        NewImage: image(terminal('tx_a', 'COMMITTED'), origin),
+      },
+    });
+
+    // Assess
+    expect(event).toMatchObject({ txId: 'tx_a', outcome: 'COMMITTED', origin });
+  });
+
+  it('is left out of the event of a request without one (no empty field)', () => {
+    const event = terminalChangeOf(change('INSERT', undefined, terminal('tx_b', 'ABORTED')));
+    expect(event).toBeDefined();
+    expect(event).not.toHaveProperty('origin');
+  });
+
+  it('carries only the fields Tandem defines', () => {
+    const event = transactionEvent({
+      ...terminal('tx_c', 'COMMITTED'),
+      origin: { source: 'api', key: 'k', extra: 'x' } as TxOrigin,
+    });
+    expect(event.origin).toEqual({ source: 'api', key: 'k' });
   });
 });

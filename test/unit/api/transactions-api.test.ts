@@ -169,6 +169,22 @@ describe('idempotency', () => {
     expect(w.inbox.sent).toEqual([begin, begin]);
   });
 
+  it("remembers an API request's key as its origin, and nothing for a request without one", async () => {
+    // Act
+    const keyed = await w.post('/transfers', transfer);
+    const unkeyed = await w.post('/transactions', {
+      operations: [
+        { participant: 'ledger', action: 'debit', accountId: A0, amount: 1 },
+        { participant: 'ledger', action: 'credit', accountId: A1, amount: 1 },
+      ],
+    });
+
+    // Assess
+    const originOf = (txId: string) => w.store.all().find((s) => s.record.txId === txId)?.origin;
+    expect(originOf(keyed.json.txId)).toEqual({ source: 'api', key: 'k-1' });
+    expect(w.store.all().find((s) => s.record.txId === unkeyed.json.txId)).not.toHaveProperty('origin');
+  });
+
   it('takes the key from the Idempotency-Key header as well', async () => {
     const { idempotencyKey: _key, ...body } = transfer;
     const viaHeader = await w.post('/transfers', body, {

@@ -103,6 +103,22 @@ describe('coordinator shell', () => {
     expect((await txs.load(txId))?.record.state).toBe('COMMITTED');
   });
 
+  it("keeps the record's origin through every save it makes", async () => {
+    // Prepare
+    const origin = { source: 'events:transfers', key: 'ev-1', eventId: 'ev-1' };
+    const stored = (await txs.load(txId))!;
+    txs.expire(txId);
+    await txs.create({ ...stored, origin });
+
+    // Act
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    await handleCoordinatorInput(vote('ledger-0'), deps);
+    await handleCoordinatorInput(vote('ledger-1', 'NO'), deps);
+
+    // Assess
+    expect(await txs.load(txId)).toMatchObject({ record: { state: 'ABORTING' }, requestHash: 'h', origin });
+  });
+
   describe('with a record cache', () => {
     class CountingStore extends MemoryTxStore {
       loads = 0;

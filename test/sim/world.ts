@@ -101,6 +101,11 @@ import { type SimMessage, SimQueue } from './sqs';
  * the coordinator's FIFO queue (a message group is blocked while its head is in flight;
  * deduplication ids within 5 minutes), delivered to a random coordinator environment.
  *
+ * Most seeds serve one participant over HTTPS (plan.https): the REAL relayMessage consumes its
+ * inbox and calls, across a faulty simulated network, an endpoint that runs the REAL barrier over
+ * the participant's store (messageOfCall → handleParticipantMessage → answerOf) — so every check
+ * of that store (holds, totals, barriers against the decision) holds across the relay too.
+ *
  * Everything random comes from one seeded Prng; time is a virtual clock (each node reads it with
  * its own skew and drift). The same seed replays the same run, event for event.
  *
@@ -1376,6 +1381,8 @@ export class World {
             this.log(
               `   ↳ KNOWN ISSUE (relay vote flip): m${message.id} → DLQ at once: ${(error as Error).message}`,
             );
+            // The same issue however late the NO arrives: not a liveness failure of its own.
+            this.receivedAfterFaults.delete(message);
             this.fifo.deadLetter(message);
             this.deadLettered(this.fifo, message);
           }

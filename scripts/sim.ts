@@ -5,7 +5,7 @@
  *   npx tsx scripts/sim.ts --seeds 100000       run seeds 1..100000 and print a summary
  *   npx tsx scripts/sim.ts --seeds 5000 --from 70000
  *   … --fence off | --version off | --barrier off | --event-retry off | --contention-retry off |
- *     --batch-hold off | --relay-timeouts off | --relay-give-up off
+ *     --batch-hold off | --relay-timeouts off | --relay-give-up off | --relay-finish-refusals off
  *                                               turn a mechanism off (the teeth switches)
  *   … --strict                                  fail on the known relay vote flip too
  *   … --json                                    also print the summary as JSON
@@ -17,7 +17,7 @@ import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } fro
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--relay-timeouts off] [--relay-give-up off] [--strict] [--json]`,
+    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--relay-timeouts off] [--relay-give-up off] [--relay-finish-refusals off] [--strict] [--json]`,
   );
   process.exit(2);
 }
@@ -59,6 +59,7 @@ const switches: Partial<SimSwitches> = {
   batchHold: onOff('batch-hold'),
   relayTimeouts: onOff('relay-timeouts'),
   relayGiveUp: onOff('relay-give-up'),
+  relayFinishRefusals: onOff('relay-finish-refusals'),
 };
 
 if (flags.has('seed')) {

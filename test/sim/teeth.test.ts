@@ -100,6 +100,16 @@ describe('teeth: the simulation catches a missing safety mechanism', () => {
     expect(failure?.violations.some((v) => /^atomicity|^agreement/.test(v))).toBe(true);
   });
 
+  it('a relay that takes a 409 to a confirm or cancel for done acks what the endpoint never did (atomicity)', async () => {
+    const failure = await firstFailure({ relayFinishRefusals: false }, OUTCOME);
+
+    expect(
+      failure,
+      `no outcome violation in ${BUDGET} seeds with a refused finish read as done`,
+    ).toBeDefined();
+    expect(failure?.violations.some((v) => /^atomicity|^agreement/.test(v))).toBe(true);
+  });
+
   it('a relay that takes a timed-out call for a 200 is caught at once by the relay-reply check', async () => {
     const failure = await firstFailure({ relayTimeouts: false });
 

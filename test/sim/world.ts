@@ -33,6 +33,7 @@ import {
   answerOf,
   BranchCall,
   messageOfCall,
+  type Phase,
   pathOf,
   signCall,
   type Verdict,
@@ -185,6 +186,11 @@ export interface SimSwitches {
    * endpoint had done it — an ack the coordinator must never get).
    */
   readonly relayGiveUp: boolean;
+  /**
+   * The relay's reading of a 409 to a confirm or a cancel as "not done" (off: the simulated network
+   * turns it into a 200 — the relay takes a refused finish for a done one).
+   */
+  readonly relayFinishRefusals: boolean;
 }
 
 export interface SimOptions {
@@ -248,6 +254,10 @@ export interface SimStats {
   httpLostAnswers: number;
   /** Calls made while the endpoint was down. */
   httpDown: number;
+  /** Seeds whose endpoint was down longer than the prepare timeout. */
+  longOutages: number;
+  /** Answers the contract does not give (400, 404, a 409 to a finish) from the endpoint's front. */
+  httpOffContract: number;
   /** Tries the relay gave up on (a NO vote), and confirms/cancels (nothing sent). */
   relayTryGiveUps: number;
   relayFinishGiveUps: number;
@@ -337,6 +347,11 @@ export interface HttpsPlan {
   readonly settings: RelaySettings;
   /** The request never reaches the endpoint: the relay times out, nothing happened. */
   readonly lostRequest: number;
+  /**
+   * The endpoint's front answers a status the contract does not give the call (a 400 or a 404; a
+   * 409 to a confirm or a cancel) without running it: the relay must read it as "not done".
+   */
+  readonly offContract: number;
   /** The endpoint applied the call, its answer is lost: the relay times out, the effect happened. */
   readonly lostAnswer: number;
   /** The network delivers the request to the endpoint twice (the second answer goes nowhere). */
@@ -589,6 +604,7 @@ export class World {
       batchHold: true,
       relayTimeouts: true,
       relayGiveUp: true,
+      relayFinishRefusals: true,
       ...options.switches,
     };
     const rng = this.rng;
@@ -632,6 +648,8 @@ export class World {
       { prepareTimeoutMs: 60_000, resendBaseMs: 1_000, resendCapMs: 8_000 },
     ]);
     this.faultsStopAtMs = T0_MS + this.plan.faultsStopAfterMs;
+    const outage = this.plan.https?.outage;
+    if (outage && outage.untilMs - outage.fromMs > this.config.prepareTimeoutMs) this.stats.longOutages = 1;
     this.slotCount = this.plan.slotCount;
     this.txStore = new MemoryTxStore(this.switches.fenceCheck ? this.slotStore.fenceHolds : () => true, {
       versionCheck: this.switches.versionCheck,
@@ -726,6 +744,7 @@ export class World {
       participant,
       settings: { baseUrl: HTTPS_BASE_URL, timeoutMs, retry, budgetMs },
       lostRequest: rng.pick([0, 0.02, 0.1]),
+      offContract: rng.pick([0, 0.02, 0.1]),
       lostAnswer: rng.pick([0, 0.05, 0.2]),
       duplicateRequest: rng.pick([0, 0.05, 0.2]),
       busy: rng.pick([0, 0.05, 0.3]),
@@ -1419,7 +1438,7 @@ export class World {
    * still waits for other votes, the coordinator's step asserts that a vote never changes: the NO
    * is a poison message (DLQ at once, an alarm), though nothing is wrong — the YES stands, and the
    * outcome is right. Recognised exactly here (not with `strict`) so that everything else stays
-   * checked; `npm run sim -- --seed 859 --strict` replays it as a violation.
+   * checked; `npm run sim -- --seed 4116 --strict` replays it as a violation.
    */
   private knownVoteFlip(input: ReturnType<typeof parseCoordinatorInput>, error: unknown): boolean {
     return (
@@ -1647,7 +1666,9 @@ export class World {
         new Promise<HttpResponse>((resolve, reject) => {
           if (inv.dead) return;
           this.stats.httpCalls++;
-          const what = `POST ${pathOf(request.url)} ${(JSON.parse(request.body) as { transactionId: string }).transactionId}`;
+          const call = JSON.parse(request.body) as { phase: Phase; transactionId: string };
+          const { phase } = call;
+          const what = `POST ${pathOf(request.url)} ${call.transactionId}`;
           let settled = false;
           const arrive = (result: HttpResponse | Error) => {
             if (settled || inv.dead) return;
@@ -1658,8 +1679,11 @@ export class World {
               return;
             }
             this.log(`${inv.name} ${what} → ${result instanceof Error ? result.message : result.status}`);
-            if (result instanceof Error) reject(result);
-            else resolve(result);
+            if (result instanceof Error) return reject(result);
+            if (!this.switches.relayFinishRefusals && phase !== 'try' && result.status === 409) {
+              return resolve(httpResponse(200, result.body));
+            }
+            resolve(result);
           };
           this.at(this.now + request.timeoutMs, () => {
             if (settled || inv.dead) return;
@@ -1688,6 +1712,12 @@ export class World {
               ? { 'retry-after': String(this.rng.int(0, 2)) }
               : {};
             this.at(this.now + legMs(), () => arrive(httpResponse(status, '{"title":"busy"}', headers)));
+            return;
+          }
+          if (this.faultsOn && this.rng.chance(https.offContract)) {
+            this.stats.httpOffContract++;
+            const status = phase === 'try' ? this.rng.pick([400, 404]) : this.rng.pick([409, 400, 404]);
+            this.at(this.now + legMs(), () => arrive(httpResponse(status, '{"title":"not here"}')));
             return;
           }
           if (this.faultsOn && this.rng.chance(https.lostRequest)) {
@@ -2458,6 +2488,8 @@ export function emptyStats(): SimStats {
     httpDuplicates: 0,
     httpLostAnswers: 0,
     httpDown: 0,
+    longOutages: 0,
+    httpOffContract: 0,
     relayTryGiveUps: 0,
     relayFinishGiveUps: 0,
     relayKilled: 0,

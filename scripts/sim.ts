@@ -5,8 +5,9 @@
  *   npx tsx scripts/sim.ts --seeds 100000       run seeds 1..100000 and print a summary
  *   npx tsx scripts/sim.ts --seeds 5000 --from 70000
  *   … --fence off | --version off | --barrier off | --event-retry off | --contention-retry off |
- *     --batch-hold off
+ *     --batch-hold off | --relay-timeouts off | --relay-give-up off | --relay-finish-refusals off
  *                                               turn a mechanism off (the teeth switches)
+ *   … --strict                                  fail on the known relay vote flip too
  *   … --json                                    also print the summary as JSON
  *
  * Exit code 1 when any seed violated an invariant; each failing seed is printed with its replay
@@ -16,7 +17,7 @@ import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } fro
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--json]`,
+    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--relay-timeouts off] [--relay-give-up off] [--relay-finish-refusals off] [--strict] [--json]`,
   );
   process.exit(2);
 }
@@ -26,8 +27,8 @@ const flags = new Map<string, string>();
 for (let i = 0; i < args.length; i++) {
   const name = args[i]!;
   if (!name.startsWith('--')) usage(`unexpected argument ${name}`);
-  if (name === '--json') {
-    flags.set('json', 'true');
+  if (name === '--json' || name === '--strict') {
+    flags.set(name.slice(2), 'true');
     continue;
   }
   const value = args[++i];
@@ -56,10 +57,14 @@ const switches: Partial<SimSwitches> = {
   eventRetry: onOff('event-retry'),
   contentionRetry: onOff('contention-retry'),
   batchHold: onOff('batch-hold'),
+  relayTimeouts: onOff('relay-timeouts'),
+  relayGiveUp: onOff('relay-give-up'),
+  relayFinishRefusals: onOff('relay-finish-refusals'),
 };
 
 if (flags.has('seed')) {
-  const result = await runSeed({ seed: integer('seed'), switches, traceAll: true });
+  const strict = flags.has('strict');
+  const result = await runSeed({ seed: integer('seed'), switches, traceAll: true, strict });
   console.log(result.trace.join('\n'));
   console.log(`\nstats ${JSON.stringify(result.stats)}`);
   if (result.dlq.length > 0) console.log(`dead-lettered, then redriven:\n  ${result.dlq.join('\n  ')}`);
@@ -75,6 +80,7 @@ if (flags.has('seed')) {
     from,
     seeds,
     switches,
+    strict: flags.has('strict'),
     failuresKept: 20,
     progressEvery: 10_000,
     onProgress: (done, partial) =>

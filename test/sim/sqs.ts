@@ -166,6 +166,13 @@ export class SimQueue {
     return 'deleted';
   }
 
+  /** Moves a message to the DLQ at once (a consumer's poison-message path). */
+  deadLetter(message: SimMessage): void {
+    if (message.deleted) return;
+    this.remove(message);
+    this.dlq.push(message);
+  }
+
   /** Moves every dead-lettered message back (an operator's redrive), as new messages. */
   redrive(nowMs: number, nextId: () => number = () => this.nextId++): SimMessage[] {
     return this.dlq.splice(0).map((message) => {

@@ -84,6 +84,38 @@ describe('teeth: the simulation catches a missing safety mechanism', () => {
     expect(failure?.violations.some((v) => v.startsWith('liveness'))).toBe(true);
   });
 
+  it('a relay that takes a timed-out call for a 200 votes YES for a try that never reserved (validity)', async () => {
+    // Prepare // Act: the outcome checks alone must see it, not only the relay-reply check.
+    const failure = await firstFailure({ relayTimeouts: false }, OUTCOME);
+
+    // Assess
+    expect(failure, `no outcome violation in ${BUDGET} seeds with timeouts read as 200`).toBeDefined();
+    expect(failure?.violations.some((v) => OUTCOME.test(v))).toBe(true);
+  });
+
+  it('a relay that acks a confirm or cancel it gave up on leaves the endpoint PREPARED (atomicity)', async () => {
+    const failure = await firstFailure({ relayGiveUp: false }, OUTCOME);
+
+    expect(failure, `no outcome violation in ${BUDGET} seeds with given-up finishes acked`).toBeDefined();
+    expect(failure?.violations.some((v) => /^atomicity|^agreement/.test(v))).toBe(true);
+  });
+
+  it('a relay that takes a 409 to a confirm or cancel for done acks what the endpoint never did (atomicity)', async () => {
+    const failure = await firstFailure({ relayFinishRefusals: false }, OUTCOME);
+
+    expect(
+      failure,
+      `no outcome violation in ${BUDGET} seeds with a refused finish read as done`,
+    ).toBeDefined();
+    expect(failure?.violations.some((v) => /^atomicity|^agreement/.test(v))).toBe(true);
+  });
+
+  it('a relay that takes a timed-out call for a 200 is caught at once by the relay-reply check', async () => {
+    const failure = await firstFailure({ relayTimeouts: false });
+
+    expect(failure?.violations.some((v) => v.startsWith('https:'))).toBe(true);
+  });
+
   it('with every mechanism on, the same seeds pass (the switches are what breaks them)', async () => {
     const summary = await runSeeds({ from: 1, seeds: 50, failuresKept: 1 });
 

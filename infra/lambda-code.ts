@@ -18,6 +18,7 @@ export const LAMBDA_ENTRIES = {
   events: 'functions/events/handler.ts',
   'deploy-guard': 'functions/deploy-guard/handler.ts',
   participant: 'functions/participant/handler.ts',
+  relay: 'functions/relay/handler.ts',
   'bench-direct-transfer': 'functions/bench/direct-transfer.ts',
   'bench-hop': 'functions/bench/hop.ts',
 } as const satisfies Record<string, string>;

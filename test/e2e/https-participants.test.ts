@@ -3,7 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { answerOf, BranchCall, messageOfCall, type Phase, verifyCall } from '../../shared/https/contract';
 import { PAYMENTS_PATH } from '../../shared/payments/participant';
-import { type Barrier, type JsonValue, participantStep } from '../../shared/protocol';
+import { type Barrier, participantStep } from '../../shared/protocol';
 import { ApiClient } from '../support/api-client';
 
 // The payment service, an HTTPS participant of the deployed app, served here on loopback: the

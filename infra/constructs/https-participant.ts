@@ -181,15 +181,7 @@ export class HttpsParticipant extends Construct {
     this.inbox.dlq.grantSendMessages(this.relay.role);
     props.coordinator.addParticipant(participantId, this.inbox);
 
-    this.finishGiveUps = new cloudwatch.MathExpression({
-      label: `${participantId} confirms and cancels given up on`,
-      expression: 'FILL(confirm, 0) + FILL(cancel, 0)',
-      usingMetrics: {
-        confirm: this.metric(RELAY_METRIC.giveUps('confirm')),
-        cancel: this.metric(RELAY_METRIC.giveUps('cancel')),
-      },
-      period: GIVE_UPS_PERIOD,
-    });
+    this.finishGiveUps = this.metric(RELAY_METRIC.finishGiveUps);
   }
 
   /** One of the relay's metrics (RELAY_METRIC), summed per GIVE_UPS_PERIOD unless told otherwise. */

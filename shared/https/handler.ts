@@ -90,6 +90,7 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
       if (outcome.kind === 'gave-up' || outcome.gaveUp) {
         const phase = outcome.kind === 'gave-up' ? outcome.phase : 'try';
         metrics.addMetric(RELAY_METRIC.giveUps(phase), MetricUnit.Count, 1);
+        if (phase !== 'try') metrics.addMetric(RELAY_METRIC.finishGiveUps, MetricUnit.Count, 1);
         log.warn(
           outcome.kind === 'gave-up'
             ? `${phase} given up on; the coordinator re-sends it`

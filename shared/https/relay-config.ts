@@ -112,6 +112,11 @@ export const RELAY_METRIC = {
   latency: (phase: Phase) => `Https${capitalized(phase)}LatencyMs`,
   /** Messages given up on (a try votes NO; a confirm or cancel waits for the coordinator's re-send). */
   giveUps: (phase: Phase) => `Https${capitalized(phase)}GiveUps`,
+  /**
+   * Confirms and cancels given up on, together: what the give-ups alarm watches (one plain metric,
+   * since metric math in alarms is not everywhere, the emulator included).
+   */
+  finishGiveUps: 'HttpsFinishGiveUps',
   /** Answers the contract does not allow (the endpoint has a bug). */
   violations: 'HttpsContractViolations',
 } as const;

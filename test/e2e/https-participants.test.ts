@@ -1,9 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { answerOf, BranchCall, messageOfCall, type Phase, verifyCall } from '../../shared/https/contract';
-import { PAYMENTS_PATH } from '../../shared/payments/participant';
-import { type Barrier, participantStep } from '../../shared/protocol';
+import { type PaymentService, paymentServiceOf } from '../../scripts/lib/payments-service';
 import { ApiClient } from '../support/api-client';
 
 // The payment service, an HTTPS participant of the deployed app, served here on loopback: the
@@ -13,116 +9,11 @@ const api = new ApiClient(inject('deployment'));
 const { client, deployment } = api;
 const run = Date.now().toString(36);
 const id = (name: string) => `${name}-${run}`;
-const paymentsUrl = new URL(deployment.outputs.PaymentsUrl!);
-
-interface Charge {
-  held: number;
-  charged: number;
-}
-type Reservation = { readonly cardId: string; readonly amount: number };
-
-/** The payment service: a barrier per (transaction, branch), and what each card holds and paid. */
-class PaymentService {
-  readonly barriers = new Map<string, Barrier<Reservation>>();
-  readonly cards = new Map<string, Charge>();
-  /** Every call that reached the service, signed or not, by transaction. */
-  readonly calls: Array<{ phase: Phase; txId: string; signed: boolean; status: number }> = [];
-  /** Phases answered 503 (the service is "down" for them). */
-  readonly down = new Set<Phase>();
-  private server: Server | undefined;
-
-  constructor(private readonly secret: string) {}
-
-  /** Listens on the payments port (again, after `stop`); does nothing while listening. */
-  start(): Promise<void> {
-    if (this.server) return Promise.resolve();
-    const server = createServer((request, response) => void this.serve(request, response));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(Number(paymentsUrl.port), '127.0.0.1', () => resolve());
-    });
-  }
-
-  /** Stops listening: calls are refused until `start` again. */
-  stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
-  }
-
-  callsOf(txId: string) {
-    return this.calls.filter((c) => c.txId === txId);
-  }
-
-  card(cardId: string): Charge {
-    return this.cards.get(cardId) ?? { held: 0, charged: 0 };
-  }
-
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const answer = (status: number, text: string) => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(text);
-      return status;
-    };
-    const verified = verifyCall({
-      method: request.method ?? '',
-      path: request.url ?? '',
-      body,
-      header: (name) => request.headers[name] as string | undefined,
-      secrets: [this.secret],
-      nowMs: Date.now(),
-    });
-    const parsed = BranchCall.safeParse(JSON.parse(body || 'null'));
-    if (!parsed.success || request.url !== `${PAYMENTS_PATH}/${parsed.data.phase}`) {
-      answer(400, JSON.stringify({ reason: 'not a call of the contract' }));
-      return;
-    }
-    const call = parsed.data as BranchCall;
-    const record = (status: number) =>
-      this.calls.push({ phase: call.phase, txId: call.transactionId, signed: verified.ok, status });
-    if (!verified.ok) return void record(answer(401, JSON.stringify({ reason: verified.reason })));
-    if (this.down.has(call.phase)) return void record(answer(503, '{"reason":"down for maintenance"}'));
-    const message = messageOfCall(call);
-    const key = `${message.txId}#${message.participantId}`;
-    const step = participantStep<Reservation>(this.barriers.get(key), message, Date.now(), (operations) => {
-      const [op] = operations as Array<{ cardId: string; amount: number }>;
-      return op!.cardId.startsWith('declined')
-        ? { ok: false, reason: 'card declined' }
-        : { ok: true, reservation: { cardId: op!.cardId, amount: op!.amount } };
-    });
-    if (step.changed) {
-      this.barriers.set(key, step.barrier);
-      const { action } = step;
-      if (action.type !== 'none') {
-        const card = this.card(action.reservation.cardId);
-        if (action.type === 'reserve') card.held += action.reservation.amount;
-        if (action.type === 'release') card.held -= action.reservation.amount;
-        if (action.type === 'apply') {
-          card.held -= action.reservation.amount;
-          card.charged += action.reservation.amount;
-        }
-        this.cards.set(action.reservation.cardId, card);
-      }
-    }
-    const { status, body: text } = answerOf(step.reply);
-    record(answer(status, text));
-  }
-}
 
 let service: PaymentService;
 
 beforeAll(async () => {
-  const secrets = new SecretsManagerClient({ endpoint: deployment.endpoint, region: 'us-east-1' });
-  const { SecretString } = await secrets.send(
-    new GetSecretValueCommand({ SecretId: deployment.outputs.PaymentsSecretArn! }),
-  );
-  expect(SecretString).toBeTruthy();
-  service = new PaymentService(SecretString!);
+  service = await paymentServiceOf(deployment);
   await service.start();
 });
 

@@ -121,7 +121,15 @@ export async function paymentServiceOf(deployment: LocalDeployment): Promise<Pay
   const { PaymentsUrl: url, PaymentsSecretArn: secretArn } = deployment.outputs;
   if (!url || !secretArn)
     throw new Error('the deployment has no payment service (outputs PaymentsUrl, PaymentsSecretArn)');
-  const secrets = new SecretsManagerClient({ endpoint: deployment.endpoint, region: LOCAL_REGION });
+  const secrets = new SecretsManagerClient({
+    endpoint: deployment.endpoint,
+    region: LOCAL_REGION,
+    // The emulator takes any key; the bench's own process may have none in its environment.
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  });
   const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!SecretString) throw new Error(`the payment service's secret ${secretArn} has no value`);
   return new PaymentService(SecretString, new URL(url));

@@ -87,20 +87,22 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
         replies: { send: (reply, slot) => transport.reply(reply, slot) },
         onAttempt: (attempt) => recordAttempt(metrics, log, attempt),
       });
-      if (outcome.kind === 'gave-up' || outcome.gaveUp) {
-        const phase = outcome.kind === 'gave-up' ? outcome.phase : 'try';
-        metrics.addMetric(RELAY_METRIC.giveUps(phase), MetricUnit.Count, 1);
-        if (phase !== 'try') metrics.addMetric(RELAY_METRIC.finishGiveUps, MetricUnit.Count, 1);
-        log.warn(
-          outcome.kind === 'gave-up'
-            ? `${phase} given up on; the coordinator re-sends it`
-            : 'try given up on; voted NO',
-          {
-            phase,
-            attempts: outcome.attempts,
-            reason: outcome.kind === 'gave-up' ? outcome.reason : outcome.reply,
-          },
-        );
+      if (outcome.kind === 'gave-up') {
+        // The message is done: the coordinator re-sends the decision until the endpoint takes it.
+        metrics.addMetric(RELAY_METRIC.giveUps(outcome.phase), MetricUnit.Count, 1);
+        metrics.addMetric(RELAY_METRIC.finishGiveUps, MetricUnit.Count, 1);
+        log.warn(`${outcome.phase} given up on; the coordinator will send it again`, {
+          phase: outcome.phase,
+          attempts: outcome.attempts,
+          reason: outcome.reason,
+        });
+      } else if (outcome.gaveUp) {
+        metrics.addMetric(RELAY_METRIC.giveUps('try'), MetricUnit.Count, 1);
+        log.warn('try given up on; voted NO', {
+          phase: 'try',
+          attempts: outcome.attempts,
+          reason: outcome.reply.type === 'Vote' ? outcome.reply.reason : undefined,
+        });
       }
     },
   });

@@ -9,6 +9,7 @@ import type { HttpsEndpoint } from '../../infra/constructs/https-participant';
 import { type AddParticipantOptions, Tandem } from '../../infra/tandem';
 import { LEDGER_COUNTER } from '../../shared/ledger/participant';
 import { decodeSpecs } from '../../shared/registry';
+import { synth } from '../support/synth';
 
 // An HTTPS participant as a team adds it: its inbox, Tandem's relay function, the HMAC secret, the
 // grants and alarms — and the props that must fail the synth with a message saying what to change.
@@ -249,5 +250,18 @@ describe('an HTTPS participant with props that cannot work', () => {
     expect(() => tandem.addParticipant('payments', { definition: payments })).toThrow(
       /has a definition but no handler: .*or https for an HTTPS participant/,
     );
+  });
+});
+
+describe("the app's payment service", () => {
+  it('is an HTTPS participant on loopback at the port of -c paymentsPort, signed with its generated secret', () => {
+    const { template } = synth({ stage: 'local', apiAuth: 'none', paymentsPort: '4321' });
+    const config = JSON.stringify(relayOf(template).Properties.Environment.Variables.RELAY_CONFIG);
+    expect(config).toContain('\\"baseUrl\\":\\"http://127.0.0.1:4321/payments\\"');
+    expect(config).toContain('\\"type\\":\\"hmac\\"');
+    expect(template.findOutputs('PaymentsUrl')).toMatchObject({
+      PaymentsUrl: { Value: 'http://127.0.0.1:4321/payments' },
+    });
+    expect(Object.keys(template.findOutputs('PaymentsSecretArn'))).toEqual(['PaymentsSecretArn']);
   });
 });

@@ -372,6 +372,7 @@ export class Tandem extends Construct {
         endpoint: https,
         coordinator: this.coordinator,
         removalPolicy: this.removalPolicy,
+        ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
       });
       this.monitoring.addQueue(name, participant.inbox);
       this.monitoring.addFunction(name, participant.relay);

@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PHASES } from '../../shared/https/contract';
@@ -56,6 +57,8 @@ export interface HttpsParticipantProps {
   readonly endpoint: HttpsEndpoint;
   readonly coordinator: Coordinator;
   readonly removalPolicy: RemovalPolicy;
+  /** Customer-managed key for the generated secret (Tandem's tables key); the AWS-managed key when absent. */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Time the relay function has on top of one message's budget (sending the reply, cold start). */
@@ -136,6 +139,7 @@ export class HttpsParticipant extends Construct {
           description: `Tandem: HMAC secret the relay signs ${participantId}'s calls with`,
           generateSecretString: { passwordLength: 48, excludePunctuation: true },
           removalPolicy: props.removalPolicy,
+          ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
         });
       if (this.secret instanceof secretsmanager.Secret) {
         addNagSuppressions(this.secret, [

@@ -1,5 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -112,6 +112,19 @@ describe('an HTTPS participant', () => {
     expect(statements).toContain('sqs:SendMessage');
     expect(statements).not.toContain('dynamodb:');
     expect(policies).toBeTruthy();
+  });
+
+  it("encrypts the generated secret with Tandem's customer-managed key when it has one", () => {
+    const app = new App();
+    const stack = new Stack(app, 'Team', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const tandem = new Tandem(stack, 'Tandem', {
+      removalPolicy: RemovalPolicy.DESTROY,
+      encryption: 'customer-managed',
+    });
+    tandem.addParticipant('payments', { definition: payments, https: { url: 'https://pay.example.com' } });
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TandemTablesKey'), 'Arn'] },
+    });
   });
 
   it("uses the team's own secret when given, and generates none", () => {

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { PAYMENTS_DEFAULT_PORT } from '../shared/payments/participant';
 
 /** Deployment stages. `local` is the embedded emulator; only it may turn safety features off. */
 export const STAGES = ['local', 'dev', 'prod'] as const;
@@ -44,6 +45,11 @@ export interface TandemConfig {
   readonly onePhase: boolean;
   /** Events out (`-c events=off` to disable): every terminal outcome on an EventBridge bus. */
   readonly events: boolean;
+  /**
+   * The loopback port of the app's payment service, an HTTPS participant (`-c paymentsPort=`):
+   * the e2e tests serve it there (shared/payments/participant.ts).
+   */
+  readonly paymentsPort: number;
 }
 
 export class ConfigError extends Error {
@@ -147,5 +153,6 @@ export function readConfig(node: Node): TandemConfig {
     bench: bench !== undefined,
     onePhase: onePhase === 'on',
     events: eventsOut === 'on',
+    paymentsPort: intContext(node, 'paymentsPort', PAYMENTS_DEFAULT_PORT, 1, 65_535),
   };
 }

@@ -16,6 +16,7 @@ export { INVENTORY_COUNTER } from '../shared/inventory/participant';
 export { LEDGER_COUNTER } from '../shared/ledger/participant';
 export type { CounterSpec } from '../shared/participant/counter';
 export type { ParticipantSpec } from '../shared/registry';
+export type { HttpsAuth, HttpsEndpoint, HttpsParticipant } from './constructs/https-participant';
 export type { Intake } from './constructs/intake';
 export type { Participant } from './constructs/participant';
 export {

@@ -19,6 +19,7 @@ export const LAMBDA_ENTRIES = {
   'deploy-guard': 'functions/deploy-guard/handler.ts',
   participant: 'functions/participant/handler.ts',
   intake: 'functions/intake/handler.ts',
+  relay: 'functions/relay/handler.ts',
   'bench-direct-transfer': 'functions/bench/direct-transfer.ts',
   'bench-hop': 'functions/bench/hop.ts',
 } as const satisfies Record<string, string>;

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { INVENTORY_COUNTER, INVENTORY_NAME } from '../shared/inventory/participant';
 import { LEDGER_COUNTER, LEDGER_NAME } from '../shared/ledger/participant';
+import { PAYMENTS, PAYMENTS_NAME, PAYMENTS_PATH } from '../shared/payments/participant';
 import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
 import { addNagSuppressions } from './constructs/nag';
@@ -28,6 +29,8 @@ export class TandemStack extends Stack {
   readonly tandem: Tandem;
   readonly ledger: TandemParticipant;
   readonly inventory: TandemParticipant;
+  /** The payment service, an HTTPS participant on loopback (served by the e2e tests). */
+  readonly payments: TandemParticipant;
 
   constructor(scope: Construct, id: string, props: TandemStackProps) {
     super(scope, id, props);
@@ -63,6 +66,18 @@ export class TandemStack extends Stack {
       shards: config.ledgerShardCount,
     });
     this.inventory = tandem.addParticipant(INVENTORY_NAME, { counter: INVENTORY_COUNTER });
+    // Short retries and budget, so that a payment service that is down votes NO (or waits for the
+    // coordinator's next Commit or Abort) within seconds in the tests.
+    this.payments = tandem.addParticipant(PAYMENTS_NAME, {
+      definition: PAYMENTS,
+      https: {
+        url: `http://127.0.0.1:${config.paymentsPort}${PAYMENTS_PATH}`,
+        timeout: Duration.seconds(2),
+        retry: { base: ms(200), cap: Duration.seconds(1), attempts: 5 },
+        budget: Duration.seconds(5),
+      },
+    });
+    const payments = this.payments.https!;
     const { coordinator } = tandem;
     const api = tandem.api!;
 
@@ -123,7 +138,10 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'TimerQueueUrl', { value: coordinator.timers.queue.queueUrl });
     new CfnOutput(this, 'ParticipantQueues', {
       value: Stack.of(this).toJsonString(
-        Object.fromEntries(participants.map((p) => [p.participantId, p.inbox.queue.queueUrl])),
+        Object.fromEntries([
+          ...participants.map((p) => [p.participantId, p.inbox.queue.queueUrl]),
+          [payments.participantId, payments.inbox.queue.queueUrl],
+        ]),
       ),
     });
     new CfnOutput(this, 'RequestsBusName', { value: requestsBus.eventBusName });
@@ -131,6 +149,8 @@ export class TandemStack extends Stack {
     new CfnOutput(this, 'TransferIntakeDlqUrl', { value: transfers.inbox.dlq.queueUrl });
     new CfnOutput(this, 'RequestQueueUrl', { value: requests.queue.queueUrl });
     new CfnOutput(this, 'RequestQueueDlqUrl', { value: requests.inbox.dlq.queueUrl });
+    new CfnOutput(this, 'PaymentsUrl', { value: `http://127.0.0.1:${config.paymentsPort}${PAYMENTS_PATH}` });
+    new CfnOutput(this, 'PaymentsSecretArn', { value: payments.secret!.secretArn });
     if (tandem.faultsTable) new CfnOutput(this, 'FaultsTable', { value: tandem.faultsTable.tableName });
     // Last: the rest of the stack (the bench's baselines) waits for Tandem's deploy guard too.
     tandem.deployGuard.guardEverythingIn(this);

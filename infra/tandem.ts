@@ -28,6 +28,7 @@ import { Coordinator } from './constructs/coordinator';
 import { DataTable, grantTable } from './constructs/data-table';
 import { DeployGuard } from './constructs/deploy-guard';
 import { EventsOut } from './constructs/events-out';
+import { type HttpsEndpoint, HttpsParticipant } from './constructs/https-participant';
 import { Intake } from './constructs/intake';
 import { Monitoring } from './constructs/monitoring';
 import { addNagSuppressions } from './constructs/nag';
@@ -98,6 +99,12 @@ export interface AddParticipantOptions {
    * sharded participant, a function of the shard number that makes one function per shard.
    */
   readonly handler?: lambda.Function | ((shard: number) => lambda.Function);
+  /**
+   * Instead of `handler`: your HTTPS service speaking the try/confirm/cancel contract
+   * (docs/https-participants.md). Tandem's relay function calls it for each message; with HMAC
+   * auth, the participant's `https.secret` holds the key it signs with.
+   */
+  readonly https?: HttpsEndpoint;
   /** Spread over this many participants `<name>-0` … (default: one, named `<name>`). Fixed once deployed. */
   readonly shards?: number;
   /** The operation field whose value picks the shard (a counter's id field by default). */
@@ -149,6 +156,8 @@ export interface TandemParticipant {
   readonly name: string;
   readonly spec: ParticipantSpec;
   readonly shards: readonly Participant[];
+  /** The HTTPS participant (with `https`; then `shards` is empty). */
+  readonly https?: HttpsParticipant;
 }
 
 /**
@@ -342,15 +351,32 @@ export class Tandem extends Construct {
     if (this.participants.some((p) => p.name === name)) {
       throw new Error(`Tandem: participant '${name}' is added twice: give each participant its own name`);
     }
-    const { counter, definition, handler } = options;
+    const { counter, definition, handler, https } = options;
     if ((counter === undefined) === (definition === undefined)) {
       throw new Error(
         `Tandem: participant '${name}' needs either \`counter\` (Tandem's built-in counter) or \`definition\` and \`handler\` (your own), not ${counter ? 'both' : 'neither'}`,
       );
     }
-    if (definition && !handler) {
+    if (https !== undefined) {
+      if (counter) {
+        throw new Error(
+          `Tandem: participant '${name}' is a counter, which runs Tandem's own function: leave out https`,
+        );
+      }
+      if (handler) {
+        throw new Error(
+          `Tandem: participant '${name}' has both a handler and https: give handler for a Lambda participant, or https for an HTTPS one`,
+        );
+      }
+      if (options.shards !== undefined || options.shardKey !== undefined) {
+        throw new Error(
+          `Tandem: participant '${name}' is an HTTPS participant, which has no shards: leave out shards and shardKey`,
+        );
+      }
+    }
+    if (definition && !handler && !https) {
       throw new Error(
-        `Tandem: participant '${name}' has a definition but no handler: give the function whose handler is participantHandler(definition)`,
+        `Tandem: participant '${name}' has a definition but no handler: give the function whose handler is participantHandler(definition), or https for an HTTPS participant`,
       );
     }
     if (counter && handler) {
@@ -393,6 +419,21 @@ export class Tandem extends Construct {
       );
     } catch (error) {
       throw new Error(`Tandem: ${(error as Error).message}`);
+    }
+    if (https !== undefined) {
+      const participant = new HttpsParticipant(this, constructIdOf(name), {
+        participantId: name,
+        endpoint: https,
+        coordinator: this.coordinator,
+        removalPolicy: this.removalPolicy,
+        ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
+      });
+      this.monitoring.addQueue(name, participant.inbox);
+      this.monitoring.addFunction(name, participant.relay);
+      this.monitoring.addRelay(name, participant);
+      const added: TandemParticipant = { name, spec, shards: [], https: participant };
+      this.participants.push(added);
+      return added;
     }
     const shardParticipants = participantIdsOf(spec).map((participantId, shard) => {
       const fn = typeof handler === 'function' && !('functionArn' in handler) ? handler(shard) : handler;

@@ -17,7 +17,8 @@ import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from '.
 import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from './lib/bench/run';
 import type { BenchResult, Workload } from './lib/bench/types';
 import { deployLocal, LOCAL_STACK } from './lib/deploy';
-import { type Emulator, ROOT, SetupError, startEmulator } from './lib/emulator';
+import { type Emulator, freePort, ROOT, SetupError, startEmulator } from './lib/emulator';
+import { paymentServiceOf } from './lib/payments-service';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -167,9 +168,14 @@ async function main(): Promise<void> {
       'bench=on',
       '-c',
       `events=${events}`,
+      // The checkout's payment service, served here on loopback (workload https).
+      '-c',
+      `paymentsPort=${await freePort()}`,
     ]);
     log(`API at ${deployment.apiUrl}`);
-    const measured = await runBench(deployment, options);
+    const payments = workloads.includes('https') ? await paymentServiceOf(deployment) : undefined;
+    await payments?.start();
+    const measured = await runBench(deployment, options).finally(() => payments?.stop());
 
     log('measuring bundle sizes and module initialisation …');
     const port = new URL(emulator.endpoint).port || '4566';

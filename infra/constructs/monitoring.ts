@@ -144,6 +144,30 @@ export class Monitoring extends Construct {
     this.dlqWidget.addLeftMetric(queue.dlq.metricApproximateNumberOfMessagesVisible());
   }
 
+  /**
+   * Watches an HTTPS participant's relay: alarms when its confirms and cancels given up on reach
+   * `alarmAfter` in a period (the endpoint is down while a decision waits for it), and puts its
+   * graphs on the dashboard. Its inbox and function are added with addQueue and addFunction.
+   */
+  addRelay(
+    name: string,
+    relay: {
+      readonly finishGiveUps: cloudwatch.IMetric;
+      readonly alarmAfter: number;
+      widgets(): cloudwatch.IWidget[];
+    },
+  ): void {
+    this.alarm(`${name}RelayGiveUps`, {
+      alarmDescription: `The ${name} relay gave up on ${relay.alarmAfter} or more confirms or cancels in a period: the endpoint does not answer while decided transactions wait for it (npm run ops -- stuck).`,
+      metric: relay.finishGiveUps,
+      threshold: relay.alarmAfter,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(...relay.widgets());
+  }
+
   private notEmpty(alarmId: string, alarmDescription: string, queue: sqs.IQueue): void {
     this.alarm(alarmId, {
       alarmDescription,

@@ -78,6 +78,13 @@ function cdklocal(args: string[], endpoint: string, logFile: string): Promise<vo
 }
 
 /**
+ * Carries the loopback port of the app's payment service (an HTTPS participant the e2e tests
+ * serve) to every deploy of one test run: the global setup picks a free port and sets it before
+ * the test files load, so a test's redeploy with TEST_CONTEXT keeps the relay pointed there.
+ */
+export const PAYMENTS_PORT_ENV = 'TANDEM_PAYMENTS_PORT';
+
+/**
  * Settings of the stack the test suite deploys: fault plans on (crash and drop points), the bench's
  * metering and baselines (so the suite runs a small bench), and short protocol timeouts so recovery
  * paths finish in seconds.
@@ -85,7 +92,14 @@ function cdklocal(args: string[], endpoint: string, logFile: string): Promise<vo
 export const TEST_CONTEXT = [
   ...['-c', 'faults=on', '-c', 'bench=on', '-c', 'prepareTimeoutMs=20000'],
   ...['-c', 'resendBaseMs=3000', '-c', 'resendCapMs=10000'],
+  ...paymentsPortContext(),
 ];
+
+/** `-c paymentsPort=<port>` when PAYMENTS_PORT_ENV is set; nothing (the app's default) otherwise. */
+export function paymentsPortContext(env: NodeJS.ProcessEnv = process.env): string[] {
+  const port = env[PAYMENTS_PORT_ENV]?.trim();
+  return port ? ['-c', `paymentsPort=${port}`] : [];
+}
 
 /**
  * Removes what earlier local deploys left behind on other ports — each deploy writes a cloud

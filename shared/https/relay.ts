@@ -95,7 +95,14 @@ export interface RelayDeps {
 }
 
 export type RelayOutcome =
-  | { readonly kind: 'replied'; readonly reply: ParticipantReply; readonly attempts: number }
+  /** The reply was sent; `gaveUp`: a try given up on (attempts or budget spent), voted NO. */
+  | {
+      readonly kind: 'replied';
+      readonly reply: ParticipantReply;
+      readonly attempts: number;
+      readonly gaveUp: boolean;
+    }
+  /** A confirm or cancel given up on: no reply; the coordinator re-sends the decision. */
   | { readonly kind: 'gave-up'; readonly phase: Phase; readonly attempts: number; readonly reason: string };
 
 /** Relays one protocol message to the endpoint; sends the reply its answer stands for. */
@@ -118,7 +125,7 @@ export async function relayMessage(
     if (verdict.kind !== 'retry') {
       const reply = replyOf(message, verdict);
       await deps.replies.send(reply, message.slot);
-      return { kind: 'replied', reply, attempts: attempt };
+      return { kind: 'replied', reply, attempts: attempt, gaveUp: false };
     }
     lastReason = verdict.reason;
     const { baseMs, capMs, attemptsMax } = settings.retry;
@@ -193,7 +200,7 @@ async function giveUp(
       reason: `participant unreachable after ${attempts} tries: ${reason}`.slice(0, 500),
     };
     await deps.replies.send(reply, message.slot);
-    return { kind: 'replied', reply, attempts };
+    return { kind: 'replied', reply, attempts, gaveUp: true };
   }
   return { kind: 'gave-up', phase, attempts, reason };
 }

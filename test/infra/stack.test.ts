@@ -71,6 +71,7 @@ describe('SQS queues', () => {
       'InventoryInboxQueue',
       'Ledger0InboxQueue',
       'Ledger1InboxQueue',
+      'PaymentsInboxQueue',
     ]);
     dev.template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
@@ -236,8 +237,9 @@ describe('coordinator side', () => {
     const mappings = resourcesOf(dev.template, 'AWS::Lambda::EventSourceMapping').filter(
       ([, m]) => !JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'),
     );
-    // coordinator, timers, two ledger shards, inventory, the event intake and the requests queue
-    expect(mappings).toHaveLength(7);
+    // coordinator, timers, two ledger shards, inventory, the payments relay, the event intake and
+    // the requests queue
+    expect(mappings).toHaveLength(8);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
     }
@@ -247,9 +249,10 @@ describe('coordinator side', () => {
     dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
-  it('tells every participant where the transaction records are, for its notes', () => {
+  it('tells every Lambda participant where the transaction records are, for its notes', () => {
+    // (An HTTPS participant's relay notes nothing: its replies go by the coordinator's queue alone.)
     const participants = resourcesOf(dev.template, 'AWS::Lambda::Function').filter(
-      ([, fn]) => fn.Properties.Environment?.Variables?.PARTICIPANT_ID !== undefined,
+      ([, fn]) => fn.Properties.Environment?.Variables?.PARTICIPANT_TABLE !== undefined,
     );
     expect(participants.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'InventoryHandlerFn',
@@ -272,6 +275,7 @@ describe('coordinator side', () => {
       ['ledger-0', 'Ledger0InboxQueue'],
       ['ledger-1', 'Ledger1InboxQueue'],
       ['inventory', 'InventoryInboxQueue'],
+      ['payments', 'PaymentsInboxQueue'],
     ]) {
       expect(queues).toMatch(new RegExp(`\\\\"${participant}\\\\":\\\\"",\\{"Ref":"${queue}`));
     }
@@ -287,13 +291,13 @@ describe('deploy guard', () => {
         ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^DeployGuardFn[0-9A-F]{8}$/), 'Arn'] },
         ServiceTimeout: '300',
         Shards: { ledger: '2' },
-        Participants: ['inventory', 'ledger-0', 'ledger-1'],
+        Participants: ['inventory', 'ledger-0', 'ledger-1', 'payments'],
       },
     ]);
     expect(guards(synth({ ledgerShards: 3 }).template).map(([, g]) => g.Properties)).toEqual([
       expect.objectContaining({
         Shards: { ledger: '3' },
-        Participants: ['inventory', 'ledger-0', 'ledger-1', 'ledger-2'],
+        Participants: ['inventory', 'ledger-0', 'ledger-1', 'ledger-2', 'payments'],
       }),
     ]);
   });

@@ -1,6 +1,13 @@
 import type { TestProject } from 'vitest/node';
-import { deployLocal, emulatorEnv, type LocalDeployment, TEST_CONTEXT } from '../../scripts/lib/deploy';
-import { startEmulator } from '../../scripts/lib/emulator';
+import {
+  deployLocal,
+  emulatorEnv,
+  type LocalDeployment,
+  PAYMENTS_PORT_ENV,
+  paymentsPortContext,
+  TEST_CONTEXT,
+} from '../../scripts/lib/deploy';
+import { freePort, startEmulator } from '../../scripts/lib/emulator';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,7 +24,10 @@ export default async function setup(project: TestProject) {
   const log = (line: string) => console.log(`[e2e] ${line}`);
   const emulator = await startEmulator({ log });
   try {
-    const deployment = await deployLocal(emulator.endpoint, log, TEST_CONTEXT);
+    // The payment service's port (test/e2e/https-participants.test.ts serves it): picked here and
+    // kept in the environment, so the test files' redeploys (TEST_CONTEXT) point at it too.
+    process.env[PAYMENTS_PORT_ENV] ??= String(await freePort());
+    const deployment = await deployLocal(emulator.endpoint, log, [...TEST_CONTEXT, ...paymentsPortContext()]);
     log(`API at ${deployment.apiUrl}`);
     project.provide('deployment', deployment);
     // Tests build SDK clients against the emulator through the standard variables.

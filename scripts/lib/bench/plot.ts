@@ -8,11 +8,12 @@ const RIGHT = 620;
 const TOP = 60;
 const BOTTOM = 360;
 
-const KNOWN_ORDER = ['two-phase', 'one-phase', 'direct'];
+const KNOWN_ORDER = ['two-phase', 'one-phase', 'direct', 'https'];
 const COLOURS: Readonly<Record<string, string>> = {
   'two-phase': '#1f77b4',
   'one-phase': '#ff7f0e',
   direct: '#2ca02c',
+  https: '#d62728',
 };
 const SPARE_COLOURS = ['#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 

@@ -2,7 +2,7 @@ import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnal
 import { PHASE_MEANING, PHASES } from './phases';
 import type { BenchResult, LatencySummary, Machine, Workload } from './types';
 
-const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events'];
+const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events', 'https'];
 const NONE = '—';
 
 const LABELS: Readonly<Record<Workload, string>> = {
@@ -10,6 +10,7 @@ const LABELS: Readonly<Record<Workload, string>> = {
   'one-phase': 'Tandem one-phase',
   direct: 'Hand-rolled TransactWriteItems',
   'direct-events': 'Hand-rolled TransactWriteItems + PutEvents',
+  https: 'Tandem two-phase, ledger + HTTPS participant',
 };
 
 /** A table cell: no pipe or line break may end it early. */
@@ -177,6 +178,51 @@ function phasesSection(result: BenchResult): string | null {
   ].join('\n');
 }
 
+/**
+ * What an HTTPS participant costs in time next to a Lambda participant: each step's p50 in the
+ * checkout (a ledger shard and the payment service behind its relay) and in the two-phase transfer
+ * (two ledger shards) at the same concurrency, and the difference. Null when no concurrency has both.
+ */
+function relaySection(result: BenchResult): string | null {
+  const withPhases = (workload: Workload) =>
+    result.runs.filter((run) => run.workload === workload && run.phases && run.phases.entry.count > 0);
+  const pairs = withPhases('https').flatMap((https) => {
+    const lambda = withPhases('two-phase').find((run) => run.concurrency === https.concurrency);
+    return lambda ? [{ https, lambda }] : [];
+  });
+  if (pairs.length === 0) return null;
+  return [
+    'The checkout’s participants are a ledger shard and the payment service (an HTTPS participant: ' +
+      'its relay function calls the bench’s loopback server); the two-phase transfer’s are two ledger ' +
+      'shards. At the same concurrency, the difference of a step’s p50 is what the relay adds to it: ' +
+      'its try in `prepare`, its confirm in `apply` (a vote the relay sends is noted by the coordinator, ' +
+      'not by the participant, so part of `decide` moves into `prepare`).',
+    '',
+    table(
+      [
+        'step',
+        ...pairs.flatMap(({ https: run }) => [
+          `two-phase p50 ms (c=${run.concurrency})`,
+          `checkout p50 ms (c=${run.concurrency})`,
+          `added ms (c=${run.concurrency})`,
+        ]),
+      ],
+      ['l', ...pairs.flatMap(() => ['r', 'r', 'r'] as const)],
+      PHASES.map((phase) => [
+        phase,
+        ...pairs.flatMap(({ https, lambda }) => {
+          const [a, b] = [lambda.phases?.[phase]?.p50, https.phases?.[phase]?.p50];
+          return [
+            orNone(a, ms),
+            orNone(b, ms),
+            a === undefined || b === undefined ? NONE : `${b - a >= 0 ? '+' : ''}${ms(b - a)}`,
+          ];
+        }),
+      ]),
+    ),
+  ].join('\n');
+}
+
 function ratiosSection(analysis: Analysis): string {
   const m = analysis.protocolMinimum;
   const minimum =
@@ -286,6 +332,7 @@ export function renderMarkdown(result: BenchResult, analysis: Analysis, prices: 
     ['Requests per transfer, by kind', requestsByKindSection(analysis)],
     ['One hop', hopSection(result, analysis)],
     ['Where a two-phase transfer’s time goes', phasesSection(result)],
+    ['What an HTTPS participant’s relay adds', relaySection(result)],
     ['Ratios and targets', ratiosSection(analysis)],
     ['Cost per million transfers', costSection(analysis, prices)],
     ['Cold starts', coldStartSection(result)],

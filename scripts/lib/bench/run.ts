@@ -29,7 +29,10 @@ import type {
   Workload,
 } from './types';
 
-export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events'];
+export const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events', 'https'];
+
+/** Workloads through the two-phase path, whose answers carry the record's times (phases.ts). */
+const TWO_PHASE_WORKLOADS: ReadonlySet<Workload> = new Set(['two-phase', 'https']);
 
 export interface BenchOptions {
   readonly workloads: readonly Workload[];
@@ -199,7 +202,19 @@ async function transfer(api: TandemClient, workload: Workload, pair: AccountPair
   }
   const request = workload === 'two-phase' ? { ...body, commit: 'two-phase' as const } : body;
   try {
-    const submitted = await api.transfer(request, { wait: 20 });
+    const submitted =
+      workload === 'https'
+        ? await api.transaction(
+            {
+              commit: 'two-phase',
+              operations: [
+                { participant: 'ledger', action: 'debit', accountId: pair.from, amount: 1 },
+                { participant: 'payments', action: 'charge', cardId: pair.from, amount: 1 },
+              ],
+            },
+            { wait: 20 },
+          )
+        : await api.transfer(request, { wait: 20 });
     let view = submitted.status === 200 ? submitted.view : undefined;
     for (let round = 0; round < 10; round++) {
       if (view?.outcome !== undefined) return { ok: true, committed: view.outcome === 'COMMITTED', view };
@@ -263,7 +278,7 @@ async function runOne(
           else if (outcome.committed) {
             committed++;
             samplesMs.push(latencyMs);
-            if (workload === 'two-phase' && outcome.view)
+            if (TWO_PHASE_WORKLOADS.has(workload) && outcome.view)
               phases.push(phasesOf(outcome.view, sentAtMs, Date.now()));
           } else aborted++;
         }
@@ -292,7 +307,7 @@ async function runOne(
     latency: summarize(samplesMs),
     samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
     usage,
-    ...(workload === 'two-phase' ? { phases: summarizePhases(phases) } : {}),
+    ...(TWO_PHASE_WORKLOADS.has(workload) ? { phases: summarizePhases(phases) } : {}),
     ...(hopAlongside ? { hopAlongside } : {}),
   };
 }

@@ -14,7 +14,12 @@ export type Workload =
   /** Baseline: the same transfer as one hand-rolled TransactWriteItems issued by one Lambda. */
   | 'direct'
   /** Baseline: the same, then its outcome put on the event bus (like-for-like with events out). */
-  | 'direct-events';
+  | 'direct-events'
+  /**
+   * A two-phase checkout across one ledger account (a Lambda participant) and the payment service
+   * (an HTTPS participant: the relay function and the bench's loopback server).
+   */
+  | 'https';
 
 /**
  * Billed requests by `<service>:<operation>`, e.g.

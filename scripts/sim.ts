@@ -7,7 +7,6 @@
  *   … --fence off | --version off | --barrier off | --event-retry off | --contention-retry off |
  *     --batch-hold off | --relay-timeouts off | --relay-give-up off | --relay-finish-refusals off
  *                                               turn a mechanism off (the teeth switches)
- *   … --strict                                  fail on the known relay vote flip too
  *   … --json                                    also print the summary as JSON
  *
  * Exit code 1 when any seed violated an invariant; each failing seed is printed with its replay
@@ -17,7 +16,7 @@ import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } fro
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--relay-timeouts off] [--relay-give-up off] [--relay-finish-refusals off] [--strict] [--json]`,
+    `${message}\nusage: tsx scripts/sim.ts (--seed N | --seeds N [--from S]) [--fence off] [--version off] [--barrier off] [--event-retry off] [--contention-retry off] [--batch-hold off] [--relay-timeouts off] [--relay-give-up off] [--relay-finish-refusals off] [--json]`,
   );
   process.exit(2);
 }
@@ -27,7 +26,7 @@ const flags = new Map<string, string>();
 for (let i = 0; i < args.length; i++) {
   const name = args[i]!;
   if (!name.startsWith('--')) usage(`unexpected argument ${name}`);
-  if (name === '--json' || name === '--strict') {
+  if (name === '--json') {
     flags.set(name.slice(2), 'true');
     continue;
   }
@@ -63,8 +62,7 @@ const switches: Partial<SimSwitches> = {
 };
 
 if (flags.has('seed')) {
-  const strict = flags.has('strict');
-  const result = await runSeed({ seed: integer('seed'), switches, traceAll: true, strict });
+  const result = await runSeed({ seed: integer('seed'), switches, traceAll: true });
   console.log(result.trace.join('\n'));
   console.log(`\nstats ${JSON.stringify(result.stats)}`);
   if (result.dlq.length > 0) console.log(`dead-lettered, then redriven:\n  ${result.dlq.join('\n  ')}`);
@@ -80,7 +78,6 @@ if (flags.has('seed')) {
     from,
     seeds,
     switches,
-    strict: flags.has('strict'),
     failuresKept: 20,
     progressEvery: 10_000,
     onProgress: (done, partial) =>

@@ -88,20 +88,14 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
         onAttempt: (attempt) => recordAttempt(metrics, log, attempt),
       });
       if (outcome.kind === 'gave-up') {
-        // The message is done: the coordinator re-sends the decision until the endpoint takes it.
+        // The message is done: the coordinator re-sends it until the endpoint answers (a try: until
+        // the prepare timeout aborts the transaction).
         metrics.addMetric(RELAY_METRIC.giveUps(outcome.phase), MetricUnit.Count, 1);
-        metrics.addMetric(RELAY_METRIC.finishGiveUps, MetricUnit.Count, 1);
+        if (outcome.phase !== 'try') metrics.addMetric(RELAY_METRIC.finishGiveUps, MetricUnit.Count, 1);
         log.warn(`${outcome.phase} given up on; the coordinator will send it again`, {
           phase: outcome.phase,
           attempts: outcome.attempts,
           reason: outcome.reason,
-        });
-      } else if (outcome.gaveUp) {
-        metrics.addMetric(RELAY_METRIC.giveUps('try'), MetricUnit.Count, 1);
-        log.warn('try given up on; voted NO', {
-          phase: 'try',
-          attempts: outcome.attempts,
-          reason: outcome.reply.type === 'Vote' ? outcome.reply.reason : undefined,
         });
       }
     },

@@ -13,14 +13,20 @@ import { branchCallOf, PHASE_OF, type Phase, pathOf, phaseUrl, type Verdict, ver
  *                │     409 (try) ────────────────────────▶ Vote NO (reason)
  *                └──── 425/429/5xx/timeout/no connection ─▶ wait (capped exponential, full jitter,
  *                                                           at least Retry-After) ─▶ call again
- *                                        attempts or budget spent ─▶ try: Vote NO ("unreachable")
- *                                                                    confirm/cancel: no reply
+ *                                        attempts or budget spent ─▶ no reply
  *
- * A try given up on votes NO: the coordinator aborts and a cancel follows, which undoes the try
- * even if it took effect unseen (a timeout after the effect). A confirm or cancel is never given
- * up for good: the relay only stops for this message, and the coordinator re-sends the decision
- * (backing off to its resend cap) until the endpoint acknowledges it; until then the transaction
- * is overdue (`npm run ops -- stuck`) and the relay's give-ups are counted and alarmed on.
+ * Given up on, a message gets no reply: the relay only stops for this message. The coordinator
+ * re-sends it (backing off to its resend cap) until the endpoint answers. For a try, the prepare
+ * timeout ends that: the coordinator aborts and a cancel follows, which undoes the try even if it
+ * took effect unseen (a timeout after the effect). A confirm or cancel is never given up for good:
+ * until the endpoint acknowledges it the transaction is overdue (`npm run ops -- stuck`), and the
+ * relay's give-ups are counted and alarmed on.
+ *
+ * Why a try given up on does not vote NO: its vote must be the endpoint's. The same Prepare can
+ * reach the relay twice (a duplicate, a re-send); if one call got the endpoint's 200 (YES, recorded)
+ * while the other gave up, a NO would contradict a recorded YES — a broken protocol invariant the
+ * coordinator refuses (found by the simulation, seed 4116). Every vote the relay sends is the one
+ * the endpoint's barrier holds, so two deliveries always agree.
  *
  * The relay keeps no state: the endpoint's barrier makes every call idempotent.
  */
@@ -95,14 +101,9 @@ export interface RelayDeps {
 }
 
 export type RelayOutcome =
-  /** The reply was sent; `gaveUp`: a try given up on (attempts or budget spent), voted NO. */
-  | {
-      readonly kind: 'replied';
-      readonly reply: ParticipantReply;
-      readonly attempts: number;
-      readonly gaveUp: boolean;
-    }
-  /** A confirm or cancel given up on: no reply; the coordinator re-sends the decision. */
+  /** The endpoint answered; its vote or ack was sent. */
+  | { readonly kind: 'replied'; readonly reply: ParticipantReply; readonly attempts: number }
+  /** Given up on (attempts or budget spent): no reply; the coordinator re-sends the message. */
   | { readonly kind: 'gave-up'; readonly phase: Phase; readonly attempts: number; readonly reason: string };
 
 /** Relays one protocol message to the endpoint; sends the reply its answer stands for. */
@@ -125,7 +126,7 @@ export async function relayMessage(
     if (verdict.kind !== 'retry') {
       const reply = replyOf(message, verdict);
       await deps.replies.send(reply, message.slot);
-      return { kind: 'replied', reply, attempts: attempt, gaveUp: false };
+      return { kind: 'replied', reply, attempts: attempt };
     }
     lastReason = verdict.reason;
     const { baseMs, capMs, attemptsMax } = settings.retry;
@@ -135,7 +136,7 @@ export async function relayMessage(
       Math.min(verdict.retryAfterMs ?? 0, capMs),
     );
     if (attempt >= attemptsMax || clock.nowMs() + waitMs + settings.timeoutMs > endByMs) {
-      return giveUp(message, phase, attempt, lastReason, deps);
+      return { kind: 'gave-up', phase, attempts: attempt, reason: lastReason };
     }
     await pacing.sleep(waitMs);
   }
@@ -182,25 +183,4 @@ function replyOf(
     case 'Abort':
       return { type: 'Ack', ...base, outcome: 'ABORTED' };
   }
-}
-
-async function giveUp(
-  message: ParticipantMessage,
-  phase: Phase,
-  attempts: number,
-  reason: string,
-  deps: RelayDeps,
-): Promise<RelayOutcome> {
-  if (message.type === 'Prepare') {
-    const reply: ParticipantReply = {
-      type: 'Vote',
-      txId: message.txId,
-      participantId: message.participantId,
-      vote: 'NO',
-      reason: `participant unreachable after ${attempts} tries: ${reason}`.slice(0, 500),
-    };
-    await deps.replies.send(reply, message.slot);
-    return { kind: 'replied', reply, attempts, gaveUp: true };
-  }
-  return { kind: 'gave-up', phase, attempts, reason };
 }

@@ -27,8 +27,6 @@ export interface RunOptions {
   readonly switches?: Partial<SimSwitches>;
   /** Check outcomes only (see SimOptions.outcomesOnly). */
   readonly outcomesOnly?: boolean;
-  /** Report the known relay vote flip as a violation (see SimOptions.strict). */
-  readonly strict?: boolean;
   /** Stop at the first failing seed (the teeth test) — of those `failureWanted` accepts, if given. */
   readonly stopAtFirstFailure?: boolean;
   readonly failureWanted?: (result: SimResult) => boolean;
@@ -58,7 +56,6 @@ export async function runSeeds(options: RunOptions): Promise<Summary> {
       seed,
       ...(options.switches ? { switches: options.switches } : {}),
       ...(options.outcomesOnly ? { outcomesOnly: true } : {}),
-      ...(options.strict ? { strict: true } : {}),
     });
     done++;
     for (const key of Object.keys(totals) as Array<keyof SimStats>) {
@@ -90,8 +87,7 @@ export function formatSummary(summary: Summary, failingSeeds?: readonly number[]
     `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses (${t.zombieDrops} batches dropped past their hold), ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
     `contention       ${t.conflicts} writes cancelled by a conflict, ${t.throttles} throttled — each waited out and retried`,
     `keys             ${t.expired} records expired (TTL), ${t.keysReused} idempotency keys used again after: a new transaction each`,
-    `https            ${t.httpsSeeds} seeds with an HTTPS participant: ${t.httpCalls} calls, ${t.httpTimeouts} timed out (${t.httpLostAnswers} answers lost after the effect), ${t.httpBusy} busy (425/429/503), ${t.httpOffContract} off the contract (400/404/409), ${t.httpDown} while the endpoint was down (${t.httpRefused} refused; ${t.longOutages} outages longer than the prepare timeout), ${t.httpDuplicates} delivered twice; the relay gave up on ${t.relayTryGiveUps} tries (NO) and ${t.relayFinishGiveUps} confirms/cancels (resent), ${t.relayKilled} relay invocations killed at their timeout`,
-    `known issue      ${t.relayVoteFlips} give-up NO votes after a recorded YES, dead-lettered by the coordinator (relay vote flip; --strict to fail on it)`,
+    `https            ${t.httpsSeeds} seeds with an HTTPS participant: ${t.httpCalls} calls, ${t.httpTimeouts} timed out (${t.httpLostAnswers} answers lost after the effect), ${t.httpBusy} busy (425/429/503), ${t.httpOffContract} off the contract (400/404/409), ${t.httpDown} while the endpoint was down (${t.httpRefused} refused; ${t.longOutages} outages longer than the prepare timeout), ${t.httpDuplicates} delivered twice; the relay gave up on ${t.relayTryGiveUps} tries and ${t.relayFinishGiveUps} confirms/cancels (each resent by the coordinator), ${t.relayKilled} relay invocations killed at their timeout`,
     `liveness         after the last fault: longest message receive → delete ${(t.maxBlockedMs / 1000).toFixed(1)} s (bound ${BLOCKED_BOUND_MS / 1000} s), longest wait for a transaction to end ${(t.maxTerminalLagMs / 1000).toFixed(1)} s (bound ${TERMINATION_BOUND_MS / 1000} s)`,
     `dead letters     ${t.dlqMoves} messages in ${summary.seedsWithDlq} seeds, all redriven to completion`,
     `violations       ${failingSeeds ? failingSeeds.length : summary.failures.length} seed(s)${

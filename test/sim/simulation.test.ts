@@ -19,23 +19,6 @@ describe('deterministic simulation', () => {
     expect(other.trace).not.toEqual(first.trace);
   });
 
-  it('knows one relay issue: a give-up NO after a recorded YES is a poison message (seed 4116)', async () => {
-    // Two relay invocations of one Prepare: one gets the endpoint's 200 (YES, recorded), the other
-    // gives up (NO). The coordinator asserts votes never change and dead-letters the NO; the YES
-    // stands and the outcome is right (seed 4116 passes without --strict). When the relay or the
-    // coordinator is fixed, this test fails: drop World.knownVoteFlip and this test. When the world
-    // changes, the seed may: `npm run sim -- --seeds 10000` counts them ("known issue").
-    // Prepare // Act
-    const strict = await runSeed({ seed: 4116, strict: true });
-    const lenient = await runSeed({ seed: 4116 });
-
-    // Assess
-
-    expect(strict.violations.some((v) => /voted YES, now NO/.test(v))).toBe(true);
-    expect(lenient.violations).toEqual([]);
-    expect(lenient.stats.relayVoteFlips).toBe(1);
-  });
-
   it(`runs ${SEEDS} seeds with every invariant checked after every write and at quiescence: 0 violations`, async () => {
     // Act
     const summary = await runSeeds({ from: 1, seeds: SEEDS, failuresKept: 3 });

@@ -206,8 +206,6 @@ export interface SimOptions {
    * outcomes, or not at all.
    */
   readonly outcomesOnly?: boolean;
-  /** Report the known relay vote flip (see World.knownVoteFlip) as a violation, not a known issue. */
-  readonly strict?: boolean;
 }
 
 export interface SimStats {
@@ -264,7 +262,6 @@ export interface SimStats {
   /** Relay invocations killed by their function's timeout. */
   relayKilled: number;
   /** Give-up NO votes after a recorded YES, dead-lettered by the coordinator (a known issue). */
-  relayVoteFlips: number;
   /** Longest first receive → delete of a message received after faults stopped (ms; a maximum). */
   maxBlockedMs: number;
   /** Longest wait, after faults stopped (or after it began), for a transaction to end (ms; a maximum). */
@@ -588,7 +585,7 @@ export class World {
   private readonly dlqSeen: string[] = [];
   /** Where the HTTPS participant's endpoint runs (its barrier over the participant's store). */
   private endpointNode: Node | undefined;
-  /** Transactions whose try the relay gave up on (voted NO unseen): their barrier must end ABORTED. */
+  /** Transactions whose try the relay gave up on (maybe applied unseen): their barrier must end as they did. */
   private readonly triesGivenUp = new Set<string>();
 
   constructor(private readonly options: SimOptions) {
@@ -1379,32 +1376,19 @@ export class World {
         const deadlineMs = env.node.clock.nowMs() + FUNCTION_TIMEOUT_MS;
         for (const message of batch) {
           const input = parseCoordinatorInput(message.body);
-          try {
-            await handleCoordinatorInput(input, {
-              txs: this.txs(inv),
-              leases: env.leases,
-              clock: env.node.clock,
-              transport: this.transport(inv, env.node.clock),
-              config: this.config,
-              faults: this.faults(),
-              redelivered: message.receiveCount > 1,
-              cache: env.cache,
-              // The batch is held until the invocation's deadline, on its own clock (BatchHold).
-              ...(this.switches.batchHold ? { batch: { heldUntilMs: deadlineMs } } : {}),
-              pacing: this.pacing(inv),
-            });
-          } catch (error) {
-            if (!this.knownVoteFlip(input, error)) throw error;
-            // As the coordinator's record handler does with a poison message: to the DLQ at once.
-            this.stats.relayVoteFlips++;
-            this.log(
-              `   ↳ KNOWN ISSUE (relay vote flip): m${message.id} → DLQ at once: ${(error as Error).message}`,
-            );
-            // The same issue however late the NO arrives: not a liveness failure of its own.
-            this.receivedAfterFaults.delete(message);
-            this.fifo.deadLetter(message);
-            this.deadLettered(this.fifo, message);
-          }
+          await handleCoordinatorInput(input, {
+            txs: this.txs(inv),
+            leases: env.leases,
+            clock: env.node.clock,
+            transport: this.transport(inv, env.node.clock),
+            config: this.config,
+            faults: this.faults(),
+            redelivered: message.receiveCount > 1,
+            cache: env.cache,
+            // The batch is held until the invocation's deadline, on its own clock (BatchHold).
+            ...(this.switches.batchHold ? { batch: { heldUntilMs: deadlineMs } } : {}),
+            pacing: this.pacing(inv),
+          });
           done++;
         }
       },
@@ -1429,27 +1413,6 @@ export class World {
     );
     inv.onCrash = () => this.restartEnv(env);
     if (!inv.dead) env.current = inv;
-  }
-
-  /**
-   * KNOWN ISSUE (reported with issue 17's relay): two relay invocations of one Prepare (a duplicate,
-   * a redelivery, a re-send) may answer differently — one gets the endpoint's 200 (YES), the other
-   * gives up (NO, "participant unreachable"). If the YES is recorded first and the transaction
-   * still waits for other votes, the coordinator's step asserts that a vote never changes: the NO
-   * is a poison message (DLQ at once, an alarm), though nothing is wrong — the YES stands, and the
-   * outcome is right. Recognised exactly here (not with `strict`) so that everything else stays
-   * checked; `npm run sim -- --seed 4116 --strict` replays it as a violation.
-   */
-  private knownVoteFlip(input: ReturnType<typeof parseCoordinatorInput>, error: unknown): boolean {
-    return (
-      !this.options.strict &&
-      error instanceof ProtocolAssertionError &&
-      / voted YES, now NO$/.test(error.message) &&
-      input.type === 'Vote' &&
-      input.vote === 'NO' &&
-      input.participantId === this.plan.https?.participant &&
-      (input.reason ?? '').startsWith('participant unreachable after')
-    );
   }
 
   /** A crashed execution environment is replaced by a fresh one: new owner id, no cached lease. */
@@ -1572,7 +1535,6 @@ export class World {
       this.log(`${inv.name} ✗ killed at its function's timeout`);
       this.crash(inv);
     });
-    let lastVerdict: Verdict | undefined;
     const outcome = await relayMessage(parsed, settings, {
       http: this.httpPort(inv),
       signer: { headers: async (call) => signCall(HTTPS_SECRET, call, clock.nowMs()) },
@@ -1589,24 +1551,23 @@ export class World {
       },
       replies: {
         send: (reply, slot) => {
-          const givenUp = lastVerdict?.kind === 'retry';
-          if (givenUp) {
-            this.stats.relayTryGiveUps++;
-            this.triesGivenUp.add(reply.txId);
-          }
-          this.checkRelayReply(reply, givenUp);
+          this.checkRelayReply(reply);
           return this.sendReply(inv, reply, slot);
         },
       },
       onAttempt: ({ phase, attempt, elapsedMs, verdict }) => {
-        lastVerdict = verdict;
         const said = verdict.kind === 'retry' ? `retry (${verdict.reason})` : verdict.kind;
         this.log(`   ↳ relay ${phase} ${parsed.txId} attempt ${attempt} (${elapsedMs} ms): ${said}`);
       },
     });
     if (outcome.kind === 'gave-up') {
-      this.stats.relayFinishGiveUps++;
       this.log(`   ↳ relay gave up on ${outcome.phase} ${parsed.txId} after ${outcome.attempts} call(s)`);
+      if (outcome.phase === 'try') {
+        this.stats.relayTryGiveUps++;
+        this.triesGivenUp.add(parsed.txId);
+        return;
+      }
+      this.stats.relayFinishGiveUps++;
       if (!this.switches.relayGiveUp) {
         const ack: ParticipantReply = {
           type: 'Ack',
@@ -1625,8 +1586,8 @@ export class World {
    * only for a finish done. A try given up on may have taken effect unseen: no check then (its
    * cancel must undo it: see finalChecks).
    */
-  private checkRelayReply(reply: ParticipantReply, givenUp: boolean): void {
-    if (this.options.outcomesOnly || givenUp) return;
+  private checkRelayReply(reply: ParticipantReply): void {
+    if (this.options.outcomesOnly) return;
     const store = this.participantStores.get(reply.participantId)!;
     const state = store.barrier(reply.txId, reply.participantId)?.state;
     const allowed: readonly (string | undefined)[] =
@@ -2428,22 +2389,15 @@ export class World {
         }
       }
     }
-    // A try the relay gave up on voted NO, maybe after it took effect unseen. When that NO is the
-    // vote the coordinator counted, the abort's cancel must have undone the try; else another
-    // relay invocation's answer counted, and the barrier ends as the transaction did. Either way
-    // no hold is left (checked above with every entity's).
+    // A try the relay gave up on sent no vote, maybe after it took effect unseen: the barrier ends
+    // as the transaction did (a re-sent try's answer, or the prepare timeout's abort and its
+    // cancel), and no hold is left (checked above with every entity's).
     const https = this.plan.https?.participant;
     for (const txId of this.triesGivenUp) {
       const record = this.durable.get(txId);
       const barrier =
         https === undefined ? undefined : this.participantStores.get(https)?.barrier(txId, https);
-      const countedNo = https !== undefined && record?.votes[https]?.vote === 'NO';
-      if (
-        record === undefined ||
-        !isTerminal(record.state) ||
-        barrier?.state !== record.state ||
-        (countedNo && record.state !== 'ABORTED')
-      ) {
+      if (record === undefined || !isTerminal(record.state) || barrier?.state !== record.state) {
         this.violation(
           `https: the relay gave up on the try of ${txId}, which is ${record?.state ?? 'unknown'} with ${https}'s barrier ${barrier?.state ?? 'missing'}`,
         );
@@ -2493,7 +2447,6 @@ export function emptyStats(): SimStats {
     relayTryGiveUps: 0,
     relayFinishGiveUps: 0,
     relayKilled: 0,
-    relayVoteFlips: 0,
     maxBlockedMs: 0,
     maxTerminalLagMs: 0,
   };

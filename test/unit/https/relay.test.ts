@@ -83,7 +83,6 @@ describe('relayMessage: verdicts', () => {
       kind: 'replied',
       reply: { type: 'Vote', txId: 'tx-1', participantId: 'payments', vote: 'YES' },
       attempts: 1,
-      gaveUp: false,
     });
     expect(w.replies).toEqual([{ reply: expect.objectContaining({ vote: 'YES' }), slot: 7 }]);
     expect(w.requests[0]).toMatchObject({
@@ -102,7 +101,7 @@ describe('relayMessage: verdicts', () => {
   it('votes NO with the reason of a 409 to try', async () => {
     const w = world([{ status: 409, body: JSON.stringify({ reason: 'card declined' }) }]);
     const outcome = await relayMessage(prepare, SETTINGS, w.deps);
-    expect(outcome).toMatchObject({ kind: 'replied', gaveUp: false });
+    expect(outcome).toMatchObject({ kind: 'replied', attempts: 1 });
     expect(w.replies[0]?.reply).toEqual({
       type: 'Vote',
       txId: 'tx-1',
@@ -185,20 +184,19 @@ describe('relayMessage: waits', () => {
 });
 
 describe('relayMessage: giving up', () => {
-  it('gives a try up after attemptsMax calls and votes NO, saying why', async () => {
+  it('gives a try up after attemptsMax calls without a vote: only the endpoint votes', async () => {
+    // Regression (simulation seed 4116): a give-up NO could contradict the YES another delivery of
+    // the same Prepare had recorded, which the coordinator refuses as a broken invariant. The
+    // coordinator re-sends the Prepare, and its prepare timeout aborts if the endpoint stays away.
     const w = world([{ status: 503 }, { status: 503 }, { status: 503 }]);
     const outcome = await relayMessage(
       prepare,
       { ...SETTINGS, retry: { ...SETTINGS.retry, attemptsMax: 3 } },
       w.deps,
     );
-    expect(outcome).toMatchObject({ kind: 'replied', attempts: 3, gaveUp: true });
+    expect(outcome).toEqual({ kind: 'gave-up', phase: 'try', attempts: 3, reason: 'try answered 503' });
     expect(w.requests).toHaveLength(3);
-    expect(w.replies[0]?.reply).toMatchObject({
-      type: 'Vote',
-      vote: 'NO',
-      reason: 'participant unreachable after 3 tries: try answered 503',
-    });
+    expect(w.replies).toEqual([]);
   });
 
   it('gives a confirm up when the budget is spent: no reply, the coordinator re-sends it', async () => {

@@ -44,8 +44,8 @@ export interface HttpsEndpoint {
   /** Waits between calls of one message: capped exponential with full jitter (defaults 200 ms, 5 s, 5 calls). */
   readonly retry?: { readonly base?: Duration; readonly cap?: Duration; readonly attempts?: number };
   /**
-   * Time one message may take, calls and waits together (default 30 s). A try still undone then
-   * votes NO; a confirm or cancel waits for the coordinator's next re-send.
+   * Time one message may take, calls and waits together (default 30 s). A message still undone
+   * then waits for the coordinator's next re-send (a try: until the prepare timeout aborts).
    */
   readonly budget?: Duration;
   /** Alarm when this many confirms or cancels are given up on in 5 minutes (default 1). */

@@ -5,14 +5,13 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sqsClient } from '../adapters/aws-clients';
-import { protocolRecordHandler } from '../adapters/sqs-records';
 import { SqsTransport } from '../adapters/sqs-transport';
 import { InvocationPacing } from '../backoff';
 import { envInt, envString } from '../env';
 import { ConfigurationError } from '../errors';
 import { metered } from '../metering';
 import { createMetrics, flush, MetricUnit } from '../observability';
-import { MalformedParticipantMessageError, parseParticipantMessage } from '../participant/shell';
+import { inboxRecordHandler } from '../participant/inbox';
 import type { Clock } from '../ports';
 import { FetchHttp, hmacSigner, NO_SIGNER, type SecretSource, sigV4CallSigner } from './adapters';
 import type { CallSigner, RelayAttempt } from './relay';
@@ -63,21 +62,12 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
   const http = new FetchHttp();
   const signer = signerOf(auth, env);
 
-  const onRecord = protocolRecordHandler({
+  const onRecord = inboxRecordHandler({
+    participantId,
+    env,
     sqs,
-    dlqUrl: envString(env, 'PARTICIPANT_DLQ_URL'),
-    ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: envInt(env, 'MAX_RECEIVE_COUNT', 1, 1000) } : {}),
     logger,
     metrics,
-    parse: (body) => {
-      const message = parseParticipantMessage(body);
-      if (message.participantId !== participantId) {
-        throw new MalformedParticipantMessageError(
-          `message for ${message.participantId} reached ${participantId}`,
-        );
-      }
-      return message;
-    },
     process: async (message, _receiveCount, log) => {
       const outcome = await relayMessage(message, settings, {
         http,

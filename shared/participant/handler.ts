@@ -5,15 +5,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
 import { DynamoFaultSource } from '../adapters/dynamo-faults';
 import { DynamoParticipantStore } from '../adapters/dynamo-participant-store';
-import { protocolRecordHandler } from '../adapters/sqs-records';
 import { SqsTransport } from '../adapters/sqs-transport';
 import { InvocationPacing } from '../backoff';
 import { envInt, envString } from '../env';
 import { metered } from '../metering';
 import { createMetrics, flush, recordContention } from '../observability';
 import type { ParticipantDefinition } from './definition';
+import { inboxRecordHandler } from './inbox';
 import { participantKind } from './kinds';
-import { handleParticipantMessage, MalformedParticipantMessageError, parseParticipantMessage } from './shell';
+import { handleParticipantMessage } from './shell';
 
 /** A Lambda handler of a participant's inbox (SQS, partial batch responses). */
 export type ParticipantLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -46,7 +46,6 @@ export function participantHandler(definition: ParticipantDefinition): Participa
 function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): ParticipantLambdaHandler {
   const participantId = envString(env, 'PARTICIPANT_ID');
   const kind = participantKind(envString(env, 'PARTICIPANT_KIND'), definition);
-  const dlqUrl = envString(env, 'PARTICIPANT_DLQ_URL');
   const logger = new Logger({ serviceName: `tandem-${participantId}` });
   const clock = { nowMs: Date.now };
   const dynamo = dynamoDocumentClient();
@@ -75,21 +74,12 @@ function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): Partic
   // Contention is waited out within what is left of each invocation.
   const pacing = new InvocationPacing(clock);
 
-  const onRecord = protocolRecordHandler({
+  const onRecord = inboxRecordHandler({
+    participantId,
+    env,
     sqs,
-    dlqUrl,
-    ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: envInt(env, 'MAX_RECEIVE_COUNT', 1, 1000) } : {}),
     logger,
     metrics,
-    parse: (body) => {
-      const message = parseParticipantMessage(body);
-      if (message.participantId !== participantId) {
-        throw new MalformedParticipantMessageError(
-          `message for ${message.participantId} reached ${participantId}`,
-        );
-      }
-      return message;
-    },
     process: (message, receiveCount, log) =>
       faultSource.run(message.txId, receiveCount, (faults, hit, conflicts) => {
         const sender = faults.duplicate ? transport.duplicating(hit) : transport;

@@ -1,8 +1,8 @@
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
-import { main } from '../../shared/ops/cli';
 import { ApiClient } from '../support/api-client';
+import { runOps } from '../support/ops';
 
 // Events out on the deployed stack: a subscriber's rule on the Tandem bus receives the outcomes.
 const api = new ApiClient(inject('deployment'));
@@ -26,14 +26,7 @@ async function deliveries(txId: string, count: number) {
   return (await listener.collect([txId], 30_000, count)).get(txId) ?? [];
 }
 
-async function ops(...argv: string[]) {
-  let stdout = '';
-  const code = await main([...argv, '--stack', api.deployment.stackName, '--endpoint', endpoint], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stdout += text) },
-  });
-  return { code, stdout };
-}
+const ops = (...argv: string[]) => runOps(api.deployment, ...argv);
 
 describe('events out', () => {
   it('announces committed and aborted transactions, one-phase and two-phase, with stable event ids and no amounts', async () => {

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_REGION } from '../../scripts/lib/deploy';
 import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
-import { main } from '../../shared/ops/cli';
 import type { StoredTx } from '../../shared/ports';
 import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
+import { runOps } from '../support/ops';
 import { deleteRecordsAfterwards } from '../support/test-records';
 
 // Transactions started by events on the deployed stack: its event intake (`TransferRequested` on
@@ -151,14 +151,7 @@ async function putEvent(detail: unknown): Promise<string> {
   return Entries[0]!.EventId!;
 }
 
-async function ops(...argv: string[]) {
-  let stdout = '';
-  const code = await main([...argv, '--stack', api.deployment.stackName, '--endpoint', endpoint], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stdout += text) },
-  });
-  return { code, stdout };
-}
+const ops = (...argv: string[]) => runOps(api.deployment, ...argv);
 
 const balance = async (accountId: string) => (await api.client.getAccount(accountId)).balance;
 

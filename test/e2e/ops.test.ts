@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
-import { main } from '../../shared/ops/cli';
 import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
+import { runOps } from '../support/ops';
 
 // The operator CLI (`npm run ops -- …`) against the deployed local stack, called as a function.
 const deployment = inject('deployment');
@@ -13,15 +13,7 @@ const run = Date.now().toString(36);
 const id = (name: string) => `${name}-${run}`;
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-async function ops(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main([...argv, '--stack', deployment.stackName, '--endpoint', deployment.endpoint], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const ops = (...argv: string[]) => runOps(deployment, ...argv);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

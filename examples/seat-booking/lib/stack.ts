@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { INVENTORY_COUNTER, LEDGER_COUNTER, Tandem } from 'tandem/cdk';
+import { SEAT_REQUESTED } from './events.ts';
 import { seats } from './seats.ts';
 
 export interface SeatBookingStackProps extends StackProps {
@@ -42,7 +44,22 @@ export class SeatBookingStack extends Stack {
     tandem.addParticipant('inventory', { counter: INVENTORY_COUNTER });
     tandem.addParticipant('seats', { definition: seats, handler: seatsFunction });
 
+    // Bookings also start from the web shop's events, mapped to transactions by our own function.
+    const shopBus = new events.EventBus(this, 'ShopBus');
+    tandem.addEventIntake('bookings', {
+      eventBus: shopBus,
+      eventPattern: { source: [SEAT_REQUESTED.source], detailType: [SEAT_REQUESTED.detailType] },
+      handler: new NodejsFunction(this, 'BookingIntake', {
+        entry: join(import.meta.dirname, '..', 'lambda', 'booking-intake.ts'),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        timeout: Duration.seconds(30),
+        bundling: { externalModules: [] },
+      }),
+      key: { field: 'detail.bookingId' },
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: tandem.url! });
     new CfnOutput(this, 'SeatsTable', { value: seatsTable.tableName });
+    new CfnOutput(this, 'ShopBus', { value: shopBus.eventBusName });
   }
 }

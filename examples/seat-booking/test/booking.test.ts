@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TandemClient, TandemValidationError } from 'tandem/client';
+import { SEAT_REQUESTED, type SeatRequested } from '../lib/events.ts';
 
 // The seat-booking service and the bank and the shop, in one atomic transaction — run against the
 // stack `npm run deploy:local` deployed to a local emulator (AWS_ENDPOINT_URL).
@@ -15,6 +17,7 @@ const outputs = JSON.parse(readFileSync('outputs.json', 'utf8')).SeatBooking as 
 const apiId = /^https?:\/\/([^./]+)\./.exec(outputs.ApiUrl!)?.[1];
 const tandem = new TandemClient({ url: `${endpoint}/_aws/execute-api/${apiId}`, auth: 'none' });
 const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
+const eventBridge = new EventBridgeClient({ endpoint });
 
 const run = Date.now().toString(36);
 const alice = `alice-${run}`;
@@ -40,7 +43,7 @@ const booking = (seatId: string, passenger: string) => ({
 before(async () => {
   await tandem.createAccount({ accountId: alice, initialBalance: 500 });
   await tandem.createItem({ sku: meal, stock: 10 });
-  for (const id of ['12C', '12D']) {
+  for (const id of ['12C', '12D', '14A']) {
     await dynamo.send(new PutCommand({ TableName: outputs.SeatsTable, Item: { pk: `${flight}#${id}` } }));
   }
 });
@@ -79,5 +82,37 @@ describe('a booking across the ledger, the inventory and the seat-booking servic
     });
     assert.equal((await tandem.getAccount(alice)).balance, 380);
     assert.equal((await seat('12D'))?.heldBy, undefined);
+  });
+
+  it("books from an event on the shop's bus, once however often it is delivered", async () => {
+    const detail: SeatRequested = {
+      bookingId: `b-${run}`,
+      accountId: alice,
+      price: 100,
+      meal,
+      flight,
+      seat: '14A',
+      passenger: 'Katherine Johnson',
+    };
+    const entry = {
+      EventBusName: outputs.ShopBus,
+      Source: SEAT_REQUESTED.source,
+      DetailType: SEAT_REQUESTED.detailType,
+      Detail: JSON.stringify(detail),
+    };
+    // Two deliveries of one booking (the shop's retry): the key is its bookingId.
+    for (let i = 0; i < 2; i++) {
+      const put = await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+      assert.equal(put.FailedEntryCount ?? 0, 0);
+    }
+    const deadline = Date.now() + 60_000;
+    while ((await seat('14A'))?.bookedBy === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal((await seat('14A'))?.passenger, 'Katherine Johnson');
+    // Both deliveries settle (the second finds the first's transaction): debited once.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal((await tandem.getAccount(alice)).balance, 280);
+    assert.equal((await tandem.getItem(meal)).stock, 8);
   });
 });

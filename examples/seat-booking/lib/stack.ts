@@ -60,6 +60,6 @@ export class SeatBookingStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: tandem.url! });
     new CfnOutput(this, 'SeatsTable', { value: seatsTable.tableName });
-    new CfnOutput(this, 'ShopBus', { value: shopBus.eventBusName });
+    new CfnOutput(this, 'ShopBusName', { value: shopBus.eventBusName });
   }
 }

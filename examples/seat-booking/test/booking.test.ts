@@ -95,7 +95,7 @@ describe('a booking across the ledger, the inventory and the seat-booking servic
       passenger: 'Katherine Johnson',
     };
     const entry = {
-      EventBusName: outputs.ShopBus,
+      EventBusName: outputs.ShopBusName,
       Source: SEAT_REQUESTED.source,
       DetailType: SEAT_REQUESTED.detailType,
       Detail: JSON.stringify(detail),

@@ -36,7 +36,6 @@ import {
   type Phase,
   pathOf,
   signCall,
-  type Verdict,
   verifyCall,
 } from '../../shared/https/contract';
 import {

@@ -173,9 +173,9 @@ async function main(): Promise<void> {
       `paymentsPort=${await freePort()}`,
     ]);
     log(`API at ${deployment.apiUrl}`);
-    const payments = workloads.includes('https') ? await paymentServiceOf(deployment) : undefined;
+    const payments = workloads.includes('https') ? paymentServiceOf(deployment) : undefined;
     await payments?.start();
-    const measured = await runBench(deployment, options).finally(() => payments?.stop());
+    const measured = await runBench(deployment, options).finally(() => payments?.close());
 
     log('measuring bundle sizes and module initialisation …');
     const port = new URL(emulator.endpoint).port || '4566';

@@ -1,45 +1,128 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { answerOf, BranchCall, messageOfCall, type Phase, verifyCall } from '../../shared/https/contract';
-import { type Barrier, participantStep } from '../../shared/protocol';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BranchCall, HEADERS, type Phase } from '../../shared/https/contract';
+import { type HttpsParticipant, httpsParticipant, phaseOfPath } from '../../shared/https/endpoint';
+import { secretsManagerSecrets } from '../../shared/https/secrets';
+import { type CardAmounts, cardKey, PAYMENTS, PAYMENTS_NAME } from '../../shared/payments/participant';
 import { LOCAL_REGION, type LocalDeployment } from './deploy';
 
 /**
  * The app's payment service (shared/payments/participant.ts) as the e2e tests and the bench serve
- * it on loopback: an HTTPS participant of the try/confirm/cancel contract, checking each call's
- * HMAC signature, keeping its barriers in memory and charging cards with the participant
- * protocol's own step. A card whose id starts with `declined` is refused (409).
+ * it on loopback: the SDK's own HTTPS endpoint (`httpsParticipant(PAYMENTS, …).node`), so the
+ * signature checks, the DynamoDB replay guard and the participant's barrier are the ones a team
+ * ships. Its barriers, replay marks and cards live on a table the service creates on the emulator
+ * (`open`, on the first `start`) and deletes on `close`. Around the endpoint, for the tests: phases
+ * answered 503 before reaching it (`down`) and a log of each call with the status it answered.
  */
-export interface Charge {
-  held: number;
-  charged: number;
-}
-type Reservation = { readonly cardId: string; readonly amount: number };
+export type Charge = CardAmounts;
 
-/** The payment service: a barrier per (transaction, branch), and what each card holds and paid. */
+/** One call that reached the service. */
+export interface PaymentCall {
+  readonly phase: Phase;
+  readonly txId: string;
+  /**
+   * The endpoint accepted the call's signature (it answered anything but 401); for a call answered
+   * 503 by `down`, which never reached the endpoint: it bore signature headers.
+   */
+  readonly signed: boolean;
+  readonly status: number;
+  /** When it was answered (ms since the epoch). */
+  readonly atMs: number;
+}
+
+export interface PaymentServiceOptions {
+  /** The service's base URL: `http://127.0.0.1:<port><path>`. */
+  readonly baseUrl: URL;
+  /** The emulator's endpoint. */
+  readonly endpoint: string;
+  /** The Secrets Manager secret the relay signs with (its name or ARN). */
+  readonly secretId: string;
+  /** The service's table; `payments-<time>` by default. */
+  readonly table?: string;
+}
+
 export class PaymentService {
-  readonly barriers = new Map<string, Barrier<Reservation>>();
-  readonly cards = new Map<string, Charge>();
-  /** Every call that reached the service, signed or not, by transaction. */
-  readonly calls: Array<{ phase: Phase; txId: string; signed: boolean; status: number }> = [];
-  /** Phases answered 503 (the service is "down" for them). */
+  /** Every call that reached the service, signed or not, in order. */
+  readonly calls: PaymentCall[] = [];
+  /** Phases answered 503 (the service is "down" for them), before the endpoint sees them. */
   readonly down = new Set<Phase>();
+  readonly table: string;
+  private readonly dynamo: DynamoDBClient;
+  private readonly client: DynamoDBDocumentClient;
+  private readonly participant: HttpsParticipant;
+  private opened: Promise<void> | undefined;
   private server: Server | undefined;
 
-  constructor(
-    private readonly secret: string,
-    /** The service's base URL: `http://127.0.0.1:<port><path>`. */
-    private readonly baseUrl: URL,
-  ) {}
+  constructor(private readonly options: PaymentServiceOptions) {
+    this.table = options.table ?? `payments-${Date.now().toString(36)}`;
+    // The emulator takes any key; the bench's own process may have none in its environment.
+    const config = {
+      endpoint: options.endpoint,
+      region: LOCAL_REGION,
+      credentials: {
+        accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      },
+    };
+    this.dynamo = new DynamoDBClient(config);
+    this.client = DynamoDBDocumentClient.from(this.dynamo, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.participant = httpsParticipant(PAYMENTS, {
+      table: this.table,
+      secrets: secretsManagerSecrets(options.secretId, { client: new SecretsManagerClient(config) }),
+      participantId: PAYMENTS_NAME,
+      client: this.client,
+      // Refusals (bad or replayed signatures) show in `calls`; failures are worth a line.
+      logger: {
+        error: (message, ...extra) => console.error(`[payments] ${message}`, ...extra),
+        warn: () => {},
+      },
+    });
+  }
 
-  /** Listens on the payments port (again, after `stop`); does nothing while listening. */
-  start(): Promise<void> {
-    if (this.server) return Promise.resolve();
+  /** Creates the service's table (partition key `pk`; TTL on `expiresAtS` where the emulator has it). */
+  open(): Promise<void> {
+    this.opened ??= (async () => {
+      await this.dynamo.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      await waitUntilTableExists({ client: this.dynamo, maxWaitTime: 60 }, { TableName: this.table });
+      // Replay marks expire by themselves (the guard also accepts an expired one again).
+      await this.dynamo
+        .send(
+          new UpdateTimeToLiveCommand({
+            TableName: this.table,
+            TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
+          }),
+        )
+        .catch(() => {});
+    })();
+    return this.opened;
+  }
+
+  /** Listens on the payments port (again, after `stop`), its table created; nothing while listening. */
+  async start(): Promise<void> {
+    await this.open();
+    if (this.server) return;
     const server = createServer((request, response) => void this.serve(request, response));
     this.server = server;
-    return new Promise((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(Number(this.baseUrl.port), '127.0.0.1', () => resolve());
+      server.listen(Number(this.options.baseUrl.port), '127.0.0.1', () => resolve());
     });
   }
 
@@ -52,85 +135,80 @@ export class PaymentService {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  callsOf(txId: string) {
+  /** Stops listening and deletes the service's table. */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.opened === undefined) return;
+    this.opened = undefined;
+    await this.dynamo.send(new DeleteTableCommand({ TableName: this.table })).catch(() => {});
+  }
+
+  callsOf(txId: string): PaymentCall[] {
     return this.calls.filter((c) => c.txId === txId);
   }
 
-  card(cardId: string): Charge {
-    return this.cards.get(cardId) ?? { held: 0, charged: 0 };
+  /** What a card holds and was charged, as its item on the table says (strongly consistent). */
+  async card(cardId: string): Promise<Charge> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: cardKey(cardId), ConsistentRead: true }),
+    );
+    return { held: Number(Item?.held ?? 0), charged: Number(Item?.charged ?? 0) };
   }
 
+  /**
+   * Reads the body (kept as `rawBody`, which the endpoint takes as the signed bytes), answers 503
+   * for a phase that is `down`, or hands the call to the endpoint; logs the status answered.
+   */
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const answer = (status: number, text: string) => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(text);
-      return status;
-    };
-    const verified = verifyCall({
-      method: request.method ?? '',
-      path: request.url ?? '',
-      body,
-      header: (name) => request.headers[name] as string | undefined,
-      secrets: [this.secret],
-      nowMs: Date.now(),
-    });
-    const parsed = BranchCall.safeParse(JSON.parse(body || 'null'));
-    if (!parsed.success || request.url !== `${this.baseUrl.pathname}/${parsed.data.phase}`) {
-      answer(400, JSON.stringify({ reason: 'not a call of the contract' }));
-      return;
+    try {
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+    } catch {
+      return void response.destroy();
     }
-    const call = parsed.data as BranchCall;
-    const record = (status: number) =>
-      this.calls.push({ phase: call.phase, txId: call.transactionId, signed: verified.ok, status });
-    if (!verified.ok) return void record(answer(401, JSON.stringify({ reason: verified.reason })));
-    if (this.down.has(call.phase)) return void record(answer(503, '{"reason":"down for maintenance"}'));
-    const message = messageOfCall(call);
-    const key = `${message.txId}#${message.participantId}`;
-    const step = participantStep<Reservation>(this.barriers.get(key), message, Date.now(), (operations) => {
-      const [op] = operations as Array<{ cardId: string; amount: number }>;
-      return op!.cardId.startsWith('declined')
-        ? { ok: false, reason: 'card declined' }
-        : { ok: true, reservation: { cardId: op!.cardId, amount: op!.amount } };
-    });
-    if (step.changed) {
-      this.barriers.set(key, step.barrier);
-      const { action } = step;
-      if (action.type !== 'none') {
-        const card = this.card(action.reservation.cardId);
-        if (action.type === 'reserve') card.held += action.reservation.amount;
-        if (action.type === 'release') card.held -= action.reservation.amount;
-        if (action.type === 'apply') {
-          card.held -= action.reservation.amount;
-          card.charged += action.reservation.amount;
-        }
-        this.cards.set(action.reservation.cardId, card);
-      }
+    const raw = Buffer.concat(chunks);
+    const phase = phaseOfPath(request.url ?? '/');
+    const txId = transactionIdOf(raw);
+    if (phase === undefined || txId === undefined) {
+      // Not a call of the contract: the endpoint answers it (404, 400 …), nothing to log.
+      return void this.handle(request, response, raw);
     }
-    const { status, body: text } = answerOf(step.reply);
-    record(answer(status, text));
+    const record = (status: number, signed: boolean) =>
+      this.calls.push({ phase, txId, signed, status, atMs: Date.now() });
+    if (this.down.has(phase)) {
+      response
+        .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+        .end('{"reason":"down for maintenance"}');
+      return void record(503, request.headers[HEADERS.signature] !== undefined);
+    }
+    response.once('finish', () => record(response.statusCode, response.statusCode !== 401));
+    this.handle(request, response, raw);
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
+    (request as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+    this.participant.node(request, response);
+  }
+}
+
+/** The transaction id of a call's body, if it is one. */
+function transactionIdOf(raw: Buffer): string | undefined {
+  try {
+    const parsed = BranchCall.safeParse(JSON.parse(raw.toString('utf8')));
+    return parsed.success ? parsed.data.transactionId : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
  * The payment service of a local deployment, not yet started: at the URL of its `PaymentsUrl`
- * output, checking signatures with the secret its relay signs with (read from the emulator).
+ * output, checking signatures with the secret its relay signs with (`PaymentsSecretArn`, read from
+ * the emulator's Secrets Manager by the SDK's source).
  */
-export async function paymentServiceOf(deployment: LocalDeployment): Promise<PaymentService> {
+export function paymentServiceOf(deployment: LocalDeployment): PaymentService {
   const { PaymentsUrl: url, PaymentsSecretArn: secretArn } = deployment.outputs;
   if (!url || !secretArn)
     throw new Error('the deployment has no payment service (outputs PaymentsUrl, PaymentsSecretArn)');
-  const secrets = new SecretsManagerClient({
-    endpoint: deployment.endpoint,
-    region: LOCAL_REGION,
-    // The emulator takes any key; the bench's own process may have none in its environment.
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  });
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (!SecretString) throw new Error(`the payment service's secret ${secretArn} has no value`);
-  return new PaymentService(SecretString, new URL(url));
+  return new PaymentService({ baseUrl: new URL(url), endpoint: deployment.endpoint, secretId: secretArn });
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PaymentService, paymentServiceOf } from '../../scripts/lib/payments-service';
+import type { StuckTx } from '../../shared/ops/transactions';
 import { ApiClient } from '../support/api-client';
+import { runOps } from '../support/ops';
 
 // The payment service, an HTTPS participant of the deployed app, served here on loopback: the
 // relay function (a local process of the emulator) calls it with HMAC-signed try/confirm/cancel.
@@ -152,6 +154,12 @@ describe('an HTTPS participant (payments) next to a Lambda participant (the ledg
       expect(await client.getTransaction(txId)).toMatchObject({ outcome: 'COMMITTED' });
       expect(await service.card(card)).toEqual({ held: 120, charged: 0 });
       await sleep(3_000);
+      // The operator sees it: stuck, waiting for the payment service's ack
+      const stuck = await runOps(deployment, 'stuck', '--older-than', '2s', '--json');
+      expect(stuck.code, stuck.stderr).toBe(0);
+      expect((JSON.parse(stuck.stdout) as { stuck: StuckTx[] }).stuck).toContainEqual(
+        expect.objectContaining({ txId, missing: { kind: 'acks', participants: ['payments'] } }),
+      );
       service.down.delete('confirm');
       const done = await api.waitTerminal(txId);
 

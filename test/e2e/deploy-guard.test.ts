@@ -88,7 +88,7 @@ describe('the deploy guard on the deployed stack', () => {
     // The guard's physical id still records the deployed settings
     expect(settingsOfPhysicalId(before[guardId ?? ''])).toEqual({
       shards: { ledger: 2 },
-      participants: ['inventory', 'ledger-0', 'ledger-1'],
+      participants: ['inventory', 'ledger-0', 'ledger-1', 'payments'],
     });
 
     // The stack serves as before: the account on ledger-1 is there, and a two-phase transfer commits

@@ -431,6 +431,7 @@ export function formatReport(baseUrl: string, results: readonly RuleResult[]): s
 // ─── The command ─────────────────────────────────────────────────────────────────────────────
 
 export const USAGE = `usage: npm run participant-check -- --url <base URL> --secret <secret> [options]
+       npx tandem-participant-check --url <base URL> --secret <secret> [options]   (with tandem installed)
 
 Calls an HTTPS participant as Tandem's relay would (and as it never would), on fresh transaction
 ids, and reports each rule of the contract the endpoint breaks. Exits 1 if any, 2 on bad input.

@@ -252,7 +252,7 @@ describe('participant-check, the command', () => {
       'npx',
       [
         'tsx',
-        'scripts/participant-check.ts',
+        'shared/https/participant-check.ts',
         '--url',
         url,
         '--operations',

@@ -5,6 +5,7 @@
  * them) and nothing else, and uses Tandem from an ES module, from CommonJS and from TypeScript,
  * synthesizing a stack of Tandem's constructs.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -167,7 +168,13 @@ describe('the npm package', () => {
       expect(tarballFiles).toContain(`dist/lambda/${name}/index.js`);
       expect(tarballFiles).toContain(`dist/lambda/${name}/index.js.map`);
     }
-    for (const entry of ['infra/index', 'shared/participant/sdk', 'shared/intake/sdk', 'client/index']) {
+    for (const entry of [
+      'infra/index',
+      'shared/participant/sdk',
+      'shared/intake/sdk',
+      'client/index',
+      'shared/https/participant-check',
+    ]) {
       expect(tarballFiles).toContain(`dist/lib/${entry}.js`);
       expect(tarballFiles).toContain(`dist/lib/${entry}.d.ts`);
     }
@@ -182,6 +189,16 @@ describe('the npm package', () => {
     expect(resolve('tandem/package.json')).toBe(join(installed, 'package.json'));
     expect(() => resolve('esbuild')).toThrow(/Cannot find module 'esbuild'/);
     expect(() => resolve('cdk-nag')).toThrow(/Cannot find module 'cdk-nag'/);
+  });
+
+  it('installs the conformance kit as a command that reads its arguments', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'tandem-participant-check');
+    const help = spawnSync(bin, ['--help'], { cwd: consumer, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('npx tandem-participant-check --url');
+    const bad = spawnSync(bin, ['--secret', 's'], { cwd: consumer, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('participant-check: --url is required');
   });
 
   it('exports the same entry points to an ES module and to CommonJS as the sources do', async () => {

@@ -38,6 +38,11 @@ export interface TxReader {
   loadAt(recordKey: string): Promise<TxRecord | undefined>;
   /** Every transaction that ended (`completedAtMs`) in [fromMs, toMs]: a Scan of the whole log. */
   endedBetween(fromMs: number, toMs: number): Promise<EventSource[]>;
+  /**
+   * Up to `max` transactions of the whole log, in no particular order: a bounded Scan (the table's
+   * only index, `due`, holds live records by slot, so nothing else lists finished ones).
+   */
+  scan(max: number): Promise<{ readonly records: TxRecord[]; readonly truncated: boolean }>;
 }
 
 export interface MessageAttribute {

@@ -73,6 +73,11 @@ export class FakeTxReader implements TxReader {
     );
   }
 
+  async scan(max: number) {
+    const all = [...this.records.values()];
+    return { records: all.slice(0, max), truncated: all.length > max };
+  }
+
   async loadAt(recordKey: string) {
     return [...this.records.values()].find((r) => recordKeyOf(r.txId) === recordKey);
   }

@@ -19,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DynamoSlotStore } from '../adapters/dynamo-slots';
 import { DUE_INDEX, DynamoTxStore, storedTxOfItem, txIdOfItem } from '../adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import type { EventSource } from '../events';
@@ -51,6 +52,7 @@ export function awsDeps(target: Target, env: NodeJS.ProcessEnv): OpsDeps {
     queues: new SqsQueueService(new SQSClient(config)),
     clock: { nowMs: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
     txReader: (table) => new DynamoTxReader(dynamo, table),
+    slotReader: (table) => new DynamoSlotStore(dynamo, table),
     publisher: (bus) => new EventBridgePublisher(new EventBridgeClient(config), bus),
   };
 }

@@ -1,5 +1,5 @@
 import type { EventPublisher, EventSource } from '../events';
-import type { TxRecord } from '../protocol';
+import type { SlotRow, TxRecord } from '../protocol';
 
 /**
  * Ports of the operator tools. `aws.ts` implements them with the AWS SDK (CloudFormation,
@@ -117,6 +117,8 @@ export interface OpsDeps {
   readonly queues: QueueService;
   readonly clock: OpsClock;
   txReader(transactionsTable: string): TxReader;
+  /** Reads the leader slot table (owner, epoch, lease of each slot). */
+  slotReader(slotsTable: string): { read(slot: number): Promise<SlotRow | undefined> };
   /** Puts transaction events on the stack's bus. */
   publisher(busName: string): EventPublisher;
 }

@@ -51,6 +51,8 @@ const STATES: readonly TxState[] = ['PENDING', 'PREPARING', 'COMMITTING', 'COMMI
 
 interface Route {
   readonly method: 'GET' | 'POST';
+  /** As written: `/api/transactions/:id`. */
+  readonly path: string;
   readonly pattern: RegExp;
   readonly params: readonly string[];
   readonly run: (ctx: ApiContext, request: ApiRequest, params: readonly string[]) => Promise<ApiAnswer>;
@@ -76,14 +78,11 @@ export const ROUTES: readonly Route[] = [
 ];
 
 export const describeRoutes = () =>
-  ROUTES.map(
-    (r) =>
-      `${r.method} ${r.pattern.source.replace(/\^|\$|\\/g, '').replace(/\(\[\^\/\]\+\)/g, ':param')}${r.params.length ? `?${r.params.join('&')}` : ''}`,
-  );
+  ROUTES.map((r) => `${r.method} ${r.path}${r.params.length ? `?${r.params.join('&')}` : ''}`);
 
 function route(method: Route['method'], path: string, params: readonly string[], run: Route['run']): Route {
   const pattern = new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`);
-  return { method, pattern, params, run };
+  return { method, path, pattern, params, run };
 }
 
 /** Answers one API request; throws a ProblemError (or an ops error, see problemOf) otherwise. */

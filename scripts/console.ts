@@ -4,10 +4,10 @@
  * credentials as `npm run ops`; loopback only; prints the URL with this session's token.
  */
 import { parseArgs } from 'node:util';
-import { startConsole } from '../shared/console/server';
+import { assertLoopback, startConsole } from '../shared/console/server';
 import { awsDeps } from '../shared/ops/aws';
 import { loadStackNames } from '../shared/ops/cli';
-import { describeAwsError, RefusedError, UsageError } from '../shared/ops/errors';
+import { AwsCallError, describeAwsError, RefusedError, UsageError } from '../shared/ops/errors';
 import { resolveTarget } from '../shared/ops/target';
 
 try {
@@ -24,6 +24,7 @@ try {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port: '${values.port}' is not a port`);
+  if (values.host !== undefined) assertLoopback(values.host);
   const target = resolveTarget(
     {
       ...(values.stack ? { stack: values.stack } : {}),
@@ -54,7 +55,9 @@ try {
   process.once('SIGTERM', stop);
 } catch (error) {
   const message =
-    error instanceof UsageError || error instanceof RefusedError ? error.message : describeAwsError(error);
+    error instanceof UsageError || error instanceof RefusedError || error instanceof AwsCallError
+      ? error.message
+      : describeAwsError(error);
   process.stderr.write(`error: ${message}\n`);
   process.exitCode =
     error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;

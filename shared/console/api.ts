@@ -1,5 +1,5 @@
 import { countDlqs, type DlqInfo, peekDlq, queueNameOfUrl, redriveDlq, stackDlqs } from '../ops/dlq';
-import { aws, RefusedError } from '../ops/errors';
+import { aws, NotFoundError, RefusedError } from '../ops/errors';
 import { parseDurationMs } from '../ops/format';
 import type { OpsDeps, TxReader } from '../ops/ports';
 import type { StackNames } from '../ops/target';
@@ -285,15 +285,13 @@ async function showTransaction(ctx: ApiContext, _request: ApiRequest, [txId]: re
 
 /** A refusal of an action on a transaction that exists: 409 with what it is now. */
 async function conflictWithCurrent(txs: TxReader, txId: string, error: unknown): Promise<never> {
-  if (error instanceof RefusedError && !(error instanceof ProblemError)) {
-    const now = await txs.load(txId).catch(() => undefined);
-    if (now && error.constructor === RefusedError) {
-      throw new ProblemError(409, error.message, {
-        current: { state: settledState(now), outcome: outcomeOf(now.state), reason: now.reason },
-      });
-    }
-  }
-  throw error;
+  if (!(error instanceof RefusedError) || error instanceof NotFoundError) throw error;
+  const now = await txs.load(txId).catch(() => undefined);
+  throw new ProblemError(
+    409,
+    error.message,
+    now ? { current: { state: settledState(now), outcome: outcomeOf(now.state), reason: now.reason } } : {},
+  );
 }
 
 function noteOf(body: ApiRequest['body']): string | undefined {

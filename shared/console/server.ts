@@ -52,11 +52,16 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  const host = options.host ?? '127.0.0.1';
+/** Throws a UsageError for any host but loopback's. */
+export function assertLoopback(host: string): void {
   if (!LOOPBACK_HOSTS.includes(host)) {
     throw new UsageError(`the console binds to loopback only (127.0.0.1, ::1, localhost), not '${host}'`);
   }
+}
+
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  const host = options.host ?? '127.0.0.1';
+  assertLoopback(host);
   const token = options.token ?? randomBytes(32).toString('base64url');
   const expiresAtMs = options.deps.clock.nowMs() + (options.sessionTtlMs ?? 12 * 3_600_000);
   const ctx: ApiContext = { deps: options.deps, names: options.names };

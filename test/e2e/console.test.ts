@@ -7,6 +7,7 @@ import { type RunningConsole, startConsole, TOKEN_HEADER } from '../../shared/co
 import { awsDeps } from '../../shared/ops/aws';
 import { loadStackNames } from '../../shared/ops/cli';
 import { resolveTarget } from '../../shared/ops/target';
+import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 
 // The operator console's server, in-process, against the deployed local stack: its JSON API only
@@ -19,10 +20,11 @@ const id = (name: string) => `${name}-${run}`;
 let running: RunningConsole;
 let auditPath: string;
 
-async function call(method: 'GET' | 'POST', path: string) {
+async function call(method: 'GET' | 'POST', path: string, payload?: unknown) {
   const response = await fetch(new URL(path, running.url), {
     method,
-    headers: { [TOKEN_HEADER]: running.token },
+    headers: { [TOKEN_HEADER]: running.token, 'content-type': 'application/json' },
+    ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
   });
   // biome-ignore lint/suspicious/noExplicitAny: the answers' JSON, read field by field in assertions
   const body: any = await response.json();
@@ -120,5 +122,47 @@ describe('operator console server', () => {
     expect(redriven.status).toBe(200);
     expect(redriven.body.moved).toBeGreaterThanOrEqual(1);
     expect(queues.body.queues.some((q: { kind: string }) => q.kind === 'dlq')).toBe(true);
+  });
+
+  it('aborts a transaction stuck before its decision, and reads the log, slots and health', async () => {
+    // Prepare: a transfer whose votes a fault plan drops, so it stays PREPARING.
+    const [a, b] = [id('conStuckA'), id('conStuckB')];
+    await api.createAccount(a, 100);
+    await api.createAccount(b, 0);
+    const key = id('con-stuck');
+    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
+    const { txId } = await api.client.transfer({
+      from: a,
+      to: b,
+      amount: 40,
+      idempotencyKey: key,
+      commit: 'two-phase',
+    });
+
+    // Act
+    const shown = await call('GET', `/api/transactions/${txId}`);
+    const preview = await call('POST', `/api/transactions/${txId}/abort?preview=1`);
+    const abort = await call('POST', `/api/transactions/${txId}/abort`, { note: id('console') });
+    const done = await api.waitTerminal(txId, Date.now() + 15_000);
+    const list = await call('GET', '/api/transactions?limit=5&mode=two-phase');
+    const slots = await call('GET', '/api/slots');
+    const health = await call('GET', '/api/health?window=15m');
+    const stuck = await call('GET', '/api/stuck?olderThan=1h');
+
+    // Assess
+    expect(shown.body.state).toMatch(/^(PENDING|PREPARING)$/);
+    expect(shown.body.whyNotFinished).toMatch(/waiting for|not started/);
+    expect(preview.body.message).toMatch(`Would enqueue OperatorAbort for ${txId}`);
+    expect(abort.status).toBe(202);
+    expect(done).toMatchObject({ state: 'ABORTED', reason: `aborted by operator: ${id('console')}` });
+    expect(list.status).toBe(200);
+    const created = list.body.items.map((i: { createdAtMs: number }) => i.createdAtMs);
+    expect(created).toEqual([...created].sort((x, y) => y - x));
+    expect(list.body.countsByState.ABORTED).toBeGreaterThanOrEqual(2);
+    expect(slots.body.slots.length).toBeGreaterThan(0);
+    expect(slots.body.slots.some((s: { epoch: number | null }) => s.epoch !== null)).toBe(true);
+    expect(health.body.outcomes.ABORTED).toBeGreaterThanOrEqual(2);
+    expect(health.body.latencyMs.p50).toBeGreaterThan(0);
+    expect(stuck.status).toBe(200);
   });
 });

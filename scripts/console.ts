@@ -8,6 +8,7 @@ import { assertLoopback, startConsole } from '../shared/console/server';
 import { awsDeps } from '../shared/ops/aws';
 import { loadStackNames } from '../shared/ops/cli';
 import { AwsCallError, describeAwsError, RefusedError, UsageError } from '../shared/ops/errors';
+import { callerIdentity } from '../shared/ops/identity';
 import { resolveTarget } from '../shared/ops/target';
 
 try {
@@ -34,11 +35,7 @@ try {
   );
   const deps = awsDeps(target, process.env);
   const names = await loadStackNames(target, deps);
-  const who = target.endpoint
-    ? 'local'
-    : process.env.AWS_PROFILE
-      ? `profile:${process.env.AWS_PROFILE}`
-      : 'local';
+  const who = await callerIdentity(target);
   const running = await startConsole({
     deps,
     names,
@@ -48,7 +45,7 @@ try {
     ...(values.audit ? { auditPath: values.audit } : {}),
   });
   process.stdout.write(
-    `Tandem console for stack ${names.stackName}${target.endpoint ? ` at ${target.endpoint}` : ''}:\n  ${running.sessionUrl}\n(Ctrl-C stops it; the token is valid for this run only.)\n`,
+    `Tandem console for stack ${names.stackName} as ${who}${target.endpoint ? ` at ${target.endpoint}` : ''}:\n  ${running.sessionUrl}\n(Ctrl-C stops it; the token is valid for this run only.)\n`,
   );
   const stop = () => void running.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningConsole, startConsole, TOKEN_HEADER } from '../../shared/console/server';
@@ -94,7 +95,8 @@ describe('operator console server', () => {
         who: 'local',
       }),
     ]);
-    expect(lines[0].event.put).toBe(Boolean(deployment.outputs.EventBusName));
+    expect(deployment.outputs.EventBusName).toBeTruthy();
+    expect(lines[0].event).toMatchObject({ put: true });
   });
 
   it('lists the queues and redrives a message from a DLQ', async () => {
@@ -164,5 +166,43 @@ describe('operator console server', () => {
     expect(health.body.outcomes.ABORTED).toBeGreaterThanOrEqual(2);
     expect(health.body.latencyMs.p50).toBeGreaterThan(0);
     expect(stuck.status).toBe(200);
+  });
+
+  it('runs as npm run console: prints the session URL, serves the page, refuses a non-loopback host', async () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    // tsx itself (not npx): it passes SIGTERM on to the console, which closes and exits.
+    const tsx = join(root, 'node_modules', '.bin', 'tsx');
+    const args = ['scripts/console.ts', '--stack', deployment.stackName, '--endpoint', deployment.endpoint];
+    const child = spawn(tsx, [...args, '--audit', auditPath], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      const deadline = Date.now() + 20_000;
+      while (!/http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.test(out) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const sessionUrl = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out)?.[0];
+      expect(sessionUrl, out).toBeDefined();
+      expect(out).toContain(`stack ${deployment.stackName} as local`);
+      const page = await fetch(sessionUrl!);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('set-cookie')).toMatch(/SameSite=Strict/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const refused = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const bad = spawn(tsx, [...args, '--host', '0.0.0.0'], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      bad.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      bad.on('close', (code) => done({ code, stderr }));
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('loopback only');
   });
 });

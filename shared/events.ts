@@ -65,6 +65,26 @@ function originOf(origin: TxOrigin): TxOrigin {
   };
 }
 
+/** Source and detail type of the operator console's own events (one per state-changing action). */
+export const CONSOLE_EVENT_SOURCE = 'tandem.console';
+export const CONSOLE_ACTION_DETAIL_TYPE = 'ConsoleAction';
+
+/** What the operator console puts on the bus for each state-changing action it took or refused. */
+export interface ConsoleActionEvent {
+  readonly detailType: typeof CONSOLE_ACTION_DETAIL_TYPE;
+  readonly eventId: string;
+  /** The local AWS identity (ARN) or `local`. */
+  readonly who: string;
+  /** e.g. `POST /api/transactions/t-1/abort`. */
+  readonly what: string;
+  readonly atMs: number;
+  readonly status: number;
+  readonly answer: unknown;
+}
+
+/** Whatever goes on the bus: a transaction's outcome, or a console action. */
+export type BusEvent = TransactionEvent | ConsoleActionEvent;
+
 /** An event the publisher could not put, and why. */
 export interface PublishFailure {
   readonly eventId: string;
@@ -76,5 +96,5 @@ export interface PublishFailure {
  * what it can and returns the events it could not put (none: all were).
  */
 export interface EventPublisher {
-  publish(events: readonly TransactionEvent[]): Promise<readonly PublishFailure[]>;
+  publish(events: readonly BusEvent[]): Promise<readonly PublishFailure[]>;
 }

@@ -4,11 +4,12 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import {
+  type BusEvent,
+  CONSOLE_EVENT_SOURCE,
   detailTypeOf,
   EVENT_SOURCE,
   type EventPublisher,
   type PublishFailure,
-  type TransactionEvent,
 } from '../events';
 import { METER } from '../metering';
 
@@ -16,7 +17,7 @@ import { METER } from '../metering';
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 
 /**
- * Publishes transaction events to one EventBridge bus, up to 10 a request, the requests side by
+ * Publishes transaction events (and the console's actions) to one EventBridge bus, up to 10 a request, the requests side by
  * side. EventBridge bills each entry, not each request, so batching saves requests and time, not
  * money. An entry EventBridge refuses, or every entry of a request that failed, comes back as a
  * failure; the rest were put. The request meter counts the publication apart (`(events)`).
@@ -27,8 +28,8 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly busName: string,
   ) {}
 
-  async publish(events: readonly TransactionEvent[]): Promise<readonly PublishFailure[]> {
-    const chunks: TransactionEvent[][] = [];
+  async publish(events: readonly BusEvent[]): Promise<readonly PublishFailure[]> {
+    const chunks: BusEvent[][] = [];
     for (let at = 0; at < events.length; at += PUT_EVENTS_MAX_ENTRIES) {
       chunks.push(events.slice(at, at + PUT_EVENTS_MAX_ENTRIES));
     }
@@ -38,7 +39,7 @@ export class EventBridgePublisher implements EventPublisher {
     return failures.flat();
   }
 
-  private async put(chunk: readonly TransactionEvent[]): Promise<PublishFailure[]> {
+  private async put(chunk: readonly BusEvent[]): Promise<PublishFailure[]> {
     try {
       const result = await this.client.send(
         new PutEventsCommand({ Entries: chunk.map((e) => this.entryOf(e)) }),
@@ -57,7 +58,17 @@ export class EventBridgePublisher implements EventPublisher {
     }
   }
 
-  private entryOf(event: TransactionEvent): PutEventsRequestEntry {
+  private entryOf(event: BusEvent): PutEventsRequestEntry {
+    if ('detailType' in event) {
+      const { detailType, ...detail } = event;
+      return {
+        EventBusName: this.busName,
+        Source: CONSOLE_EVENT_SOURCE,
+        DetailType: detailType,
+        Detail: JSON.stringify(detail),
+        Resources: [],
+      };
+    }
     return {
       EventBusName: this.busName,
       Source: EVENT_SOURCE,

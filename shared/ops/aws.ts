@@ -19,9 +19,11 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { DUE_INDEX, DynamoTxStore, txIdOfItem } from '../adapters/dynamo-tx-store';
+import { DynamoSlotStore } from '../adapters/dynamo-slots';
+import { DUE_INDEX, DynamoTxStore, storedTxOfItem, txIdOfItem } from '../adapters/dynamo-tx-store';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import type { EventSource } from '../events';
+import type { TxRecord } from '../protocol';
 import { describeAwsError, RefusedError } from './errors';
 import type {
   LiveKey,
@@ -50,6 +52,7 @@ export function awsDeps(target: Target, env: NodeJS.ProcessEnv): OpsDeps {
     queues: new SqsQueueService(new SQSClient(config)),
     clock: { nowMs: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
     txReader: (table) => new DynamoTxReader(dynamo, table),
+    slotReader: (table) => new DynamoSlotStore(dynamo, table),
     publisher: (bus) => new EventBridgePublisher(new EventBridgeClient(config), bus),
   };
 }
@@ -146,6 +149,19 @@ export class DynamoTxReader implements TxReader {
       if (keys.length >= max) break;
     }
     return keys.slice(0, max);
+  }
+
+  async scan(max: number): Promise<{ records: TxRecord[]; truncated: boolean }> {
+    const records: TxRecord[] = [];
+    const pages = paginateScan(
+      { client: this.client, pageSize: Math.min(1000, max + 1) },
+      { TableName: this.table },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) records.push(storedTxOfItem(item).record);
+      if (records.length > max) break;
+    }
+    return { records: records.slice(0, max), truncated: records.length > max };
   }
 
   async endedBetween(fromMs: number, toMs: number): Promise<EventSource[]> {

@@ -2,13 +2,13 @@ import { type CommandName, helpText, type Invocation, parseArgs } from './args';
 import { awsDeps } from './aws';
 import {
   countDlqs,
-  discoverDlqs,
   formatDlqCounts,
   formatPeeked,
   formatRedrive,
   peekDlq,
   pickDlq,
   redriveDlq,
+  stackDlqs,
 } from './dlq';
 import { AwsCallError, aws, describeAwsError, RefusedError, UsageError } from './errors';
 import { formatRepublish, republishFromDlq, republishRanges } from './events';
@@ -20,6 +20,7 @@ import {
   findStuck,
   formatStuckTable,
   formatTransaction,
+  loadOrRefuse,
   retryTransaction,
   toOperatorView,
 } from './transactions';
@@ -127,8 +128,7 @@ async function run(
     }
     case 'show': {
       const txId = args.txId!;
-      const record = await aws(`read transaction ${txId}`, () => txs().load(txId));
-      if (!record) throw new RefusedError(`no transaction ${txId} in the transaction log`);
+      const record = await loadOrRefuse(txs(), txId);
       out(
         options.json
           ? JSON.stringify(toOperatorView(record), null, 2)
@@ -159,10 +159,7 @@ async function run(
     case 'dlq list':
     case 'dlq show':
     case 'dlq redrive': {
-      const resources = await aws(`list the resources of stack ${target.stackName}`, () =>
-        deps.stack.resources(target.stackName),
-      );
-      const dlqs = await discoverDlqs(names, resources, deps.queues);
+      const dlqs = await stackDlqs(names, deps.stack, deps.queues);
       if (command === 'dlq list') {
         const counts = await countDlqs(dlqs, deps.queues);
         out(options.json ? JSON.stringify(counts, null, 2) : formatDlqCounts(counts));
@@ -206,7 +203,7 @@ async function run(
   }
 }
 
-async function loadStackNames(target: Target, deps: OpsDeps): Promise<StackNames> {
+export async function loadStackNames(target: Target, deps: OpsDeps): Promise<StackNames> {
   const outputs = await aws(`read the outputs of stack ${target.stackName}`, () =>
     deps.stack.outputs(target.stackName),
   );

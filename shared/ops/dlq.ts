@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { aws, RefusedError, UsageError } from './errors';
 import { formatDurationMs, formatTable, formatTimestamp, truncate } from './format';
-import type { OpsClock, OutgoingMessage, QueueService, ReceivedMessage, StackResource } from './ports';
+import type {
+  OpsClock,
+  OutgoingMessage,
+  QueueService,
+  ReceivedMessage,
+  StackInfo,
+  StackResource,
+} from './ports';
 import type { StackNames } from './target';
 
 /**
@@ -103,6 +110,18 @@ export async function discoverDlqs(
   }
   const rank = (name: string) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
   return found.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
+}
+
+/** The stack's resources, then every source queue with its DLQ (the CLI's and the console's). */
+export async function stackDlqs(
+  names: StackNames,
+  stack: StackInfo,
+  queues: QueueService,
+): Promise<DlqInfo[]> {
+  const resources = await aws(`list the resources of stack ${names.stackName}`, () =>
+    stack.resources(names.stackName),
+  );
+  return discoverDlqs(names, resources, queues);
 }
 
 /** The DLQ of the source queue named `name` (short name, or the source queue's URL or ARN). */

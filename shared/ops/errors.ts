@@ -26,6 +26,9 @@ export class RefusedError extends Error {
   readonly exitCode = 1;
 }
 
+/** What the request names (a transaction, a queue) does not exist. Exit 1, like any refusal. */
+export class NotFoundError extends RefusedError {}
+
 /** A call to AWS (or the emulator) failed; `cause` keeps the SDK error. Exit 1. */
 export class AwsCallError extends Error {
   override readonly name = 'AwsCallError';

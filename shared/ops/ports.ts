@@ -1,5 +1,5 @@
 import type { EventPublisher, EventSource } from '../events';
-import type { TxRecord } from '../protocol';
+import type { SlotRow, TxRecord } from '../protocol';
 
 /**
  * Ports of the operator tools. `aws.ts` implements them with the AWS SDK (CloudFormation,
@@ -38,6 +38,11 @@ export interface TxReader {
   loadAt(recordKey: string): Promise<TxRecord | undefined>;
   /** Every transaction that ended (`completedAtMs`) in [fromMs, toMs]: a Scan of the whole log. */
   endedBetween(fromMs: number, toMs: number): Promise<EventSource[]>;
+  /**
+   * Up to `max` transactions of the whole log, in no particular order: a bounded Scan (the table's
+   * only index, `due`, holds live records by slot, so nothing else lists finished ones).
+   */
+  scan(max: number): Promise<{ readonly records: TxRecord[]; readonly truncated: boolean }>;
 }
 
 export interface MessageAttribute {
@@ -112,6 +117,8 @@ export interface OpsDeps {
   readonly queues: QueueService;
   readonly clock: OpsClock;
   txReader(transactionsTable: string): TxReader;
+  /** Reads the leader slot table (owner, epoch, lease of each slot). */
+  slotReader(slotsTable: string): { read(slot: number): Promise<SlotRow | undefined> };
   /** Puts transaction events on the stack's bus. */
   publisher(busName: string): EventPublisher;
 }

@@ -39,6 +39,8 @@ export function resolveTarget(
 export interface StackNames {
   readonly stackName: string;
   readonly transactionsTable: string;
+  /** The leader slot table; undefined when the stack has no `SlotsTable` output. */
+  readonly slotsTable: string | undefined;
   readonly coordinatorQueueUrl: string;
   /** Participant id → inbox URL. */
   readonly participantQueues: Readonly<Record<string, string>>;
@@ -71,6 +73,7 @@ export function stackNamesOf(stackName: string, outputs: Readonly<Record<string,
   return {
     stackName,
     transactionsTable: required('TransactionsTable'),
+    slotsTable: outputs.SlotsTable || undefined,
     coordinatorQueueUrl: required('CoordinatorQueueUrl'),
     participantQueues,
     slotCount:

@@ -3,7 +3,7 @@ import type { CheckInput, OperatorAbortInput, TxRecord } from '../protocol';
 import { decisionOf, isTerminal, settledState } from '../protocol';
 import { ownEntry } from '../protocol/json';
 import { toTransactionView } from '../transactions/view';
-import { aws, RefusedError } from './errors';
+import { aws, NotFoundError, RefusedError } from './errors';
 import { formatDue, formatDurationMs, formatTable, formatTimestamp, truncate } from './format';
 import type { OpsClock, QueueService, TxReader } from './ports';
 
@@ -180,9 +180,9 @@ export function formatTransaction(record: TxRecord, nowMs: number): string {
 
 // ─── retry / abort ───────────────────────────────────────────────────────────────────────────
 
-async function loadOrRefuse(txs: TxReader, txId: string): Promise<TxRecord> {
+export async function loadOrRefuse(txs: TxReader, txId: string): Promise<TxRecord> {
   const record = await aws(`read transaction ${txId}`, () => txs.load(txId));
-  if (!record) throw new RefusedError(`no transaction ${txId} in the transaction log`);
+  if (!record) throw new NotFoundError(`no transaction ${txId} in the transaction log`);
   return record;
 }
 
@@ -204,13 +204,17 @@ async function enqueue(
   );
 }
 
-/** `retry`: enqueue a Check; refused for an unknown or finished transaction. Returns what to print. */
+/**
+ * `retry`: enqueue a Check; refused for an unknown or finished transaction. Returns what to print.
+ * `preview`: every check, and the same answer in the conditional, but nothing is enqueued.
+ */
 export async function retryTransaction(
   txs: TxReader,
   queues: QueueService,
   coordinatorQueueUrl: string,
   txId: string,
   nowMs: number,
+  options: { readonly preview?: boolean } = {},
 ): Promise<string> {
   const record = await loadOrRefuse(txs, txId);
   // Every participant's ack on the record: finished, as the API shows it (settledState).
@@ -218,7 +222,7 @@ export async function retryTransaction(
   if (isTerminal(settled)) {
     throw new RefusedError(`transaction ${txId} is ${settled}: it is finished, nothing to retry`);
   }
-  await enqueue(queues, coordinatorQueueUrl, record, { type: 'Check', txId }, nowMs);
+  if (!options.preview) await enqueue(queues, coordinatorQueueUrl, record, { type: 'Check', txId }, nowMs);
   const missing = missingOf(record);
   const what =
     record.state === 'PENDING'
@@ -228,7 +232,8 @@ export async function retryTransaction(
     record.nextCheckAtMs === null || record.nextCheckAtMs <= nowMs
       ? `its check is due (${record.nextCheckAtMs === null ? 'now' : formatDue(record.nextCheckAtMs, nowMs)}), so the coordinator will ${what}`
       : `its next check is not due yet (${formatDue(record.nextCheckAtMs, nowMs)}): the coordinator ignores an early Check, and the scheduled one will ${what}`;
-  return `Enqueued a Check for ${txId} (${record.state}) in FIFO group ${groupOfSlot(record.slot)}; ${due}.`;
+  const done = options.preview ? 'Would enqueue' : 'Enqueued';
+  return `${done} a Check for ${txId} (${record.state}) in FIFO group ${groupOfSlot(record.slot)}; ${due.replace(' will ', options.preview ? ' would then ' : ' will ')}.`;
 }
 
 export interface AbortResult {
@@ -244,7 +249,13 @@ export async function abortTransaction(
   txs: TxReader,
   queues: QueueService,
   coordinatorQueueUrl: string,
-  request: { readonly txId: string; readonly note?: string; readonly waitMs?: number },
+  request: {
+    readonly txId: string;
+    readonly note?: string;
+    readonly waitMs?: number;
+    /** Every check, and what it would enqueue, but nothing is enqueued. */
+    readonly preview?: boolean;
+  },
   clock: OpsClock,
 ): Promise<AbortResult> {
   const { txId, note } = request;
@@ -258,6 +269,16 @@ export async function abortTransaction(
   }
   const input: OperatorAbortInput =
     note === undefined ? { type: 'OperatorAbort', txId } : { type: 'OperatorAbort', txId, note };
+  if (request.preview) {
+    return {
+      exitCode: 0,
+      lines: [
+        `Would enqueue OperatorAbort for ${txId} (${record.state}) in FIFO group ${groupOfSlot(record.slot)}: ` +
+          `the coordinator would then decide ABORT (operator abort${note ? `: ${note}` : ''}) and send Abort to ` +
+          `${record.participants.map((p) => p.id).join(', ')}, unless it decides COMMIT first.`,
+      ],
+    };
+  }
   await enqueue(queues, coordinatorQueueUrl, record, input, clock.nowMs());
   const lines = [
     `Enqueued OperatorAbort for ${txId} (${record.state}) in FIFO group ${groupOfSlot(record.slot)}.`,

@@ -1180,7 +1180,9 @@ export class World {
   /** The bus, one put per event (each may fail or crash the invocation on its own). */
   private events(inv: Invocation): EventPublisher {
     return {
-      publish: async (events) => {
+      publish: async (busEvents) => {
+        // The coordinator's Lambdas announce outcomes only; console actions never reach the sim.
+        const events = busEvents.flatMap((e) => ('detailType' in e ? [] : [e]));
         const failures = await Promise.all(
           events.map((event) =>
             this.call(inv, `events.publish ${event.eventId}`, async () => {

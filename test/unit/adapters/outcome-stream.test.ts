@@ -228,6 +228,30 @@ describe('the EventBridge publisher', () => {
     expect(await new EventBridgePublisher(fake, 'bus').publish([])).toEqual([]);
     expect(calls).toEqual([]);
   });
+
+  it('puts a console action as its own event: source tandem.console, detail type ConsoleAction', async () => {
+    const { fake, calls } = client(() => ({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] }));
+    const action = {
+      detailType: 'ConsoleAction' as const,
+      eventId: 'a-1',
+      who: 'local',
+      what: 'POST /api/transactions/t-1/abort',
+      atMs: 5,
+      status: 202,
+      answer: { done: true },
+    };
+    expect(await new EventBridgePublisher(fake, 'bus').publish([action])).toEqual([]);
+    const { detailType: _, ...detail } = action;
+    expect(calls[0]?.input.Entries).toEqual([
+      {
+        EventBusName: 'bus',
+        Source: 'tandem.console',
+        DetailType: 'ConsoleAction',
+        Detail: JSON.stringify(detail),
+        Resources: [],
+      },
+    ]);
+  });
 });
 
 describe('the origin of a request, on its outcome', () => {

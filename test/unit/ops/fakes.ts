@@ -1,4 +1,10 @@
-import type { EventPublisher, PublishFailure, TransactionEvent } from '../../../shared/events';
+import type {
+  BusEvent,
+  ConsoleActionEvent,
+  EventPublisher,
+  PublishFailure,
+  TransactionEvent,
+} from '../../../shared/events';
 import type {
   LiveKey,
   MessageAttribute,
@@ -12,7 +18,13 @@ import type {
   StackResource,
   TxReader,
 } from '../../../shared/ops/ports';
-import type { CoordinatorConfig, CoordinatorInput, TxParticipant, TxRecord } from '../../../shared/protocol';
+import type {
+  CoordinatorConfig,
+  CoordinatorInput,
+  SlotRow,
+  TxParticipant,
+  TxRecord,
+} from '../../../shared/protocol';
 import { coordinatorStep, newTransaction } from '../../../shared/protocol';
 import { recordKeyOf } from '../../../shared/txid';
 
@@ -71,6 +83,11 @@ export class FakeTxReader implements TxReader {
     return [...this.records.values()].filter(
       (r) => r.completedAtMs !== null && r.completedAtMs >= fromMs && r.completedAtMs <= toMs,
     );
+  }
+
+  async scan(max: number) {
+    const all = [...this.records.values()];
+    return { records: all.slice(0, max), truncated: all.length > max };
   }
 
   async loadAt(recordKey: string) {
@@ -351,6 +368,8 @@ export interface World {
   readonly queues: FakeQueues;
   readonly txs: FakeTxReader;
   readonly bus: FakeBus;
+  /** The slot table: slot → row. */
+  readonly slots: Map<number, SlotRow>;
   readonly deps: OpsDeps;
 }
 
@@ -360,26 +379,43 @@ export function world(records: readonly TxRecord[] = []): World {
   const queues = stackQueues(clock);
   const txs = new FakeTxReader(records);
   const bus = new FakeBus();
+  const slots = new Map<number, SlotRow>();
   return {
     clock,
     stack,
     queues,
     txs,
     bus,
-    deps: { stack, queues, clock, txReader: () => txs, publisher: () => bus },
+    slots,
+    deps: {
+      stack,
+      queues,
+      clock,
+      txReader: () => txs,
+      slotReader: () => ({ read: async (slot: number) => slots.get(slot) }),
+      publisher: () => bus,
+    },
   };
 }
 
 /** The stack's bus: keeps what was put; refuses the event ids in `refuse`. */
 export class FakeBus implements EventPublisher {
   readonly put: TransactionEvent[] = [];
+  /** The console's actions put on the bus. */
+  readonly actions: ConsoleActionEvent[] = [];
+  /** Makes every publish throw (the bus is unreachable). */
+  down = false;
   refuse: string[] = [];
 
-  async publish(events: readonly TransactionEvent[]): Promise<readonly PublishFailure[]> {
+  async publish(events: readonly BusEvent[]): Promise<readonly PublishFailure[]> {
     const failures = events
       .filter((e) => this.refuse.includes(e.eventId))
       .map((e) => ({ eventId: e.eventId, reason: 'refused by the fake bus' }));
-    this.put.push(...events.filter((e) => !this.refuse.includes(e.eventId)));
+    if (this.down) throw new Error('the fake bus is down');
+    for (const e of events.filter((x) => !this.refuse.includes(x.eventId))) {
+      if ('detailType' in e) this.actions.push(e);
+      else this.put.push(e);
+    }
     return failures;
   }
 }

@@ -10,6 +10,7 @@ import {
   retryTransaction,
   toOperatorView,
 } from '../ops/transactions';
+import { nearestRank } from '../percentile';
 import { isTerminal, outcomeOf, settledState, type TxRecord, type TxState } from '../protocol';
 import { keyedRecordKey, recordKeyOf } from '../txid';
 import { badField, ProblemError } from './problem';
@@ -458,8 +459,7 @@ async function redrive(
 
 /** The `p`-th percentile (0..1) of sorted values, nearest rank; null for none. */
 export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+  return nearestRank(sorted, p * 100) ?? null;
 }
 
 /** Per-minute throughput, outcomes and latency of the records created in the window. Pure. */

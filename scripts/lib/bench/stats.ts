@@ -1,13 +1,11 @@
+import { nearestRank } from '../../../shared/percentile';
 import type { FunctionUsage, LatencySummary, RequestCounts, Usage } from './types';
 
 /** No requests, no units, no invocations: the identity of `addUsage`. */
 export const EMPTY_USAGE: Usage = { requests: {}, readUnits: 0, writeUnits: 0, events: 0, lambda: {} };
 
-/** Nearest-rank percentile of already sorted values: the smallest value with p% at or below it. */
-function nearestRank(sorted: readonly number[], p: number): number {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
+/** Nearest-rank percentile of already sorted, non-empty values. */
+const rankOf = (sorted: readonly number[], p: number) => nearestRank(sorted, p) as number;
 
 /**
  * Count, nearest-rank p50/p95/p99, max and mean of latency samples (ms). No samples: all zeros
@@ -21,9 +19,9 @@ export function summarize(samplesMs: readonly number[]): LatencySummary {
   const sorted = [...samplesMs].sort((a, b) => a - b);
   return {
     count: sorted.length,
-    p50: nearestRank(sorted, 50),
-    p95: nearestRank(sorted, 95),
-    p99: nearestRank(sorted, 99),
+    p50: rankOf(sorted, 50),
+    p95: rankOf(sorted, 95),
+    p99: rankOf(sorted, 99),
     max: sorted[sorted.length - 1] as number,
     mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
   };

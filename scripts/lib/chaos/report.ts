@@ -6,6 +6,7 @@ import {
   DROP_POINTS,
   type FaultPlan,
 } from '../../../shared/faults';
+import { nearestRank } from '../../../shared/percentile';
 import { recordKeyOf } from '../../../shared/txid';
 import type { TransferSpec } from './workload';
 
@@ -132,10 +133,12 @@ export const isTerminalState = (state: string | undefined) => state === 'COMMITT
 
 /** Nearest-rank percentile of `values` (0 for none). */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+  return (
+    nearestRank(
+      [...values].sort((a, b) => a - b),
+      p,
+    ) ?? 0
+  );
 }
 
 /** An abort reason without ids and amounts, to count aborts by kind. */

@@ -10,6 +10,7 @@ import { loadStackNames } from '../shared/ops/cli';
 import { AwsCallError, describeAwsError, RefusedError, UsageError } from '../shared/ops/errors';
 import { callerIdentity } from '../shared/ops/identity';
 import { resolveTarget } from '../shared/ops/target';
+import { buildConsoleAssets } from './lib/console-assets';
 
 try {
   const { values } = parseArgs({
@@ -36,11 +37,13 @@ try {
   const deps = awsDeps(target, process.env);
   const names = await loadStackNames(target, deps);
   const who = await callerIdentity(target);
+  const assetsDir = await buildConsoleAssets();
   const running = await startConsole({
     deps,
     names,
     port,
     who,
+    assetsDir,
     ...(values.host ? { host: values.host } : {}),
     ...(values.audit ? { auditPath: values.audit } : {}),
   });

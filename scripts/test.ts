@@ -14,6 +14,7 @@ const results = join(ROOT, '.tandem', 'test-results.json');
 rmSync(results, { force: true });
 const steps: Array<[string, string, string[]]> = [
   ['type-check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+  ['type-check (the console page)', bin('tsc'), ['--noEmit', '-p', 'console/tsconfig.json']],
   ['lint', bin('biome'), ['ci', '.']],
   ['static checks (cfn-lint, checkov)', bin('tsx'), [join(ROOT, 'scripts', 'static-checks.ts')]],
   [

@@ -468,28 +468,43 @@ export function healthOf(records: readonly TxRecord[], nowMs: number, windowMs: 
   const minuteMs = 60_000;
   const firstMinuteMs = Math.floor(fromMs / minuteMs) * minuteMs;
   const minutes = Math.ceil((nowMs - firstMinuteMs + 1) / minuteMs);
-  const perMinute = Array.from({ length: minutes }, (_, i) => ({
+  const buckets = Array.from({ length: minutes }, (_, i) => ({
     atMs: firstMinuteMs + i * minuteMs,
     created: 0,
     committed: 0,
     aborted: 0,
+    latenciesMs: [] as number[],
   }));
   const outcomes = { COMMITTED: 0, ABORTED: 0, unfinished: 0 };
   const latenciesMs: number[] = [];
   for (const r of records) {
     if (r.createdAtMs < fromMs || r.createdAtMs > nowMs) continue;
-    const bucket = perMinute[Math.floor((r.createdAtMs - firstMinuteMs) / minuteMs)];
+    const bucket = buckets[Math.floor((r.createdAtMs - firstMinuteMs) / minuteMs)];
     if (bucket) bucket.created++;
     const state = settledState(r);
     if (isTerminal(state)) {
       outcomes[state as 'COMMITTED' | 'ABORTED']++;
       if (bucket) bucket[state === 'COMMITTED' ? 'committed' : 'aborted']++;
-      if (r.completedAtMs !== null) latenciesMs.push(r.completedAtMs - r.createdAtMs);
+      if (r.completedAtMs !== null) {
+        latenciesMs.push(r.completedAtMs - r.createdAtMs);
+        bucket?.latenciesMs.push(r.completedAtMs - r.createdAtMs);
+      }
     } else {
       outcomes.unfinished++;
     }
   }
   latenciesMs.sort((a, b) => a - b);
+  // Per minute: the rate (transactions created per second, averaged over the minute) and the
+  // latency percentiles of the transactions created in it that finished.
+  const perMinute = buckets.map(({ latenciesMs: minute, ...bucket }) => {
+    minute.sort((a, b) => a - b);
+    return {
+      ...bucket,
+      perSecond: bucket.created / (minuteMs / 1000),
+      p50Ms: percentile(minute, 0.5),
+      p99Ms: percentile(minute, 0.99),
+    };
+  });
   return {
     fromMs,
     toMs: nowMs,

@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { UsageError } from '../ops/errors';
 import type { OpsDeps } from '../ops/ports';
 import type { StackNames } from '../ops/target';
@@ -11,8 +13,10 @@ import { ProblemError, problemOf } from './problem';
 /**
  * The operator console's local server: loopback only, one session token per start.
  *
- *   GET  /               the page (for now a placeholder listing the API); with ?token=… it sets
- *                        the token as a SameSite=Strict cookie
+ *   GET  /               the page (console/src, bundled at build time into `assetsDir`); with
+ *                        ?token=… it sets the token as an HttpOnly SameSite=Strict cookie and
+ *                        redirects to / (the token leaves the address bar and the history)
+ *   GET  /assets/app.js, /assets/app.css   the bundle
  *   GET  /api/…          needs the token (cookie or header)
  *   POST /api/…          needs the token in `x-tandem-console-token` (a cookie is not enough), and
  *                        an Origin, if any, of the console itself; audited
@@ -40,6 +44,8 @@ export interface ConsoleOptions {
   readonly token?: string;
   /** How long a session lasts from the start; 12 h by default. */
   readonly sessionTtlMs?: number;
+  /** Where the page's bundle is (app.js, app.css): see scripts/lib/console-assets.ts. */
+  readonly assetsDir?: string;
 }
 
 export interface RunningConsole {
@@ -88,10 +94,29 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         );
       }
       if (given !== null) {
-        response.setHeader('set-cookie', `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+        response.writeHead(303, {
+          location: '/',
+          'set-cookie': `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+          'cache-control': 'no-store',
+        });
+        response.end();
+        return;
       }
-      const authorised = given !== null || sameToken(cookieOf(request), token);
-      return send(response, 200, 'text/html; charset=utf-8', placeholderPage(authorised ? token : undefined));
+      const authorised = sameToken(cookieOf(request), token);
+      return send(
+        response,
+        200,
+        'text/html; charset=utf-8',
+        await pageOf(options.assetsDir, authorised ? token : undefined),
+      );
+    }
+    const asset = ASSETS[url.pathname];
+    if (asset && request.method === 'GET') {
+      const body = options.assetsDir
+        ? await readFile(join(options.assetsDir, asset.file)).catch(() => null)
+        : null;
+      if (body === null) throw new ProblemError(404, `the page's bundle is not built (${asset.file})`);
+      return send(response, 200, asset.type, body);
     }
     if (!url.pathname.startsWith('/api/')) throw new ProblemError(404, `nothing at ${url.pathname}`);
 
@@ -239,7 +264,7 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   return parsed as Record<string, unknown>;
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
   response.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -260,30 +285,42 @@ function sendProblem(response: ServerResponse, problem: ProblemError): void {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The page until the browser console comes (next step of issue 18). */
-function placeholderPage(token: string | undefined): string {
-  const routes = describeRoutes()
-    .map((r) => `<li><code>${escapeHtml(r)}</code></li>`)
-    .join('\n');
+const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+  '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+};
+
+/**
+ * The page: the bundle's shell, with this session's token in a meta element for the page's POSTs
+ * (only when the request carried the session cookie). Without a bundle, the API's routes.
+ */
+async function pageOf(assetsDir: string | undefined, sessionToken: string | undefined): Promise<string> {
+  const built = assetsDir !== undefined && (await stat(join(assetsDir, 'app.js')).catch(() => null)) !== null;
+  const body = built
+    ? `<div id="root"></div>
+<noscript>The Tandem console needs JavaScript.</noscript>
+<script type="module" src="/assets/app.js"></script>`
+    : `<main>
+<h1>Tandem operator console</h1>
+<p role="alert">The page's bundle is not built: start the console with <code>npm run console</code>, which builds it.
+The JSON API answers meanwhile:</p>
+<ul>
+${describeRoutes()
+  .map((r) => `<li><code>${escapeHtml(r)}</code></li>`)
+  .join('\n')}
+</ul>
+</main>`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Tandem operator console</title>
-${token ? `<meta name="tandem-console-token" content="${escapeHtml(token)}">` : ''}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tandem console</title>
+${sessionToken ? `<meta name="tandem-console-token" content="${escapeHtml(sessionToken)}">` : ''}
+${built ? '<link rel="stylesheet" href="/assets/app.css">' : ''}
 </head>
 <body>
-<main>
-<h1>Tandem operator console</h1>
-<p>The browser console comes next. Until then, the JSON API below answers; every request needs the
-session token (this page set it as a cookie), and every POST needs it in the
-<code>${TOKEN_HEADER}</code> header.</p>
-${token ? '' : '<p role="alert">No session: open the URL <code>npm run console</code> printed.</p>'}
-<h2>API</h2>
-<ul>
-${routes}
-</ul>
-</main>
+${body}
 </body>
 </html>
 `;

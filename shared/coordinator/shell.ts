@@ -18,6 +18,21 @@ import {
 import { recordKeyOf } from '../txid';
 import type { BatchHold } from './leases';
 
+/**
+ * The timeline's decision entry, written by the save that records the decision, names the fence it
+ * was written under — `decision COMMIT (slot 3, epoch 17)` — which only the shell knows: an
+ * operator can tell which lease holder decided. Any other step's record is returned as it is.
+ */
+export function withDecisionFence(before: TxRecord, after: TxRecord, fence: Fence): TxRecord {
+  if (decisionOf(before.state) !== null || decisionOf(after.state) === null) return after;
+  const at = after.timeline.findLastIndex((entry) => entry.event.startsWith('decision '));
+  if (at < 0) return after;
+  const timeline = [...after.timeline];
+  const entry = timeline[at]!;
+  timeline[at] = { ...entry, event: `${entry.event} (slot ${fence.slot}, epoch ${fence.epoch})` };
+  return { ...after, timeline };
+}
+
 /** Where the coordinator's messages go. SQS in Lambda; the simulated network in the simulation. */
 export interface CoordinatorTransport {
   /** Sends Prepare / Commit / Abort to the participant's inbox. */
@@ -180,9 +195,10 @@ export async function handleCoordinatorInput(
     }
 
     // The whole item is replaced: keep what the record carries beside the protocol (hash, origin).
-    const next: StoredTx = { ...stored, record: result.state };
+    let next: StoredTx = { ...stored, record: result.state };
     try {
       const fence = await deps.leases.fence(record.slot, deps.batch);
+      next = { ...next, record: withDecisionFence(record, next.record, fence) };
       await deps.txs.save(next, record.version, fence);
       deps.cache?.set(next);
     } catch (error) {

@@ -11,8 +11,8 @@ import { resolveTarget } from '../../shared/ops/target';
 import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 
-// The operator console's server, in-process, against the deployed local stack: its JSON API only
-// (the browser test comes with the front-end).
+// The operator console's server, in-process, against the deployed local stack: its JSON API (the
+// page itself is driven in a browser by console-browser.test.ts).
 const deployment = inject('deployment');
 const api = new ApiClient(deployment);
 const run = Date.now().toString(36);
@@ -187,9 +187,16 @@ describe('operator console server', () => {
       const sessionUrl = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out)?.[0];
       expect(sessionUrl, out).toBeDefined();
       expect(out).toContain(`stack ${deployment.stackName} as local`);
-      const page = await fetch(sessionUrl!);
-      expect(page.status).toBe(200);
-      expect(page.headers.get('set-cookie')).toMatch(/SameSite=Strict/);
+      const opened = await fetch(sessionUrl!, { redirect: 'manual' });
+      expect(opened.status).toBe(303);
+      const cookie = opened.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/SameSite=Strict/);
+      const home = new URL('/', sessionUrl);
+      const page = await fetch(home, { headers: { cookie: cookie.split(';')[0]! } });
+      expect(await page.text()).toContain('<script type="module" src="/assets/app.js"></script>');
+      const script = await fetch(new URL('/assets/app.js', home));
+      expect(script.status).toBe(200);
+      expect((await script.text()).length).toBeGreaterThan(100_000); // React, Query and Recharts, bundled
     } finally {
       child.kill('SIGTERM');
     }

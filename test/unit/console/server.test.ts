@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,15 +120,67 @@ describe('the console server: host, token and origin', () => {
     ).rejects.toThrow(/loopback only/);
   });
 
-  it('prints a URL with the token; the page sets it as a SameSite=Strict cookie and lists the API', async () => {
+  it('prints a URL with the token; opening it sets a SameSite=Strict cookie and redirects to /', async () => {
     expect(consoleServer.sessionUrl).toBe(`http://127.0.0.1:${consoleServer.port}/?token=${TOKEN}`);
-    const page = await call('GET', `/?token=${TOKEN}`, { token: null });
-    expect(page.status).toBe(200);
-    expect(page.headers['set-cookie']?.[0]).toMatch(
-      /^tandem_console_token=test-token-0123456789; .*SameSite=Strict/,
+    const opened = await call('GET', `/?token=${TOKEN}`, { token: null });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.location).toBe('/');
+    expect(opened.headers['set-cookie']?.[0]).toMatch(
+      /^tandem_console_token=test-token-0123456789; .*HttpOnly; SameSite=Strict/,
     );
-    expect(page.text).toContain('The browser console comes next');
+    const page = await call('GET', '/', {
+      token: null,
+      headers: { cookie: `tandem_console_token=${TOKEN}` },
+    });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`<meta name="tandem-console-token" content="${TOKEN}">`);
+    // No bundle given: the page says so and lists the API.
+    expect(page.text).toContain("The page's bundle is not built");
     expect(page.text).toContain('POST /api/transactions/:id/abort?preview');
+    const stranger = await call('GET', '/', { token: null });
+    expect(stranger.text).not.toContain(TOKEN);
+    const badLink = await call('GET', '/?token=stale', { token: null });
+    expect(badLink.status).toBe(401);
+    expect(badLink.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('serves the bundle the page loads, and 404 when it is not built', async () => {
+    // Prepare
+    const assetsDir = await mkdtemp(join(tmpdir(), 'tandem-console-assets-'));
+    await writeFile(join(assetsDir, 'app.js'), 'console.log("app")');
+    await writeFile(join(assetsDir, 'app.css'), 'body{}');
+    const withAssets = await startConsole({
+      deps: w.deps,
+      names: stackNamesOf(STACK, await w.stack.outputs(STACK)),
+      auditPath,
+      token: TOKEN,
+      assetsDir,
+    });
+    const get = (path: string) =>
+      fetch(`${withAssets.url}${path.slice(1)}`, { headers: { cookie: `tandem_console_token=${TOKEN}` } });
+    try {
+      // Act
+      const page = await (await get('/')).text();
+      const script = await get('/assets/app.js');
+      const style = await get('/assets/app.css');
+      const other = await get('/assets/../package.json');
+
+      // Assess
+      expect(page).toContain('<script type="module" src="/assets/app.js"></script>');
+      expect(page).toContain('<link rel="stylesheet" href="/assets/app.css">');
+      expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect(await script.text()).toBe('console.log("app")');
+      expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+      expect(other.status).toBe(404);
+      expect((await get('/assets/app.js')).headers.get('content-security-policy')).toMatch(
+        /default-src 'self'/,
+      );
+    } finally {
+      await withAssets.close();
+    }
+    const missing = await call('GET', '/assets/app.js', { token: null });
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail).toMatch(/bundle is not built/);
   });
 
   it('answers a GET with the cookie, and 401 problem+json without or with a wrong token', async () => {
@@ -369,6 +421,9 @@ describe('the console API: queues, DLQs, slots and health', () => {
     expect(answer.body.outcomes).toEqual({ COMMITTED: 1, ABORTED: 0, unfinished: 3 });
     expect(answer.body.latencyMs).toMatchObject({ p50: 2 * S, p99: 2 * S, count: 1 });
     expect(answer.body.perMinute.reduce((n: number, m: { created: number }) => n + m.created, 0)).toBe(4);
+    const committedMinute = answer.body.perMinute.find((m: { committed: number }) => m.committed === 1);
+    expect(committedMinute).toMatchObject({ p50Ms: 2 * S, p99Ms: 2 * S });
+    expect(committedMinute.perSecond).toBeCloseTo(committedMinute.created / 60);
   });
 
   it('percentile and healthOf are plain functions', () => {

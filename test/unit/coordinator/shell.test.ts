@@ -119,6 +119,23 @@ describe('coordinator shell', () => {
     expect(await txs.load(txId)).toMatchObject({ record: { state: 'ABORTING' }, requestHash: 'h', origin });
   });
 
+  it('names the slot and the epoch the decision was written under in its timeline entry', async () => {
+    // Prepare
+    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    await handleCoordinatorInput(vote('ledger-0'), deps);
+    const epoch = (await slots.read(slotOf(txId, SLOTS)))!.epoch;
+
+    // Act
+    await handleCoordinatorInput(vote('ledger-1'), deps);
+    await handleCoordinatorInput(ack('ledger-0'), deps);
+
+    // Assess
+    const events = (await txs.load(txId))!.record.timeline.map((e) => e.event);
+    expect(events.filter((e) => e.startsWith('decision '))).toEqual([
+      `decision COMMIT (slot ${slotOf(txId, SLOTS)}, epoch ${epoch})`,
+    ]);
+  });
+
   describe('with a record cache', () => {
     class CountingStore extends MemoryTxStore {
       loads = 0;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
-const known = ['start', 'test', 'deploy-local', 'install-emulator', 'chaos', 'bench'];
+const known = ['start', 'test', 'deploy-local', 'install-emulator', 'install-browser', 'chaos', 'bench'];
 if (!known.includes(command)) {
   console.error(`usage: node scripts/run.mjs <${known.join('|')}> [args…]`);
   process.exit(2);

@@ -47,6 +47,7 @@ Try it:
   curl -s '${url}/accounts/alice'
   curl -s '${url}/health'
 
+Operator console in your browser (another terminal): npm run console -- --endpoint ${deployment.endpoint}
 Use the emulator from the AWS CLI or SDKs with AWS_ENDPOINT_URL=${deployment.endpoint} AWS_REGION=us-east-1.
 ${emulator.embedded ? 'Press Ctrl-C to stop (the embedded emulator keeps its data in memory only).' : 'Press Ctrl-C to exit (your emulator keeps running).'}`);
     await new Promise(() => {}); // stay up until a signal arrives

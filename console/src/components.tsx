@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { type ReactElement, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { ResponsiveContainer } from 'recharts';
 import { type ActionAnswer, ConsoleError, post, type TxState } from './api';
 
 /** An error as the page shows it: the problem's title and detail, never a blank page. */
@@ -154,5 +155,26 @@ export function ConfirmAction({
       ) : null}
       {error ? <Problem error={error} /> : null}
     </div>
+  );
+}
+
+/** A chart with its title as the figure's caption (charts are Recharts: SVG, keyboard-navigable). */
+export function Chart({
+  title,
+  children,
+  height = 220,
+}: {
+  readonly title: string;
+  readonly children: ReactElement;
+  readonly height?: number;
+}) {
+  const id = useId();
+  return (
+    <figure className="chart" aria-labelledby={id}>
+      <figcaption id={id}>{title}</figcaption>
+      <div style={{ width: '100%', height }}>
+        <ResponsiveContainer>{children}</ResponsiveContainer>
+      </div>
+    </figure>
   );
 }

@@ -1,19 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { get, type HealthAnswer } from '../api';
-import { Loading, Problem, Section } from '../components';
+import { Chart, Loading, Problem, Section } from '../components';
 import { duration, minuteLabel } from '../format';
 import { href, type Route } from '../route';
 
@@ -148,17 +137,5 @@ export function Health({ route, refresh }: { readonly route: Route; readonly ref
         </>
       ) : null}
     </Section>
-  );
-}
-
-function Chart({ title, children }: { readonly title: string; readonly children: React.ReactElement }) {
-  const id = useId();
-  return (
-    <figure className="chart" aria-labelledby={id}>
-      <figcaption id={id}>{title}</figcaption>
-      <div style={{ width: '100%', height: 220 }}>
-        <ResponsiveContainer>{children}</ResponsiveContainer>
-      </div>
-    </figure>
   );
 }

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { get, type SlotsAnswer } from '../api';
-import { Loading, Problem, Section } from '../components';
+import { Chart, Loading, Problem, Section } from '../components';
 import { duration } from '../format';
 
 export function Slots({ refresh }: { readonly refresh: number | false }) {
@@ -20,17 +20,15 @@ export function Slots({ refresh }: { readonly refresh: number | false }) {
       {slots.isPending ? <Loading what="slots" /> : null}
       {slots.data ? (
         <>
-          <div style={{ width: '100%', height: 180 }} aria-hidden="true">
-            <ResponsiveContainer>
-              <BarChart data={slots.data.slots} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="slot" />
-                <YAxis allowDecimals={false} />
-                <Tooltip />
-                <Bar dataKey="backlog" name="backlog" fill="#1d4ed8" isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-          </div>
+          <Chart title="Live transactions per slot" height={180}>
+            <BarChart data={slots.data.slots} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="slot" />
+              <YAxis allowDecimals={false} />
+              <Tooltip />
+              <Bar dataKey="backlog" name="backlog" fill="#1d4ed8" isAnimationActive={false} />
+            </BarChart>
+          </Chart>
           <table className="list">
             <caption className="sr-only">Slots</caption>
             <thead>

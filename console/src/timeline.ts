@@ -12,6 +12,8 @@ export interface TimelinePoint {
   readonly atMs: number;
   /** `coordinator`, or the participant the entry is about. */
   readonly lane: string;
+  /** The lane's index in `lanes` (the chart's y). */
+  readonly row: number;
   readonly kind: StepKind;
   readonly event: string;
 }
@@ -51,11 +53,12 @@ export function timelineOf(
   const lanes = [COORDINATOR_LANE, ...participants];
   const points = entries.map((entry): TimelinePoint => {
     const { lane, kind } = classify(entry.event);
-    const known = lane !== null && lanes.includes(lane);
+    const row = lane === null ? 0 : Math.max(0, lanes.indexOf(lane));
     return {
       t: (entry.atMs - createdAtMs) / 1000,
       atMs: entry.atMs,
-      lane: known ? lane : COORDINATOR_LANE,
+      lane: lanes[row] ?? COORDINATOR_LANE,
+      row,
       kind,
       event: entry.event,
     };

@@ -38,7 +38,8 @@ async function open(hash: string): Promise<void> {
   await page.goto(`${running.url}${hash}`);
 }
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: false });
+const shot = (name: string, options: { fullPage?: boolean } = {}) =>
+  page.screenshot({ path: join(SHOTS, `console-${name}.png`), ...options });
 
 beforeAll(async () => {
   const executablePath = ensureChromium((line) => console.log(`[console-browser] ${line}`));
@@ -123,7 +124,8 @@ describe('operator console in a browser', () => {
     expect(symbols).toBe(steps.length);
     expect(steps.some((s) => /decision ABORT: .*\(slot \d+, epoch \d+\)/.test(s))).toBe(true);
     expect(steps.some((s) => /vote NO from/.test(s))).toBe(true);
-    await shot('timeline');
+    await page.locator('figure.timeline summary').click(); // every step as text, for the screenshot
+    await shot('timeline', { fullPage: true });
   });
 
   it('aborts a transaction stuck before its decision, after a preview and a confirmation', async () => {

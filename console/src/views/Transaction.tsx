@@ -164,11 +164,14 @@ function TimelineChart({ tx }: { readonly tx: TxDetail }) {
               label={{ value: 'seconds since created', position: 'insideBottom', offset: -8 }}
             />
             <YAxis
-              type="category"
-              dataKey="lane"
+              type="number"
+              dataKey="row"
               name="lane"
-              allowDuplicatedCategory={false}
-              ticks={lanes}
+              reversed
+              domain={[-0.5, lanes.length - 0.5]}
+              ticks={lanes.map((_, i) => i)}
+              tickFormatter={(row: number) => lanes[row] ?? ''}
+              interval={0}
               width={110}
             />
             {decision ? <ReferenceLine x={decision.t} stroke="#1d4ed8" strokeDasharray="4 2" /> : null}

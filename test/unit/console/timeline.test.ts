@@ -19,6 +19,7 @@ describe("the console's timeline lanes", () => {
       ],
     );
     expect(lanes).toEqual(['coordinator', 'ledger-0', 'ledger-1']);
+    expect(points.map((p) => p.row)).toEqual([0, 0, 1, 2, 0, 0, 1, 0, 0]);
     expect(points.map((p) => [p.t, p.lane, p.kind])).toEqual([
       [0, 'coordinator', 'step'],
       [0.01, 'coordinator', 'step'],

@@ -1,13 +1,26 @@
 import { assert, assertNever, fail } from './assert';
-import { type JsonValue, ownEntry } from './json';
-import type {
-  AckMessage,
-  Outcome,
-  ParticipantMessage,
-  ParticipantReply,
-  VoteMessage,
-  VoteValue,
-} from './messages';
+import { ownEntry } from './json';
+import type { AckMessage, Outcome, ParticipantMessage, VoteMessage } from './messages';
+import {
+  ackEntryOf,
+  ackEvent,
+  assertCoordinatorConfig,
+  assertParticipant,
+  assertTime,
+  type CoordinatorConfig,
+  type Decision,
+  decisionOf,
+  isTerminal,
+  outcomeOf,
+  participantOf,
+  resendDelayMs,
+  TIMELINE_MAX,
+  type TxParticipant,
+  type TxRecord,
+  type TxState,
+  voteEntryOf,
+  voteEvent,
+} from './record';
 
 /**
  * The coordinator of one transaction, as a pure state machine (in the style of etcd raft):
@@ -17,102 +30,15 @@ import type {
  * No clock, no I/O, no randomness: time and ids come in as arguments, messages to send come out
  * as data. The async shell loads the record, calls the step, makes the new record durable (one
  * TransactWriteItems: the record conditioned on its previous `version`, plus a ConditionCheck on
- * the slot's lease epoch) and only then performs the effects, in order.
+ * the slot's lease epoch) and only then performs the effects, in order (`performEffects`).
  *
- * States (presumed abort: anything undecided that times out aborts):
- *
- *     PENDING ──Begin──▶ PREPARING ──all YES──▶ COMMITTING ──all acks──▶ COMMITTED
- *        │                   │
- *        └──────────────┬────┘ first NO · prepare timeout · operator abort
- *                       ▼
- *                   ABORTING ──all acks──▶ ABORTED
- *
- * The decision is the move out of PREPARING (or PENDING). Once durable it is only ever re-sent,
- * never changed: every input after it either records an Ack or is ignored.
+ * The states and the decision are drawn in `record.ts`. Once the decision is durable, every input
+ * either records an Ack or is ignored.
  *
  * The prepare deadline is strict: a Begin, Vote or Check handled at or after `prepareDeadlineMs`
  * while undecided aborts with `prepare timeout`, even if it is the last YES. So "COMMIT iff every
  * participant voted YES before the deadline" holds however late the timer or sweeper runs.
  */
-
-export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
-export type Decision = 'COMMIT' | 'ABORT';
-
-/**
- * How the transaction is driven:
- * - `two-phase`: the coordinator prepares every participant, decides, and completes (this module);
- * - `one-phase`: every operation lives in tables one TransactWriteItems can reach, so the API
- *   wrote the record and all the operations in ONE atomic write (see `onePhaseRecord`). Such a
- *   record is born terminal: no message is ever sent for it and every input leaves it unchanged.
- */
-export type CommitMode = 'two-phase' | 'one-phase';
-
-export interface TxParticipant {
-  /** Unique within the transaction, e.g. `ledger-0`; also the key of `votes` and `acks`. */
-  readonly id: string;
-  /** Which participant service handles it, e.g. `ledger`, `inventory`. */
-  readonly kind: string;
-  /** Opaque to the coordinator; sent verbatim in Prepare. */
-  readonly operations: readonly JsonValue[];
-}
-
-export interface VoteEntry {
-  readonly vote: VoteValue;
-  /** Only present on a NO vote that gave one. */
-  readonly reason?: string;
-  readonly atMs: number;
-}
-
-export interface AckEntry {
-  readonly outcome: Outcome;
-  readonly atMs: number;
-}
-
-export interface TimelineEntry {
-  readonly atMs: number;
-  readonly event: string;
-}
-
-/** The durable coordinator record of one transaction. Plain JSON: stored as a DynamoDB item. */
-export interface TxRecord {
-  readonly txId: string;
-  readonly slot: number;
-  /** +1 on every durable change; the shell conditions its write on the version it read. */
-  readonly version: number;
-  readonly mode: CommitMode;
-  readonly state: TxState;
-  readonly participants: readonly TxParticipant[];
-  readonly votes: { readonly [participantId: string]: VoteEntry };
-  readonly acks: { readonly [participantId: string]: AckEntry };
-  /** Why it aborted (e.g. `participant ledger-1 voted NO: insufficient funds`); null otherwise. */
-  readonly reason: string | null;
-  readonly createdAtMs: number;
-  /** Undecided at or after this instant means abort (`prepare timeout`). */
-  readonly prepareDeadlineMs: number;
-  readonly decidedAtMs: number | null;
-  readonly completedAtMs: number | null;
-  /** When a timer or the sweeper must look at the record again; null once terminal. */
-  readonly nextCheckAtMs: number | null;
-  /** Re-send rounds in the current phase (Prepare before the decision, the decision after). */
-  readonly resendAttempt: number;
-  /** Newest events, bounded by TIMELINE_MAX; the first (`created`) entry is always kept. */
-  readonly timeline: readonly TimelineEntry[];
-  /** How many timeline entries were dropped to respect the bound. */
-  readonly timelineDroppedCount: number;
-}
-
-export interface CoordinatorConfig {
-  /** The decision must be reached within this long after creation, or the transaction aborts. */
-  readonly prepareTimeoutMs: number;
-  /** First re-send delay; doubles each round (factor 2) ... */
-  readonly resendBaseMs: number;
-  /** ... up to this cap. */
-  readonly resendCapMs: number;
-}
-
-export const TIMELINE_MAX = 64;
-/** A bound on participants per transaction (DynamoDB items are ≤ 400 KB; keep records small). */
-export const PARTICIPANTS_MAX = 32;
 
 // ─── Inputs ──────────────────────────────────────────────────────────────────────────────────
 
@@ -166,49 +92,6 @@ export interface CoordinatorStepResult {
   readonly rejection: Rejection | null;
 }
 
-// ─── Queries ─────────────────────────────────────────────────────────────────────────────────
-
-export function isTerminal(state: TxState): state is 'COMMITTED' | 'ABORTED' {
-  return state === 'COMMITTED' || state === 'ABORTED';
-}
-
-/** The durable decision, or null while PENDING / PREPARING. */
-export function decisionOf(state: TxState): Decision | null {
-  switch (state) {
-    case 'PENDING':
-    case 'PREPARING':
-      return null;
-    case 'COMMITTING':
-    case 'COMMITTED':
-      return 'COMMIT';
-    case 'ABORTING':
-    case 'ABORTED':
-      return 'ABORT';
-    default:
-      return assertNever(state, 'transaction state');
-  }
-}
-
-/**
- * The outcome as the client sees it: final from the moment the decision is durable (COMMITTING
- * already means COMMITTED — the participants are applying it), null while undecided.
- */
-export function outcomeOf(state: TxState): Outcome | null {
-  const decision = decisionOf(state);
-  return decision === null ? null : decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED';
-}
-
-/** Delay before re-send round `attempt` (0-based): min(cap, base · 2^attempt). */
-export function resendDelayMs(attempt: number, config: CoordinatorConfig): number {
-  assert(Number.isInteger(attempt) && attempt >= 0, `resend attempt must be a natural number: ${attempt}`);
-  // 2 ** attempt overflows to Infinity for huge attempts, which Math.min caps correctly.
-  return Math.min(config.resendCapMs, config.resendBaseMs * 2 ** attempt);
-}
-
-export function participantOf(record: TxRecord, participantId: string): TxParticipant | undefined {
-  return record.participants.find((p) => p.id === participantId);
-}
-
 /** The message a Send effect stands for, and the participant it goes to. */
 export function participantMessageOf(
   record: TxRecord,
@@ -222,104 +105,6 @@ export function participantMessageOf(
       ? { type: 'Prepare', ...base, operations: participant.operations }
       : { type: effect.type === 'SendCommit' ? 'Commit' : 'Abort', ...base };
   return { participant, message };
-}
-
-export function assertCoordinatorConfig(config: CoordinatorConfig): void {
-  const { prepareTimeoutMs, resendBaseMs, resendCapMs } = config;
-  for (const [name, value] of Object.entries({ prepareTimeoutMs, resendBaseMs, resendCapMs })) {
-    assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
-  }
-  assert(resendBaseMs <= resendCapMs, `resendBaseMs (${resendBaseMs}) exceeds resendCapMs (${resendCapMs})`);
-}
-
-// ─── Construction ────────────────────────────────────────────────────────────────────────────
-
-export interface NewTransaction {
-  readonly txId: string;
-  /** `slotOf(txId, slotCount)`; passed in because the slot count is deployment configuration. */
-  readonly slot: number;
-  readonly participants: readonly TxParticipant[];
-}
-
-/**
- * The PENDING record the API writes (conditional put) before it enqueues `Begin`. If that Begin
- * is lost, the sweeper finds the record at `nextCheckAtMs` and starts it (or aborts it if the
- * deadline passed). Input validation is the API's job; a bad call here is a programmer error.
- * No effects come out of here: the API may also schedule a `Check` at `nextCheckAtMs`, but the
- * sweeper (querying records by `nextCheckAtMs`) is what guarantees the lost Begin is found.
- */
-export function newTransaction(tx: NewTransaction, nowMs: number, config: CoordinatorConfig): TxRecord {
-  assertCoordinatorConfig(config);
-  assertTime(nowMs);
-  assert(tx.txId.length > 0, 'txId must not be empty');
-  assert(Number.isInteger(tx.slot) && tx.slot >= 0, `slot must be a natural number, got ${tx.slot}`);
-  assert(
-    tx.participants.length >= 1 && tx.participants.length <= PARTICIPANTS_MAX,
-    `a transaction needs 1..${PARTICIPANTS_MAX} participants, got ${tx.participants.length}`,
-  );
-  const ids = new Set(tx.participants.map((p) => p.id));
-  assert(ids.size === tx.participants.length, 'participant ids must be unique within a transaction');
-  assert(!ids.has(''), 'participant ids must not be empty');
-  const prepareDeadlineMs = nowMs + config.prepareTimeoutMs;
-  return {
-    txId: tx.txId,
-    slot: tx.slot,
-    version: 1,
-    mode: 'two-phase',
-    state: 'PENDING',
-    participants: tx.participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations })),
-    votes: {},
-    acks: {},
-    reason: null,
-    createdAtMs: nowMs,
-    prepareDeadlineMs,
-    decidedAtMs: null,
-    completedAtMs: null,
-    nextCheckAtMs: Math.min(prepareDeadlineMs, nowMs + resendDelayMs(0, config)),
-    resendAttempt: 0,
-    timeline: [{ atMs: nowMs, event: 'created' }],
-    timelineDroppedCount: 0,
-  };
-}
-
-/** The outcome of a one-phase commit: every operation applied, or refused by a participant. */
-export type OnePhaseOutcome =
-  | { readonly decision: 'COMMIT' }
-  | { readonly decision: 'ABORT'; readonly participantId: string; readonly reason: string };
-
-/**
- * The record of a one-phase transaction: written terminal, in the same atomic write as its
- * operations (COMMITTED) or, when a participant's condition refused them, alone (ABORTED with
- * nothing applied). Same record, same API and same idempotency as a two-phase transaction.
- */
-export function onePhaseRecord(
-  tx: NewTransaction,
-  nowMs: number,
-  config: CoordinatorConfig,
-  outcome: OnePhaseOutcome,
-): TxRecord {
-  const created = newTransaction(tx, nowMs, config);
-  if (outcome.decision === 'ABORT') {
-    assert(
-      participantOf(created, outcome.participantId) !== undefined,
-      `no participant ${outcome.participantId}`,
-    );
-  }
-  const reason =
-    outcome.decision === 'COMMIT' ? null : `participant ${outcome.participantId} refused: ${outcome.reason}`;
-  return {
-    ...created,
-    mode: 'one-phase',
-    state: outcome.decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED',
-    reason,
-    decidedAtMs: nowMs,
-    completedAtMs: nowMs,
-    nextCheckAtMs: null,
-    timeline: [
-      ...created.timeline,
-      { atMs: nowMs, event: reason === null ? 'committed in one phase' : `aborted in one phase: ${reason}` },
-    ],
-  };
 }
 
 // ─── The step ────────────────────────────────────────────────────────────────────────────────
@@ -649,103 +434,6 @@ function resend(
   return { state, effects, rejection: null };
 }
 
-// ─── Participants' notes ─────────────────────────────────────────────────────────────────────
-
-/**
- * A participant's vote or ack, written by the participant itself onto the transaction record, in
- * the SAME atomic write as its barrier (one more item in its TransactWriteItems: no extra request).
- * The Vote/Ack message still follows; whichever of the coordinator's steps first finds the set
- * complete on the record decides (or ends the transaction). So the first vote message to arrive
- * usually finds every vote already there and decides at once, instead of the slot's FIFO group
- * handing the coordinator one vote per step; and the client sees the outcome applied as soon as
- * the last participant's commit write lands (`settledState`).
- *
- * A note is a fact, not a decision: only the coordinator decides (fenced), and it re-checks the
- * deadline when it does. The note is conditioned so it can never contradict the record:
- *   - a vote only while PREPARING and not yet recorded for that participant;
- *   - an ack only while the decision it acknowledges stands (COMMITTING for COMMITTED, ABORTING
- *     for ABORTED) and not yet recorded.
- * When the condition refuses (the transaction was decided, say by timeout, or has ended), the
- * participant writes its barrier without the note, exactly as without notes. Every note bumps the
- * record's version, so a coordinator write computed before it fails its version check and re-reads.
- */
-export interface RecordNote {
-  readonly txId: string;
-  readonly participantId: string;
-  readonly reply: ParticipantReply;
-  readonly atMs: number;
-}
-
-export function noteOf(reply: ParticipantReply, atMs: number): RecordNote {
-  return { txId: reply.txId, participantId: reply.participantId, reply, atMs };
-}
-
-/** What a note writes: the entry, under `votes` or `acks`, and the state that must hold. */
-export function noteEntry(
-  note: RecordNote,
-):
-  | { readonly field: 'votes'; readonly entry: VoteEntry; readonly requires: TxState; readonly event: string }
-  | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState; readonly event: string } {
-  const { reply, atMs } = note;
-  if (reply.type === 'Vote') {
-    const entry = voteEntryOf(reply, atMs);
-    return { field: 'votes', entry, requires: 'PREPARING', event: voteEvent(reply.participantId, entry) };
-  }
-  const entry = ackEntryOf(reply, atMs);
-  const requires: TxState = reply.outcome === 'COMMITTED' ? 'COMMITTING' : 'ABORTING';
-  return { field: 'acks', entry, requires, event: ackEvent(reply.participantId, entry) };
-}
-
-/**
- * The record with `note` applied, or null when its condition refuses it (see RecordNote). Like the
- * DynamoDB update: the version goes up by one and the event is appended to the timeline, which the
- * coordinator's next write trims back to TIMELINE_MAX (a note cannot trim; at most one vote and one
- * ack per participant come in between).
- */
-export function applyNote(record: TxRecord, note: RecordNote): TxRecord | null {
-  if (record.txId !== note.txId) return null;
-  const { field, entry, requires, event } = noteEntry(note);
-  const entries: { readonly [participantId: string]: unknown } = record[field];
-  if (record.state !== requires || ownEntry(entries, note.participantId) !== undefined) return null;
-  return {
-    ...record,
-    [field]: { ...entries, [note.participantId]: entry },
-    version: record.version + 1,
-    timeline: [...record.timeline, { atMs: note.atMs, event }],
-  };
-}
-
-/**
- * The state as the client sees it: a decided transaction every participant has acknowledged is
- * COMMITTED (or ABORTED) as soon as the last ack is on the record — the coordinator's step that
- * writes the terminal state is bookkeeping that may come a little later.
- */
-export function settledState(record: TxRecord): TxState {
-  if (record.state !== 'COMMITTING' && record.state !== 'ABORTING') return record.state;
-  const outcome = outcomeOf(record.state);
-  const settled = record.participants.every((p) => ownEntry(record.acks, p.id)?.outcome === outcome);
-  return settled && outcome !== null ? outcome : record.state;
-}
-
-/** The entry a vote is recorded as (by the coordinator, or noted by its participant). */
-function voteEntryOf(vote: VoteMessage, atMs: number): VoteEntry {
-  return vote.reason === undefined
-    ? { vote: vote.vote, atMs }
-    : { vote: vote.vote, reason: vote.reason, atMs };
-}
-
-function ackEntryOf(ack: AckMessage, atMs: number): AckEntry {
-  return { outcome: ack.outcome, atMs };
-}
-
-function voteEvent(participantId: string, entry: VoteEntry): string {
-  return `vote ${entry.vote} from ${participantId}${entry.reason ? `: ${entry.reason}` : ''}`;
-}
-
-function ackEvent(participantId: string, entry: AckEntry): string {
-  return `ack ${entry.outcome} from ${participantId}`;
-}
-
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
 function unchanged(record: TxRecord): CoordinatorStepResult {
@@ -770,15 +458,4 @@ function changed(
     timeline,
     timelineDroppedCount: record.timelineDroppedCount + excess,
   };
-}
-
-function assertParticipant(record: TxRecord, participantId: string): void {
-  assert(
-    participantOf(record, participantId) !== undefined,
-    `participant ${participantId} is not part of transaction ${record.txId}`,
-  );
-}
-
-function assertTime(nowMs: number): void {
-  assert(Number.isSafeInteger(nowMs) && nowMs >= 0, `nowMs must be a natural number of ms, got ${nowMs}`);
 }

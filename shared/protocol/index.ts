@@ -8,7 +8,7 @@
  * optimisation beside the rules) and `one-phase.ts` (the record of a one-phase commit).
  * INVARIANTS.md says where each of the design's invariants is asserted and tested.
  */
-export { assert, ProtocolAssertionError } from './assert';
+export { assert, assertNever, ProtocolAssertionError } from './assert';
 export { bucketOf, fnv1a32 } from './hash';
 export type { JsonPrimitive, JsonValue } from './json';
 export { canonicalJson } from './json';

@@ -1,5 +1,5 @@
 import { Backoff, type Pacing, REAL_PACING } from '../backoff';
-import type { CoordinatorTransport } from '../coordinator/shell';
+import { type CoordinatorTransport, performEffects } from '../coordinator/effects';
 import { ConflictError, ContentionError, NotFoundError, UnprocessableError } from '../errors';
 import type {
   Clock,
@@ -20,7 +20,6 @@ import {
   newTransaction,
   onePhaseRecord,
   outcomeOf,
-  participantMessageOf,
   settledState,
   slotOf,
   type TxRecord,
@@ -327,22 +326,13 @@ export class Transactions {
 
   /** Performs the Begin step's effects (Prepare to each participant, the next check's timer). */
   private async start(record: TxRecord, effects: readonly CoordinatorEffect[]): Promise<void> {
-    const transport = this.deps.transport;
+    const { transport, onBeginFailed, onTerminal } = this.deps;
     if (!transport) return;
-    await Promise.all(
-      effects.map(async (effect) => {
-        try {
-          if (effect.type === 'ScheduleCheck') {
-            await transport.scheduleCheck(record.txId, record.slot, effect.atMs);
-          } else if (effect.type === 'SendPrepare') {
-            const { participant, message } = participantMessageOf(record, effect);
-            await transport.toParticipant(participant, message);
-          }
-        } catch (error) {
-          this.deps.onBeginFailed?.(record.txId, error);
-        }
-      }),
-    );
+    await performEffects(effects, record, {
+      transport,
+      onEffectFailed: (_effect, failed, error) => onBeginFailed?.(failed.txId, error),
+      ...(onTerminal ? { onTerminal } : {}),
+    });
   }
 
   private async begin(record: TxRecord): Promise<void> {

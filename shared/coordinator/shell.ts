@@ -125,10 +125,11 @@ export const MAX_FENCE_RETRIES = 1;
  * The coordinator's async shell: load → pure step → durable fenced write → effects.
  *
  * The write is ONE TransactWriteItems (the record, conditioned on the version read, and a
- * ConditionCheck on the slot's owner and epoch). Effects are performed only after it succeeded,
- * so no participant can see a Commit before the decision is durable. If the process dies between
- * the write and the effects (crash point `coordinator.after-save`), nothing is lost: the record's
- * `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the step re-sends what is missing.
+ * ConditionCheck on the slot's owner and epoch: invariant 7). Effects are performed only after it
+ * succeeded, so no participant can see a Commit before the decision is durable (invariant 4). If
+ * the process dies between the write and the effects (crash point `coordinator.after-save`),
+ * nothing is lost: the record's `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the
+ * step re-sends what is missing.
  *
  * A refused write is retried from a fresh read: at once after a version conflict (a participant
  * noted its vote, say), after a jittered backoff after contention (another transaction held the

@@ -47,29 +47,8 @@ export {
   participantStep,
   TOMBSTONE_REASON,
 } from './participant';
+export * from './record';
 export {
-  type AckEntry,
-  assertCoordinatorConfig,
-  type CommitMode,
-  type CoordinatorConfig,
-  type Decision,
-  decisionOf,
-  isTerminal,
-  type NewTransaction,
-  newTransaction,
-  outcomeOf,
-  PARTICIPANTS_MAX,
-  participantOf,
-  resendDelayMs,
-  TIMELINE_MAX,
-  type TimelineEntry,
-  type TxParticipant,
-  type TxRecord,
-  type TxState,
-  type VoteEntry,
-} from './record';
-export {
-  type BeginInput,
   type CheckInput,
   type CoordinatorEffect,
   type CoordinatorInput,
@@ -78,4 +57,5 @@ export {
   type OperatorAbortInput,
   participantMessageOf,
   type Rejection,
+  startTransaction,
 } from './step';

@@ -1,16 +1,7 @@
+import { ackEntryOf, ackEvent, voteEntryOf, voteEvent } from './entries';
 import { ownEntry } from './json';
 import type { ParticipantReply } from './messages';
-import {
-  type AckEntry,
-  ackEntryOf,
-  ackEvent,
-  outcomeOf,
-  type TxRecord,
-  type TxState,
-  type VoteEntry,
-  voteEntryOf,
-  voteEvent,
-} from './record';
+import { type AckEntry, outcomeOf, type TxRecord, type TxState, type VoteEntry } from './record';
 
 /**
  * A participant's vote or ack, written by the participant itself onto the transaction record, in

@@ -1,6 +1,6 @@
-import { assert, assertNever } from './assert';
+import { assert, assertNever, assertTime } from './assert';
 import type { JsonValue } from './json';
-import type { AckMessage, Outcome, VoteMessage, VoteValue } from './messages';
+import type { Outcome, VoteValue } from './messages';
 
 /**
  * The coordinator's durable record of one transaction, and the queries on it. The rules that move
@@ -9,17 +9,18 @@ import type { AckMessage, Outcome, VoteMessage, VoteValue } from './messages';
  *
  * States (presumed abort: anything undecided that times out aborts):
  *
- *     PENDING ──Begin──▶ PREPARING ──all YES──▶ COMMITTING ──all acks──▶ COMMITTED
- *        │                   │
- *        └──────────────┬────┘ first NO · prepare timeout · operator abort
- *                       ▼
- *                   ABORTING ──all acks──▶ ABORTED
+ *     created ──▶ PREPARING ──all YES──▶ COMMITTING ──all acks──▶ COMMITTED
+ *                   │
+ *                   │ first NO · prepare timeout · operator abort
+ *                   ▼
+ *               ABORTING ──all acks──▶ ABORTED
  *
- * The decision is the move out of PREPARING (or PENDING). Once durable it is only ever re-sent,
- * never changed (invariant 2).
+ * A two-phase record is born PREPARING: the API writes it and sends Prepare itself
+ * (`startTransaction` in `step.ts`). The decision is the move out of PREPARING. Once durable it is
+ * only ever re-sent, never changed (invariant 2).
  */
 
-export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
+export type TxState = 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
 export type Decision = 'COMMIT' | 'ABORT';
 
 /**
@@ -104,10 +105,9 @@ export function isTerminal(state: TxState): state is 'COMMITTED' | 'ABORTED' {
   return state === 'COMMITTED' || state === 'ABORTED';
 }
 
-/** The durable decision, or null while PENDING / PREPARING. */
+/** The durable decision, or null while PREPARING. */
 export function decisionOf(state: TxState): Decision | null {
   switch (state) {
-    case 'PENDING':
     case 'PREPARING':
       return null;
     case 'COMMITTING':
@@ -159,11 +159,11 @@ export interface NewTransaction {
 }
 
 /**
- * The PENDING record the API writes (conditional put) before it enqueues `Begin`. If that Begin
- * is lost, the sweeper finds the record at `nextCheckAtMs` and starts it (or aborts it if the
- * deadline passed). Input validation is the API's job; a bad call here is a programmer error.
- * No effects come out of here: the API may also schedule a `Check` at `nextCheckAtMs`, but the
- * sweeper (querying records by `nextCheckAtMs`) is what guarantees the lost Begin is found.
+ * The record the API writes (a conditional put) when it creates a two-phase transaction: already
+ * PREPARING, its first check due after one re-send delay. `startTransaction` (step.ts) adds the
+ * Prepare messages; if they are lost, the check at `nextCheckAtMs` re-sends them (a timer, or the
+ * sweeper that queries records by `nextCheckAtMs`). Input validation is the API's job; a bad call
+ * here is a programmer error.
  */
 export function newTransaction(tx: NewTransaction, nowMs: number, config: CoordinatorConfig): TxRecord {
   assertCoordinatorConfig(config);
@@ -183,7 +183,7 @@ export function newTransaction(tx: NewTransaction, nowMs: number, config: Coordi
     slot: tx.slot,
     version: 1,
     mode: 'two-phase',
-    state: 'PENDING',
+    state: 'PREPARING',
     participants: tx.participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations })),
     votes: {},
     acks: {},
@@ -197,38 +197,4 @@ export function newTransaction(tx: NewTransaction, nowMs: number, config: Coordi
     timeline: [{ atMs: nowMs, event: 'created' }],
     timelineDroppedCount: 0,
   };
-}
-
-// ─── How a vote or an ack is recorded ───────────────────────────────────────────────────────
-
-/** The entry a vote is recorded as (by the coordinator, or noted by its participant). */
-export function voteEntryOf(vote: VoteMessage, atMs: number): VoteEntry {
-  return vote.reason === undefined
-    ? { vote: vote.vote, atMs }
-    : { vote: vote.vote, reason: vote.reason, atMs };
-}
-
-export function ackEntryOf(ack: AckMessage, atMs: number): AckEntry {
-  return { outcome: ack.outcome, atMs };
-}
-
-export function voteEvent(participantId: string, entry: VoteEntry): string {
-  return `vote ${entry.vote} from ${participantId}${entry.reason ? `: ${entry.reason}` : ''}`;
-}
-
-export function ackEvent(participantId: string, entry: AckEntry): string {
-  return `ack ${entry.outcome} from ${participantId}`;
-}
-
-// ─── Assertions ─────────────────────────────────────────────────────────────────────────────
-
-export function assertParticipant(record: TxRecord, participantId: string): void {
-  assert(
-    participantOf(record, participantId) !== undefined,
-    `participant ${participantId} is not part of transaction ${record.txId}`,
-  );
-}
-
-export function assertTime(nowMs: number): void {
-  assert(Number.isSafeInteger(nowMs) && nowMs >= 0, `nowMs must be a natural number of ms, got ${nowMs}`);
 }

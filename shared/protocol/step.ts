@@ -1,16 +1,15 @@
-import { assert, assertNever, fail } from './assert';
+import { assert, assertNever, assertTime } from './assert';
+import { ackEntryOf, ackEvent, voteEntryOf, voteEvent } from './entries';
 import { ownEntry } from './json';
 import type { AckMessage, Outcome, ParticipantMessage, VoteMessage } from './messages';
 import {
-  ackEntryOf,
-  ackEvent,
   assertCoordinatorConfig,
-  assertParticipant,
-  assertTime,
   type CoordinatorConfig,
   type Decision,
   decisionOf,
   isTerminal,
+  type NewTransaction,
+  newTransaction,
   outcomeOf,
   participantOf,
   resendDelayMs,
@@ -18,8 +17,6 @@ import {
   type TxParticipant,
   type TxRecord,
   type TxState,
-  voteEntryOf,
-  voteEvent,
 } from './record';
 
 /**
@@ -35,18 +32,12 @@ import {
  * The states and the decision are drawn in `record.ts`. Once the decision is durable, every input
  * either records an Ack or is ignored.
  *
- * The prepare deadline is strict: a Begin, Vote or Check handled at or after `prepareDeadlineMs`
+ * The prepare deadline is strict: a Vote or Check handled at or after `prepareDeadlineMs`
  * while undecided aborts with `prepare timeout`, even if it is the last YES. So "COMMIT iff every
  * participant voted YES before the deadline" holds however late the timer or sweeper runs.
  */
 
 // ─── Inputs ──────────────────────────────────────────────────────────────────────────────────
-
-/** Sent by the API right after it wrote the PENDING record. */
-export interface BeginInput {
-  readonly type: 'Begin';
-  readonly txId: string;
-}
 
 /** A timer (delayed message) or the sweeper fired for this record. */
 export interface CheckInput {
@@ -61,7 +52,7 @@ export interface OperatorAbortInput {
   readonly note?: string;
 }
 
-export type CoordinatorInput = BeginInput | VoteMessage | AckMessage | CheckInput | OperatorAbortInput;
+export type CoordinatorInput = VoteMessage | AckMessage | CheckInput | OperatorAbortInput;
 
 // ─── Effects ─────────────────────────────────────────────────────────────────────────────────
 
@@ -107,6 +98,31 @@ export function participantMessageOf(
   return { participant, message };
 }
 
+// ─── The first step ──────────────────────────────────────────────────────────────────────────
+
+/**
+ * Creates a two-phase transaction: the record as the API writes it (born PREPARING, see
+ * `newTransaction`) and, once it is durable, Prepare to every participant and a timer for its
+ * first check. A Prepare that is lost is re-sent by that check (or by the sweeper, which finds the
+ * record by `nextCheckAtMs` if the timer is lost too).
+ */
+export function startTransaction(
+  tx: NewTransaction,
+  nowMs: number,
+  config: CoordinatorConfig,
+): CoordinatorStepResult {
+  const created = newTransaction(tx, nowMs, config);
+  assert(created.nextCheckAtMs !== null, `${created.txId} is created without a first check`);
+  const event = `Prepare sent to ${created.participants.length} participant(s)`;
+  const state: TxRecord = { ...created, timeline: [...created.timeline, { atMs: nowMs, event }] };
+  const effects: CoordinatorEffect[] = created.participants.map((p) => ({
+    type: 'SendPrepare',
+    participantId: p.id,
+  }));
+  effects.push({ type: 'ScheduleCheck', atMs: created.nextCheckAtMs });
+  return { state, effects, rejection: null };
+}
+
 // ─── The step ────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -119,7 +135,7 @@ export function participantMessageOf(
  * nothing changed: write nothing (and there are no effects).
  *
  * Duplicate, late and reordered inputs are no-ops (same record, no effects):
- *   - Begin when not PENDING; Vote after the decision;
+ *   - Vote after the decision;
  *   - Ack before the decision (only possible from a stale read — the decision's re-sends will
  *     produce it again), or after the end;
  *   - Check before `nextCheckAtMs` (a duplicate or early timer) or when terminal;
@@ -146,8 +162,6 @@ export function coordinatorStep(
   assertTime(nowMs);
   assert(input.txId === record.txId, `input for ${input.txId} delivered to transaction ${record.txId}`);
   switch (input.type) {
-    case 'Begin':
-      return onBegin(record, nowMs, config);
     case 'Vote':
       return onVote(record, input, nowMs, config);
     case 'Ack':
@@ -161,11 +175,6 @@ export function coordinatorStep(
   }
 }
 
-function onBegin(record: TxRecord, nowMs: number, config: CoordinatorConfig): CoordinatorStepResult {
-  if (record.state !== 'PENDING') return unchanged(record); // duplicate, or the sweeper got there first
-  return startPreparing(record, nowMs, config, 'begin');
-}
-
 function onVote(
   record: TxRecord,
   input: VoteMessage,
@@ -173,7 +182,6 @@ function onVote(
   config: CoordinatorConfig,
 ): CoordinatorStepResult {
   assertParticipant(record, input.participantId);
-  // PENDING: no Prepare was sent yet, so this vote comes from a stale read; ignore.
   // Decided: the vote can change nothing. A YES voter after ABORTING still gets its Abort: it
   // has not acked, so the decision re-sends (on Check) keep reaching it.
   if (record.state !== 'PREPARING') return unchanged(record);
@@ -196,7 +204,8 @@ function onVote(
 /**
  * Decides once the votes on `record` allow it: at or after the deadline → ABORT (prepare timeout;
  * the deadline is strict, whatever arrives then finds the timeout already due); any NO → ABORT;
- * every participant YES → COMMIT. Otherwise records `events` (a newly recorded vote), if any.
+ * every participant YES → COMMIT (invariant 3). Otherwise records `events` (a newly recorded vote),
+ * if any.
  */
 function judgeVotes(
   record: TxRecord,
@@ -278,7 +287,6 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
 /**
  * A timer or the sweeper fired. Nothing happens before `nextCheckAtMs`; when due:
  *
- *     PENDING      Begin was lost: start preparing (abort if the deadline passed)
  *     PREPARING    at/after the deadline: abort (prepare timeout); before it: re-send Prepare to
  *                  the participants that have not voted
  *     COMMITTING / re-send the decision to the participants that have not acked
@@ -288,7 +296,7 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
  * is also pulled in to the deadline so the timeout fires on time, and a timer is armed for it.
  * After the decision no timer is armed: the sweeper finds the record on the `due` index.
  *
- *   created/Begin      round 1        round 2              deadline
+ *   created            round 1        round 2              deadline
  *   ───┼──── base ────────┼──── 2·base ───┼──── 4·base ─ ─ ─ ─┼──▶ abort (prepare timeout)
  *                                                              (next check = min(…, deadline))
  */
@@ -298,8 +306,6 @@ function onCheck(record: TxRecord, nowMs: number, config: CoordinatorConfig): Co
   if (nowMs < record.nextCheckAtMs) return unchanged(record); // early or duplicate timer
 
   switch (record.state) {
-    case 'PENDING':
-      return startPreparing(record, nowMs, config, 'check');
     case 'PREPARING': {
       // Votes the participants noted on the record whose messages were lost decide here.
       const judged = judgeVotes(record, nowMs, config, []);
@@ -349,37 +355,7 @@ function onOperatorAbort(
 
 // ─── Transitions ─────────────────────────────────────────────────────────────────────────────
 
-function startPreparing(
-  record: TxRecord,
-  nowMs: number,
-  config: CoordinatorConfig,
-  by: 'begin' | 'check',
-): CoordinatorStepResult {
-  assert(record.state === 'PENDING', `start preparing from ${record.state}`);
-  if (nowMs >= record.prepareDeadlineMs) {
-    return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
-  }
-  switch (record.mode) {
-    case 'one-phase':
-      // Born terminal (onePhaseRecord); never PENDING.
-      return fail(`one-phase transaction ${record.txId} cannot start preparing`);
-    case 'two-phase': {
-      const nextCheckAtMs = Math.min(record.prepareDeadlineMs, nowMs + resendDelayMs(0, config));
-      const event = `${by === 'begin' ? 'begin' : 'begin (by check)'}: Prepare sent to ${record.participants.length} participant(s)`;
-      const state = changed(record, { state: 'PREPARING', resendAttempt: 0, nextCheckAtMs }, nowMs, [event]);
-      const effects: CoordinatorEffect[] = record.participants.map((p) => ({
-        type: 'SendPrepare',
-        participantId: p.id,
-      }));
-      effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
-      return { state, effects, rejection: null };
-    }
-    default:
-      return assertNever(record.mode, 'commit mode');
-  }
-}
-
-/** Makes the decision. `record` may already carry the vote that triggered it. */
+/** Makes the decision, once (invariant 2). `record` may already carry the vote that triggered it. */
 function decide(
   record: TxRecord,
   decision: Decision,
@@ -458,4 +434,11 @@ function changed(
     timeline,
     timelineDroppedCount: record.timelineDroppedCount + excess,
   };
+}
+
+function assertParticipant(record: TxRecord, participantId: string): void {
+  assert(
+    participantOf(record, participantId) !== undefined,
+    `participant ${participantId} is not part of transaction ${record.txId}`,
+  );
 }

@@ -25,7 +25,7 @@ export type Decision = 'COMMIT' | 'ABORT';
 
 /**
  * How the transaction is driven:
- * - `two-phase`: the coordinator prepares every participant, decides, and completes (`step.ts`);
+ * - `two-phase`: the API sends the first Prepares, the coordinator decides and completes (`step.ts`);
  * - `one-phase`: every operation lives in tables one TransactWriteItems can reach, so the API
  *   wrote the record and all the operations in ONE atomic write (see `onePhaseRecord`). Such a
  *   record is born terminal: no message is ever sent for it and every input leaves it unchanged.

@@ -113,7 +113,7 @@ export function startTransaction(
 ): CoordinatorStepResult {
   const created = newTransaction(tx, nowMs, config);
   assert(created.nextCheckAtMs !== null, `${created.txId} is created without a first check`);
-  const event = `Prepare sent to ${created.participants.length} participant(s)`;
+  const event = `begin: Prepare sent to ${created.participants.length} participant(s)`;
   const state: TxRecord = { ...created, timeline: [...created.timeline, { atMs: nowMs, event }] };
   const effects: CoordinatorEffect[] = created.participants.map((p) => ({
     type: 'SendPrepare',

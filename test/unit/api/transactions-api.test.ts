@@ -59,7 +59,7 @@ describe('POST /transfers', () => {
       nextCheckAtMs: T0 + 500,
       timeline: [
         { atMs: T0, event: 'created' },
-        { atMs: T0, event: 'Prepare sent to 2 participant(s)' },
+        { atMs: T0, event: 'begin: Prepare sent to 2 participant(s)' },
       ],
     });
     const slot = slotOf(txId, SLOTS);
@@ -517,7 +517,7 @@ describe('GET /transactions/{txId}', () => {
       createdAtMs: T0,
       timeline: [
         { atMs: T0, event: 'created' },
-        { atMs: T0, event: 'Prepare sent to 2 participant(s)' },
+        { atMs: T0, event: 'begin: Prepare sent to 2 participant(s)' },
       ],
     });
     expect(TransactionViewSchema.parse(answer.json)).toEqual(answer.json);

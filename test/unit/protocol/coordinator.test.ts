@@ -132,7 +132,10 @@ describe('startTransaction', () => {
       version: 1,
       nextCheckAtMs: T0 + 5 + config.resendBaseMs,
     });
-    expect(state.timeline.map((e) => e.event)).toEqual(['created', 'Prepare sent to 3 participant(s)']);
+    expect(state.timeline.map((e) => e.event)).toEqual([
+      'created',
+      'begin: Prepare sent to 3 participant(s)',
+    ]);
     expect(effects).toEqual([
       { type: 'SendPrepare', participantId: 'ledger-0' },
       { type: 'SendPrepare', participantId: 'ledger-1' },
@@ -140,10 +143,6 @@ describe('startTransaction', () => {
       { type: 'ScheduleCheck', atMs: T0 + 5 + config.resendBaseMs },
     ]);
     expect(rejection).toBeNull();
-  });
-
-  it('asserts when an input names another transaction', () => {
-    expect(() => step(preparing(), { type: 'Check', txId: 'tx-other' })).toThrow(ProtocolAssertionError);
   });
 });
 
@@ -345,6 +344,10 @@ describe('Ack', () => {
 });
 
 describe('Check', () => {
+  it('asserts when it names another transaction', () => {
+    expect(() => step(preparing(), { type: 'Check', txId: 'tx-other' })).toThrow(ProtocolAssertionError);
+  });
+
   it('does nothing before nextCheckAtMs', () => {
     const record = preparing(2);
     expectNoOp(record, check, (record.nextCheckAtMs ?? 0) - 1);

@@ -63,7 +63,7 @@ describe('the API starts a two-phase transaction itself', () => {
     expect(record.state).toBe('PREPARING');
     expect((await store.load('tx_lean'))?.record.timeline.map((e) => e.event)).toEqual([
       'created',
-      'Prepare sent to 2 participant(s)',
+      'begin: Prepare sent to 2 participant(s)',
     ]);
     expect(sent.sort()).toEqual(['Prepare->ledger-0', 'Prepare->ledger-1']);
     // Without a wait the prepare phase's timer is armed at once.

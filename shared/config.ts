@@ -16,14 +16,13 @@ export interface ApiConfig {
   readonly transactionsTable: string;
   /** SLOTS_TABLE: the leader slot table (DynamoTxStore needs it; the API never fences). */
   readonly slotsTable: string;
-  /** COORDINATOR_QUEUE_URL: the coordinator's FIFO queue, where `Begin` goes. */
+  /** COORDINATOR_QUEUE_URL: the coordinator's FIFO queue (the transport routes Checks there). */
   readonly coordinatorQueueUrl: string;
   /**
-   * TIMER_QUEUE_URL and PARTICIPANT_QUEUES (participant id → inbox URL, JSON): with both, the API
-   * starts two-phase transactions itself (record written PREPARING, Prepare sent from the API);
-   * without, it writes them PENDING and sends Begin.
+   * TIMER_QUEUE_URL and PARTICIPANT_QUEUES (participant id → inbox URL, JSON): where the API sends
+   * what starts a two-phase transaction (Prepare to each participant, the first check's timer).
    */
-  readonly start?: {
+  readonly start: {
     readonly timerQueueUrl: string;
     readonly participantQueues: Readonly<Record<string, string>>;
   };
@@ -63,14 +62,10 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     transactionsTable: envString(env, 'TRANSACTIONS_TABLE'),
     slotsTable: envString(env, 'SLOTS_TABLE'),
     coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
-    ...(env.TIMER_QUEUE_URL && env.PARTICIPANT_QUEUES
-      ? {
-          start: {
-            timerQueueUrl: envString(env, 'TIMER_QUEUE_URL'),
-            participantQueues: envStringMap(env, 'PARTICIPANT_QUEUES'),
-          },
-        }
-      : {}),
+    start: {
+      timerQueueUrl: envString(env, 'TIMER_QUEUE_URL'),
+      participantQueues: envStringMap(env, 'PARTICIPANT_QUEUES'),
+    },
     slotCount: envInt(env, 'SLOT_COUNT', 1, SLOT_COUNT_MAX),
     coordinator: readCoordinatorTimings(env),
     onePhase: onOff(env, 'ONE_PHASE', true),

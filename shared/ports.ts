@@ -96,11 +96,6 @@ export interface Clock {
   nowMs(): number;
 }
 
-/** The coordinator's FIFO inbox, as the API sees it: enqueue `Begin` for a freshly written record. */
-export interface CoordinatorInbox {
-  begin(txId: string, slot: number): Promise<void>;
-}
-
 /** Looks up which entities exist, to refuse a transaction naming an unknown one before writing it. */
 export interface EntityDirectory {
   /** Of `refs`, the ones that do not exist (in input order). */

@@ -3,7 +3,6 @@ import { dynamoDocumentClient, sqsClient } from './adapters/aws-clients';
 import { DynamoEntityDirectory } from './adapters/dynamo-entity-directory';
 import { type DirectParticipant, DynamoOnePhaseCommitter } from './adapters/dynamo-one-phase';
 import { DynamoTxStore } from './adapters/dynamo-tx-store';
-import { SqsCoordinatorInbox } from './adapters/sqs-coordinator-inbox';
 import { SqsTransport } from './adapters/sqs-transport';
 import type { Pacing } from './backoff';
 import type { ApiConfig } from './config';
@@ -36,7 +35,8 @@ export interface Producer {
 /**
  * The producer side of Tandem wired to DynamoDB and SQS from its configuration (ApiConfig, the
  * environment the construct gives the API and every intake function): the registry, the entity
- * directory, the one-phase committer, the lean start and `Transactions`. One wiring, so a request
+ * directory, the one-phase committer, the transport that starts two-phase transactions and
+ * `Transactions`. One wiring, so a request
  * is validated and started alike whether it came over HTTP, from EventBridge or from a queue.
  */
 export function wireProducer(config: ApiConfig, hooks: ProducerHooks = {}): Producer {
@@ -60,20 +60,11 @@ export function wireProducer(config: ApiConfig, hooks: ProducerHooks = {}): Prod
     {
       store: txStore,
       ...(hooks.waitStore ? { waitStore: hooks.waitStore(txStore) } : {}),
-      inbox: new SqsCoordinatorInbox(sqsClient(), config.coordinatorQueueUrl),
-      ...(config.start
-        ? {
-            transport: new SqsTransport(
-              sqsClient(),
-              {
-                coordinatorQueueUrl: config.coordinatorQueueUrl,
-                slotCount: config.slotCount,
-                ...config.start,
-              },
-              { nowMs: Date.now },
-            ),
-          }
-        : {}),
+      transport: new SqsTransport(
+        sqsClient(),
+        { coordinatorQueueUrl: config.coordinatorQueueUrl, slotCount: config.slotCount, ...config.start },
+        { nowMs: Date.now },
+      ),
       directory: new DynamoEntityDirectory(
         client,
         Object.fromEntries(Object.entries(counters).map(([id, { table }]) => [id, table])),

@@ -68,15 +68,8 @@ export const post = <T>(path: string, body?: unknown) => call<T>('POST', path, b
 
 // ─── the answers' shapes (see shared/console/api.ts) ────────────────────────────────────────
 
-export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
-export const STATES: readonly TxState[] = [
-  'PENDING',
-  'PREPARING',
-  'COMMITTING',
-  'COMMITTED',
-  'ABORTING',
-  'ABORTED',
-];
+export type TxState = 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
+export const STATES: readonly TxState[] = ['PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED'];
 
 export interface TxSummary {
   txId: string;

@@ -31,7 +31,7 @@ const { registry, transactions, client, counters } = wireProducer(config, {
   onTerminal: (record) => recordTerminal(metrics, record),
   onContention: (error) => recordContention(metrics, error.reason),
   onBeginFailed: (txId, error) =>
-    logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
+    logger.warn('could not send Prepare or its timer; the next check re-sends it', { txId, error }),
 });
 /** The tables of a counter participant's shards, in shard order, for its entity routes. */
 const entityStore = (name: string) => {

@@ -20,7 +20,7 @@ import {
  * the zod schemas below, which the unit tests also check real answers against.
  */
 
-const TxStateSchema = z.enum(['PENDING', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED']);
+const TxStateSchema = z.enum(['PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED']);
 const OutcomeSchema = z.enum(['COMMITTED', 'ABORTED']);
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') });
@@ -134,7 +134,7 @@ const submitResponses = {
   },
   '202': {
     description:
-      'Accepted: the transaction is durably recorded and will be driven to COMMITTED or ABORTED. Also answered if enqueueing `Begin` failed: the sweeper starts the transaction at its next check time.',
+      'Accepted: the transaction is durably recorded and will be driven to COMMITTED or ABORTED. Also answered if sending a `Prepare` failed: the next check of the transaction re-sends it.',
     headers: locationHeader,
     content: jsonContent('Accepted'),
   },

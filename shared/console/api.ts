@@ -48,7 +48,7 @@ export const HEALTH_WINDOW_MAX_MS = 24 * 3_600_000;
 const DLQ_PEEK_MAX = 50;
 const NOTE_MAX = 500;
 
-const STATES: readonly TxState[] = ['PENDING', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED'];
+const STATES: readonly TxState[] = ['PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED'];
 
 interface Route {
   readonly method: 'GET' | 'POST';

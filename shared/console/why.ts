@@ -17,11 +17,7 @@ export function whyNotFinished(record: TxRecord, nowMs: number): string | null {
   const decision = decisionOf(record.state);
   const missing = missingOf(record);
   const ago = (atMs: number) => formatDurationMs(Math.max(0, nowMs - atMs));
-  if (record.state === 'PENDING') {
-    parts.push(
-      `not started: the coordinator has not sent Prepare yet (created ${ago(record.createdAtMs)} ago)`,
-    );
-  } else if (decision === null) {
+  if (decision === null) {
     parts.push(
       `waiting for ${whose(missing.participants, 'vote', 'votes')} since ${ago(record.createdAtMs)}`,
     );

@@ -41,7 +41,7 @@ export interface SweepReport {
 }
 
 /**
- * The sweeper: the transactions whose next check time has passed (a lost Begin, missing votes,
+ * The sweeper: the transactions whose next check time has passed (a lost Prepare, missing votes,
  * missing acks, a timer that never fired) get a `Check` in their slot's FIFO group, where the
  * coordinator handles it under the slot's lease. It reads every slot a record holds — not a range
  * of slot numbers — so records keep being driven after the deployment's slot count changed.

@@ -9,14 +9,14 @@ import {
   coordinatorStep,
   decisionOf,
   isTerminal,
-  type ParticipantMessage,
-  participantMessageOf,
   type Rejection,
-  type TxParticipant,
   type TxRecord,
 } from '../protocol';
 import { recordKeyOf } from '../txid';
+import { type EffectsDeps, performEffects } from './effects';
 import type { BatchHold } from './leases';
+
+export type { CoordinatorTransport } from './effects';
 
 /**
  * The timeline's decision entry, written by the save that records the decision, names the fence it
@@ -33,37 +33,24 @@ export function withDecisionFence(before: TxRecord, after: TxRecord, fence: Fenc
   return { ...after, timeline };
 }
 
-/** Where the coordinator's messages go. SQS in Lambda; the simulated network in the simulation. */
-export interface CoordinatorTransport {
-  /** Sends Prepare / Commit / Abort to the participant's inbox. */
-  toParticipant(participant: TxParticipant, message: ParticipantMessage): Promise<void>;
-  /** Arranges for a `Check` of `txId` to reach the coordinator at (not before) `atMs`. */
-  scheduleCheck(txId: string, slot: number, atMs: number): Promise<void>;
-}
-
 export interface FenceProvider {
   /** The fence for a write to `slot`; with `hold`, taking the slot over needs the batch still held. */
   fence(slot: number, hold?: BatchHold): Promise<Fence>;
   forget(slot: number): void;
 }
 
-export interface CoordinatorDeps {
+export interface CoordinatorDeps extends EffectsDeps {
   readonly txs: TxStore;
   readonly leases: FenceProvider;
   readonly clock: Clock;
-  readonly transport: CoordinatorTransport;
   readonly config: CoordinatorConfig;
   readonly faults: Faults;
-  /** Called once a transaction became terminal (logs, metrics). */
-  readonly onTerminal?: (record: TxRecord) => Promise<void> | void;
   /**
    * The input was delivered before (SQS receive count > 1): an earlier attempt may have died after
    * its write and before its effects. If nothing changes now, the timer for the record's next check
    * is armed again, so recovery does not wait for the sweeper.
    */
   readonly redelivered?: boolean;
-  /** Called when an effect could not be performed; recovery re-drives it later. */
-  readonly onEffectFailed?: (effect: CoordinatorEffect, record: TxRecord, error: unknown) => void;
   /** Records this environment wrote last (see RecordCache); absent: every input reads the record. */
   readonly cache?: RecordCache;
   /**
@@ -138,10 +125,11 @@ export const MAX_FENCE_RETRIES = 1;
  * The coordinator's async shell: load → pure step → durable fenced write → effects.
  *
  * The write is ONE TransactWriteItems (the record, conditioned on the version read, and a
- * ConditionCheck on the slot's owner and epoch). Effects are performed only after it succeeded,
- * so no participant can see a Commit before the decision is durable. If the process dies between
- * the write and the effects (crash point `coordinator.after-save`), nothing is lost: the record's
- * `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the step re-sends what is missing.
+ * ConditionCheck on the slot's owner and epoch: invariant 7). Effects are performed only after it
+ * succeeded, so no participant can see a Commit before the decision is durable (invariant 4). If
+ * the process dies between the write and the effects (crash point `coordinator.after-save`),
+ * nothing is lost: the record's `nextCheckAtMs` makes a timer or the sweeper re-drive it, and the
+ * step re-sends what is missing.
  *
  * A refused write is retried from a fresh read: at once after a version conflict (a participant
  * noted its vote, say), after a jittered backoff after contention (another transaction held the
@@ -189,7 +177,7 @@ export async function handleCoordinatorInput(
     }
     if (result.state === record) {
       if (deps.redelivered && record.nextCheckAtMs !== null) {
-        await perform([{ type: 'ScheduleCheck', atMs: record.nextCheckAtMs }], record, deps);
+        await performEffects([{ type: 'ScheduleCheck', atMs: record.nextCheckAtMs }], record, deps);
       }
       return { kind: 'unchanged', record, rejection: result.rejection };
     }
@@ -231,38 +219,7 @@ export async function handleCoordinatorInput(
     if (decisionOf(record.state) === null && decisionOf(result.state.state) !== null) {
       deps.faults.crashPoint('coordinator.after-decision', record.txId);
     }
-    await perform(result.effects, result.state, deps);
+    await performEffects(result.effects, result.state, deps);
     return { kind: 'changed', record: result.state, effects: result.effects };
-  }
-}
-
-async function perform(
-  effects: readonly CoordinatorEffect[],
-  record: TxRecord,
-  deps: CoordinatorDeps,
-): Promise<void> {
-  await Promise.all(
-    effects.map(async (effect) => {
-      try {
-        await performOne(effect, record, deps);
-      } catch (error) {
-        deps.onEffectFailed?.(effect, record, error);
-      }
-    }),
-  );
-}
-
-async function performOne(effect: CoordinatorEffect, record: TxRecord, deps: CoordinatorDeps): Promise<void> {
-  switch (effect.type) {
-    case 'SendPrepare':
-    case 'SendCommit':
-    case 'SendAbort': {
-      const { participant, message } = participantMessageOf(record, effect);
-      return deps.transport.toParticipant(participant, message);
-    }
-    case 'ScheduleCheck':
-      return deps.transport.scheduleCheck(record.txId, record.slot, effect.atMs);
-    case 'Terminal':
-      return deps.onTerminal?.(record);
   }
 }

@@ -74,7 +74,7 @@ function wire(env: NodeJS.ProcessEnv, map: EventMapping | undefined): IntakeLamb
     onTerminal: (record) => recordTerminal(metrics, record),
     onContention: (error) => recordContention(metrics, error.reason),
     onBeginFailed: (txId, error) =>
-      logger.warn('could not enqueue Begin; the sweeper will start the transaction', { txId, error }),
+      logger.warn('could not send Prepare or its timer; the next check re-sends it', { txId, error }),
   });
   const sqs = sqsClient();
   const onRecord = intakeRecordHandler(settings, {

@@ -77,8 +77,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "enqueue a Check for an unfinished transaction into its slot's FIFO group",
     options: [],
     details: [
-      'The coordinator then re-drives whatever is missing: Begin, Prepare to the participants that have',
-      'not voted, or the decision to those that have not acked. A Check that arrives before the',
+      'The coordinator then re-drives whatever is missing: Prepare to the participants that have not',
+      'voted, or the decision to those that have not acked. A Check that arrives before the',
       "transaction's next check time is ignored (the scheduled check does the work then). Refused for an",
       'unknown or finished transaction.',
     ],
@@ -86,7 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'abort',
     args: ['txId'],
-    summary: 'abort a transaction that has no decision yet (PENDING or PREPARING)',
+    summary: 'abort a transaction that has no decision yet (PREPARING)',
     options: [
       {
         name: 'note',

@@ -224,10 +224,7 @@ export async function retryTransaction(
   }
   if (!options.preview) await enqueue(queues, coordinatorQueueUrl, record, { type: 'Check', txId }, nowMs);
   const missing = missingOf(record);
-  const what =
-    record.state === 'PENDING'
-      ? 'start it (Begin was lost)'
-      : `re-send ${record.state === 'PREPARING' ? 'Prepare' : decisionOf(record.state) === 'COMMIT' ? 'Commit' : 'Abort'} to ${missing.participants.join(', ') || 'nobody'}`;
+  const what = `re-send ${record.state === 'PREPARING' ? 'Prepare' : decisionOf(record.state) === 'COMMIT' ? 'Commit' : 'Abort'} to ${missing.participants.join(', ') || 'nobody'}`;
   const due =
     record.nextCheckAtMs === null || record.nextCheckAtMs <= nowMs
       ? `its check is due (${record.nextCheckAtMs === null ? 'now' : formatDue(record.nextCheckAtMs, nowMs)}), so the coordinator will ${what}`
@@ -264,7 +261,7 @@ export async function abortTransaction(
   if (decision !== null) {
     throw new RefusedError(
       `transaction ${txId} is ${settledState(record)}: the decision ${decision} is recorded and stands; ` +
-        'an operator can only abort a transaction that has no decision yet (PENDING or PREPARING)',
+        'an operator can only abort a transaction that has no decision yet (PREPARING)',
     );
   }
   const input: OperatorAbortInput =

@@ -22,3 +22,8 @@ export function assertNever(value: never, what: string): never {
 export function fail(message: string): never {
   throw new ProtocolAssertionError(message);
 }
+
+/** Time comes into the pure core as a natural number of milliseconds. */
+export function assertTime(nowMs: number): void {
+  assert(Number.isSafeInteger(nowMs) && nowMs >= 0, `nowMs must be a natural number of ms, got ${nowMs}`);
+}

@@ -2,45 +2,13 @@
  * Tandem's protocol core: pure state machines for the 2PC coordinator, the participant barrier
  * and the leader-slot lease. No AWS, no clock, no I/O — the async shells drive these functions,
  * persist what they return, and only then perform the effects.
+ *
+ * The coordinator is four files: `record.ts` (the record and its queries), `step.ts` (the rules:
+ * votes, acks, checks, the decision), `notes.ts` (the participants' notes on the record, an
+ * optimisation beside the rules) and `one-phase.ts` (the record of a one-phase commit).
+ * INVARIANTS.md says where each of the design's invariants is asserted and tested.
  */
-export { assert, ProtocolAssertionError } from './assert';
-export {
-  type AckEntry,
-  applyNote,
-  assertCoordinatorConfig,
-  type BeginInput,
-  type CheckInput,
-  type CommitMode,
-  type CoordinatorConfig,
-  type CoordinatorEffect,
-  type CoordinatorInput,
-  type CoordinatorStepResult,
-  coordinatorStep,
-  type Decision,
-  decisionOf,
-  isTerminal,
-  type NewTransaction,
-  newTransaction,
-  noteEntry,
-  noteOf,
-  type OnePhaseOutcome,
-  type OperatorAbortInput,
-  onePhaseRecord,
-  outcomeOf,
-  PARTICIPANTS_MAX,
-  participantMessageOf,
-  participantOf,
-  type RecordNote,
-  type Rejection,
-  resendDelayMs,
-  settledState,
-  TIMELINE_MAX,
-  type TimelineEntry,
-  type TxParticipant,
-  type TxRecord,
-  type TxState,
-  type VoteEntry,
-} from './coordinator';
+export { assert, assertNever, ProtocolAssertionError } from './assert';
 export { bucketOf, fnv1a32 } from './hash';
 export type { JsonPrimitive, JsonValue } from './json';
 export { canonicalJson } from './json';
@@ -66,6 +34,8 @@ export type {
   VoteMessage,
   VoteValue,
 } from './messages';
+export { applyNote, noteEntry, noteOf, type RecordNote, settledState } from './notes';
+export { type OnePhaseOutcome, onePhaseRecord } from './one-phase';
 export {
   type Barrier,
   type BarrierState,
@@ -77,3 +47,15 @@ export {
   participantStep,
   TOMBSTONE_REASON,
 } from './participant';
+export * from './record';
+export {
+  type CheckInput,
+  type CoordinatorEffect,
+  type CoordinatorInput,
+  type CoordinatorStepResult,
+  coordinatorStep,
+  type OperatorAbortInput,
+  participantMessageOf,
+  type Rejection,
+  startTransaction,
+} from './step';

@@ -1,9 +1,8 @@
 import { Backoff, type Pacing, REAL_PACING } from '../backoff';
-import type { CoordinatorTransport } from '../coordinator/shell';
+import { type CoordinatorTransport, performEffects } from '../coordinator/effects';
 import { ConflictError, ContentionError, NotFoundError, UnprocessableError } from '../errors';
 import type {
   Clock,
-  CoordinatorInbox,
   EntityDirectory,
   EntityRef,
   OnePhaseCommitter,
@@ -14,15 +13,13 @@ import type {
 import {
   type CoordinatorConfig,
   type CoordinatorEffect,
-  coordinatorStep,
   isTerminal,
   type NewTransaction,
-  newTransaction,
   onePhaseRecord,
   outcomeOf,
-  participantMessageOf,
   settledState,
   slotOf,
+  startTransaction,
   type TxRecord,
 } from '../protocol';
 import type { Operation, ParticipantRegistry } from '../registry';
@@ -53,7 +50,6 @@ export interface TransactionsDeps {
   readonly store: TxStore;
   /** What a `?wait=N` hold re-reads the record through; defaults to `store` (the API labels these reads for the request meter). */
   readonly waitStore?: Pick<TxStore, 'load'>;
-  readonly inbox: CoordinatorInbox;
   readonly directory: EntityDirectory;
   readonly clock: Clock;
   /** Waits `ms` (a fake one in tests advances a fake clock). */
@@ -63,20 +59,19 @@ export interface TransactionsDeps {
   /** Incarnation of a transaction submitted with a key (see shared/txid.ts); defaults to random. */
   readonly newIncarnation?: () => string;
   /**
-   * Sending `Begin` failed. The request still succeeds: the record is durable and the sweeper
-   * starts it at its `nextCheckAtMs`. Log it.
+   * Beginning a two-phase transaction failed after its record was written: a Prepare or its first
+   * timer could not be sent. The request still succeeds: the record's check at `nextCheckAtMs` (the
+   * sweeper, if the timer is what was lost) re-sends the Prepares. Log it.
    */
   readonly onBeginFailed?: (txId: string, error: unknown) => void;
   /**
-   * Lean start: with a transport, the API starts a two-phase transaction itself — it writes the
-   * record already PREPARING (the coordinator's own Begin step, computed here: pure) and sends
-   * Prepare to the participants — instead of writing it PENDING and sending Begin to the
-   * coordinator. One hop, one message and one coordinator write fewer. Safe without the slot's
-   * fence: the write creates a record nobody else has seen (`attribute_not_exists`), and every
-   * later write to it is version-conditioned and fenced. A lost send is re-sent on the record's
-   * next check (a timer or the sweeper), as after any crash between a write and its effects.
+   * Where the API sends what starts a two-phase transaction: it writes the record PREPARING
+   * (`startTransaction`, pure) and sends Prepare to the participants itself. Safe without the
+   * slot's fence: the write creates a record nobody else has seen (`attribute_not_exists`), and
+   * every later write to it is version-conditioned and fenced. A lost send is re-sent on the
+   * record's next check (a timer or the sweeper), as after any crash between a write and its effects.
    */
-  readonly transport?: CoordinatorTransport;
+  readonly transport: CoordinatorTransport;
   /** Called once per transaction actually created (not for replays), e.g. to count it. */
   readonly onCreated?: (record: TxRecord) => void;
   /**
@@ -122,8 +117,9 @@ export interface SubmitResult {
 }
 
 /**
- * The producer's use cases: submit a transaction (validate entities, write the PENDING record
- * with a conditional put, enqueue Begin) and read one, optionally long-polling for its outcome.
+ * The producer's use cases: submit a transaction (validate entities, write the record with a
+ * conditional put, send Prepare or commit it in one phase) and read one, optionally long-polling
+ * for its outcome.
  */
 export class Transactions {
   private readonly pollIntervalMs: number;
@@ -182,34 +178,23 @@ export class Transactions {
     return backoff.retry(() => this.deps.store.create(tx), this.deps.onContention);
   }
 
-  /**
-   * Two phases: with a transport the API starts the transaction itself (record written PREPARING,
-   * Prepare sent from here); without, it writes it PENDING and sends Begin to the coordinator.
-   */
+  /** Two phases: the API starts the transaction (record written PREPARING, Prepare sent from here). */
   private async submitTwoPhase(
     tx: NewTransaction,
     identity: Identity,
     waitMs: number,
     backoff: Backoff,
   ): Promise<SubmitResult> {
-    const nowMs = this.deps.clock.nowMs();
-    const pending = newTransaction(tx, nowMs, this.config.coordinator);
-    const started = this.deps.transport
-      ? coordinatorStep(pending, { type: 'Begin', txId: tx.txId }, nowMs, this.config.coordinator)
-      : undefined;
-    const record = started?.state ?? pending;
+    const started = startTransaction(tx, this.deps.clock.nowMs(), this.config.coordinator);
+    const record = started.state;
     const outcome = await this.create(storedOf(record, identity), backoff);
     if (!outcome.created) return this.replay(outcome.existing, identity, waitMs);
     this.deps.onCreated?.(record);
-    if (!started) {
-      await this.begin(record);
-      return { record: waitMs > 0 ? await this.waitForTerminal(record, waitMs) : record, replayed: false };
-    }
     return { record: await this.startAndWait(record, started.effects, waitMs), replayed: false };
   }
 
   /**
-   * Performs the Begin step's effects and holds the answer for `waitMs`. The prepare phase's timer
+   * Performs the start's effects and holds the answer for `waitMs`. The prepare phase's timer
    * is armed lazily while the answer is held: the API watches the record itself and arms the timer
    * only if its check comes due while the transaction is undecided, or when the wait ends undecided
    * — so a transaction decided within the wait never pays for a timer. (If this Lambda dies while
@@ -311,10 +296,6 @@ export class Transactions {
       );
     }
     const current = existing.record;
-    // A replay re-sends Begin while the record is still PENDING: harmless (the FIFO queue drops a
-    // duplicate within 5 minutes by its deduplication id; the coordinator ignores a Begin once
-    // started), and it starts a transaction whose first Begin was lost without waiting for the sweeper.
-    if (current.state === 'PENDING') await this.begin(current);
     return { record: waitMs > 0 ? await this.waitForTerminal(current, waitMs) : current, replayed: true };
   }
 
@@ -325,32 +306,14 @@ export class Transactions {
     return waitMs > 0 ? this.waitForTerminal(stored.record, waitMs) : stored.record;
   }
 
-  /** Performs the Begin step's effects (Prepare to each participant, the next check's timer). */
+  /** Performs the start's effects (Prepare to each participant, the first check's timer). */
   private async start(record: TxRecord, effects: readonly CoordinatorEffect[]): Promise<void> {
-    const transport = this.deps.transport;
-    if (!transport) return;
-    await Promise.all(
-      effects.map(async (effect) => {
-        try {
-          if (effect.type === 'ScheduleCheck') {
-            await transport.scheduleCheck(record.txId, record.slot, effect.atMs);
-          } else if (effect.type === 'SendPrepare') {
-            const { participant, message } = participantMessageOf(record, effect);
-            await transport.toParticipant(participant, message);
-          }
-        } catch (error) {
-          this.deps.onBeginFailed?.(record.txId, error);
-        }
-      }),
-    );
-  }
-
-  private async begin(record: TxRecord): Promise<void> {
-    try {
-      await this.deps.inbox.begin(record.txId, record.slot);
-    } catch (error) {
-      this.deps.onBeginFailed?.(record.txId, error);
-    }
+    const { transport, onBeginFailed, onTerminal } = this.deps;
+    await performEffects(effects, record, {
+      transport,
+      onEffectFailed: (_effect, failed, error) => onBeginFailed?.(failed.txId, error),
+      ...(onTerminal ? { onTerminal } : {}),
+    });
   }
 
   /**

@@ -60,7 +60,6 @@ import {
 } from '../../shared/participant';
 import type {
   Clock,
-  CoordinatorInbox,
   EntityDirectory,
   Fence,
   OnePhaseCommitter,
@@ -1135,7 +1134,7 @@ export class World {
           const decision = state === undefined ? null : decisionOf(state);
           const allowed =
             message.type === 'Prepare'
-              ? state !== undefined && state !== 'PENDING'
+              ? state !== undefined
               : decision === (message.type === 'Commit' ? 'COMMIT' : 'ABORT');
           if (!allowed) {
             this.violation(
@@ -1166,15 +1165,6 @@ export class World {
     return this.call(inv, `arm timer ${timer.txId} (${delayS} s)`, async () =>
       this.sendStandard(this.timerQueue, JSON.stringify(timer), delayS * 1000),
     );
-  }
-
-  private inbox(inv: Invocation): CoordinatorInbox {
-    return {
-      begin: (txId, slot) =>
-        this.call(inv, `send Begin ${txId}`, async () =>
-          this.sendFifo(groupOf(slot), JSON.stringify({ type: 'Begin', txId }), `begin-${txId}`),
-        ),
-    };
   }
 
   /** The bus, one put per event (each may fail or crash the invocation on its own). */
@@ -1941,11 +1931,9 @@ export class World {
         const transactions = new Transactions(
           {
             store: this.txs(inv),
-            inbox: this.inbox(inv),
-            // Most submits start the transaction in the API (lean start: the record written
-            // PREPARING, Prepare sent from here); the others the old way (PENDING + Begin), which
-            // replays and records written by an older version still take.
-            ...(this.rng.int(0, 9) < 8 ? { transport: this.transport(inv, this.apiNode.clock) } : {}),
+            // The API starts a two-phase transaction itself: the record written PREPARING, Prepare
+            // sent from here.
+            transport: this.transport(inv, this.apiNode.clock),
             // Most submits may take the one-phase fast path (as deployed); it mixes with two-phase
             // transactions on the same entities.
             ...(this.rng.int(0, 9) < 7 ? { onePhase: this.onePhase(inv) } : {}),
@@ -2239,8 +2227,6 @@ export class World {
       this.violation(
         `decision before effect (4): ${participantId} aborted ${next.txId} while its durable state is ${record.state}`,
       );
-    } else if (record.state === 'PENDING') {
-      this.violation(`${participantId} prepared ${next.txId} before PREPARING was durable`);
     }
     this.account(participantId, next, action);
     this.checkEntities(participantId);

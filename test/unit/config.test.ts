@@ -43,6 +43,8 @@ const apiEnv = {
   TRANSACTIONS_TABLE: 'txs',
   SLOTS_TABLE: 'slots',
   COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
+  TIMER_QUEUE_URL: 'http://localhost:4566/000000000000/timers',
+  PARTICIPANT_QUEUES: '{"ledger-0":"http://localhost:4566/000000000000/ledger-0"}',
   SLOT_COUNT: '64',
   PREPARE_TIMEOUT_MS: '10000',
   RESEND_BASE_MS: '500',
@@ -52,13 +54,17 @@ const apiEnv = {
 describe('function configuration', () => {
   const env = apiEnv;
 
-  it('reads the tables, the queue, the slot count and the coordinator timings', () => {
+  it('reads the tables, the queues, the slot count and the coordinator timings', () => {
     expect(readApiConfig(env)).toEqual({
       participants: [{ name: 'ledger' }],
       counterTables: {},
       transactionsTable: 'txs',
       slotsTable: 'slots',
       coordinatorQueueUrl: 'http://localhost:4566/000000000000/coordinator.fifo',
+      start: {
+        timerQueueUrl: 'http://localhost:4566/000000000000/timers',
+        participantQueues: { 'ledger-0': 'http://localhost:4566/000000000000/ledger-0' },
+      },
       slotCount: 64,
       coordinator: { prepareTimeoutMs: 10_000, resendBaseMs: 500, resendCapMs: 8_000 },
       onePhase: true,

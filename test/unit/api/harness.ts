@@ -2,12 +2,18 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { createApi } from '../../../shared/api/app';
+import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { newEntity } from '../../../shared/entities';
 import { Items } from '../../../shared/inventory/items';
 import { Accounts } from '../../../shared/ledger/accounts';
 import { shardOf } from '../../../shared/ledger/sharding';
-import type { CoordinatorInbox, EntityDirectory, Fence, StoredTx } from '../../../shared/ports';
-import { type CoordinatorConfig, type CoordinatorInput, coordinatorStep } from '../../../shared/protocol';
+import type { EntityDirectory, Fence, StoredTx } from '../../../shared/ports';
+import {
+  type CoordinatorConfig,
+  type CoordinatorInput,
+  coordinatorStep,
+  type ParticipantMessage,
+} from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
 import { bankAndShopDirectory, bankAndShopRegistry } from '../../support/bank-and-shop';
 
@@ -54,17 +60,28 @@ export class FakeClock {
   }
 }
 
-/** Records every Begin; fails the next `failures` sends. */
-export class RecordingInbox implements CoordinatorInbox {
-  readonly sent: Array<{ txId: string; slot: number }> = [];
+/** Records what the API sends to start a transaction (Prepares, timers); fails the next `failures` sends. */
+export class RecordingTransport implements CoordinatorTransport {
+  readonly prepares: ParticipantMessage[] = [];
+  readonly timers: Array<{ txId: string; atMs: number }> = [];
   failures = 0;
 
-  async begin(txId: string, slot: number): Promise<void> {
+  async toParticipant(_participant: unknown, message: ParticipantMessage): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
       throw new Error('sqs is down');
     }
-    this.sent.push({ txId, slot });
+    this.prepares.push(message);
+  }
+
+  async scheduleCheck(txId: string, _slot: number, atMs: number): Promise<void> {
+    this.timers.push({ txId, atMs });
+  }
+
+  /** The transactions that Prepare went out for, each once, with their slot. */
+  get started(): Array<{ txId: string; slot: number | undefined }> {
+    const txIds = [...new Set(this.prepares.map((m) => m.txId))];
+    return txIds.map((txId) => ({ txId, slot: this.prepares.find((m) => m.txId === txId)?.slot }));
   }
 }
 
@@ -78,10 +95,9 @@ export function accountIdsOnShard(shard: number, count: number, prefix = 'acct-'
   return ids;
 }
 
-/** The coordinator inputs that take `txId` from PENDING to COMMITTED: Begin, a YES and an ack from each. */
+/** The coordinator inputs that take `txId` from PREPARING to COMMITTED: a YES and an ack from each. */
 export function commitInputs(txId: string, participantIds: readonly string[]) {
   return [
-    { type: 'Begin', txId } as const,
     ...participantIds.map((participantId) => ({ type: 'Vote', txId, participantId, vote: 'YES' }) as const),
     ...participantIds.map(
       (participantId) => ({ type: 'Ack', txId, participantId, outcome: 'COMMITTED' }) as const,
@@ -98,14 +114,14 @@ export function world(options: { directory?: EntityDirectory } = {}) {
   const ledger = new MemoryEntityStore(LEDGER_SHARDS);
   const inventory = new MemoryEntityStore(1);
   const store = new MemoryTxStore();
-  const inbox = new RecordingInbox();
+  const transport = new RecordingTransport();
   const beginFailures: Array<{ txId: string; error: unknown }> = [];
   const serverErrors: unknown[] = [];
   let nextRandomId = 0;
   const transactions = new Transactions(
     {
       store,
-      inbox,
+      transport,
       directory: options.directory ?? bankAndShopDirectory(ledger, inventory),
       clock,
       sleep: clock.sleep,
@@ -133,7 +149,7 @@ export function world(options: { directory?: EntityDirectory } = {}) {
     ledger,
     inventory,
     store,
-    inbox,
+    transport,
     beginFailures,
     serverErrors,
     transactions,

@@ -24,18 +24,18 @@ beforeEach(async () => {
 
 function expectNothingWritten() {
   expect(w.store.all()).toEqual([]);
-  expect(w.inbox.sent).toEqual([]);
+  expect(w.transport.prepares).toEqual([]);
 }
 
 describe('POST /transfers', () => {
-  it('records a cross-shard transfer as two ledger participants and enqueues Begin once', async () => {
+  it('records a cross-shard transfer as two ledger participants and sends each its Prepare once', async () => {
     // Act
     const answer = await w.post('/transfers', { from: A0, to: A1, amount: 250 });
 
     // Assess
     const txId = 'tx_random00000000000000000001';
     expect(answer.statusCode).toBe(202);
-    expect(answer.json).toEqual({ txId, state: 'PENDING', href: `/transactions/${txId}` });
+    expect(answer.json).toEqual({ txId, state: 'PREPARING', href: `/transactions/${txId}` });
     expect(AcceptedViewSchema.parse(answer.json)).toEqual(answer.json);
     expect(answer.headers?.location).toBe(`/transactions/${txId}`);
     expect(answer.headers?.['idempotent-replayed']).toBeUndefined();
@@ -50,16 +50,29 @@ describe('POST /transfers', () => {
       txId,
       slot: slotOf(txId, SLOTS),
       version: 1,
-      state: 'PENDING',
+      state: 'PREPARING',
       participants,
       votes: {},
       acks: {},
       createdAtMs: T0,
       prepareDeadlineMs: T0 + 10_000,
       nextCheckAtMs: T0 + 500,
-      timeline: [{ atMs: T0, event: 'created' }],
+      timeline: [
+        { atMs: T0, event: 'created' },
+        { atMs: T0, event: 'begin: Prepare sent to 2 participant(s)' },
+      ],
     });
-    expect(w.inbox.sent).toEqual([{ txId, slot: slotOf(txId, SLOTS) }]);
+    const slot = slotOf(txId, SLOTS);
+    expect(w.transport.prepares).toEqual(
+      participants.map(({ id, operations }) => ({
+        type: 'Prepare',
+        txId,
+        participantId: id,
+        slot,
+        operations,
+      })),
+    );
+    expect(w.transport.timers).toEqual([{ txId, atMs: T0 + 500 }]);
   });
 
   it('puts a same-shard transfer on one participant with both operations, sorted by account', async () => {
@@ -70,7 +83,7 @@ describe('POST /transfers', () => {
       { action: 'debit', accountId: B0, amount: 7 },
     ].sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
     expect(stored?.record.participants).toEqual([{ id: 'ledger-0', kind: 'ledger', operations: ops }]);
-    expect(w.inbox.sent).toHaveLength(1);
+    expect(w.transport.started).toHaveLength(1);
   });
 
   it('stores a keyed transaction at the record key of its key, with an incarnation in its id', async () => {
@@ -106,7 +119,7 @@ describe('POST /transactions', () => {
       { id: 'ledger-0', kind: 'ledger', operations: [{ action: 'credit', accountId: A0, amount: 30 }] },
       { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'debit', accountId: A1, amount: 30 }] },
     ]);
-    expect(w.inbox.sent).toEqual([{ txId: answer.json.txId, slot: stored?.record.slot }]);
+    expect(w.transport.started).toEqual([{ txId: answer.json.txId, slot: stored?.record.slot }]);
   });
 
   it('maps a checkout on one ledger shard and the inventory to two participants', async () => {
@@ -148,7 +161,7 @@ describe('POST /transactions', () => {
 describe('idempotency', () => {
   const transfer = { from: A0, to: A1, amount: 5, idempotencyKey: 'k-1' };
 
-  it('answers a retry with the same transaction, writes one record and re-sends Begin only while PENDING', async () => {
+  it('answers a retry with the same transaction, writes one record and sends Prepare once', async () => {
     // Act
     const first = await w.post('/transfers', transfer);
     const second = await w.post('/transfers', transfer);
@@ -158,15 +171,9 @@ describe('idempotency', () => {
     expect(second.json).toEqual(first.json);
     expect(second.headers?.['idempotent-replayed']).toBe('true');
     expect(w.store.all()).toHaveLength(1);
-    const begin = { txId: first.json.txId, slot: slotOf(first.json.txId, SLOTS) };
-    // The second Begin is a duplicate the FIFO queue drops (same deduplication id) and the
-    // coordinator would ignore anyway; it only matters when the first one was lost.
-    expect(w.inbox.sent).toEqual([begin, begin]);
-
-    await w.drive(first.json.txId, [{ type: 'Begin', txId: first.json.txId }]);
-    const third = await w.post('/transfers', transfer);
-    expect(third.json).toEqual({ ...first.json, state: 'PREPARING' });
-    expect(w.inbox.sent).toEqual([begin, begin]);
+    // A replay sends nothing: a Prepare that was lost is re-sent by the record's check.
+    expect(w.transport.started).toEqual([{ txId: first.json.txId, slot: slotOf(first.json.txId, SLOTS) }]);
+    expect(w.transport.prepares).toHaveLength(2);
   });
 
   it("remembers an API request's key as its origin, and nothing for a request without one", async () => {
@@ -215,7 +222,7 @@ describe('idempotency', () => {
   it('answers 409 when the key comes back with a different request, changing nothing', async () => {
     await w.post('/transfers', transfer);
     const before = w.store.all();
-    const sentBefore = [...w.inbox.sent];
+    const sentBefore = [...w.transport.prepares];
 
     const conflict = await w.post('/transfers', { ...transfer, amount: 6 });
     const otherShape = await w.post('/transactions', {
@@ -230,7 +237,7 @@ describe('idempotency', () => {
       expect(answer.json.detail).toMatch(/idempotency key reused with a different request/);
     }
     expect(w.store.all()).toEqual(before);
-    expect(w.inbox.sent).toEqual(sentBefore);
+    expect(w.transport.prepares).toEqual(sentBefore);
   });
 
   it('answers a retry of a finished transaction with 200 and its outcome', async () => {
@@ -241,7 +248,7 @@ describe('idempotency', () => {
     expect(retry.statusCode).toBe(200);
     expect(retry.json).toMatchObject({ txId, state: 'COMMITTED', outcome: 'COMMITTED' });
     expect(retry.headers?.location).toBe(`/transactions/${txId}`);
-    expect(w.inbox.sent).toHaveLength(1);
+    expect(w.transport.started).toHaveLength(1);
   });
 });
 
@@ -466,24 +473,26 @@ describe('requests that are refused', () => {
   });
 });
 
-describe('Begin send failure', () => {
-  it('still answers 202: the record is durable and the sweeper will start it', async () => {
-    w.inbox.failures = 1;
+describe('Prepare send failure', () => {
+  it('still answers 202: the record is durable and its check re-sends the Prepare that was lost', async () => {
+    // Prepare
+    w.transport.failures = 1;
+
+    // Act
     const answer = await w.post('/transfers', { from: A0, to: A1, amount: 5, idempotencyKey: 'k-9' });
+
+    // Assess
     expect(answer.statusCode).toBe(202);
     const [stored] = w.store.all();
     expect(stored?.record).toMatchObject({
       txId: answer.json.txId,
-      state: 'PENDING',
+      state: 'PREPARING',
       nextCheckAtMs: T0 + 500,
     });
-    expect(w.inbox.sent).toEqual([]);
+    expect(w.transport.prepares).toHaveLength(1);
+    expect(w.transport.timers).toEqual([{ txId: answer.json.txId, atMs: T0 + 500 }]);
     expect(w.beginFailures.map((f) => f.txId)).toEqual([answer.json.txId]);
     expect(w.serverErrors).toEqual([]);
-
-    // A client retry with the key sends the Begin that was lost.
-    await w.post('/transfers', { from: A0, to: A1, amount: 5, idempotencyKey: 'k-9' });
-    expect(w.inbox.sent).toEqual([{ txId: answer.json.txId, slot: stored?.record.slot }]);
   });
 });
 
@@ -496,17 +505,20 @@ describe('GET /transactions/{txId}', () => {
     { id: 'ledger-1', kind: 'ledger', operations: [{ action: 'credit', accountId: A1, amount: 40 }] },
   ];
 
-  it('shows a PENDING transaction', async () => {
+  it('shows a PREPARING transaction just created', async () => {
     const txId = await transfer();
     const answer = await w.get(txId);
     expect(answer.statusCode).toBe(200);
     expect(answer.json).toEqual({
       txId,
-      state: 'PENDING',
+      state: 'PREPARING',
       mode: 'two-phase',
       participants,
       createdAtMs: T0,
-      timeline: [{ atMs: T0, event: 'created' }],
+      timeline: [
+        { atMs: T0, event: 'created' },
+        { atMs: T0, event: 'begin: Prepare sent to 2 participant(s)' },
+      ],
     });
     expect(TransactionViewSchema.parse(answer.json)).toEqual(answer.json);
   });
@@ -514,10 +526,7 @@ describe('GET /transactions/{txId}', () => {
   it('shows the votes so far while PREPARING', async () => {
     const txId = await transfer();
     w.clock.now += 50;
-    await w.drive(txId, [
-      { type: 'Begin', txId },
-      { type: 'Vote', txId, participantId: 'ledger-1', vote: 'YES' },
-    ]);
+    await w.drive(txId, [{ type: 'Vote', txId, participantId: 'ledger-1', vote: 'YES' }]);
     const view = (await w.get(txId)).json;
     expect(TransactionViewSchema.parse(view)).toEqual(view);
     expect(view.state).toBe('PREPARING');
@@ -547,7 +556,6 @@ describe('GET /transactions/{txId}', () => {
   it('shows an ABORTED transaction with its reason and the NO vote', async () => {
     const txId = await transfer();
     await w.drive(txId, [
-      { type: 'Begin', txId },
       { type: 'Vote', txId, participantId: 'ledger-0', vote: 'NO', reason: 'insufficient funds' },
       { type: 'Ack', txId, participantId: 'ledger-0', outcome: 'ABORTED' },
       { type: 'Ack', txId, participantId: 'ledger-1', outcome: 'ABORTED' },
@@ -601,7 +609,7 @@ describe('?wait=N', () => {
     const txId = (await transfer()).json.txId;
     const answer = await w.get(txId, { wait: '2' });
     expect(answer.statusCode).toBe(200);
-    expect(answer.json.state).toBe('PENDING');
+    expect(answer.json.state).toBe('PREPARING');
     // 10 × 20 + 40 + 80 + 160 + 7 × 200 = 1,880, then the last 120 ms.
     expect(w.clock.sleeps).toHaveLength(21);
     expect(w.clock.now).toBe(T0 + 2_000);
@@ -609,7 +617,7 @@ describe('?wait=N', () => {
 
   it('GET does not wait for a terminal transaction or with wait=0', async () => {
     const txId = (await transfer()).json.txId;
-    expect((await w.get(txId, { wait: '0' })).json.state).toBe('PENDING');
+    expect((await w.get(txId, { wait: '0' })).json.state).toBe('PREPARING');
     await w.drive(txId, commitInputs(txId, ['ledger-0', 'ledger-1']));
     expect((await w.get(txId, { wait: '20' })).json.state).toBe('COMMITTED');
     expect(w.clock.sleeps).toEqual([]);
@@ -629,7 +637,7 @@ describe('?wait=N', () => {
   it('a POST answers 202 when the wait runs out first', async () => {
     const answer = await transfer({ wait: '3' });
     expect(answer.statusCode).toBe(202);
-    expect(answer.json).toEqual({ txId: answer.json.txId, state: 'PENDING', href: expect.any(String) });
+    expect(answer.json).toEqual({ txId: answer.json.txId, state: 'PREPARING', href: expect.any(String) });
     expect(w.clock.now).toBe(T0 + 3_000);
   });
 

@@ -85,7 +85,7 @@ describe('TandemClient against the API', () => {
       txId: FIRST_TX,
       location: `/transactions/${FIRST_TX}`,
       replayed: false,
-      view: { txId: FIRST_TX, state: 'PENDING', href: `/transactions/${FIRST_TX}` },
+      view: { txId: FIRST_TX, state: 'PREPARING', href: `/transactions/${FIRST_TX}` },
     });
     expect(AcceptedViewSchema.parse(submitted.view)).toEqual(submitted.view);
     expect(server.received[0]?.target).toBe('/transfers');
@@ -162,7 +162,7 @@ describe('TandemClient against the API', () => {
 
     // Assess
     expect(submitted.status).toBe(202);
-    expect(pending).toMatchObject({ txId: submitted.txId, state: 'PENDING', mode: 'two-phase' });
+    expect(pending).toMatchObject({ txId: submitted.txId, state: 'PREPARING', mode: 'two-phase' });
     expect(done).toMatchObject({ state: 'COMMITTED', outcome: 'COMMITTED' });
     expect(server.received.map((r) => `${r.method} ${r.target}`)).toEqual([
       'POST /transactions',

@@ -73,15 +73,14 @@ function call(
 
 const records = () => [
   tx('t-committed', T0 - 120 * S, [
-    ['Begin', T0 - 120 * S],
     vote('ledger-0', 'YES', T0 - 119 * S),
     vote('ledger-1', 'YES', T0 - 119 * S),
     ['Ack', T0 - 118 * S, { participantId: 'ledger-0', outcome: 'COMMITTED' }],
     ackOf('ledger-1', 'COMMITTED', T0 - 118 * S),
     ['Check', T0 - 117 * S],
   ]),
-  tx('t-aborted', T0 - 60 * S, [['Begin', T0 - 60 * S], vote('ledger-0', 'NO', T0 - 59 * S)]),
-  tx('t-preparing', T0 - 200 * S, [['Begin', T0 - 200 * S], vote('ledger-0', 'YES', T0 - 199 * S)]),
+  tx('t-aborted', T0 - 60 * S, [vote('ledger-0', 'NO', T0 - 59 * S)]),
+  tx('t-preparing', T0 - 200 * S, [vote('ledger-0', 'YES', T0 - 199 * S)]),
   tx('t-one-phase', T0 - 10 * S, [], ['ledger-2']),
 ];
 
@@ -237,7 +236,7 @@ describe('the console API: transactions', () => {
     const first = await call('GET', '/api/transactions?limit=2');
     expect(first.status).toBe(200);
     expect(first.body.items.map((i: { txId: string }) => i.txId)).toEqual(['t-one-phase', 't-aborted']);
-    expect(first.body.countsByState).toMatchObject({ PREPARING: 1, COMMITTED: 1, PENDING: 1 });
+    expect(first.body.countsByState).toMatchObject({ PREPARING: 2, COMMITTED: 1, ABORTING: 1 });
     expect(first.body.scan.how).toMatch(/bounded Scan/);
     const second = await call('GET', `/api/transactions?limit=2&cursor=${first.body.nextCursor}`);
     expect(second.body.items.map((i: { txId: string }) => i.txId)).toEqual(['t-committed', 't-preparing']);
@@ -247,7 +246,7 @@ describe('the console API: transactions', () => {
   it('filters by state, outcome, participant, time and q', async () => {
     const ids = async (query: string) =>
       (await call('GET', `/api/transactions?${query}`)).body.items.map((i: { txId: string }) => i.txId);
-    expect(await ids('state=PREPARING')).toEqual(['t-preparing']);
+    expect(await ids('state=PREPARING')).toEqual(['t-one-phase', 't-preparing']);
     expect(await ids('outcome=COMMITTED')).toEqual(['t-committed']);
     expect(await ids('participant=ledger-2')).toEqual(['t-one-phase']);
     expect(await ids(`from=${new Date(T0 - 90 * S).toISOString()}&to=${T0 - 30 * S}`)).toEqual(['t-aborted']);

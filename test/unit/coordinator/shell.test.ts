@@ -86,19 +86,13 @@ describe('coordinator shell', () => {
     };
 
     // Act
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
     await handleCoordinatorInput(vote('ledger-0'), deps);
     await handleCoordinatorInput(vote('ledger-1'), deps);
     await handleCoordinatorInput(ack('ledger-0'), deps);
     const last = await handleCoordinatorInput(ack('ledger-1'), deps);
 
     // Assess
-    expect(order).toEqual([
-      'Prepare->ledger-0 while PREPARING',
-      'Prepare->ledger-1 while PREPARING',
-      'Commit->ledger-0 while COMMITTING',
-      'Commit->ledger-1 while COMMITTING',
-    ]);
+    expect(order).toEqual(['Commit->ledger-0 while COMMITTING', 'Commit->ledger-1 while COMMITTING']);
     expect(last).toMatchObject({ kind: 'changed', record: { state: 'COMMITTED', nextCheckAtMs: null } });
     expect((await txs.load(txId))?.record.state).toBe('COMMITTED');
   });
@@ -111,7 +105,6 @@ describe('coordinator shell', () => {
     await txs.create({ ...stored, origin });
 
     // Act
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
     await handleCoordinatorInput(vote('ledger-0'), deps);
     await handleCoordinatorInput(vote('ledger-1', 'NO'), deps);
 
@@ -121,7 +114,6 @@ describe('coordinator shell', () => {
 
   it('names the slot and the epoch the decision was written under in its timeline entry', async () => {
     // Prepare
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
     await handleCoordinatorInput(vote('ledger-0'), deps);
     const epoch = (await slots.read(slotOf(txId, SLOTS)))!.epoch;
 
@@ -149,27 +141,24 @@ describe('coordinator shell', () => {
       const counting = new CountingStore(slots.fenceHolds);
       await counting.create((await txs.load(txId))!);
       const cached = { ...deps, txs: counting, cache: new RecordCache() };
-      await handleCoordinatorInput({ type: 'Begin', txId }, cached);
-      expect(counting.loads).toBe(1);
       // Before the decision a participant may have noted its vote on the record: read afresh.
       await handleCoordinatorInput(vote('ledger-0'), cached);
       await handleCoordinatorInput(vote('ledger-1'), cached);
-      expect(counting.loads).toBe(3);
+      expect(counting.loads).toBe(2);
       // Duplicate votes after the decision: the copy is as good as the record (decisions stand).
       const late = await handleCoordinatorInput(vote('ledger-0'), cached);
       expect(late).toMatchObject({ kind: 'unchanged', record: { state: 'COMMITTING' } });
-      expect(counting.loads).toBe(3);
+      expect(counting.loads).toBe(2);
       // Acks are noted by participants too: each is judged on a fresh read.
       await handleCoordinatorInput(ack('ledger-0'), cached);
       await handleCoordinatorInput(ack('ledger-1'), cached);
-      expect(counting.loads).toBe(5);
+      expect(counting.loads).toBe(4);
       expect((await counting.load(txId))?.record.state).toBe('COMMITTED');
     });
 
     it('re-reads when its copy is stale: a lost version race, or an input the copy contradicts', async () => {
       const cache = new RecordCache();
       const a = { ...deps, cache };
-      await handleCoordinatorInput({ type: 'Begin', txId }, a);
       await handleCoordinatorInput(vote('ledger-0'), a);
       // Another environment decides (prepare timeout) behind this one's back.
       now += config.prepareTimeoutMs;
@@ -184,8 +173,15 @@ describe('coordinator shell', () => {
     });
   });
 
-  it('sends Prepare with the participant operations and the slot to reply to, and arms a timer', async () => {
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+  it('re-sends Prepare with the participant operations and the slot to reply to, and arms a timer', async () => {
+    // Prepare: the API's Prepares were lost
+    now = (await txs.load(txId))!.record.nextCheckAtMs!;
+
+    // Act
+    await handleCoordinatorInput({ type: 'Check', txId }, deps);
+
+    // Assess
+    expect(transport.types()).toEqual(['Prepare->ledger-0', 'Prepare->ledger-1']);
     expect(transport.sent[0]).toEqual({
       to: 'ledger-0',
       message: {
@@ -196,28 +192,27 @@ describe('coordinator shell', () => {
         slot: slotOf(txId, SLOTS),
       },
     });
-    expect(transport.timers).toEqual([{ txId, atMs: now + config.resendBaseMs }]);
+    expect(transport.timers).toEqual([{ txId, atMs: now + 2 * config.resendBaseMs }]);
   });
 
   it('ignores duplicates without writing or sending', async () => {
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    await handleCoordinatorInput(vote('ledger-0'), deps);
     const version = (await txs.load(txId))?.record.version;
     const sent = transport.sent.length;
-    const again = await handleCoordinatorInput({ type: 'Begin', txId }, deps);
+    const again = await handleCoordinatorInput(vote('ledger-0'), deps);
     expect(again.kind).toBe('unchanged');
     expect((await txs.load(txId))?.record.version).toBe(version);
     expect(transport.sent).toHaveLength(sent);
   });
 
   it('answers unknown-transaction for an input about a record that does not exist', async () => {
-    expect(await handleCoordinatorInput({ type: 'Begin', txId: 'nope' }, deps)).toEqual({
+    expect(await handleCoordinatorInput({ ...vote('ledger-0'), txId: 'nope' }, deps)).toEqual({
       kind: 'unknown-transaction',
     });
   });
 
   it('keeps the decision when the process dies after it is durable, and a due Check re-sends it', async () => {
     // Prepare: crash at coordinator.after-save on the deciding vote
-    await handleCoordinatorInput({ type: 'Begin', txId }, deps);
     await handleCoordinatorInput(vote('ledger-0'), deps);
     let crashes = 0;
     const crashing: Faults = {
@@ -245,14 +240,15 @@ describe('coordinator shell', () => {
   it('swallows a failed send: the state stays durable and recovery re-sends it', async () => {
     const failures: string[] = [];
     transport.failSends = true;
+    now = (await txs.load(txId))!.record.nextCheckAtMs!;
     await handleCoordinatorInput(
-      { type: 'Begin', txId },
+      { type: 'Check', txId },
       {
         ...deps,
         onEffectFailed: (effect) => failures.push(effect.type),
       },
     );
-    expect((await txs.load(txId))?.record.state).toBe('PREPARING');
+    expect((await txs.load(txId))?.record).toMatchObject({ state: 'PREPARING', resendAttempt: 1 });
     expect(failures).toEqual(['SendPrepare', 'SendPrepare']);
     transport.failSends = false;
     now = (await txs.load(txId))!.record.nextCheckAtMs!;
@@ -264,7 +260,6 @@ describe('coordinator shell', () => {
     // Prepare: A holds the slot and has one YES vote recorded.
     const a = coordinator('env-a');
     const b = coordinator('env-b');
-    await handleCoordinatorInput({ type: 'Begin', txId }, a);
     await handleCoordinatorInput(vote('ledger-0'), a);
     // A pauses between computing COMMIT and writing it; meanwhile B takes the slot over and
     // records an operator abort.
@@ -302,8 +297,8 @@ describe('coordinator shell', () => {
 
   it('refuses a write carrying a stale epoch, then takes the slot back once instead of stalling it', async () => {
     const a = coordinator('env-a');
-    await handleCoordinatorInput({ type: 'Begin', txId }, a); // A holds epoch 1
     const slot = slotOf(txId, SLOTS);
+    await a.leases.fence(slot); // A holds epoch 1
     // B takes the slot over behind A's back (e.g. A was paused past its lease).
     await coordinator('env-b').leases.fence(slot);
     const attempts: Array<{ epoch: number; ok: boolean }> = [];
@@ -333,8 +328,8 @@ describe('coordinator shell', () => {
     // Prepare: A holds epoch 1; its batch's visibility timeout runs out while it is paused, the
     // batch goes to B, which takes the slot over (epoch 2) and works on.
     const a = coordinator('env-a');
-    await handleCoordinatorInput({ type: 'Begin', txId }, a);
     const slot = slotOf(txId, SLOTS);
+    await a.leases.fence(slot);
     await coordinator('env-b').leases.fence(slot, { heldUntilMs: now + 60_000 });
     const before = (await txs.load(txId))!.record;
 
@@ -349,8 +344,8 @@ describe('coordinator shell', () => {
 
   it('lets an environment that still holds its batch take the slot back', async () => {
     const a = coordinator('env-a');
-    await handleCoordinatorInput({ type: 'Begin', txId }, a);
     const slot = slotOf(txId, SLOTS);
+    await a.leases.fence(slot);
     await coordinator('env-b').leases.fence(slot);
 
     const result = await handleCoordinatorInput(vote('ledger-0'), { ...a, batch: { heldUntilMs: now + 1 } });
@@ -361,8 +356,8 @@ describe('coordinator shell', () => {
 
   it('gives up, for SQS to retry later, when the slot keeps being taken over', async () => {
     const a = coordinator('env-a');
-    await handleCoordinatorInput({ type: 'Begin', txId }, a);
     const slot = slotOf(txId, SLOTS);
+    await a.leases.fence(slot);
     const rival = coordinator('env-b');
     const contestedTxs = Object.create(txs) as MemoryTxStore;
     contestedTxs.save = async (next, expectedVersion, fence) => {
@@ -381,13 +376,16 @@ describe('coordinator shell', () => {
 
 describe('coordinator shell on a redelivered input', () => {
   it('re-arms the timer of the next check when a crash after the write lost the effects', async () => {
-    // Prepare: Begin is durable but its effects (Prepare, the timer) were lost in a crash.
+    // Prepare: a vote is durable but the process died right after the write.
     const slots = new MemorySlotStore();
     const txs = new MemoryTxStore(slots.fenceHolds);
     const transport = new RecordingTransport();
     let now = 1_000;
     const clock = { nowMs: () => now };
-    const participants = [{ id: 'ledger-0', kind: 'ledger', operations: [] }];
+    const participants = [
+      { id: 'ledger-0', kind: 'ledger', operations: [] },
+      { id: 'ledger-1', kind: 'ledger', operations: [] },
+    ];
     await txs.create({
       record: newTransaction({ txId: 'tx-r', slot: 0, participants }, now, config),
       requestHash: 'h',
@@ -405,19 +403,15 @@ describe('coordinator shell on a redelivered input', () => {
       transport,
       config,
     };
-    await expect(
-      handleCoordinatorInput({ type: 'Begin', txId: 'tx-r' }, { ...deps, faults: crashing }),
-    ).rejects.toThrow();
+    const vote = { type: 'Vote', txId: 'tx-r', participantId: 'ledger-0', vote: 'YES' } as const;
+    await expect(handleCoordinatorInput(vote, { ...deps, faults: crashing })).rejects.toThrow();
     expect(transport.timers).toEqual([]);
 
-    // Act: SQS redelivers the Begin; a first delivery of a duplicate would not arm anything.
-    now += 30_000;
-    await handleCoordinatorInput({ type: 'Begin', txId: 'tx-r' }, { ...deps, faults: NO_FAULTS });
+    // Act: SQS redelivers the vote; a first delivery of a duplicate would not arm anything.
+    now += 300;
+    await handleCoordinatorInput(vote, { ...deps, faults: NO_FAULTS });
     expect(transport.timers).toEqual([]);
-    await handleCoordinatorInput(
-      { type: 'Begin', txId: 'tx-r' },
-      { ...deps, faults: NO_FAULTS, redelivered: true },
-    );
+    await handleCoordinatorInput(vote, { ...deps, faults: NO_FAULTS, redelivered: true });
 
     // Assess
     const next = (await txs.load('tx-r'))!.record.nextCheckAtMs!;

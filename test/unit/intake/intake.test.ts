@@ -237,7 +237,7 @@ describe('an event intake', () => {
         { action: 'credit', accountId: A1, amount: 7 },
       ]),
     );
-    expect(stored?.record.state).toBe('PENDING'); // two-phase, as the mapping asked
+    expect(stored?.record.state).toBe('PREPARING'); // two-phase, as the mapping asked
   });
 
   it.each([

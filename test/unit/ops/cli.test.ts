@@ -97,12 +97,8 @@ describe('exit codes and messages', () => {
 
 describe('commands over fakes', () => {
   const now = T0 + 120_000;
-  const stuckOne = tx('tx-stuck', T0, [['Begin', T0], vote('ledger-0', 'YES', T0 + 10)]);
-  const committed: TxRecord = tx('tx-ok', T0, [
-    ['Begin', T0],
-    vote('ledger-0', 'YES', T0),
-    vote('ledger-1', 'YES', T0),
-  ]);
+  const stuckOne = tx('tx-stuck', T0, [vote('ledger-0', 'YES', T0 + 10)]);
+  const committed: TxRecord = tx('tx-ok', T0, [vote('ledger-0', 'YES', T0), vote('ledger-1', 'YES', T0)]);
 
   function stocked() {
     const w = world([stuckOne, committed]);

@@ -9,7 +9,6 @@ const EVENTS_DLQ_URL = `${URL_BASE}/Tandem-test-EventsOutDlq1A2B3C4D-9`;
 function ended(txId: string, atMs: number, outcome: 'COMMITTED' | 'ABORTED' = 'COMMITTED') {
   const v = outcome === 'COMMITTED' ? 'YES' : 'NO';
   return tx(txId, atMs - 100, [
-    ['Begin', atMs - 90],
     vote('ledger-0', v, atMs - 50),
     vote('ledger-1', 'YES', atMs - 40),
     ackOf('ledger-0', outcome, atMs),
@@ -60,7 +59,7 @@ describe('events republish', () => {
       ended('tx-recent', now - 60_000),
       ended('tx-no', now - 30_000, 'ABORTED'),
       ended('tx-old', now - 3 * 3_600_000),
-      tx('tx-live', now - 1_000, [['Begin', now - 900]]),
+      tx('tx-live', now - 1_000),
     ]);
     w.clock.now = now;
 

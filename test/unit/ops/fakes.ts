@@ -25,7 +25,7 @@ import type {
   TxParticipant,
   TxRecord,
 } from '../../../shared/protocol';
-import { coordinatorStep, newTransaction } from '../../../shared/protocol';
+import { coordinatorStep, startTransaction } from '../../../shared/protocol';
 import { recordKeyOf } from '../../../shared/txid';
 
 // ─── transactions ────────────────────────────────────────────────────────────────────────────
@@ -45,18 +45,18 @@ export function participants(...ids: string[]): TxParticipant[] {
   }));
 }
 
-/** A transaction created at `createdAtMs`, fed `inputs` (each at its own time). */
+/** A transaction created (PREPARING, Prepare sent) at `createdAtMs`, fed `inputs` (each at its own time). */
 export function tx(
   txId: string,
   createdAtMs: number,
   inputs: ReadonlyArray<readonly [CoordinatorInput['type'], number, Record<string, unknown>?]> = [],
   ids: readonly string[] = ['ledger-0', 'ledger-1'],
 ): TxRecord {
-  let record = newTransaction(
+  let record = startTransaction(
     { txId, slot: txId.length % 4, participants: participants(...ids) },
     createdAtMs,
     config,
-  );
+  ).state;
   for (const [type, atMs, extra] of inputs) {
     record = coordinatorStep(record, { type, txId, ...extra } as CoordinatorInput, atMs, config).state;
   }

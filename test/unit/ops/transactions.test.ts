@@ -17,11 +17,10 @@ const S = 1_000;
 describe('selectStuck', () => {
   // Prepare: the default config re-checks 5 s after each step; the prepare deadline is 30 s.
   const now = T0 + 300 * S;
-  const young = tx('young', now - 10 * S, [['Begin', now - 10 * S]]); // next check in the future
-  const overdue = tx('overdue', now - 50 * S, [['Begin', now - 50 * S]]); // next check 45 s late
-  const old = tx('old-one', now - 200 * S, [['Begin', now - 200 * S]]);
+  const young = tx('young', now - 10 * S); // next check in the future
+  const overdue = tx('overdue', now - 50 * S); // next check 45 s late
+  const old = tx('old-one', now - 200 * S);
   const committed = tx('done', now - 250 * S, [
-    ['Begin', now - 250 * S],
     vote('ledger-0', 'YES', now - 250 * S),
     vote('ledger-1', 'YES', now - 250 * S),
     ackOf('ledger-0', 'COMMITTED', now - 249 * S),
@@ -45,12 +44,8 @@ describe('selectStuck', () => {
   });
 
   it('names the missing votes before the decision and the missing acks after it', () => {
-    const oneVote = tx('v', T0, [['Begin', T0], vote('ledger-0', 'YES', T0 + 1)]);
-    const aborting = tx('a', T0, [
-      ['Begin', T0],
-      vote('ledger-1', 'NO', T0 + 1),
-      ackOf('ledger-1', 'ABORTED', T0 + 2),
-    ]);
+    const oneVote = tx('v', T0, [vote('ledger-0', 'YES', T0 + 1)]);
+    const aborting = tx('a', T0, [vote('ledger-1', 'NO', T0 + 1), ackOf('ledger-1', 'ABORTED', T0 + 2)]);
 
     expect(missingOf(oneVote)).toEqual({ kind: 'votes', participants: ['ledger-1'] });
     expect(missingOf(aborting)).toEqual({ kind: 'acks', participants: ['ledger-0'] });
@@ -72,11 +67,7 @@ describe('findStuck', () => {
   it('reads every slot of the due index and the records, and selects the stuck ones', async () => {
     // Prepare
     const now = T0 + 120 * S;
-    const records = [
-      tx('a', T0),
-      tx('bb', T0 + 110 * S),
-      tx('ccc', T0, [['Begin', T0], vote('ledger-0', 'NO', T0)]),
-    ];
+    const records = [tx('a', T0), tx('bb', T0 + 110 * S), tx('ccc', T0, [vote('ledger-0', 'NO', T0)])];
     const reader = new FakeTxReader(records);
 
     // Act
@@ -105,7 +96,6 @@ describe('findStuck', () => {
 
 describe('show', () => {
   const record = tx('tx-show', T0, [
-    ['Begin', T0 + 12],
     vote('ledger-0', 'YES', T0 + 40),
     vote('ledger-1', 'NO', T0 + 55),
     ackOf('ledger-0', 'ABORTED', T0 + 90),
@@ -137,7 +127,7 @@ describe('show', () => {
 describe('retry', () => {
   it("enqueues a Check into the transaction's slot group with a fresh dedup id", async () => {
     // Prepare
-    const record = tx('tx-retry', T0, [['Begin', T0]]);
+    const record = tx('tx-retry', T0);
     const { queues, txs } = world([record]);
 
     // Act
@@ -157,7 +147,7 @@ describe('retry', () => {
   });
 
   it('says when the check is not due yet (the coordinator ignores an early Check)', async () => {
-    const { queues, txs } = world([tx('tx-early', T0, [['Begin', T0]])]);
+    const { queues, txs } = world([tx('tx-early', T0)]);
     expect(await retryTransaction(txs, queues, COORDINATOR_URL, 'tx-early', T0 + S)).toContain(
       'its next check is not due yet (in 4.0s)',
     );
@@ -184,7 +174,7 @@ describe('retry', () => {
 describe('abort', () => {
   it('enqueues OperatorAbort with the note for an undecided transaction', async () => {
     // Prepare
-    const record = tx('tx-abort', T0, [['Begin', T0]]);
+    const record = tx('tx-abort', T0);
     const { queues, txs, clock } = world([record]);
 
     // Act
@@ -207,8 +197,8 @@ describe('abort', () => {
   });
 
   it.each([
-    ['COMMITTING', [['Begin', T0], vote('ledger-0', 'YES', T0), vote('ledger-1', 'YES', T0)]],
-    ['ABORTING', [['Begin', T0], vote('ledger-0', 'NO', T0)]],
+    ['COMMITTING', [vote('ledger-0', 'YES', T0), vote('ledger-1', 'YES', T0)]],
+    ['ABORTING', [vote('ledger-0', 'NO', T0)]],
   ] as const)('refuses a %s transaction: the decision stands', async (state, inputs) => {
     const { queues, txs, clock } = world([tx('tx-decided', T0, inputs)]);
 
@@ -220,16 +210,13 @@ describe('abort', () => {
 
   it('with --wait, reports the recorded decision, and a COMMIT that won the race as a refusal', async () => {
     // Prepare: the coordinator decides while the command waits.
-    const { queues, txs, clock } = world([tx('tx-race', T0, [['Begin', T0]])]);
+    const { queues, txs, clock } = world([tx('tx-race', T0)]);
     const load = txs.load.bind(txs);
     let reads = 0;
     txs.load = async (txId) => {
       reads++;
       if (reads === 3) {
-        txs.records.set(
-          txId,
-          tx('tx-race', T0, [['Begin', T0], vote('ledger-0', 'YES', T0), vote('ledger-1', 'YES', T0)]),
-        );
+        txs.records.set(txId, tx('tx-race', T0, [vote('ledger-0', 'YES', T0), vote('ledger-1', 'YES', T0)]));
       }
       return load(txId);
     };
@@ -249,7 +236,7 @@ describe('abort', () => {
   });
 
   it('with --wait, gives up politely when nothing was decided in time', async () => {
-    const { queues, txs, clock } = world([tx('tx-slow', T0, [['Begin', T0]])]);
+    const { queues, txs, clock } = world([tx('tx-slow', T0)]);
     const result = await abortTransaction(
       txs,
       queues,

@@ -506,14 +506,14 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
   const config = { prepareTimeoutMs: 10_000, resendBaseMs: 100, resendCapMs: 1_600 };
   const fence = { slot: 0, owner: 'env', epoch: 1 };
 
-  /** A transaction record of P and ledger-1, PREPARING (the coordinator sent Prepare). */
+  /** A transaction record of P and ledger-1, PREPARING (as the API created it). */
   async function preparingRecord(): Promise<MemoryTxStore> {
     const txs = new MemoryTxStore();
     const participants = [P, 'ledger-1'].map((id) => ({ id, kind: 'ledger', operations: [] }));
-    const created = newTransaction({ txId: TX, slot: 0, participants }, 0, config);
-    await txs.create({ record: created, requestHash: 'h' });
-    const { state } = coordinatorStep(created, { type: 'Begin', txId: TX }, 0, config);
-    await txs.save({ record: state, requestHash: 'h' }, created.version, fence);
+    await txs.create({
+      record: newTransaction({ txId: TX, slot: 0, participants }, 0, config),
+      requestHash: 'h',
+    });
     return txs;
   }
   const recordOf = async (txs: MemoryTxStore) => (await txs.load(TX))?.record as TxRecord;

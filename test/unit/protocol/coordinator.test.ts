@@ -8,6 +8,7 @@ import {
   PARTICIPANTS_MAX,
   ProtocolAssertionError,
   resendDelayMs,
+  startTransaction,
   TIMELINE_MAX,
   type TxRecord,
   type TxState,
@@ -15,7 +16,6 @@ import {
 import {
   aborting,
   ack,
-  begin,
   check,
   committing,
   config,
@@ -23,7 +23,6 @@ import {
   feed,
   no,
   participants,
-  pending,
   preparing,
   T0,
   TX,
@@ -44,7 +43,7 @@ function expectNoOp(record: TxRecord, input: CoordinatorInput, nowMs = T0) {
 const DEADLINE = T0 + config.prepareTimeoutMs;
 
 describe('newTransaction', () => {
-  it('builds a PENDING record of plain JSON data', () => {
+  it('builds a PREPARING record of plain JSON data', () => {
     // Act
     const record = newTransaction({ txId: TX, slot: 7, participants: participants(2) }, T0, config);
 
@@ -54,7 +53,7 @@ describe('newTransaction', () => {
       slot: 7,
       version: 1,
       mode: 'two-phase',
-      state: 'PENDING',
+      state: 'PREPARING',
       votes: {},
       acks: {},
       reason: null,
@@ -118,57 +117,32 @@ describe('newTransaction', () => {
   });
 });
 
-describe('Begin', () => {
-  it('moves PENDING to PREPARING and sends Prepare to every participant', () => {
-    // Prepare
-    const record = pending(3);
-
+describe('startTransaction', () => {
+  it('creates the record PREPARING and sends Prepare to every participant, with a timer', () => {
     // Act
-    const { state, effects } = step(record, begin, T0 + 5);
+    const { state, effects, rejection } = startTransaction(
+      { txId: TX, slot: 7, participants: participants(3) },
+      T0 + 5,
+      config,
+    );
 
     // Assess
-    expect(state.state).toBe('PREPARING');
-    expect(state.version).toBe(2);
-    expect(state.nextCheckAtMs).toBe(T0 + 5 + config.resendBaseMs);
+    expect(state).toMatchObject({
+      state: 'PREPARING',
+      version: 1,
+      nextCheckAtMs: T0 + 5 + config.resendBaseMs,
+    });
+    expect(state.timeline.map((e) => e.event)).toEqual([
+      'created',
+      'begin: Prepare sent to 3 participant(s)',
+    ]);
     expect(effects).toEqual([
       { type: 'SendPrepare', participantId: 'ledger-0' },
       { type: 'SendPrepare', participantId: 'ledger-1' },
       { type: 'SendPrepare', participantId: 'ledger-2' },
       { type: 'ScheduleCheck', atMs: T0 + 5 + config.resendBaseMs },
     ]);
-    expect(state.timeline.at(-1)?.event).toMatch(/^begin/);
-  });
-
-  it('is a no-op when delivered twice', () => {
-    expectNoOp(preparing(), begin);
-  });
-
-  it.each([
-    ['committing', committing],
-    ['aborting', aborting],
-  ])('is a no-op once %s', (_, make) => {
-    expectNoOp(make(), begin);
-  });
-
-  it('aborts with prepare timeout when it arrives at or after the deadline', () => {
-    // Act
-    const { state, effects } = step(pending(2), begin, DEADLINE);
-
-    // Assess
-    expect(state.state).toBe('ABORTING');
-    expect(state.reason).toBe('prepare timeout');
-    expect(effects.filter((e) => e.type === 'SendAbort')).toHaveLength(2);
-    expect(effects.some((e) => e.type === 'SendPrepare')).toBe(false);
-  });
-
-  it('still prepares one millisecond before the deadline', () => {
-    const { state } = step(pending(2), begin, DEADLINE - 1);
-    expect(state.state).toBe('PREPARING');
-    expect(state.nextCheckAtMs).toBe(DEADLINE); // clamped to the deadline
-  });
-
-  it('asserts when the input names another transaction', () => {
-    expect(() => step(pending(), { type: 'Begin', txId: 'tx-other' })).toThrow(ProtocolAssertionError);
+    expect(rejection).toBeNull();
   });
 });
 
@@ -179,7 +153,7 @@ describe('Vote', () => {
 
     // Assess
     expect(state.state).toBe('PREPARING');
-    expect(state.version).toBe(3);
+    expect(state.version).toBe(2);
     expect(state.votes).toEqual({ 'ledger-1': { vote: 'YES', atMs: T0 + 10 } });
     expect(effects).toEqual([]);
   });
@@ -238,10 +212,6 @@ describe('Vote', () => {
     expect(() => step(record, no(0, 'changed my mind'))).toThrow(ProtocolAssertionError);
   });
 
-  it('ignores a vote while PENDING (only a stale read can see one)', () => {
-    expectNoOp(pending(2), yes(0));
-  });
-
   it.each([
     ['a YES after ABORTING (re-sends still reach that participant)', aborting, yes(1)],
     ['a NO after ABORTING', aborting, no(1, 'late')],
@@ -290,16 +260,12 @@ describe('Vote', () => {
   it('handles participant ids that collide with Object.prototype members', () => {
     // Prepare
     const names = ['constructor', 'toString'];
-    const record = feed(
-      deepFreeze(
-        newTransaction(
-          { txId: TX, slot: 0, participants: names.map((id) => ({ id, kind: 'x', operations: [] })) },
-          T0,
-          config,
-        ),
-      ),
-      [begin],
-      T0,
+    const record = deepFreeze(
+      startTransaction(
+        { txId: TX, slot: 0, participants: names.map((id) => ({ id, kind: 'x', operations: [] })) },
+        T0,
+        config,
+      ).state,
     );
 
     // Act
@@ -378,6 +344,10 @@ describe('Ack', () => {
 });
 
 describe('Check', () => {
+  it('asserts when it names another transaction', () => {
+    expect(() => step(preparing(), { type: 'Check', txId: 'tx-other' })).toThrow(ProtocolAssertionError);
+  });
+
   it('does nothing before nextCheckAtMs', () => {
     const record = preparing(2);
     expectNoOp(record, check, (record.nextCheckAtMs ?? 0) - 1);
@@ -390,9 +360,9 @@ describe('Check', () => {
     expectNoOp(make(), check, DEADLINE * 10);
   });
 
-  it('starts a PENDING transaction whose Begin was lost, and the late Begin is then a no-op', () => {
+  it('re-sends Prepare to every participant when the first Prepares were lost', () => {
     // Prepare
-    const record = pending(2);
+    const record = preparing(2);
     const due = record.nextCheckAtMs ?? 0;
 
     // Act
@@ -400,13 +370,16 @@ describe('Check', () => {
 
     // Assess
     expect(state.state).toBe('PREPARING');
-    expect(effects.filter((e) => e.type === 'SendPrepare')).toHaveLength(2);
-    expect(state.timeline.at(-1)?.event).toMatch(/by check/);
-    expectNoOp(state, begin, due + 1);
+    expect(effects).toEqual([
+      { type: 'SendPrepare', participantId: 'ledger-0' },
+      { type: 'SendPrepare', participantId: 'ledger-1' },
+      { type: 'ScheduleCheck', atMs: due + 2 * config.resendBaseMs },
+    ]);
+    expect(state.timeline.at(-1)?.event).toBe('re-sent Prepare to ledger-0, ledger-1 (round 1)');
   });
 
-  it('aborts a PENDING transaction found past its deadline', () => {
-    const { state, effects } = step(pending(2), check, DEADLINE + 5);
+  it('aborts a transaction no participant answered, found past its deadline', () => {
+    const { state, effects } = step(preparing(2), check, DEADLINE + 5);
     expect(state.state).toBe('ABORTING');
     expect(state.reason).toBe('prepare timeout');
     expect(effects.filter((e) => e.type === 'SendAbort')).toHaveLength(2);
@@ -546,11 +519,8 @@ describe('Check', () => {
 describe('OperatorAbort', () => {
   const operatorAbort = { type: 'OperatorAbort', txId: TX } as const;
 
-  it.each([
-    ['PENDING', () => pending(2)],
-    ['PREPARING', () => preparing(2)],
-  ])('aborts a %s transaction', (_, make) => {
-    const { state, effects, rejection } = step(make(), operatorAbort, T0 + 1);
+  it('aborts a PREPARING transaction', () => {
+    const { state, effects, rejection } = step(preparing(2), operatorAbort, T0 + 1);
     expect(rejection).toBeNull();
     expect(state.state).toBe('ABORTING');
     expect(state.reason).toBe('aborted by operator');
@@ -583,7 +553,6 @@ describe('OperatorAbort', () => {
 
 describe('queries', () => {
   const cases: [TxState, boolean, 'COMMIT' | 'ABORT' | null][] = [
-    ['PENDING', false, null],
     ['PREPARING', false, null],
     ['COMMITTING', false, 'COMMIT'],
     ['COMMITTED', true, 'COMMIT'],
@@ -608,7 +577,6 @@ describe('purity', () => {
   it('never mutates its input and returns JSON-round-trippable records', () => {
     // Prepare: every record handed to a step is deep-frozen by the helpers
     const script: [CoordinatorInput, number][] = [
-      [begin, T0],
       [yes(0), T0 + 1],
       [check, T0 + 200],
       [yes(1), T0 + 300],
@@ -616,7 +584,7 @@ describe('purity', () => {
       [check, T0 + 500],
       [ack(0, 'COMMITTED'), T0 + 600],
     ];
-    let record = pending(2);
+    let record = preparing(2);
 
     // Act & Assess
     for (const [input, nowMs] of script) {

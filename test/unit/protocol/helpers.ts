@@ -1,5 +1,5 @@
 import type { CoordinatorConfig, CoordinatorInput, TxParticipant, TxRecord } from '../../../shared/protocol';
-import { coordinatorStep, newTransaction } from '../../../shared/protocol';
+import { coordinatorStep, startTransaction } from '../../../shared/protocol';
 
 export const TX = 'tx-1';
 export const T0 = 1_000_000;
@@ -27,10 +27,6 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function pending(count = 2, nowMs = T0): TxRecord {
-  return deepFreeze(newTransaction({ txId: TX, slot: 7, participants: participants(count) }, nowMs, config));
-}
-
 /** Feeds inputs one by one at `nowMs`; returns the final record (every input must be valid). */
 export function feed(record: TxRecord, inputs: readonly CoordinatorInput[], nowMs: number): TxRecord {
   let current = record;
@@ -38,7 +34,6 @@ export function feed(record: TxRecord, inputs: readonly CoordinatorInput[], nowM
   return current;
 }
 
-export const begin = { type: 'Begin', txId: TX } as const;
 export const check = { type: 'Check', txId: TX } as const;
 export const yes = (i: number) =>
   ({ type: 'Vote', txId: TX, participantId: `ledger-${i}`, vote: 'YES' }) as const;
@@ -49,8 +44,10 @@ export const no = (i: number, reason?: string) =>
 export const ack = (i: number, outcome: 'COMMITTED' | 'ABORTED') =>
   ({ type: 'Ack', txId: TX, participantId: `ledger-${i}`, outcome }) as const;
 
+/** A transaction as the API creates it: PREPARING, Prepare sent to every participant. */
 export function preparing(count = 2, nowMs = T0): TxRecord {
-  return feed(pending(count, nowMs), [begin], nowMs);
+  const { state } = startTransaction({ txId: TX, slot: 7, participants: participants(count) }, nowMs, config);
+  return deepFreeze(state);
 }
 
 export function committing(count = 2, nowMs = T0): TxRecord {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Barrier,
   type BusinessAction,
+  type CoordinatorEffect,
   type CoordinatorInput,
   coordinatorStep,
   type Decide,
@@ -10,10 +11,10 @@ import {
   decisionOf,
   isTerminal,
   type JsonValue,
-  newTransaction,
   type ParticipantMessage,
   ProtocolAssertionError,
   participantStep,
+  startTransaction,
   type TxRecord,
 } from '../../../shared/protocol';
 import { config, deepFreeze, participants, T0, TX } from './helpers';
@@ -67,7 +68,7 @@ type Log = { participantId: string; action: BusinessAction<JsonValue>['type'] }[
 class World {
   record: TxRecord;
   nowMs = T0;
-  bag: Flight[] = [{ to: 'coordinator', input: { type: 'Begin', txId: TX } }];
+  bag: Flight[] = [];
   readonly barriers = new Map<string, Barrier<JsonValue>>();
   readonly log: Log = [];
   readonly decisions: Decision[] = [];
@@ -76,9 +77,13 @@ class World {
   readonly decide: Decide<JsonValue>;
 
   constructor(readonly votes: readonly ('YES' | 'NO')[]) {
-    this.record = deepFreeze(
-      newTransaction({ txId: TX, slot: 0, participants: participants(votes.length) }, T0, config),
+    const started = startTransaction(
+      { txId: TX, slot: 0, participants: participants(votes.length) },
+      T0,
+      config,
     );
+    this.record = deepFreeze(started.state);
+    this.send(started.effects);
     this.decide = (_operations, { participantId }) =>
       votes[Number(participantId.split('-')[1])] === 'YES'
         ? { ok: true, reservation: { hold: participantId } }
@@ -158,11 +163,16 @@ class World {
     }
 
     this.record = deepFreeze(state);
+    this.send(effects);
+  }
+
+  /** The messages of `effects` join the bag (the record they were computed for is durable). */
+  private send(effects: readonly CoordinatorEffect[]): void {
     for (const effect of effects) {
       const base = { txId: TX, participantId: 'participantId' in effect ? effect.participantId : '' };
       switch (effect.type) {
         case 'SendPrepare': {
-          const operations = state.participants.find((p) => p.id === effect.participantId)!.operations;
+          const operations = this.record.participants.find((p) => p.id === effect.participantId)!.operations;
           this.bag.push({ to: 'participant', message: { type: 'Prepare', ...base, operations } });
           break;
         }

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { DynamoEntityDirectory } from '../../../shared/adapters/dynamo-entity-directory';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryEntityDirectory } from '../../../shared/adapters/memory-entity-directory';
-import { SqsCoordinatorInbox } from '../../../shared/adapters/sqs-coordinator-inbox';
 import { SqsTransport } from '../../../shared/adapters/sqs-transport';
 import { newEntity } from '../../../shared/entities';
 import { InfrastructureError } from '../../../shared/errors';
@@ -146,29 +145,6 @@ describe('MemoryEntityDirectory', () => {
     expect(
       await directory.missing([{ participantId: 'ledger-1', entity: 'account', id: 'alice' }]),
     ).toHaveLength(1);
-  });
-});
-
-describe('SqsCoordinatorInbox', () => {
-  it('sends Begin to the slot’s message group, deduplicated by transaction', async () => {
-    const sent: unknown[] = [];
-    const sqs = {
-      send: async (command: { input: unknown }) => sent.push(command.input),
-    } as unknown as SQSClient;
-    await new SqsCoordinatorInbox(sqs, 'https://sqs/coordinator.fifo').begin('tx_abc', 7);
-    expect(sent).toEqual([
-      {
-        QueueUrl: 'https://sqs/coordinator.fifo',
-        MessageBody: '{"type":"Begin","txId":"tx_abc"}',
-        MessageGroupId: 'slot-7',
-        MessageDeduplicationId: 'begin-tx_abc',
-      },
-    ]);
-  });
-
-  it('turns a failed send into an InfrastructureError', async () => {
-    const sqs = { send: async () => Promise.reject(new Error('down')) } as unknown as SQSClient;
-    await expect(new SqsCoordinatorInbox(sqs, 'q').begin('tx_abc', 0)).rejects.toThrow(InfrastructureError);
   });
 });
 

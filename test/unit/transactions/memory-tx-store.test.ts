@@ -14,11 +14,11 @@ function tx(txId: string, slot = 3, nowMs = 1_000): StoredTx {
   return { record: newTransaction({ txId, slot, participants }, nowMs, config), requestHash: `hash-${txId}` };
 }
 
-/** The record after a Begin, one version on. */
-function begun(stored: StoredTx, nowMs = 1_050): StoredTx {
+/** The record after its first check re-sent Prepare, one version on. */
+function begun(stored: StoredTx, nowMs = 1_100): StoredTx {
   return {
     ...stored,
-    record: coordinatorStep(stored.record, { type: 'Begin', txId: stored.record.txId }, nowMs, config).state,
+    record: coordinatorStep(stored.record, { type: 'Check', txId: stored.record.txId }, nowMs, config).state,
   };
 }
 
@@ -39,7 +39,7 @@ describe('MemoryTxStore', () => {
     const loaded = (await store.load('t1')) as { record: { state: string } };
     loaded.record.state = 'COMMITTED';
     (original.record as { state: string }).state = 'ABORTED';
-    expect((await store.load('t1'))?.record.state).toBe('PENDING');
+    expect((await store.load('t1'))?.record.state).toBe('PREPARING');
   });
 
   it('saves a change conditioned on the version it read', async () => {
@@ -106,7 +106,6 @@ describe('MemoryTxStore', () => {
     await store.create(tx('t1'));
     let stored = (await store.load('t1')) as StoredTx;
     for (const input of [
-      { type: 'Begin', txId: 't1' },
       { type: 'Vote', txId: 't1', participantId: 'ledger-0', vote: 'YES' },
       { type: 'Ack', txId: 't1', participantId: 'ledger-0', outcome: 'COMMITTED' },
     ] as const) {

@@ -48,12 +48,18 @@ function setup(
 ) {
   const store = new MemoryTxStore();
   const committer = new ScriptedCommitter(store, script, options.covered);
-  const begins: string[] = [];
+  /** The transactions the API sent Prepare for (each once, however many participants). */
+  const started: string[] = [];
   const terminal: string[] = [];
   const transactions = new Transactions(
     {
       store,
-      inbox: { begin: async (txId) => void begins.push(txId) },
+      transport: {
+        toParticipant: async (_participant, message) => {
+          if (message.type === 'Prepare' && !started.includes(message.txId)) started.push(message.txId);
+        },
+        scheduleCheck: async () => {},
+      },
       directory: {
         missing: async (refs) => refs.filter((ref) => (options.missing ?? []).includes(ref.id)),
       },
@@ -64,12 +70,12 @@ function setup(
     },
     config,
   );
-  return { store, committer, transactions, begins, terminal };
+  return { store, committer, transactions, started, terminal };
 }
 
 describe('the one-phase fast path', () => {
-  it('commits in one write: terminal record off the due index, no Begin', async () => {
-    const { store, committer, transactions, begins, terminal } = setup(() => ({
+  it('commits in one write: terminal record off the due index, no Prepare', async () => {
+    const { store, committer, transactions, started, terminal } = setup(() => ({
       kind: 'committed',
     }));
     const { record, replayed } = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
@@ -82,7 +88,7 @@ describe('the one-phase fast path', () => {
       nextCheckAtMs: null,
     });
     expect(committer.calls).toHaveLength(1);
-    expect(begins).toEqual([]);
+    expect(started).toEqual([]);
     expect(terminal).toEqual([`${record.txId}:COMMITTED`]);
     expect((await store.load(record.txId))?.record.state).toBe('COMMITTED');
     expect(await store.due(Number.MAX_SAFE_INTEGER, 10)).toEqual({ due: [], live: 0 });
@@ -104,7 +110,7 @@ describe('the one-phase fast path', () => {
   });
 
   it('keeps a refusal as an ABORTED one-phase record with the reason, and replays it', async () => {
-    const { store, transactions, begins, terminal } = setup(() => ({
+    const { store, transactions, started, terminal } = setup(() => ({
       kind: 'refused',
       participantId: 'ledger-0',
       reason: "insufficient funds on account 'a' (available 1, needed 5)",
@@ -116,7 +122,7 @@ describe('the one-phase fast path', () => {
       reason: "participant ledger-0 refused: insufficient funds on account 'a' (available 1, needed 5)",
     });
     expect((await store.load(record.txId))?.record.state).toBe('ABORTED');
-    expect(begins).toEqual([]);
+    expect(started).toEqual([]);
     expect(terminal).toEqual([`${record.txId}:ABORTED`]);
     const again = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
     expect(again).toMatchObject({ replayed: true, record: { state: 'ABORTED' } });
@@ -125,8 +131,8 @@ describe('the one-phase fast path', () => {
   it('falls back to two-phase when an item is contended, and answers 422 for an unknown entity', async () => {
     const contended = setup(() => ({ kind: 'contended' }));
     const { record } = await contended.transactions.submit({ operations: transfer });
-    expect(record).toMatchObject({ mode: 'two-phase', state: 'PENDING' });
-    expect(contended.begins).toEqual([record.txId]);
+    expect(record).toMatchObject({ mode: 'two-phase', state: 'PREPARING' });
+    expect(contended.started).toEqual([record.txId]);
 
     const unknown = setup(() => ({ kind: 'unknown-entity' }), { missing: ['b'] });
     await expect(unknown.transactions.submit({ operations: transfer })).rejects.toThrow(UnprocessableError);
@@ -159,12 +165,14 @@ describe('the one-phase fast path', () => {
 
   it('replays a two-phase transaction an earlier attempt with the same key created', async () => {
     let call = 0;
-    const { transactions, begins } = setup(() => (++call === 1 ? { kind: 'contended' } : { kind: 'exists' }));
+    const { transactions, started } = setup(() =>
+      ++call === 1 ? { kind: 'contended' } : { kind: 'exists' },
+    );
     const first = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
     const again = await transactions.submit({ operations: transfer, idempotencyKey: 'k' });
     expect(again).toMatchObject({ replayed: true, record: { txId: first.record.txId, mode: 'two-phase' } });
-    // Still PENDING: the replay re-sends Begin.
-    expect(begins).toEqual([first.record.txId, first.record.txId]);
+    // Prepare went out once: a replay sends nothing (the record's check re-sends a lost Prepare).
+    expect(started).toEqual([first.record.txId]);
   });
 });
 
@@ -185,7 +193,6 @@ describe('onePhaseRecord', () => {
     });
     expect(committed.timeline.map((e) => e.event)).toEqual(['created', 'committed in one phase']);
     for (const input of [
-      { type: 'Begin', txId: 'tx_1' },
       { type: 'Check', txId: 'tx_1' },
       { type: 'Vote', txId: 'tx_1', participantId: 'ledger-0', vote: 'YES' },
     ] as const) {

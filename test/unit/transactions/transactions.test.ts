@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
+import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { noteOf } from '../../../shared/protocol';
 import { Transactions, toTransactionView } from '../../../shared/transactions';
 import { bankAndShopRegistry } from '../../support/bank-and-shop';
+
+/** Prepares and timers go nowhere: these tests watch the record. */
+const SILENT: CoordinatorTransport = { toParticipant: async () => {}, scheduleCheck: async () => {} };
 
 const config = {
   registry: bankAndShopRegistry(2),
@@ -23,7 +27,7 @@ function setup(sleep: (ms: number) => Promise<void>) {
   const transactions = new Transactions(
     {
       store: counting,
-      inbox: { begin: async () => {} },
+      transport: SILENT,
       directory: { missing: async () => [] },
       clock: { nowMs: () => 5_000 },
       sleep,
@@ -46,7 +50,7 @@ describe('Transactions', () => {
       sleeps.push(ms);
     });
     const { record } = await transactions.submit({ operations: transfer, waitMs: 1_000 });
-    expect(record.state).toBe('PENDING');
+    expect(record.state).toBe('PREPARING');
     // Ten reads 20 ms apart, then doubling to 200 ms, until the sleeps add up to the wait; each a
     // sleep and a consistent read.
     expect(sleeps).toEqual([...Array(10).fill(20), 40, 80, 160, 200, 200, 200]);
@@ -66,7 +70,7 @@ describe('Transactions', () => {
   it('refuses a poll interval that is not a positive integer', () => {
     const deps = {
       store: new MemoryTxStore(),
-      inbox: { begin: async () => {} },
+      transport: SILENT,
       directory: { missing: async () => [] },
       clock: { nowMs: () => 0 },
       sleep: async () => {},
@@ -82,7 +86,7 @@ describe('Transactions.onCreated', () => {
     const transactions = new Transactions(
       {
         store: new MemoryTxStore(),
-        inbox: { begin: async () => {} },
+        transport: SILENT,
         directory: { missing: async () => [] },
         clock: { nowMs: () => 5_000 },
         sleep: async () => {},
@@ -105,7 +109,7 @@ describe('the outcome', () => {
     const transactions = new Transactions(
       {
         store,
-        inbox: { begin: async () => {} },
+        transport: SILENT,
         directory: { missing: async () => [] },
         clock: { nowMs: () => 5_000 },
         sleep: async (ms) => void sleeps.push(ms),
@@ -131,7 +135,7 @@ describe('the outcome', () => {
     const transactions = new Transactions(
       {
         store,
-        inbox: { begin: async () => {} },
+        transport: SILENT,
         directory: { missing: async () => [] },
         clock: { nowMs: () => 5_000 },
         sleep: async (ms) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
-import type { CoordinatorTransport } from '../../../shared/coordinator/shell';
+import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { Transactions } from '../../../shared/transactions';
 import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
@@ -33,7 +33,6 @@ function setup(decideAtMs?: number) {
   const transactions = new Transactions(
     {
       store,
-      inbox: { begin: async () => void sent.push('Begin') },
       directory: { missing: async () => [] },
       clock: { nowMs: () => now },
       sleep: async (ms) => {
@@ -58,7 +57,7 @@ function setup(decideAtMs?: number) {
 }
 
 describe('the API starts a two-phase transaction itself', () => {
-  it('writes the record PREPARING and sends Prepare to every participant, no Begin', async () => {
+  it('writes the record PREPARING and sends Prepare to every participant', async () => {
     const { store, transactions, sent, timers } = setup();
     const { record } = await transactions.submit({ operations: transfer });
     expect(record.state).toBe('PREPARING');

@@ -1,13 +1,23 @@
-import { assert, assertNever, fail } from './assert';
-import { type JsonValue, ownEntry } from './json';
-import type {
-  AckMessage,
-  Outcome,
-  ParticipantMessage,
-  ParticipantReply,
-  VoteMessage,
-  VoteValue,
-} from './messages';
+import { assert, assertNever, assertTime } from './assert';
+import { ackEntryOf, ackEvent, voteEntryOf, voteEvent } from './entries';
+import { ownEntry } from './json';
+import type { AckMessage, Outcome, ParticipantMessage, VoteMessage } from './messages';
+import {
+  assertCoordinatorConfig,
+  type CoordinatorConfig,
+  type Decision,
+  decisionOf,
+  isTerminal,
+  type NewTransaction,
+  newTransaction,
+  outcomeOf,
+  participantOf,
+  resendDelayMs,
+  TIMELINE_MAX,
+  type TxParticipant,
+  type TxRecord,
+  type TxState,
+} from './record';
 
 /**
  * The coordinator of one transaction, as a pure state machine (in the style of etcd raft):
@@ -17,110 +27,17 @@ import type {
  * No clock, no I/O, no randomness: time and ids come in as arguments, messages to send come out
  * as data. The async shell loads the record, calls the step, makes the new record durable (one
  * TransactWriteItems: the record conditioned on its previous `version`, plus a ConditionCheck on
- * the slot's lease epoch) and only then performs the effects, in order.
+ * the slot's lease epoch) and only then performs the effects, in order (`performEffects`).
  *
- * States (presumed abort: anything undecided that times out aborts):
+ * The states and the decision are drawn in `record.ts`. Once the decision is durable, every input
+ * either records an Ack or is ignored.
  *
- *     PENDING ──Begin──▶ PREPARING ──all YES──▶ COMMITTING ──all acks──▶ COMMITTED
- *        │                   │
- *        └──────────────┬────┘ first NO · prepare timeout · operator abort
- *                       ▼
- *                   ABORTING ──all acks──▶ ABORTED
- *
- * The decision is the move out of PREPARING (or PENDING). Once durable it is only ever re-sent,
- * never changed: every input after it either records an Ack or is ignored.
- *
- * The prepare deadline is strict: a Begin, Vote or Check handled at or after `prepareDeadlineMs`
+ * The prepare deadline is strict: a Vote or Check handled at or after `prepareDeadlineMs`
  * while undecided aborts with `prepare timeout`, even if it is the last YES. So "COMMIT iff every
  * participant voted YES before the deadline" holds however late the timer or sweeper runs.
  */
 
-export type TxState = 'PENDING' | 'PREPARING' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED';
-export type Decision = 'COMMIT' | 'ABORT';
-
-/**
- * How the transaction is driven:
- * - `two-phase`: the coordinator prepares every participant, decides, and completes (this module);
- * - `one-phase`: every operation lives in tables one TransactWriteItems can reach, so the API
- *   wrote the record and all the operations in ONE atomic write (see `onePhaseRecord`). Such a
- *   record is born terminal: no message is ever sent for it and every input leaves it unchanged.
- */
-export type CommitMode = 'two-phase' | 'one-phase';
-
-export interface TxParticipant {
-  /** Unique within the transaction, e.g. `ledger-0`; also the key of `votes` and `acks`. */
-  readonly id: string;
-  /** Which participant service handles it, e.g. `ledger`, `inventory`. */
-  readonly kind: string;
-  /** Opaque to the coordinator; sent verbatim in Prepare. */
-  readonly operations: readonly JsonValue[];
-}
-
-export interface VoteEntry {
-  readonly vote: VoteValue;
-  /** Only present on a NO vote that gave one. */
-  readonly reason?: string;
-  readonly atMs: number;
-}
-
-export interface AckEntry {
-  readonly outcome: Outcome;
-  readonly atMs: number;
-}
-
-export interface TimelineEntry {
-  readonly atMs: number;
-  readonly event: string;
-}
-
-/** The durable coordinator record of one transaction. Plain JSON: stored as a DynamoDB item. */
-export interface TxRecord {
-  readonly txId: string;
-  readonly slot: number;
-  /** +1 on every durable change; the shell conditions its write on the version it read. */
-  readonly version: number;
-  readonly mode: CommitMode;
-  readonly state: TxState;
-  readonly participants: readonly TxParticipant[];
-  readonly votes: { readonly [participantId: string]: VoteEntry };
-  readonly acks: { readonly [participantId: string]: AckEntry };
-  /** Why it aborted (e.g. `participant ledger-1 voted NO: insufficient funds`); null otherwise. */
-  readonly reason: string | null;
-  readonly createdAtMs: number;
-  /** Undecided at or after this instant means abort (`prepare timeout`). */
-  readonly prepareDeadlineMs: number;
-  readonly decidedAtMs: number | null;
-  readonly completedAtMs: number | null;
-  /** When a timer or the sweeper must look at the record again; null once terminal. */
-  readonly nextCheckAtMs: number | null;
-  /** Re-send rounds in the current phase (Prepare before the decision, the decision after). */
-  readonly resendAttempt: number;
-  /** Newest events, bounded by TIMELINE_MAX; the first (`created`) entry is always kept. */
-  readonly timeline: readonly TimelineEntry[];
-  /** How many timeline entries were dropped to respect the bound. */
-  readonly timelineDroppedCount: number;
-}
-
-export interface CoordinatorConfig {
-  /** The decision must be reached within this long after creation, or the transaction aborts. */
-  readonly prepareTimeoutMs: number;
-  /** First re-send delay; doubles each round (factor 2) ... */
-  readonly resendBaseMs: number;
-  /** ... up to this cap. */
-  readonly resendCapMs: number;
-}
-
-export const TIMELINE_MAX = 64;
-/** A bound on participants per transaction (DynamoDB items are ≤ 400 KB; keep records small). */
-export const PARTICIPANTS_MAX = 32;
-
 // ─── Inputs ──────────────────────────────────────────────────────────────────────────────────
-
-/** Sent by the API right after it wrote the PENDING record. */
-export interface BeginInput {
-  readonly type: 'Begin';
-  readonly txId: string;
-}
 
 /** A timer (delayed message) or the sweeper fired for this record. */
 export interface CheckInput {
@@ -135,7 +52,7 @@ export interface OperatorAbortInput {
   readonly note?: string;
 }
 
-export type CoordinatorInput = BeginInput | VoteMessage | AckMessage | CheckInput | OperatorAbortInput;
+export type CoordinatorInput = VoteMessage | AckMessage | CheckInput | OperatorAbortInput;
 
 // ─── Effects ─────────────────────────────────────────────────────────────────────────────────
 
@@ -166,49 +83,6 @@ export interface CoordinatorStepResult {
   readonly rejection: Rejection | null;
 }
 
-// ─── Queries ─────────────────────────────────────────────────────────────────────────────────
-
-export function isTerminal(state: TxState): state is 'COMMITTED' | 'ABORTED' {
-  return state === 'COMMITTED' || state === 'ABORTED';
-}
-
-/** The durable decision, or null while PENDING / PREPARING. */
-export function decisionOf(state: TxState): Decision | null {
-  switch (state) {
-    case 'PENDING':
-    case 'PREPARING':
-      return null;
-    case 'COMMITTING':
-    case 'COMMITTED':
-      return 'COMMIT';
-    case 'ABORTING':
-    case 'ABORTED':
-      return 'ABORT';
-    default:
-      return assertNever(state, 'transaction state');
-  }
-}
-
-/**
- * The outcome as the client sees it: final from the moment the decision is durable (COMMITTING
- * already means COMMITTED — the participants are applying it), null while undecided.
- */
-export function outcomeOf(state: TxState): Outcome | null {
-  const decision = decisionOf(state);
-  return decision === null ? null : decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED';
-}
-
-/** Delay before re-send round `attempt` (0-based): min(cap, base · 2^attempt). */
-export function resendDelayMs(attempt: number, config: CoordinatorConfig): number {
-  assert(Number.isInteger(attempt) && attempt >= 0, `resend attempt must be a natural number: ${attempt}`);
-  // 2 ** attempt overflows to Infinity for huge attempts, which Math.min caps correctly.
-  return Math.min(config.resendCapMs, config.resendBaseMs * 2 ** attempt);
-}
-
-export function participantOf(record: TxRecord, participantId: string): TxParticipant | undefined {
-  return record.participants.find((p) => p.id === participantId);
-}
-
 /** The message a Send effect stands for, and the participant it goes to. */
 export function participantMessageOf(
   record: TxRecord,
@@ -224,102 +98,29 @@ export function participantMessageOf(
   return { participant, message };
 }
 
-export function assertCoordinatorConfig(config: CoordinatorConfig): void {
-  const { prepareTimeoutMs, resendBaseMs, resendCapMs } = config;
-  for (const [name, value] of Object.entries({ prepareTimeoutMs, resendBaseMs, resendCapMs })) {
-    assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
-  }
-  assert(resendBaseMs <= resendCapMs, `resendBaseMs (${resendBaseMs}) exceeds resendCapMs (${resendCapMs})`);
-}
-
-// ─── Construction ────────────────────────────────────────────────────────────────────────────
-
-export interface NewTransaction {
-  readonly txId: string;
-  /** `slotOf(txId, slotCount)`; passed in because the slot count is deployment configuration. */
-  readonly slot: number;
-  readonly participants: readonly TxParticipant[];
-}
+// ─── The first step ──────────────────────────────────────────────────────────────────────────
 
 /**
- * The PENDING record the API writes (conditional put) before it enqueues `Begin`. If that Begin
- * is lost, the sweeper finds the record at `nextCheckAtMs` and starts it (or aborts it if the
- * deadline passed). Input validation is the API's job; a bad call here is a programmer error.
- * No effects come out of here: the API may also schedule a `Check` at `nextCheckAtMs`, but the
- * sweeper (querying records by `nextCheckAtMs`) is what guarantees the lost Begin is found.
+ * Creates a two-phase transaction: the record as the API writes it (born PREPARING, see
+ * `newTransaction`) and, once it is durable, Prepare to every participant and a timer for its
+ * first check. A Prepare that is lost is re-sent by that check (or by the sweeper, which finds the
+ * record by `nextCheckAtMs` if the timer is lost too).
  */
-export function newTransaction(tx: NewTransaction, nowMs: number, config: CoordinatorConfig): TxRecord {
-  assertCoordinatorConfig(config);
-  assertTime(nowMs);
-  assert(tx.txId.length > 0, 'txId must not be empty');
-  assert(Number.isInteger(tx.slot) && tx.slot >= 0, `slot must be a natural number, got ${tx.slot}`);
-  assert(
-    tx.participants.length >= 1 && tx.participants.length <= PARTICIPANTS_MAX,
-    `a transaction needs 1..${PARTICIPANTS_MAX} participants, got ${tx.participants.length}`,
-  );
-  const ids = new Set(tx.participants.map((p) => p.id));
-  assert(ids.size === tx.participants.length, 'participant ids must be unique within a transaction');
-  assert(!ids.has(''), 'participant ids must not be empty');
-  const prepareDeadlineMs = nowMs + config.prepareTimeoutMs;
-  return {
-    txId: tx.txId,
-    slot: tx.slot,
-    version: 1,
-    mode: 'two-phase',
-    state: 'PENDING',
-    participants: tx.participants.map((p) => ({ id: p.id, kind: p.kind, operations: p.operations })),
-    votes: {},
-    acks: {},
-    reason: null,
-    createdAtMs: nowMs,
-    prepareDeadlineMs,
-    decidedAtMs: null,
-    completedAtMs: null,
-    nextCheckAtMs: Math.min(prepareDeadlineMs, nowMs + resendDelayMs(0, config)),
-    resendAttempt: 0,
-    timeline: [{ atMs: nowMs, event: 'created' }],
-    timelineDroppedCount: 0,
-  };
-}
-
-/** The outcome of a one-phase commit: every operation applied, or refused by a participant. */
-export type OnePhaseOutcome =
-  | { readonly decision: 'COMMIT' }
-  | { readonly decision: 'ABORT'; readonly participantId: string; readonly reason: string };
-
-/**
- * The record of a one-phase transaction: written terminal, in the same atomic write as its
- * operations (COMMITTED) or, when a participant's condition refused them, alone (ABORTED with
- * nothing applied). Same record, same API and same idempotency as a two-phase transaction.
- */
-export function onePhaseRecord(
+export function startTransaction(
   tx: NewTransaction,
   nowMs: number,
   config: CoordinatorConfig,
-  outcome: OnePhaseOutcome,
-): TxRecord {
+): CoordinatorStepResult {
   const created = newTransaction(tx, nowMs, config);
-  if (outcome.decision === 'ABORT') {
-    assert(
-      participantOf(created, outcome.participantId) !== undefined,
-      `no participant ${outcome.participantId}`,
-    );
-  }
-  const reason =
-    outcome.decision === 'COMMIT' ? null : `participant ${outcome.participantId} refused: ${outcome.reason}`;
-  return {
-    ...created,
-    mode: 'one-phase',
-    state: outcome.decision === 'COMMIT' ? 'COMMITTED' : 'ABORTED',
-    reason,
-    decidedAtMs: nowMs,
-    completedAtMs: nowMs,
-    nextCheckAtMs: null,
-    timeline: [
-      ...created.timeline,
-      { atMs: nowMs, event: reason === null ? 'committed in one phase' : `aborted in one phase: ${reason}` },
-    ],
-  };
+  assert(created.nextCheckAtMs !== null, `${created.txId} is created without a first check`);
+  const event = `begin: Prepare sent to ${created.participants.length} participant(s)`;
+  const state: TxRecord = { ...created, timeline: [...created.timeline, { atMs: nowMs, event }] };
+  const effects: CoordinatorEffect[] = created.participants.map((p) => ({
+    type: 'SendPrepare',
+    participantId: p.id,
+  }));
+  effects.push({ type: 'ScheduleCheck', atMs: created.nextCheckAtMs });
+  return { state, effects, rejection: null };
 }
 
 // ─── The step ────────────────────────────────────────────────────────────────────────────────
@@ -334,7 +135,7 @@ export function onePhaseRecord(
  * nothing changed: write nothing (and there are no effects).
  *
  * Duplicate, late and reordered inputs are no-ops (same record, no effects):
- *   - Begin when not PENDING; Vote after the decision;
+ *   - Vote after the decision;
  *   - Ack before the decision (only possible from a stale read — the decision's re-sends will
  *     produce it again), or after the end;
  *   - Check before `nextCheckAtMs` (a duplicate or early timer) or when terminal;
@@ -361,8 +162,6 @@ export function coordinatorStep(
   assertTime(nowMs);
   assert(input.txId === record.txId, `input for ${input.txId} delivered to transaction ${record.txId}`);
   switch (input.type) {
-    case 'Begin':
-      return onBegin(record, nowMs, config);
     case 'Vote':
       return onVote(record, input, nowMs, config);
     case 'Ack':
@@ -376,11 +175,6 @@ export function coordinatorStep(
   }
 }
 
-function onBegin(record: TxRecord, nowMs: number, config: CoordinatorConfig): CoordinatorStepResult {
-  if (record.state !== 'PENDING') return unchanged(record); // duplicate, or the sweeper got there first
-  return startPreparing(record, nowMs, config, 'begin');
-}
-
 function onVote(
   record: TxRecord,
   input: VoteMessage,
@@ -388,7 +182,6 @@ function onVote(
   config: CoordinatorConfig,
 ): CoordinatorStepResult {
   assertParticipant(record, input.participantId);
-  // PENDING: no Prepare was sent yet, so this vote comes from a stale read; ignore.
   // Decided: the vote can change nothing. A YES voter after ABORTING still gets its Abort: it
   // has not acked, so the decision re-sends (on Check) keep reaching it.
   if (record.state !== 'PREPARING') return unchanged(record);
@@ -411,7 +204,8 @@ function onVote(
 /**
  * Decides once the votes on `record` allow it: at or after the deadline → ABORT (prepare timeout;
  * the deadline is strict, whatever arrives then finds the timeout already due); any NO → ABORT;
- * every participant YES → COMMIT. Otherwise records `events` (a newly recorded vote), if any.
+ * every participant YES → COMMIT (invariant 3). Otherwise records `events` (a newly recorded vote),
+ * if any.
  */
 function judgeVotes(
   record: TxRecord,
@@ -493,7 +287,6 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
 /**
  * A timer or the sweeper fired. Nothing happens before `nextCheckAtMs`; when due:
  *
- *     PENDING      Begin was lost: start preparing (abort if the deadline passed)
  *     PREPARING    at/after the deadline: abort (prepare timeout); before it: re-send Prepare to
  *                  the participants that have not voted
  *     COMMITTING / re-send the decision to the participants that have not acked
@@ -503,7 +296,7 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
  * is also pulled in to the deadline so the timeout fires on time, and a timer is armed for it.
  * After the decision no timer is armed: the sweeper finds the record on the `due` index.
  *
- *   created/Begin      round 1        round 2              deadline
+ *   created            round 1        round 2              deadline
  *   ───┼──── base ────────┼──── 2·base ───┼──── 4·base ─ ─ ─ ─┼──▶ abort (prepare timeout)
  *                                                              (next check = min(…, deadline))
  */
@@ -513,8 +306,6 @@ function onCheck(record: TxRecord, nowMs: number, config: CoordinatorConfig): Co
   if (nowMs < record.nextCheckAtMs) return unchanged(record); // early or duplicate timer
 
   switch (record.state) {
-    case 'PENDING':
-      return startPreparing(record, nowMs, config, 'check');
     case 'PREPARING': {
       // Votes the participants noted on the record whose messages were lost decide here.
       const judged = judgeVotes(record, nowMs, config, []);
@@ -564,37 +355,7 @@ function onOperatorAbort(
 
 // ─── Transitions ─────────────────────────────────────────────────────────────────────────────
 
-function startPreparing(
-  record: TxRecord,
-  nowMs: number,
-  config: CoordinatorConfig,
-  by: 'begin' | 'check',
-): CoordinatorStepResult {
-  assert(record.state === 'PENDING', `start preparing from ${record.state}`);
-  if (nowMs >= record.prepareDeadlineMs) {
-    return decide(record, 'ABORT', 'prepare timeout', nowMs, config, []);
-  }
-  switch (record.mode) {
-    case 'one-phase':
-      // Born terminal (onePhaseRecord); never PENDING.
-      return fail(`one-phase transaction ${record.txId} cannot start preparing`);
-    case 'two-phase': {
-      const nextCheckAtMs = Math.min(record.prepareDeadlineMs, nowMs + resendDelayMs(0, config));
-      const event = `${by === 'begin' ? 'begin' : 'begin (by check)'}: Prepare sent to ${record.participants.length} participant(s)`;
-      const state = changed(record, { state: 'PREPARING', resendAttempt: 0, nextCheckAtMs }, nowMs, [event]);
-      const effects: CoordinatorEffect[] = record.participants.map((p) => ({
-        type: 'SendPrepare',
-        participantId: p.id,
-      }));
-      effects.push({ type: 'ScheduleCheck', atMs: nextCheckAtMs });
-      return { state, effects, rejection: null };
-    }
-    default:
-      return assertNever(record.mode, 'commit mode');
-  }
-}
-
-/** Makes the decision. `record` may already carry the vote that triggered it. */
+/** Makes the decision, once (invariant 2). `record` may already carry the vote that triggered it. */
 function decide(
   record: TxRecord,
   decision: Decision,
@@ -649,103 +410,6 @@ function resend(
   return { state, effects, rejection: null };
 }
 
-// ─── Participants' notes ─────────────────────────────────────────────────────────────────────
-
-/**
- * A participant's vote or ack, written by the participant itself onto the transaction record, in
- * the SAME atomic write as its barrier (one more item in its TransactWriteItems: no extra request).
- * The Vote/Ack message still follows; whichever of the coordinator's steps first finds the set
- * complete on the record decides (or ends the transaction). So the first vote message to arrive
- * usually finds every vote already there and decides at once, instead of the slot's FIFO group
- * handing the coordinator one vote per step; and the client sees the outcome applied as soon as
- * the last participant's commit write lands (`settledState`).
- *
- * A note is a fact, not a decision: only the coordinator decides (fenced), and it re-checks the
- * deadline when it does. The note is conditioned so it can never contradict the record:
- *   - a vote only while PREPARING and not yet recorded for that participant;
- *   - an ack only while the decision it acknowledges stands (COMMITTING for COMMITTED, ABORTING
- *     for ABORTED) and not yet recorded.
- * When the condition refuses (the transaction was decided, say by timeout, or has ended), the
- * participant writes its barrier without the note, exactly as without notes. Every note bumps the
- * record's version, so a coordinator write computed before it fails its version check and re-reads.
- */
-export interface RecordNote {
-  readonly txId: string;
-  readonly participantId: string;
-  readonly reply: ParticipantReply;
-  readonly atMs: number;
-}
-
-export function noteOf(reply: ParticipantReply, atMs: number): RecordNote {
-  return { txId: reply.txId, participantId: reply.participantId, reply, atMs };
-}
-
-/** What a note writes: the entry, under `votes` or `acks`, and the state that must hold. */
-export function noteEntry(
-  note: RecordNote,
-):
-  | { readonly field: 'votes'; readonly entry: VoteEntry; readonly requires: TxState; readonly event: string }
-  | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState; readonly event: string } {
-  const { reply, atMs } = note;
-  if (reply.type === 'Vote') {
-    const entry = voteEntryOf(reply, atMs);
-    return { field: 'votes', entry, requires: 'PREPARING', event: voteEvent(reply.participantId, entry) };
-  }
-  const entry = ackEntryOf(reply, atMs);
-  const requires: TxState = reply.outcome === 'COMMITTED' ? 'COMMITTING' : 'ABORTING';
-  return { field: 'acks', entry, requires, event: ackEvent(reply.participantId, entry) };
-}
-
-/**
- * The record with `note` applied, or null when its condition refuses it (see RecordNote). Like the
- * DynamoDB update: the version goes up by one and the event is appended to the timeline, which the
- * coordinator's next write trims back to TIMELINE_MAX (a note cannot trim; at most one vote and one
- * ack per participant come in between).
- */
-export function applyNote(record: TxRecord, note: RecordNote): TxRecord | null {
-  if (record.txId !== note.txId) return null;
-  const { field, entry, requires, event } = noteEntry(note);
-  const entries: { readonly [participantId: string]: unknown } = record[field];
-  if (record.state !== requires || ownEntry(entries, note.participantId) !== undefined) return null;
-  return {
-    ...record,
-    [field]: { ...entries, [note.participantId]: entry },
-    version: record.version + 1,
-    timeline: [...record.timeline, { atMs: note.atMs, event }],
-  };
-}
-
-/**
- * The state as the client sees it: a decided transaction every participant has acknowledged is
- * COMMITTED (or ABORTED) as soon as the last ack is on the record — the coordinator's step that
- * writes the terminal state is bookkeeping that may come a little later.
- */
-export function settledState(record: TxRecord): TxState {
-  if (record.state !== 'COMMITTING' && record.state !== 'ABORTING') return record.state;
-  const outcome = outcomeOf(record.state);
-  const settled = record.participants.every((p) => ownEntry(record.acks, p.id)?.outcome === outcome);
-  return settled && outcome !== null ? outcome : record.state;
-}
-
-/** The entry a vote is recorded as (by the coordinator, or noted by its participant). */
-function voteEntryOf(vote: VoteMessage, atMs: number): VoteEntry {
-  return vote.reason === undefined
-    ? { vote: vote.vote, atMs }
-    : { vote: vote.vote, reason: vote.reason, atMs };
-}
-
-function ackEntryOf(ack: AckMessage, atMs: number): AckEntry {
-  return { outcome: ack.outcome, atMs };
-}
-
-function voteEvent(participantId: string, entry: VoteEntry): string {
-  return `vote ${entry.vote} from ${participantId}${entry.reason ? `: ${entry.reason}` : ''}`;
-}
-
-function ackEvent(participantId: string, entry: AckEntry): string {
-  return `ack ${entry.outcome} from ${participantId}`;
-}
-
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
 function unchanged(record: TxRecord): CoordinatorStepResult {
@@ -777,8 +441,4 @@ function assertParticipant(record: TxRecord, participantId: string): void {
     participantOf(record, participantId) !== undefined,
     `participant ${participantId} is not part of transaction ${record.txId}`,
   );
-}
-
-function assertTime(nowMs: number): void {
-  assert(Number.isSafeInteger(nowMs) && nowMs >= 0, `nowMs must be a natural number of ms, got ${nowMs}`);
 }

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ROUTE_KEYS } from '../shared/api/app';
+import { apiAuthEnvironment } from '../shared/api/auth';
 import { EVENT_SOURCE } from '../shared/events';
 import { KEY_FIELD } from '../shared/intake/intake';
 import { type CounterSpec, counterOperation, parseCounterSpec } from '../shared/participant/counter';
@@ -693,7 +694,8 @@ export class Tandem extends Construct {
       description: 'Tandem HTTP API (producer)',
       removalPolicy: this.removalPolicy,
       timeout: Duration.seconds(29),
-      environment: this.producerEnvironment(),
+      // The auth too, so that GET /openapi.json declares what the stage's authorizer checks.
+      environment: { ...this.producerEnvironment(), ...apiAuthEnvironment(auth) },
     });
     this.grantProducer(fn.role);
 
@@ -776,6 +778,25 @@ export class Tandem extends Construct {
         ]);
       }
     }
+    // Every other request — an unknown path, a method a path does not take — reaches the function
+    // too, which answers it as a problem document (404, or 405 with Allow) from the same route table.
+    // It is public, so that an unsigned request to a path that does not exist is a 404 like any
+    // other; it runs no route and reads nothing.
+    const fallback = new apigw.HttpRoute(this, 'DefaultRoute', {
+      httpApi: api,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration,
+    });
+    addNagSuppressions(
+      [fallback],
+      [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The $default route only answers 404 or 405 problem documents for requests no route matches; it runs no route and reads no data.',
+        },
+      ],
+    );
     return { api, fn, authorizer };
   }
 }

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { DynamoEntityStore } from '../../shared/adapters/dynamo-entities';
 import { createApi, WAIT_SAFETY_MARGIN_MS } from '../../shared/api/app';
+import { readApiAuth } from '../../shared/api/auth';
 import type { HttpEvent } from '../../shared/api/http';
 import { InvocationPacing } from '../../shared/backoff';
 import { readApiConfig } from '../../shared/config';
@@ -21,6 +22,7 @@ import { participantIdsOf } from '../../shared/registry';
 
 const logger = new Logger({ serviceName: 'tandem-api' });
 const config = readApiConfig();
+const auth = readApiAuth();
 const metrics = createMetrics('api');
 // Contention on the record's create or the one-phase commit is waited out within the request.
 const pacing = new InvocationPacing({ nowMs: Date.now }, WAIT_SAFETY_MARGIN_MS);
@@ -49,6 +51,7 @@ const api = createApi({
   ...(ledgerStore ? { accounts: new Accounts(ledgerStore) } : {}),
   ...(inventoryStore ? { items: new Items(inventoryStore) } : {}),
   transactions,
+  auth,
   nowMs: Date.now,
   onServerError: (error, event) => logger.error('request failed', { error, routeKey: event.routeKey }),
 });

@@ -23,6 +23,7 @@ import {
   transactionHref,
   transferOperations,
 } from '../transactions';
+import type { ApiAuth } from './auth';
 import {
   type HttpEvent,
   type HttpResult,
@@ -32,7 +33,7 @@ import {
   problemFromError,
   readJsonBody,
 } from './http';
-import { openApiDocument } from './openapi';
+import { type OpenApiDocument, openApiDocument } from './openapi';
 
 export interface ApiDeps {
   /** The deployment's participants: what operations are valid and where they go. */
@@ -42,6 +43,8 @@ export interface ApiDeps {
   /** The shop's items (the `inventory` counter); absent when the deployment has none. */
   readonly items?: Items;
   readonly transactions: Transactions;
+  /** The stage's auth, as its authorizer checks it: what `GET /openapi.json` declares. */
+  readonly auth: ApiAuth;
   readonly nowMs: () => number;
   /** Called with every error that maps to a 5xx, for logging. */
   readonly onServerError?: (error: unknown, event: HttpEvent) => void;
@@ -71,6 +74,42 @@ export const ROUTE_KEYS = [
   'GET /transactions/{txId}',
 ] as const;
 export type RouteKey = (typeof ROUTE_KEYS)[number];
+
+/** Each route's path template as a pattern (`{param}`: one segment, as API Gateway matches it). */
+const ROUTE_PATTERNS = ROUTE_KEYS.map((routeKey) => {
+  const [method, path] = routeKey.split(' ') as [string, string];
+  const pattern = path
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .join('');
+  return { method, pattern: new RegExp(`^${pattern}$`) };
+});
+
+/** The methods the API takes on `path` (none: it has no such path). */
+function methodsOn(path: string): string[] {
+  return ROUTE_PATTERNS.filter((route) => route.pattern.test(path)).map((route) => route.method);
+}
+
+/**
+ * A request no route of ROUTE_KEYS matched (API Gateway sends those to the `$default` route): 405
+ * with `Allow` for a path the API has, else 404 — a problem document like every other error.
+ */
+function noRoute(event: HttpEvent): HttpResult {
+  const method = event.requestContext?.http?.method ?? '?';
+  const path = event.rawPath;
+  const allowed = methodsOn(path);
+  if (allowed.length > 0 && !allowed.includes(method)) {
+    const answer = problem(
+      405,
+      'method-not-allowed',
+      'Method not allowed',
+      `${path} takes ${allowed.join(', ')}, not ${method}`,
+      path,
+    );
+    return { ...answer, headers: { ...answer.headers, allow: allowed.join(', ') } };
+  }
+  return problem(404, 'not-found', 'Not found', `no route for ${method} ${path}`, path);
+}
 
 type Route = (event: HttpEvent, budget: TimeBudget | undefined) => Promise<HttpResult>;
 
@@ -139,8 +178,9 @@ function submitted({ record, replayed }: SubmitResult): HttpResult {
 }
 
 /**
- * The HTTP API as a function of the event: routes by API Gateway's `routeKey`, parses and
- * validates, calls the use case, maps the answer. Every failure is an application/problem+json.
+ * The HTTP API as a function of the event: routes by API Gateway's `routeKey` (the `$default`
+ * route, and any key it does not know, only ever gets a 404 or 405), parses and validates, calls the
+ * use case, maps the answer. Every failure is an application/problem+json.
  * Pass the Lambda context as `budget` so a `?wait=N` hold never outlives the invocation.
  */
 export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget) => Promise<HttpResult> {
@@ -157,9 +197,13 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
       }),
     );
 
+  let document: OpenApiDocument | undefined;
   const routes: Record<RouteKey, Route> = {
     'GET /health': async () => json(200, { status: 'ok' }),
-    'GET /openapi.json': async () => json(200, openApiDocument(deps.registry)),
+    'GET /openapi.json': async () => {
+      document ??= openApiDocument(deps.registry, deps.auth);
+      return json(200, document);
+    },
     'POST /accounts': async (event) => {
       const request = parseOrThrow(CreateAccountRequest, readJsonBody(event), 'account');
       const account = await need(deps.accounts, 'ledger').create(request, deps.nowMs());
@@ -201,16 +245,8 @@ export function createApi(deps: ApiDeps): (event: HttpEvent, budget?: TimeBudget
 
   return async (event, budget) => {
     const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey as RouteKey] : undefined;
+    if (!route) return noRoute(event);
     const instance = event.rawPath;
-    if (!route) {
-      return problem(
-        404,
-        'not-found',
-        'Not found',
-        `no route for ${event.requestContext?.http?.method ?? '?'} ${instance}`,
-        instance,
-      );
-    }
     try {
       return await route(event, budget);
     } catch (error) {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { ParticipantRegistry } from '../registry';
+import type { ParticipantRegistry, ParticipantSpec } from '../registry';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -13,11 +13,24 @@ import {
   TxId,
   WAIT_MAX_S,
 } from '../schemas';
+import { DEFAULT_TRANSFER_PARTICIPANT } from '../transactions';
+import type { ApiAuth } from './auth';
 
 /**
- * The OpenAPI 3.1 document of the API. Request bodies come from the zod schemas that validate them
- * (`z.toJSONSchema`, JSON Schema 2020-12, which OpenAPI 3.1 uses as is); answers are described by
- * the zod schemas below, which the unit tests also check real answers against.
+ * The OpenAPI 3.1 document of the API, as the stage serves it. Request bodies come from the zod
+ * schemas that validate them (`z.toJSONSchema`, JSON Schema 2020-12, which OpenAPI 3.1 uses as is);
+ * answers are described by the zod schemas below, which the unit tests also check real answers
+ * against. The document follows the deployment: its participants (the operations' schemas) and its
+ * auth (the security schemes, and what the authorizer answers).
+ *
+ * Two kinds of answer:
+ *   the function's   every answer the API function gives, errors as `application/problem+json`
+ *                    (RFC 9457) — an unknown path (404) or method (405, with `Allow`) too, through
+ *                    the HTTP API's `$default` route;
+ *   the gateway's    what API Gateway answers before the function runs: a refused signature (403,
+ *                    IAM) or token (401, JWT), throttling (429). An HTTP API has no gateway
+ *                    responses to reshape these (a REST API feature), so they are API Gateway's own
+ *                    `application/json` `{"message": …}`, declared as such (`GatewayMessage`).
  */
 
 const TxStateSchema = z.enum(['PREPARING', 'COMMITTING', 'COMMITTED', 'ABORTING', 'ABORTED']);
@@ -87,6 +100,11 @@ export const ProblemSchema = z
   })
   .meta({ description: 'An RFC 9457 problem document (`application/problem+json`)' });
 
+/** What API Gateway itself answers (403, 401, 429): not a problem document. */
+export const GatewayMessageSchema = z
+  .looseObject({ message: z.string() })
+  .meta({ description: 'API Gateway\'s own answer, before the function runs: `{"message": …}`' });
+
 type JsonSchema = Record<string, unknown>;
 
 /** The JSON Schema of a zod schema, as an OpenAPI 3.1 component (without the `$schema` line). */
@@ -100,6 +118,10 @@ const jsonContent = (name: string) => ({ 'application/json': { schema: ref(name)
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: ref('Problem') } },
+});
+const gatewayResponse = (description: string) => ({
+  description: `${description} Answered by API Gateway before the function: \`{"message": …}\` as application/json, not a problem document.`,
+  content: { 'application/json': { schema: ref('GatewayMessage') } },
 });
 
 const waitParameter = {
@@ -150,8 +172,64 @@ const submitResponses = {
   '503': problemResponse('A dependency failed or throttled; retry (with the same idempotency key).'),
 };
 
-const commonErrors = { '500': problemResponse('Unexpected failure; safe to retry.') };
-const sigv4 = [{ sigv4: [] }];
+const commonErrors = {
+  '429': gatewayResponse("Throttled: over the stage's or the route's rate limit. Retry with backoff."),
+  '500': problemResponse('Unexpected failure; safe to retry.'),
+};
+
+/** How the document describes the stage's auth: its schemes, what protected routes require, and the authorizer's refusals. */
+interface AuthDescription {
+  readonly schemes: Record<string, JsonSchema>;
+  readonly security: ReadonlyArray<Record<string, string[]>>;
+  readonly refusals: Record<string, ReturnType<typeof gatewayResponse>>;
+  readonly summary: string;
+}
+
+function describeAuth(auth: ApiAuth): AuthDescription {
+  switch (auth.type) {
+    case 'iam':
+      return {
+        schemes: {
+          sigv4: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'AWS Signature Version 4 (service `execute-api`) by a principal allowed `execute-api:Invoke` on the route.',
+          },
+        },
+        security: [{ sigv4: [] }],
+        refusals: {
+          '403': gatewayResponse(
+            'The request is not signed, its signature is invalid, or the caller may not `execute-api:Invoke` this route.',
+          ),
+        },
+        summary: 'Every route but `/health` and `/openapi.json` needs an AWS SigV4 signature (IAM).',
+      };
+    case 'jwt':
+      return {
+        schemes: {
+          jwt: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: `A JWT issued by \`${auth.issuer}\` for the audience ${auth.audience.map((a) => `\`${a}\``).join(' or ')}.`,
+          },
+        },
+        security: [{ jwt: [] }],
+        refusals: { '401': gatewayResponse('The bearer token is missing, invalid or expired.') },
+        summary: `Every route but \`/health\` and \`/openapi.json\` needs a JWT bearer token from \`${auth.issuer}\`.`,
+      };
+    case 'none':
+      return {
+        schemes: {},
+        security: [],
+        refusals: {},
+        summary:
+          'This stage has no authentication at all (deployed with `apiAuth=none`: a local emulator stage).',
+      };
+  }
+}
 
 /**
  * One operation of `POST /transactions`: one of the deployment's participants, by `participant`,
@@ -163,63 +241,112 @@ function operationSchema(registry: ParticipantRegistry): JsonSchema {
       properties?: Record<string, unknown>;
       required?: string[];
     };
+    const notes = [
+      spec.shards ? `Runs on the shard of \`${spec.name}\` that \`${spec.shards.key}\` hashes to.` : '',
+      spec.itemKey ? `${sentence(itemRule(spec))} (400).` : '',
+    ].filter((note) => note !== '');
     return {
       ...rest,
       type: 'object',
       properties: { participant: { const: spec.name }, ...properties },
       required: ['participant', ...(required ?? [])],
-      ...(spec.shards
-        ? { description: `Runs on the shard of \`${spec.name}\` that \`${spec.shards.key}\` hashes to.` }
-        : {}),
+      ...(notes.length > 0 ? { description: notes.join(' ') } : {}),
+      // The fields that name the item an operation touches (the cross-operation rule JSON Schema cannot state).
+      ...(spec.itemKey ? { 'x-tandem-item-key': [...spec.itemKey] } : {}),
     };
   });
   return { oneOf: variants, discriminator: { propertyName: 'participant' } };
 }
 
-function buildDocument(registry: ParticipantRegistry) {
-  const transactionRequest = schemaOf(TransactionRequest, 'input') as {
+/** `at most one \`ledger\` operation per \`accountId\` in a transaction`. */
+function itemRule(spec: ParticipantSpec): string {
+  const fields = (spec.itemKey ?? []).map((field) => `\`${field}\``).join(' and ');
+  return `at most one \`${spec.name}\` operation per ${fields} in a transaction`;
+}
+
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The counter participants a transfer can name: those with a taking and a giving action. */
+function transferParticipants(registry: ParticipantRegistry): string[] {
+  return registry.specs
+    .filter((spec) => {
+      const does = Object.values(spec.counter?.actions ?? {});
+      return does.includes('take') && does.includes('give');
+    })
+    .map((spec) => spec.name);
+}
+
+/** TransferRequest, with the participants this deployment can transfer on and the from ≠ to rule. */
+function transferSchema(registry: ParticipantRegistry): JsonSchema {
+  const { properties, ...rest } = schemaOf(TransferRequest, 'input') as {
     properties: Record<string, Record<string, unknown>>;
   };
+  const participants = transferParticipants(registry);
+  return {
+    ...rest,
+    properties: {
+      ...properties,
+      participant: {
+        ...properties.participant,
+        enum: participants,
+        description: `The counter participant (default \`${DEFAULT_TRANSFER_PARTICIPANT}\`).`,
+      },
+      to: { ...properties.to, description: 'Must differ from `from` (400).' },
+    },
+    description: `Shorthand for a transaction on one counter participant (the \`${DEFAULT_TRANSFER_PARTICIPANT}\` unless \`participant\` names another): a debit of \`from\` and a credit of \`to\`. \`from\` must differ from \`to\` (400): JSON Schema cannot compare two fields, so the schema alone accepts \`from\` = \`to\`.`,
+  };
+}
+
+/** TransactionRequest, its operations each one of the deployment's participants, with the one-per-item rules. */
+function transactionSchema(registry: ParticipantRegistry): JsonSchema {
+  const { properties, ...rest } = schemaOf(TransactionRequest, 'input') as {
+    properties: Record<string, Record<string, unknown>>;
+  };
+  const rules = registry.specs.filter((spec) => spec.itemKey).map(itemRule);
+  return {
+    ...rest,
+    properties: {
+      ...properties,
+      operations: {
+        ...properties.operations,
+        items: operationSchema(registry),
+        description: `1–${OPERATIONS_MAX} operations.${rules.length > 0 ? ` ${sentence(rules.join('; '))} (400).` : ''}`,
+      },
+    },
+    description: `1–${OPERATIONS_MAX} operations, each checked against its participant's schema (400 naming the field). Also checked (400): at most one operation per item: ${rules.length > 0 ? rules.join('; ') : 'no participant of this deployment names items'}. JSON Schema cannot compare array items by a field, so the schema alone accepts two operations on one item (each participant's \`x-tandem-item-key\` names the fields). An unknown \`participant\` fails the schema (400).`,
+  };
+}
+
+/** The document of a deployment: its participants' operations and its stage's auth. */
+export function openApiDocument(registry: ParticipantRegistry, auth: ApiAuth) {
+  const { schemes, security, refusals, summary } = describeAuth(auth);
+  const protectedErrors = { ...refusals, ...commonErrors };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Tandem',
       version: '0.1.0',
-      description:
-        'Atomic multi-service transactions (two-phase commit on Lambda, SQS and DynamoDB). Amounts and quantities are integers in minor units. Errors are `application/problem+json`.',
+      description: [
+        'Atomic multi-service transactions (two-phase commit on Lambda, SQS and DynamoDB). Amounts and quantities are integers in minor units.',
+        summary,
+        "The API's errors are `application/problem+json` (`Problem`), including a path it does not have (404) and a method a path does not take (405, with an `Allow` header).",
+        'API Gateway itself answers some requests before the API does, with its own `application/json` `{"message": …}` (`GatewayMessage`): throttling (429) and, where the stage has auth, a refused signature (403, IAM) or token (401, JWT). An HTTP API cannot reshape these answers, so each operation lists them as they are.',
+      ].join(' '),
     },
     components: {
-      securitySchemes: {
-        sigv4: {
-          type: 'apiKey',
-          in: 'header',
-          name: 'Authorization',
-          description:
-            'AWS Signature Version 4 (service `execute-api`); not required on stacks deployed with `apiAuth=none`.',
-        },
-      },
+      securitySchemes: schemes,
       schemas: {
         CreateAccountRequest: schemaOf(CreateAccountRequest, 'input'),
         CreateItemRequest: schemaOf(CreateItemRequest, 'input'),
-        TransferRequest: {
-          ...schemaOf(TransferRequest, 'input'),
-          description:
-            'Shorthand for a transaction on one counter participant (the `ledger` unless `participant` names another): a debit of `from` and a credit of `to`. `from` must differ from `to` (400).',
-        },
-        TransactionRequest: {
-          ...transactionRequest,
-          properties: {
-            ...transactionRequest.properties,
-            operations: { ...transactionRequest.properties.operations, items: operationSchema(registry) },
-          },
-          description: `1–${OPERATIONS_MAX} operations, each checked against its participant's schema (400 naming the field). Also checked (400): at most one operation per item (per account of the ledger, per sku of the inventory). An unknown \`participant\` fails the schema (400).`,
-        },
+        TransferRequest: transferSchema(registry),
+        TransactionRequest: transactionSchema(registry),
         Health: schemaOf(HealthSchema, 'output'),
         Account: schemaOf(AccountViewSchema, 'output'),
         Item: schemaOf(ItemViewSchema, 'output'),
         Accepted: schemaOf(AcceptedViewSchema, 'output'),
         TransactionView: schemaOf(TransactionViewSchema, 'output'),
         Problem: schemaOf(ProblemSchema, 'output'),
+        GatewayMessage: schemaOf(GatewayMessageSchema, 'output'),
       },
     },
     paths: {
@@ -228,7 +355,7 @@ function buildDocument(registry: ParticipantRegistry) {
           operationId: 'health',
           summary: 'Liveness',
           security: [],
-          responses: { '200': { description: 'Up', content: jsonContent('Health') } },
+          responses: { '200': { description: 'Up', content: jsonContent('Health') }, ...commonErrors },
         },
       },
       '/openapi.json': {
@@ -241,6 +368,7 @@ function buildDocument(registry: ParticipantRegistry) {
               description: 'The OpenAPI 3.1 document',
               content: { 'application/json': { schema: {} } },
             },
+            ...commonErrors,
           },
         },
       },
@@ -248,14 +376,14 @@ function buildDocument(registry: ParticipantRegistry) {
         post: {
           operationId: 'createAccount',
           summary: 'Open a ledger account on the shard its id hashes to',
-          security: sigv4,
+          security,
           requestBody: { required: true, content: jsonContent('CreateAccountRequest') },
           responses: {
             '201': { description: 'Created', content: jsonContent('Account') },
             '400': problemResponse('Invalid request'),
             '409': problemResponse('The account exists'),
             '503': problemResponse('Retry'),
-            ...commonErrors,
+            ...protectedErrors,
           },
         },
       },
@@ -263,7 +391,7 @@ function buildDocument(registry: ParticipantRegistry) {
         get: {
           operationId: 'getAccount',
           summary: 'Read an account',
-          security: sigv4,
+          security,
           parameters: [
             { name: 'accountId', in: 'path', required: true, schema: schemaOf(Identifier, 'input') },
           ],
@@ -272,7 +400,7 @@ function buildDocument(registry: ParticipantRegistry) {
             '400': problemResponse('Malformed id'),
             '404': problemResponse('No such account'),
             '503': problemResponse('Retry'),
-            ...commonErrors,
+            ...protectedErrors,
           },
         },
       },
@@ -280,14 +408,14 @@ function buildDocument(registry: ParticipantRegistry) {
         post: {
           operationId: 'createItem',
           summary: 'Add an inventory item with its stock',
-          security: sigv4,
+          security,
           requestBody: { required: true, content: jsonContent('CreateItemRequest') },
           responses: {
             '201': { description: 'Created', content: jsonContent('Item') },
             '400': problemResponse('Invalid request'),
             '409': problemResponse('The sku exists'),
             '503': problemResponse('Retry'),
-            ...commonErrors,
+            ...protectedErrors,
           },
         },
       },
@@ -295,14 +423,14 @@ function buildDocument(registry: ParticipantRegistry) {
         get: {
           operationId: 'getItem',
           summary: 'Read an inventory item',
-          security: sigv4,
+          security,
           parameters: [{ name: 'sku', in: 'path', required: true, schema: schemaOf(Identifier, 'input') }],
           responses: {
             '200': { description: 'The item', content: jsonContent('Item') },
             '400': problemResponse('Malformed sku'),
             '404': problemResponse('No such item'),
             '503': problemResponse('Retry'),
-            ...commonErrors,
+            ...protectedErrors,
           },
         },
       },
@@ -310,27 +438,27 @@ function buildDocument(registry: ParticipantRegistry) {
         post: {
           operationId: 'transfer',
           summary: 'Move money between two accounts, atomically',
-          security: sigv4,
+          security,
           parameters: [waitParameter, idempotencyKeyHeader],
           requestBody: { required: true, content: jsonContent('TransferRequest') },
-          responses: { ...submitResponses, ...commonErrors },
+          responses: { ...submitResponses, ...protectedErrors },
         },
       },
       '/transactions': {
         post: {
           operationId: 'submitTransaction',
           summary: "Run operations of the deployment's participants as one atomic transaction",
-          security: sigv4,
+          security,
           parameters: [waitParameter, idempotencyKeyHeader],
           requestBody: { required: true, content: jsonContent('TransactionRequest') },
-          responses: { ...submitResponses, ...commonErrors },
+          responses: { ...submitResponses, ...protectedErrors },
         },
       },
       '/transactions/{txId}': {
         get: {
           operationId: 'getTransaction',
           summary: 'Read a transaction: state, outcome, participants with votes and acks, timeline',
-          security: sigv4,
+          security,
           parameters: [
             { name: 'txId', in: 'path', required: true, schema: schemaOf(TxId, 'input') },
             waitParameter,
@@ -343,7 +471,7 @@ function buildDocument(registry: ParticipantRegistry) {
             '400': problemResponse('Malformed id or `wait`'),
             '404': problemResponse('No such transaction'),
             '503': problemResponse('Retry'),
-            ...commonErrors,
+            ...protectedErrors,
           },
         },
       },
@@ -351,16 +479,4 @@ function buildDocument(registry: ParticipantRegistry) {
   };
 }
 
-export type OpenApiDocument = ReturnType<typeof buildDocument>;
-
-const documents = new WeakMap<ParticipantRegistry, OpenApiDocument>();
-
-/** The document of a deployment's participants, built once per process. */
-export function openApiDocument(registry: ParticipantRegistry): OpenApiDocument {
-  let document = documents.get(registry);
-  if (!document) {
-    document = buildDocument(registry);
-    documents.set(registry, document);
-  }
-  return document;
-}
+export type OpenApiDocument = ReturnType<typeof openApiDocument>;

@@ -160,7 +160,7 @@ describe('HTTP API', () => {
     });
   });
 
-  it('signs every route but /health and /openapi.json with IAM by default', () => {
+  it('signs every route but /health, /openapi.json and $default with IAM by default', () => {
     const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
       r.Properties.RouteKey,
       r.Properties.AuthorizationType ?? 'NONE',
@@ -175,6 +175,18 @@ describe('HTTP API', () => {
       'GET /accounts/{accountId}': 'AWS_IAM',
       'POST /inventory/items': 'AWS_IAM',
       'GET /inventory/items/{sku}': 'AWS_IAM',
+      $default: 'NONE',
+    });
+  });
+
+  it('sends every request no route matches to the API function, which knows the stage auth', () => {
+    // One integration (the API function's) behind every route, $default included.
+    const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey)).toContain('$default');
+    expect(new Set(routes.map((r) => JSON.stringify(r.Target))).size).toBe(1);
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Tandem HTTP API (producer)',
+      Environment: { Variables: Match.objectLike({ API_AUTH: 'iam' }) },
     });
   });
 
@@ -183,6 +195,10 @@ describe('HTTP API', () => {
     for (const [, route] of resourcesOf(local, 'AWS::ApiGatewayV2::Route')) {
       expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     }
+    local.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Tandem HTTP API (producer)',
+      Environment: { Variables: Match.objectLike({ API_AUTH: 'none' }) },
+    });
   });
 });
 
@@ -518,7 +534,18 @@ describe('API security options', () => {
       JwtConfiguration: { Issuer: 'https://id.example.com', Audience: ['tandem', 'ops'] },
     });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes.filter((r) => r.Properties.AuthorizationType === 'JWT')).toHaveLength(routes.length - 2);
+    // All but /health, /openapi.json and $default.
+    expect(routes.filter((r) => r.Properties.AuthorizationType === 'JWT')).toHaveLength(routes.length - 3);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Tandem HTTP API (producer)',
+      Environment: {
+        Variables: Match.objectLike({
+          API_AUTH: 'jwt',
+          API_JWT_ISSUER: 'https://id.example.com',
+          API_JWT_AUDIENCE: 'tandem,ops',
+        }),
+      },
+    });
   });
 
   it.each([

@@ -11,6 +11,7 @@ import { event, world } from './harness';
 
 // These routes never reach the transactions use case; it is wired to an unused in-memory world.
 const transactions = () => world().transactions;
+const IAM = { type: 'iam' } as const;
 
 const post = (body: string, init: Partial<APIGatewayProxyEventV2> = {}) =>
   event('POST /accounts', { body, ...init });
@@ -30,6 +31,7 @@ describe('accounts API', () => {
       accounts: new Accounts(store),
       items: new Items(inventory),
       transactions: transactions(),
+      auth: IAM,
       nowMs: () => 1_000,
     });
   });
@@ -129,10 +131,44 @@ describe('accounts API', () => {
     expect(JSON.parse(health.body!)).toEqual({ status: 'ok' });
   });
 
-  it('answers 404 problem+json for a route it does not know', async () => {
-    const answer = await api(event('DELETE /accounts'));
+  // API Gateway hands every request no route matches to the `$default` route, with its real method and path.
+  const unrouted = (method: string, rawPath: string) =>
+    event('$default', { rawPath, requestContext: { http: { method, path: rawPath } } as never });
+
+  it.each([
+    ['DELETE', '/accounts', 'POST'],
+    ['POST', '/accounts/alice', 'GET'],
+    ['PUT', '/transactions/tx_abc', 'GET'],
+    ['GET', '/transfers', 'POST'],
+    ['POST', '/health', 'GET'],
+  ])('answers %s %s with a 405 problem that allows %s', async (method, path, allowed) => {
+    // Act
+    const answer = await api(unrouted(method, path));
+
+    // Assess
+    expect(answer.statusCode).toBe(405);
+    expect(answer.headers).toMatchObject({ 'content-type': 'application/problem+json', allow: allowed });
+    expect(JSON.parse(answer.body!)).toEqual({
+      type: 'urn:tandem:problem:method-not-allowed',
+      title: 'Method not allowed',
+      status: 405,
+      detail: `${path} takes ${allowed}, not ${method}`,
+      instance: path,
+    });
+  });
+
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/accounts/a/b'],
+    ['GET', '/accounts/'],
+    ['POST', '/'],
+    // A method the path takes, but unrouted (API Gateway matched nothing): never run a route from here.
+    ['GET', '/health'],
+  ])('answers %s %s with a 404 problem', async (method, path) => {
+    const answer = await api(unrouted(method, path));
     expect(answer.statusCode).toBe(404);
-    expect(answer.headers?.['content-type']).toBe('application/problem+json');
+    expect(answer.headers).toEqual({ 'content-type': 'application/problem+json' });
+    expect(JSON.parse(answer.body!)).toMatchObject({ type: 'urn:tandem:problem:not-found', status: 404 });
   });
 
   it('maps infrastructure failures to 503 with Retry-After and unknown errors to 500 without internals', async () => {
@@ -149,6 +185,7 @@ describe('accounts API', () => {
           get: async () => undefined,
         }),
         transactions: transactions(),
+        auth: IAM,
         nowMs: () => 0,
         onServerError: (e) => errors.push(e),
       });
@@ -180,6 +217,7 @@ describe('inventory API', () => {
       accounts: new Accounts(new MemoryEntityStore(2)),
       items: new Items(inventory),
       transactions: transactions(),
+      auth: IAM,
       nowMs: () => 5,
     });
   });

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { createApi } from '../../../shared/api/app';
+import type { ApiAuth } from '../../../shared/api/auth';
 import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { newEntity } from '../../../shared/entities';
 import { Items } from '../../../shared/inventory/items';
@@ -108,7 +109,7 @@ export function commitInputs(txId: string, participantIds: readonly string[]) {
 export const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
 
 /** Everything the API runs on, in memory, with a fake clock. */
-export function world(options: { directory?: EntityDirectory } = {}) {
+export function world(options: { directory?: EntityDirectory; auth?: ApiAuth } = {}) {
   const clock = new FakeClock();
   const registry = bankAndShopRegistry(LEDGER_SHARDS);
   const ledger = new MemoryEntityStore(LEDGER_SHARDS);
@@ -135,6 +136,7 @@ export function world(options: { directory?: EntityDirectory } = {}) {
     accounts: new Accounts(ledger),
     items: new Items(inventory),
     transactions,
+    auth: options.auth ?? { type: 'iam' },
     nowMs: clock.nowMs,
     onServerError: (error) => serverErrors.push(error),
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ROUTE_KEYS } from '../../../shared/api/app';
+import type { ApiAuth } from '../../../shared/api/auth';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -10,14 +11,23 @@ import {
 import { bankAndShopRegistry } from '../../support/bank-and-shop';
 import { world } from './harness';
 
+type Operation = {
+  security?: Array<Record<string, string[]>>;
+  requestBody?: unknown;
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+};
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
-  components: { schemas: Record<string, Record<string, unknown>> };
+  info: { description: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    securitySchemes: Record<string, Record<string, unknown>>;
+    schemas: Record<string, Record<string, unknown>>;
+  };
 };
 
-async function served(): Promise<Doc> {
-  const answer = await world().call('GET /openapi.json', { rawPath: '/openapi.json' });
+async function served(auth?: ApiAuth): Promise<Doc> {
+  const answer = await world(auth ? { auth } : {}).call('GET /openapi.json', { rawPath: '/openapi.json' });
   expect(answer.statusCode).toBe(200);
   expect(answer.headers?.['content-type']).toBe('application/json');
   return answer.json;
@@ -49,7 +59,17 @@ describe('GET /openapi.json', () => {
       expect(doc.components.schemas[ref.split('/').pop()!], ref).toBeDefined();
     }
     const transfer = doc.paths['/transfers']!.post!;
-    expect(Object.keys(transfer.responses).sort()).toEqual(['200', '202', '400', '409', '422', '500', '503']);
+    expect(Object.keys(transfer.responses).sort()).toEqual([
+      '200',
+      '202',
+      '400',
+      '403',
+      '409',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(transfer.responses['422']).toMatchObject({
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     });
@@ -151,10 +171,113 @@ describe('GET /openapi.json', () => {
     },
   );
 
-  it('describes the checks JSON Schema cannot express', async () => {
+  it('states the cross-field rules: from ≠ to, one operation per item, 1–25 operations', async () => {
     const { schemas } = (await served()).components;
-    expect(schemas.TransferRequest?.description).toMatch(/`from` must differ from `to`/);
-    expect(schemas.TransactionRequest?.description).toMatch(/at most one operation per item/);
-    expect(schemas.TransactionRequest?.description).toMatch(/unknown `participant` fails the schema \(400\)/);
+    const transfer = schemas.TransferRequest as {
+      description: string;
+      properties: Record<string, { description?: string; enum?: string[] }>;
+    };
+    expect(transfer.description).toMatch(/`from` must differ from `to` \(400\)/);
+    expect(transfer.properties.to?.description).toBe('Must differ from `from` (400).');
+    // What JSON Schema can say, it says: the participants a transfer can name.
+    expect(transfer.properties.participant?.enum).toEqual(['ledger', 'inventory']);
+
+    const transaction = schemas.TransactionRequest as {
+      description: string;
+      properties: {
+        operations: Record<string, unknown> & { items: { oneOf: Array<Record<string, unknown>> } };
+      };
+    };
+    expect(transaction.description).toMatch(/at most one operation per item/);
+    expect(transaction.description).toMatch(/unknown `participant` fails the schema \(400\)/);
+    const { operations } = transaction.properties;
+    expect(operations).toMatchObject({ minItems: 1, maxItems: 25 });
+    expect(operations.description).toBe(
+      '1–25 operations. At most one `ledger` operation per `accountId` in a transaction; at most one `inventory` operation per `sku` in a transaction (400).',
+    );
+    expect(
+      operations.items.oneOf.map((variant) => [variant['x-tandem-item-key'], variant.description]),
+    ).toEqual([
+      [
+        ['accountId'],
+        expect.stringMatching(/At most one `ledger` operation per `accountId` in a transaction \(400\)\.$/),
+      ],
+      [['sku'], 'At most one `inventory` operation per `sku` in a transaction (400).'],
+    ]);
+  });
+});
+
+describe('GET /openapi.json, auth and answers of API Gateway', () => {
+  const protectedOperations = (doc: Doc) =>
+    Object.entries(doc.paths)
+      .filter(([path]) => path !== '/health' && path !== '/openapi.json')
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(
+          ([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as const,
+        ),
+      );
+  const gatewayMessage = { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } };
+
+  it.each<[string, ApiAuth, string, string | undefined]>([
+    ['iam', { type: 'iam' }, 'sigv4', '403'],
+    ['jwt', { type: 'jwt', issuer: 'https://id.example.com', audience: ['tandem', 'ops'] }, 'jwt', '401'],
+    ['none', { type: 'none' }, '', undefined],
+  ])("declares the stage's real auth: %s", async (_name, auth, scheme, refusal) => {
+    // Act
+    const doc = await served(auth);
+
+    // Assess: the scheme the authorizer checks, required by every route but the two public ones,
+    // and the authorizer's refusal declared as API Gateway's own answer.
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(scheme ? [scheme] : []);
+    expect(doc.paths['/health']!.get!.security).toEqual([]);
+    expect(doc.paths['/openapi.json']!.get!.security).toEqual([]);
+    for (const [route, operation] of protectedOperations(doc)) {
+      expect(operation.security, route).toEqual(scheme ? [{ [scheme]: [] }] : []);
+      const refusals = Object.keys(operation.responses).filter(
+        (status) => status === '401' || status === '403',
+      );
+      expect(refusals, route).toEqual(refusal ? [refusal] : []);
+      if (refusal) expect(operation.responses[refusal]!.content, route).toEqual(gatewayMessage);
+    }
+  });
+
+  it('describes a JWT stage by its issuer and audiences, and a stage without auth as such', async () => {
+    const jwt = await served({ type: 'jwt', issuer: 'https://id.example.com', audience: ['tandem', 'ops'] });
+    expect(jwt.components.securitySchemes.jwt).toEqual({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'A JWT issued by `https://id.example.com` for the audience `tandem` or `ops`.',
+    });
+    const none = await served({ type: 'none' });
+    expect(none.info.description).toMatch(
+      /This stage has no authentication at all \(deployed with `apiAuth=none`/,
+    );
+    expect(none.info.description).not.toMatch(/SigV4/);
+    expect((await served({ type: 'iam' })).info.description).toMatch(/needs an AWS SigV4 signature/);
+  });
+
+  it("declares throttling on every operation as API Gateway's {message}, and every other error as problem+json", async () => {
+    const doc = await served();
+    expect(doc.components.schemas.GatewayMessage).toMatchObject({
+      type: 'object',
+      required: ['message'],
+      properties: { message: { type: 'string' } },
+    });
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        expect(operation.responses['429']?.content, route).toEqual(gatewayMessage);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400 || status === '429' || status === '403') continue;
+          expect(Object.keys(response.content ?? {}), `${route} ${status}`).toEqual([
+            'application/problem+json',
+          ]);
+        }
+      }
+    }
+    expect(doc.info.description).toMatch(
+      /404\) and a method a path does not take \(405, with an `Allow` header\)/,
+    );
   });
 });

@@ -216,7 +216,8 @@ describe('TandemClient against the API', () => {
     expect(malformed.body).toMatchObject({ detail: expect.stringContaining('not valid JSON') });
     expect(wrongType.status).toBe(400);
     expect(server.received[1]?.headers['content-type']).toBe('text/plain');
-    expect(noRoute).toMatchObject({ status: 404, body: { detail: 'no route for DELETE /accounts' } });
+    expect(noRoute).toMatchObject({ status: 405, body: { detail: '/accounts takes POST, not DELETE' } });
+    expect(noRoute.headers.get('allow')).toBe('POST');
     expect(created).toMatchObject({ status: 201, body: { sku: 'cup', stock: 1, available: 1 } });
     expect(created.headers.get('location')).toBe('/inventory/items/cup');
   });

@@ -112,7 +112,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
 
     this.coordinatorFn = new NodeFunction(this, 'CoordinatorFn', {
       code: 'coordinator',
-      description: 'Tandem coordinator: Begin, votes, acks and checks, one slot at a time',
+      description: 'Tandem coordinator: votes, acks, checks and operator aborts, one slot at a time',
       timeout: coordinatorTimeout,
       removalPolicy: props.removalPolicy,
       environment: {
@@ -188,8 +188,9 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
 
   /**
    * Lets `grantee` (the API) create and read transactions and start them: write the record, send
-   * Prepare to every participant's inbox (now and added later), arm the first timer, or send
-   * Begin. Its environment comes from `producerEnvironment()`.
+   * Prepare to every participant's inbox (now and added later), arm the first timer. Its
+   * environment comes from `producerEnvironment()`. (It may still send to the coordinator's queue,
+   * which producers used for Begin before it was removed; a least-privilege follow-up.)
    */
   grantProducer(grantee: iam.IGrantable): void {
     grantTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './lib/emulator';
+import { ROOT } from '../dev/emulator';
 
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 const results = join(ROOT, '.tandem', 'test-results.json');

@@ -44,7 +44,7 @@ export interface ConsoleOptions {
   readonly token?: string;
   /** How long a session lasts from the start; 12 h by default. */
   readonly sessionTtlMs?: number;
-  /** Where the page's bundle is (app.js, app.css): see scripts/lib/console-assets.ts. */
+  /** Where the page's bundle is (app.js, app.css): see dev/console-assets.ts. */
   readonly assetsDir?: string;
 }
 

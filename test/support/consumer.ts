@@ -1,7 +1,7 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/emulator';
+import { ROOT } from '../../dev/emulator';
 
 /**
  * Running npm and node as a team that installed Tandem would: in a project outside this repository,

@@ -6,8 +6,8 @@ import {
   PAYMENTS_PORT_ENV,
   paymentsPortContext,
   TEST_CONTEXT,
-} from '../../scripts/lib/deploy';
-import { freePort, startEmulator } from '../../scripts/lib/emulator';
+} from '../../dev/deploy';
+import { freePort, startEmulator } from '../../dev/emulator';
 
 declare module 'vitest' {
   export interface ProvidedContext {

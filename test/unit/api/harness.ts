@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { bankAndShopDirectory, bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { createApi } from '../../../shared/api/app';
@@ -9,7 +10,6 @@ import { shardOf } from '../../../shared/ledger/sharding';
 import type { CoordinatorInbox, EntityDirectory, Fence, StoredTx } from '../../../shared/ports';
 import { type CoordinatorConfig, type CoordinatorInput, coordinatorStep } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
-import { bankAndShopDirectory, bankAndShopRegistry } from '../../support/bank-and-shop';
 
 export const LEDGER_SHARDS = 2;
 export const SLOTS = 16;

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { readConfig } from '../../infra/config';
-import { TandemStack } from '../../infra/tandem-stack';
+import { readConfig } from '../infra/config';
+import { TandemStack } from '../infra/tandem-stack';
 import { buildLambdaCode } from './build';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 

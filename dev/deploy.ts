@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TandemClient } from '../../client';
+import { TandemClient } from '../client';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
 export const LOCAL_ACCOUNT = '000000000000';

@@ -4,7 +4,7 @@ import { scaleUsage, totalInvocations, totalRequests } from './stats';
 import type { BenchResult, LatencySummary, RequestCounts, RunResult, Usage, Workload } from './types';
 
 /** The price table the repository keeps, `bench/prices.json`. */
-export const DEFAULT_PRICES_PATH = resolve(import.meta.dirname, '..', '..', '..', 'bench', 'prices.json');
+export const DEFAULT_PRICES_PATH = resolve(import.meta.dirname, '..', '..', 'bench', 'prices.json');
 
 /** The unit prices the cost model needs; each is one entry of `prices` in `bench/prices.json`. */
 export const PRICE_ITEMS = [

@@ -8,10 +8,10 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TandemApiError, type TandemClient } from '../../../client';
-import { DynamoTxStore } from '../../../shared/adapters/dynamo-tx-store';
-import { shardOf } from '../../../shared/ledger/sharding';
-import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
+import { TandemApiError, type TandemClient } from '../../client';
+import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { shardOf } from '../../shared/ledger/sharding';
+import { METER_LOG_KEY, type MeterLine } from '../../shared/metering';
 import { sleep } from '../chaos/stack';
 import { type LocalDeployment, localApiClient } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';

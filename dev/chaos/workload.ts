@@ -4,9 +4,9 @@ import {
   CRASH_POINTS,
   DROP_POINTS,
   type FaultPlan,
-} from '../../../shared/faults';
-import { shardOf } from '../../../shared/ledger/sharding';
-import { keyedRecordKey } from '../../../shared/txid';
+} from '../../shared/faults';
+import { shardOf } from '../../shared/ledger/sharding';
+import { keyedRecordKey } from '../../shared/txid';
 import { Prng } from './prng';
 
 /** How often each kind of trouble is asked for (probabilities per transfer). */

@@ -1,5 +1,6 @@
 /**
- * `npm test`: type-check, lint (focused/skipped tests are errors), cfn-lint and checkov over the
+ * `npm test`: type-check, lint (focused/skipped tests are errors), the import structure
+ * (dependency-cruiser: no cycles, layers that run one way), cfn-lint and checkov over the
  * synthesized templates, then every vitest project — unit, infra, sim and e2e (which starts the
  * embedded emulator and deploys the app into it, or uses AWS_ENDPOINT_URL). Extra arguments go to
  * vitest, e.g. `npm test -- --project unit`.
@@ -10,12 +11,14 @@ import { join } from 'node:path';
 import { ROOT } from '../dev/emulator';
 
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const results = join(ROOT, '.tandem', 'test-results.json');
 rmSync(results, { force: true });
 const steps: Array<[string, string, string[]]> = [
   ['type-check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['type-check (the console page)', bin('tsc'), ['--noEmit', '-p', 'console/tsconfig.json']],
   ['lint', bin('biome'), ['ci', '.']],
+  ['import structure (dependency-cruiser)', npm, ['run', '--silent', 'check:structure']],
   ['static checks (cfn-lint, checkov)', bin('tsx'), [join(ROOT, 'scripts', 'static-checks.ts')]],
   [
     'tests',

@@ -1,6 +1,6 @@
 import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnalysis } from './cost';
-import { PHASE_MEANING, PHASES } from './phases';
-import type { BenchResult, LatencySummary, Machine, Workload } from './types';
+import { PHASE_MEANING } from './phases';
+import { type BenchResult, type LatencySummary, type Machine, PHASES, type Workload } from './types';
 
 const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events', 'https'];
 const NONE = '—';

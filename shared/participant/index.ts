@@ -4,7 +4,6 @@
  * counters. Adapters: shared/adapters/dynamo-participant-store.ts and memory-participant-store.ts.
  */
 export {
-  type CounterSpec,
   type CounterStep,
   canReserve,
   counterOpOf,
@@ -14,6 +13,7 @@ export {
   numberOf,
   rejectionReason,
 } from './counter';
+export type { CounterSpec } from './counter-spec';
 export {
   defineParticipant,
   type OperationContext,

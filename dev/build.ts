@@ -17,7 +17,7 @@ import { ROOT, SetupError } from './emulator';
  * How every function is bundled. Measured with dev/bench/cold-start.ts; numbers and what
  * was tried in docs/design.md, "Bundles".
  */
-export const BUNDLE_OPTIONS = {
+const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node22',

@@ -1,9 +1,9 @@
 /**
  * `npm test`: type-check, lint (focused/skipped tests are errors), the import structure
- * (dependency-cruiser: no cycles, layers that run one way), cfn-lint and checkov over the
- * synthesized templates, then every vitest project — unit, infra, sim and e2e (which starts the
- * embedded emulator and deploys the app into it, or uses AWS_ENDPOINT_URL). Extra arguments go to
- * vitest, e.g. `npm test -- --project unit`.
+ * (dependency-cruiser: no cycles, layers that run one way), unused files, exports and dependencies
+ * (knip), cfn-lint and checkov over the synthesized templates, then every vitest project — unit,
+ * infra, sim and e2e (which starts the embedded emulator and deploys the app into it, or uses
+ * AWS_ENDPOINT_URL). Extra arguments go to vitest, e.g. `npm test -- --project unit`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ const steps: Array<[string, string, string[]]> = [
   ['type-check (the console page)', bin('tsc'), ['--noEmit', '-p', 'console/tsconfig.json']],
   ['lint', bin('biome'), ['ci', '.']],
   ['import structure (dependency-cruiser)', npm, ['run', '--silent', 'check:structure']],
+  ['unused files, exports and dependencies (knip)', npm, ['run', '--silent', 'check:unused']],
   ['static checks (cfn-lint, checkov)', bin('tsx'), [join(ROOT, 'scripts', 'static-checks.ts')]],
   [
     'tests',

@@ -53,7 +53,7 @@ const ParticipantSpecSchema = z.strictObject({
 });
 
 /** The participant id of shard `shard` of `name`. */
-export const shardId = (name: string, shard: number) => `${name}-${shard}`;
+const shardId = (name: string, shard: number) => `${name}-${shard}`;
 
 /** Every participant id of a spec: `name`, or one per shard. */
 export function participantIdsOf(spec: Pick<ParticipantSpec, 'name' | 'shards'>): string[] {

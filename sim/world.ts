@@ -110,7 +110,7 @@ import { type SimMessage, SimQueue } from './sqs';
  *               ─▶ invariants ─▶ next event
  */
 
-export const T0_MS = 1_700_000_000_000;
+const T0_MS = 1_700_000_000_000;
 /** Every function's timeout, as deployed (coordinator, participants); timers get half. */
 const FUNCTION_TIMEOUT_MS = 10_000;
 /** Longest a write holds its items at the service (the rest of its latency is the network's). */
@@ -487,7 +487,7 @@ function touchedBy(action: ParticipantAction): string[] {
 /** A counter's barrier keeps its operations as take/give entity operations (counterParticipant). */
 const reservedOps = (reservation: Reservation) => reservation as readonly ReservedOp[];
 
-export class World {
+class World {
   now = T0_MS;
   private readonly rng: Prng;
   private readonly heap = new EventHeap();

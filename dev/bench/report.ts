@@ -312,7 +312,7 @@ function coldStartSection(result: BenchResult): string | null {
 }
 
 /** The machine the run was measured on, in one line. */
-export function machineLine(machine: Machine): string {
+function machineLine(machine: Machine): string {
   return (
     `${machine.cpus} × ${machine.cpuModel}, ${one(machine.memoryGiB)} GiB, Node ${machine.node}, ` +
     `${machine.os}, emulator ${machine.emulator}`

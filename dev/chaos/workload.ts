@@ -168,12 +168,7 @@ function chooseAccounts(options: WorkloadOptions, rng: Prng): AccountSpec[] {
 }
 
 /** The `validIndex`-th valid transfer's faults: forced coverage first, then the random rates. */
-export function faultPlan(
-  rng: Prng,
-  rates: ChaosRates,
-  validIndex: number,
-  forcedCoverage: number,
-): FaultPlan {
+function faultPlan(rng: Prng, rates: ChaosRates, validIndex: number, forcedCoverage: number): FaultPlan {
   if (validIndex < SINGLE_FAULTS.length * forcedCoverage) {
     return SINGLE_FAULTS[validIndex % SINGLE_FAULTS.length] as FaultPlan;
   }

@@ -26,7 +26,7 @@ import { ProblemError, problemOf } from './problem';
  */
 
 export const TOKEN_HEADER = 'x-tandem-console-token';
-export const TOKEN_COOKIE = 'tandem_console_token';
+const TOKEN_COOKIE = 'tandem_console_token';
 const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 const BODY_MAX_BYTES = 16 * 1024;
 

@@ -4,13 +4,10 @@
  * counters. Adapters: shared/adapters/dynamo-participant-store.ts and memory-participant-store.ts.
  */
 export {
-  type CounterStep,
   canReserve,
   counterOpOf,
   counterParticipant,
   counterWrite,
-  entityKey,
-  numberOf,
   rejectionReason,
 } from './counter';
 export type { CounterSpec } from './counter-spec';
@@ -28,7 +25,6 @@ export {
   handleParticipantMessage,
   MalformedParticipantMessageError,
   type ParticipantDeps,
-  type ParticipantOutcome,
   parseParticipantMessage,
   REASON_LENGTH_MAX,
   type ReplySender,

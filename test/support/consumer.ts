@@ -8,7 +8,7 @@ import { ROOT } from '../../dev/emulator';
  * with the environment minus what an enclosing `npm test` adds for its own package (its prefix,
  * lifecycle and package variables), so they act on that project only.
  */
-export const consumerEnv: NodeJS.ProcessEnv = Object.fromEntries(
+const consumerEnv: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([key]) => !/^npm_(package_|lifecycle_|config_local_prefix$|command$|config_call$)/.test(key),
   ),

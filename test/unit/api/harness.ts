@@ -14,7 +14,7 @@ import { Transactions } from '../../../shared/transactions';
 export const LEDGER_SHARDS = 2;
 export const SLOTS = 16;
 export const T0 = 1_700_000_000_000;
-export const coordinatorConfig: CoordinatorConfig = {
+const coordinatorConfig: CoordinatorConfig = {
   prepareTimeoutMs: 10_000,
   resendBaseMs: 500,
   resendCapMs: 4_000,
@@ -35,7 +35,7 @@ export function event(routeKey: string, init: Partial<APIGatewayProxyEventV2> = 
 }
 
 /** A clock that only moves when the code under test sleeps; `onSleep` hooks run after each move. */
-export class FakeClock {
+class FakeClock {
   readonly sleeps: number[] = [];
   private readonly hooks: Array<(nowMs: number) => void | Promise<void>> = [];
 
@@ -55,7 +55,7 @@ export class FakeClock {
 }
 
 /** Records every Begin; fails the next `failures` sends. */
-export class RecordingInbox implements CoordinatorInbox {
+class RecordingInbox implements CoordinatorInbox {
   readonly sent: Array<{ txId: string; slot: number }> = [];
   failures = 0;
 
@@ -89,7 +89,7 @@ export function commitInputs(txId: string, participantIds: readonly string[]) {
   ];
 }
 
-export const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
+const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
 
 /** Everything the API runs on, in memory, with a fake clock. */
 export function world(options: { directory?: EntityDirectory } = {}) {

@@ -10,58 +10,48 @@
  * The console's page (console/src, .tsx) is left to Biome's noImportCycles: this parser (swc, as
  * the TypeScript 7 compiler has no JavaScript API) reads TypeScript without JSX.
  */
+/** A forbidden dependency: from a module matching `from` to one matching `to`. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from, to });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-circular',
-      severity: 'error',
-      comment: 'Modules import each other one way only.',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'types-import-nothing',
-      severity: 'error',
-      comment: 'A types module holds the shapes others build on, so it depends on nothing.',
-      from: { path: '(^|/)types\\.ts$' },
-      to: {},
-    },
-    {
-      name: 'tests-not-to-scripts',
-      severity: 'error',
-      comment: 'Tests use the tooling in dev/ and sim/, never an npm script.',
-      from: { path: '^test/' },
-      to: { path: '^scripts/' },
-    },
-    {
-      name: 'scripts-not-to-tests',
-      severity: 'error',
-      comment: 'Scripts use the tooling in dev/ and sim/, never a test file or test support.',
-      from: { path: '^scripts/' },
-      to: { path: '^test/' },
-    },
-    {
-      name: 'tooling-not-to-entry-points',
-      severity: 'error',
-      comment: 'dev/ and sim/ serve scripts and tests alike, so they import neither.',
-      from: { path: '^(dev|sim)/' },
-      to: { path: '^(scripts|test)/' },
-    },
-    {
-      name: 'infra-not-to-adapters',
-      severity: 'error',
-      comment: 'The constructs describe resources; AWS adapters run inside the functions.',
-      from: { path: '^infra/' },
-      to: { path: '^shared/adapters/' },
-    },
-    {
-      name: 'shipped-not-to-tooling',
-      severity: 'error',
-      comment:
-        'What the package ships never imports tooling or tests. infra/app.ts, this repository’s own CDK app, builds the bundles first.',
-      from: { path: '^(infra|functions|shared|client)/', pathNot: '^infra/app\\.ts$' },
-      to: { path: '^(dev|sim|scripts|test|examples)/' },
-    },
+    forbid('no-circular', 'Modules import each other one way only.', {}, { circular: true }),
+    forbid(
+      'types-import-nothing',
+      'A types module holds the shapes others build on, so it depends on nothing.',
+      { path: '(^|/)types\\.ts$' },
+      {},
+    ),
+    forbid(
+      'tests-not-to-scripts',
+      'Tests use the tooling in dev/ and sim/, never an npm script.',
+      { path: '^test/' },
+      { path: '^scripts/' },
+    ),
+    forbid(
+      'scripts-not-to-tests',
+      'Scripts use the tooling in dev/ and sim/, never a test file or test support.',
+      { path: '^scripts/' },
+      { path: '^test/' },
+    ),
+    forbid(
+      'tooling-not-to-entry-points',
+      'dev/ and sim/ serve scripts and tests alike, so they import neither.',
+      { path: '^(dev|sim)/' },
+      { path: '^(scripts|test)/' },
+    ),
+    forbid(
+      'infra-not-to-adapters',
+      'The constructs describe resources; AWS adapters run inside the functions.',
+      { path: '^infra/' },
+      { path: '^shared/adapters/' },
+    ),
+    forbid(
+      'shipped-not-to-tooling',
+      'What the package ships never imports tooling or tests. infra/app.ts, this repository’s own CDK app, builds the bundles first.',
+      { path: '^(infra|functions|shared|client)/', pathNot: '^infra/app\\.ts$' },
+      { path: '^(dev|sim|scripts|test|examples)/' },
+    ),
   ],
   options: {
     parser: 'swc',

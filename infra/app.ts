@@ -1,6 +1,6 @@
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { buildLambdaCode } from '../scripts/lib/build';
+import { buildLambdaCode } from '../dev/build';
 import { readConfig } from './config';
 import { TandemStack } from './tandem-stack';
 

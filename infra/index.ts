@@ -14,7 +14,7 @@
  */
 export { INVENTORY_COUNTER } from '../shared/inventory/participant';
 export { LEDGER_COUNTER } from '../shared/ledger/participant';
-export type { CounterSpec } from '../shared/participant/counter';
+export type { CounterSpec } from '../shared/participant/counter-spec';
 export type { ParticipantSpec } from '../shared/registry';
 export type { HttpsAuth, HttpsEndpoint, HttpsParticipant } from './constructs/https-participant';
 export type { Intake } from './constructs/intake';

@@ -27,7 +27,7 @@ export const LAMBDA_ENTRIES = {
 export type LambdaCodeName = keyof typeof LAMBDA_ENTRIES;
 
 /** The `name` in Tandem's package.json: how the package root is told from any other package.json. */
-export const PACKAGE_NAME = 'tandem';
+const PACKAGE_NAME = 'tandem';
 
 let root: string | undefined;
 

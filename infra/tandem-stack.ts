@@ -13,8 +13,8 @@ import { addNagSuppressions } from './constructs/nag';
 import { Tandem, type TandemParticipant } from './tandem';
 
 /** The stack's event intake (`TransferRequested` events on its requests bus) and requests queue (FIFO). */
-export const TRANSFER_INTAKE = 'transfers';
-export const REQUEST_QUEUE = 'requests';
+const TRANSFER_INTAKE = 'transfers';
+const REQUEST_QUEUE = 'requests';
 
 export interface TandemStackProps extends StackProps {
   readonly config: TandemConfig;

@@ -15,7 +15,8 @@ import { ROUTE_KEYS } from '../shared/api/app';
 import { apiAuthEnvironment } from '../shared/api/auth';
 import { EVENT_SOURCE } from '../shared/events';
 import { KEY_FIELD } from '../shared/intake/intake';
-import { type CounterSpec, counterOperation, parseCounterSpec } from '../shared/participant/counter';
+import { counterOperation, parseCounterSpec } from '../shared/participant/counter';
+import type { CounterSpec } from '../shared/participant/counter-spec';
 import type { ParticipantDefinition } from '../shared/participant/definition';
 import {
   checkSpecs,

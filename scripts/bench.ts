@@ -10,15 +10,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { functionsOfAssembly, measureColdStarts } from './lib/bench/cold-start';
-import { analyse, loadPrices } from './lib/bench/cost';
-import { renderLatencySvg } from './lib/bench/plot';
-import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from './lib/bench/report';
-import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from './lib/bench/run';
-import type { BenchResult, Workload } from './lib/bench/types';
-import { deployLocal, LOCAL_STACK } from './lib/deploy';
-import { type Emulator, freePort, ROOT, SetupError, startEmulator } from './lib/emulator';
-import { paymentServiceOf } from './lib/payments-service';
+import { functionsOfAssembly, measureColdStarts } from '../dev/bench/cold-start';
+import { analyse, loadPrices } from '../dev/bench/cost';
+import { renderLatencySvg } from '../dev/bench/plot';
+import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from '../dev/bench/report';
+import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from '../dev/bench/run';
+import type { BenchResult, Workload } from '../dev/bench/types';
+import { deployLocal, LOCAL_STACK } from '../dev/deploy';
+import { type Emulator, freePort, ROOT, SetupError, startEmulator } from '../dev/emulator';
+import { paymentServiceOf } from '../dev/payments-service';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 

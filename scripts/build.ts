@@ -1,10 +1,10 @@
 /**
- * `npm run build`: builds what the package ships into dist/ (scripts/lib/build.ts): the Lambda
+ * `npm run build`: builds what the package ships into dist/ (dev/build.ts): the Lambda
  * bundles, only those whose inputs changed unless `--force`, then the library's JavaScript and
  * declarations. `--lambda` builds the bundles alone (what a synth of this repository needs).
  */
-import { buildLambdaCode, buildLibrary } from './lib/build';
-import { SetupError } from './lib/emulator';
+import { buildLambdaCode, buildLibrary } from '../dev/build';
+import { SetupError } from '../dev/emulator';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => !['--lambda', '--force'].includes(arg));

@@ -8,11 +8,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatReport } from './lib/chaos/report';
-import { DEFAULT_OPTIONS, runChaos } from './lib/chaos/run';
-import { CHAOS_CONFLICTS_MAX } from './lib/chaos/workload';
-import { deployLocal, TEST_CONTEXT } from './lib/deploy';
-import { type Emulator, SetupError, startEmulator } from './lib/emulator';
+import { formatReport } from '../dev/chaos/report';
+import { DEFAULT_OPTIONS, runChaos } from '../dev/chaos/run';
+import { CHAOS_CONFLICTS_MAX } from '../dev/chaos/workload';
+import { deployLocal, TEST_CONTEXT } from '../dev/deploy';
+import { type Emulator, SetupError, startEmulator } from '../dev/emulator';
 
 const log = (line: string) => console.log(`[chaos] ${line}`);
 

@@ -4,13 +4,13 @@
  * credentials as `npm run ops`; loopback only; prints the URL with this session's token.
  */
 import { parseArgs } from 'node:util';
+import { buildConsoleAssets } from '../dev/console-assets';
 import { assertLoopback, startConsole } from '../shared/console/server';
 import { awsDeps } from '../shared/ops/aws';
 import { loadStackNames } from '../shared/ops/cli';
 import { AwsCallError, describeAwsError, RefusedError, UsageError } from '../shared/ops/errors';
 import { callerIdentity } from '../shared/ops/identity';
 import { resolveTarget } from '../shared/ops/target';
-import { buildConsoleAssets } from './lib/console-assets';
 
 try {
   const { values } = parseArgs({

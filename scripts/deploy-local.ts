@@ -2,8 +2,8 @@
  * `npm run deploy:local`: deploys the CDK app into an already running LocalStack or ministack
  * (AWS_ENDPOINT_URL or TANDEM_ENDPOINT, default http://localhost:4566) and prints the API URL.
  */
-import { deployLocal } from './lib/deploy';
-import { SetupError, userEndpoint } from './lib/emulator';
+import { deployLocal } from '../dev/deploy';
+import { SetupError, userEndpoint } from '../dev/emulator';
 
 const endpoint = userEndpoint() ?? 'http://localhost:4566';
 try {

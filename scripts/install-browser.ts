@@ -1,6 +1,6 @@
 /** `npm run browser:install`: the Chromium the console's browser test drives (no-op when present). */
-import { ensureChromium } from './lib/browser';
-import { SetupError } from './lib/emulator';
+import { ensureChromium } from '../dev/browser';
+import { SetupError } from '../dev/emulator';
 
 try {
   const path = ensureChromium((line) => console.log(`[tandem] ${line}`));

@@ -1,5 +1,5 @@
 /** `npm run emulator:install`: installs the pinned ministack into .tandem/venv (no-op when present). */
-import { ensureMinistack, MINISTACK_VERSION, SetupError } from './lib/emulator';
+import { ensureMinistack, MINISTACK_VERSION, SetupError } from '../dev/emulator';
 
 try {
   const bin = ensureMinistack((line) => console.log(`[tandem] ${line}`));

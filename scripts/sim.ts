@@ -12,7 +12,7 @@
  * Exit code 1 when any seed violated an invariant; each failing seed is printed with its replay
  * command and the last events of its trace.
  */
-import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } from '../test/sim/run';
+import { formatFailure, formatSummary, runSeed, runSeeds, type SimSwitches } from '../sim/run';
 
 function usage(message: string): never {
   console.error(

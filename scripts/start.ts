@@ -2,8 +2,8 @@
  * `npm start`: starts the embedded local AWS (or uses AWS_ENDPOINT_URL / TANDEM_ENDPOINT), deploys
  * the real CDK app into it, prints the API URL with example requests, and stays up until Ctrl-C.
  */
-import { deployLocal } from './lib/deploy';
-import { type Emulator, freePort, SetupError, startEmulator, userEndpoint } from './lib/emulator';
+import { deployLocal } from '../dev/deploy';
+import { type Emulator, freePort, SetupError, startEmulator, userEndpoint } from '../dev/emulator';
 
 const log = (line: string) => console.log(`[tandem] ${line}`);
 

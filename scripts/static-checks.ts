@@ -1,6 +1,6 @@
 /** `npm run static-checks`: cfn-lint and checkov over every synthesized stage; fails on any unaccepted finding. */
-import { SetupError } from './lib/emulator';
-import { runStaticChecks } from './lib/static-checks';
+import { SetupError } from '../dev/emulator';
+import { runStaticChecks } from '../dev/static-checks';
 
 try {
   const { findings, accepted } = await runStaticChecks((line) => console.log(`[tandem] ${line}`));

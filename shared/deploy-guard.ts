@@ -238,7 +238,7 @@ function shardCountOf(value: unknown): number | undefined {
  * Why a deploy from `deployed` to `requested` must be refused, one sentence each; empty when it may go
  * ahead.
  */
-export function refusalsOf(deployed: FixedSettings, requested: FixedSettings): string[] {
+function refusalsOf(deployed: FixedSettings, requested: FixedSettings): string[] {
   const refusals: string[] = [];
   for (const [name, was] of Object.entries(deployed.shards)) {
     const asked = Object.hasOwn(requested.shards, name) ? requested.shards[name] : undefined;

@@ -23,19 +23,3 @@ export interface EntityStore {
 export function newEntity(id: string, total: number, nowMs: number): EntityRecord {
   return { id, total, held: 0, available: total, createdAtMs: nowMs };
 }
-
-/**
- * One operation on one entity, as a participant of the entity kind receives it in `Prepare`
- * (`TxParticipant.operations` holds a list of these):
- * - `take`: prepare holds `amount` (refused if `available < amount`), commit removes it from
- *   `total`, abort releases the hold. Ledger `debit`, inventory `reserve`.
- * - `give`: prepare only checks the entity exists, commit adds `amount` to `total` and `available`,
- *   abort does nothing. Ledger `credit`, inventory `release` (stock comes back).
- * At most one operation per entity per transaction (DynamoDB allows one action per item in a
- * TransactWriteItems, and it keeps holds easy to reason about).
- */
-export interface EntityOp {
-  readonly id: string;
-  readonly action: 'take' | 'give';
-  readonly amount: number;
-}

@@ -27,6 +27,27 @@ export interface TransactionEvent {
   readonly origin?: TxOrigin;
 }
 
+/** The states a transaction record ends in: a change into one of them is announced. */
+export const TERMINAL_STATES: readonly string[] = ['COMMITTED', 'ABORTED'];
+
+/**
+ * The event source mapping's filter (Lambda event filtering, OR across patterns): a terminal
+ * record inserted (one-phase), or a record modified into a terminal state from a live one. Lambda
+ * drops every other change before invoking, free of charge; `terminalChangeOf`
+ * (adapters/outcome-stream.ts) checks the same again, so a broader filter (or none) publishes
+ * nothing more.
+ */
+export const TERMINAL_CHANGE_FILTERS: readonly Record<string, unknown>[] = [
+  { eventName: ['INSERT'], dynamodb: { NewImage: { state: { S: TERMINAL_STATES } } } },
+  {
+    eventName: ['MODIFY'],
+    dynamodb: {
+      NewImage: { state: { S: TERMINAL_STATES } },
+      OldImage: { state: { S: [{ 'anything-but': TERMINAL_STATES }] } },
+    },
+  },
+];
+
 export const detailTypeOf = (outcome: TransactionEvent['outcome']) =>
   outcome === 'COMMITTED' ? 'TransactionCommitted' : 'TransactionAborted';
 

@@ -17,7 +17,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export const METER_ENV = 'TANDEM_METER';
 export const METER_LOG_KEY = 'tandemMeter';
 
-export const meteringOn = (env: NodeJS.ProcessEnv = process.env) => env[METER_ENV] === 'on';
+const meteringOn = (env: NodeJS.ProcessEnv = process.env) => env[METER_ENV] === 'on';
 
 /** One invocation's tally, as logged. */
 export interface MeterLine {

@@ -6,7 +6,7 @@ import type { TxRecord } from './protocol';
  * only dimension is the service (`api`, `coordinator`, `ledger-0`, …): a transaction id is never a
  * dimension (it would create a metric per transaction); it goes into the structured logs instead.
  */
-export const METRICS_NAMESPACE = 'Tandem';
+const METRICS_NAMESPACE = 'Tandem';
 
 export const METRIC = {
   started: 'TransactionsStarted',

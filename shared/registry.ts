@@ -1,7 +1,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as z from 'zod';
 import { ConfigurationError, type FieldIssue, ValidationError } from './errors';
-import { type CounterSpec, parseCounterSpec } from './participant/counter';
+import { parseCounterSpec } from './participant/counter';
+import type { CounterSpec } from './participant/counter-spec';
 import type { ParticipantDefinition } from './participant/definition';
 import type { JsonValue } from './protocol';
 import { bucketOf } from './protocol/hash';
@@ -52,7 +53,7 @@ const ParticipantSpecSchema = z.strictObject({
 });
 
 /** The participant id of shard `shard` of `name`. */
-export const shardId = (name: string, shard: number) => `${name}-${shard}`;
+const shardId = (name: string, shard: number) => `${name}-${shard}`;
 
 /** Every participant id of a spec: `name`, or one per shard. */
 export function participantIdsOf(spec: Pick<ParticipantSpec, 'name' | 'shards'>): string[] {

@@ -71,7 +71,7 @@ export const OPERATIONS_MAX = 25;
  * participant's own fields, which the deployment's ParticipantRegistry (shared/registry.ts)
  * validates against the participant's schema. An unknown `participant` is a 400 there.
  */
-export const OperationEnvelope = z.looseObject({
+const OperationEnvelope = z.looseObject({
   participant: z.string().min(1).max(48).meta({ description: 'The participant that runs it, e.g. `ledger`' }),
 });
 /**

@@ -18,7 +18,7 @@ export interface TimelinePoint {
   readonly event: string;
 }
 
-export const COORDINATOR_LANE = 'coordinator';
+const COORDINATOR_LANE = 'coordinator';
 
 export const KIND_LABELS: Readonly<Record<StepKind, string>> = {
   step: 'created / Prepare sent',

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TERMINAL_CHANGE_FILTERS } from '../../shared/adapters/outcome-stream';
+import { TERMINAL_CHANGE_FILTERS } from '../../shared/events';
 import { addNagSuppressions } from './nag';
 import { NodeFunction } from './node-function';
 

@@ -62,9 +62,9 @@ export interface HttpsParticipantProps {
 }
 
 /** Time the relay function has on top of one message's budget (sending the reply, cold start). */
-export const RELAY_MARGIN = Duration.seconds(10);
+const RELAY_MARGIN = Duration.seconds(10);
 /** The alarm's period for confirm/cancel give-ups. */
-export const GIVE_UPS_PERIOD = Duration.minutes(5);
+const GIVE_UPS_PERIOD = Duration.minutes(5);
 
 /**
  * A participant that is the team's HTTPS service (try / confirm / cancel, shared/https/contract.ts):

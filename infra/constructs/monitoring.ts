@@ -24,7 +24,7 @@ export interface MonitoringProps {
 }
 
 /** Alarm when the events function's stream position is older than this (outcomes announced late). */
-export const EVENTS_LATE_AFTER = Duration.minutes(15);
+const EVENTS_LATE_AFTER = Duration.minutes(15);
 
 /**
  * What an operator watches: one SNS topic for every alarm (any DLQ not empty, a transaction in

@@ -30,7 +30,7 @@ export interface NodeFunctionProps {
 /**
  * The one way Tandem creates a Lambda function: Node.js 22 on arm64, running a bundle that
  * `scripts/build.ts` made before synth (tree-shaken by esbuild, the AWS SDK included, so the code
- * that runs is the code that was tested; how it is bundled and why: scripts/lib/build.ts), JSON logs
+ * that runs is the code that was tested; how it is bundled and why: dev/build.ts), JSON logs
  * into a log group with a retention, X-Ray tracing, and a role of its own that can write only its
  * own logs. Callers add permissions with `grant*` methods on the resources they use.
  */

@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import type { CounterSpec } from '../../shared/participant/counter';
+import type { CounterSpec } from '../../shared/participant/counter-spec';
 import type { Coordinator } from './coordinator';
 import { DataTable, grantTable } from './data-table';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';

@@ -46,7 +46,7 @@ export interface ConflictInjection {
   storeAt<S>(point: ConflictPoint, plain: S, over: (client: DynamoDBDocumentClient) => S): S;
 }
 
-export const NO_CONFLICTS: ConflictInjection = { storeAt: (_point, plain) => plain };
+const NO_CONFLICTS: ConflictInjection = { storeAt: (_point, plain) => plain };
 
 /**
  * Fault plans for test deployments, read from the Faults table that only a deployment with the

@@ -29,7 +29,7 @@ import { sameTransactionCondition } from './dynamo-tx-store';
 type Item = Record<string, unknown>;
 
 /** TransactWriteItems takes at most this many actions. */
-export const TRANSACT_ITEMS_MAX = 100;
+const TRANSACT_ITEMS_MAX = 100;
 
 /** Key of a barrier item on a participant table (next to the participant's own items). */
 export const barrierKey = (txId: string, participantId: string) => ({

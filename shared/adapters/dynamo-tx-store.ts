@@ -24,10 +24,10 @@ import { cancellationCodes, throwIfContention } from './dynamo-errors';
 export const DUE_INDEX = 'due';
 
 /** Seconds a terminal record is kept before DynamoDB's TTL may delete it. */
-export const TERMINAL_RETENTION_S = 30 * 24 * 3600;
+const TERMINAL_RETENTION_S = 30 * 24 * 3600;
 
 /** Most live transactions one `due` reads (the sweeper runs again a minute later). */
-export const DUE_SCAN_MAX = 100_000;
+const DUE_SCAN_MAX = 100_000;
 /** Segments of the parallel Scan of the `due` index. */
 const DUE_SCAN_SEGMENTS = 4;
 

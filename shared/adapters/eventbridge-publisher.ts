@@ -14,7 +14,7 @@ import {
 import { METER } from '../metering';
 
 /** PutEvents takes at most 10 entries a request (and 256 KB; an event here is well under 2 KB). */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
+const PUT_EVENTS_MAX_ENTRIES = 10;
 
 /**
  * Publishes transaction events (and the console's actions) to one EventBridge bus, up to 10 a request, the requests side by

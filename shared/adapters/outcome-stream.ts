@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { type EventPublisher, type TransactionEvent, transactionEvent } from '../events';
+import { type EventPublisher, TERMINAL_STATES, type TransactionEvent, transactionEvent } from '../events';
 import { txIdOfItem } from './dynamo-tx-store';
 
 /**
@@ -12,25 +12,6 @@ import { txIdOfItem } from './dynamo-tx-store';
  * not be published in full is retried, so some events can go out again (same `eventId`, which
  * subscribers dedupe on).
  */
-
-const TERMINAL = ['COMMITTED', 'ABORTED'];
-
-/**
- * The event source mapping's filter (Lambda event filtering, OR across patterns): a terminal
- * record inserted (one-phase), or a record modified into a terminal state from a live one. Lambda
- * drops every other change before invoking, free of charge; `terminalChangeOf` checks the same
- * again, so a broader filter (or none) publishes nothing more.
- */
-export const TERMINAL_CHANGE_FILTERS: readonly Record<string, unknown>[] = [
-  { eventName: ['INSERT'], dynamodb: { NewImage: { state: { S: TERMINAL } } } },
-  {
-    eventName: ['MODIFY'],
-    dynamodb: {
-      NewImage: { state: { S: TERMINAL } },
-      OldImage: { state: { S: [{ 'anything-but': TERMINAL }] } },
-    },
-  },
-];
 
 // What an event needs from the item; the rest of the record is not read.
 const terminalItem = z.object({
@@ -58,10 +39,10 @@ const stateOf = (image: Image | undefined) => image?.state?.S;
 export function terminalChangeOf(record: DynamoDBRecord): TransactionEvent | undefined {
   const newImage = record.dynamodb?.NewImage as Image | undefined;
   const newState = stateOf(newImage);
-  if (!newImage || newState === undefined || !TERMINAL.includes(newState)) return undefined;
+  if (!newImage || newState === undefined || !TERMINAL_STATES.includes(newState)) return undefined;
   if (record.eventName === 'MODIFY') {
     const oldState = stateOf(record.dynamodb?.OldImage as Image | undefined);
-    if (oldState === undefined || TERMINAL.includes(oldState)) return undefined;
+    if (oldState === undefined || TERMINAL_STATES.includes(oldState)) return undefined;
   } else if (record.eventName !== 'INSERT') {
     return undefined;
   }

@@ -10,7 +10,7 @@ import type { AckMessage, ParticipantMessage, TxParticipant, VoteMessage } from 
 import { slotOf } from '../protocol';
 
 /** Longest per-message delay SQS allows; longer timers are re-armed when they fire. */
-export const MAX_DELAY_S = 900;
+const MAX_DELAY_S = 900;
 
 export const groupOfSlot = (slot: number) => `slot-${slot}`;
 

@@ -41,10 +41,10 @@ export interface ApiAnswer {
 }
 
 /** How many records a list or the health view reads at most: a Scan, so it is bounded. */
-export const SCAN_MAX = 5_000;
-export const LIST_LIMIT_DEFAULT = 50;
-export const LIST_LIMIT_MAX = 500;
-export const HEALTH_WINDOW_MAX_MS = 24 * 3_600_000;
+const SCAN_MAX = 5_000;
+const LIST_LIMIT_DEFAULT = 50;
+const LIST_LIMIT_MAX = 500;
+const HEALTH_WINDOW_MAX_MS = 24 * 3_600_000;
 const DLQ_PEEK_MAX = 50;
 const NOTE_MAX = 500;
 
@@ -60,7 +60,7 @@ interface Route {
 }
 
 /** Every route; the placeholder page lists them. */
-export const ROUTES: readonly Route[] = [
+const ROUTES: readonly Route[] = [
   route(
     'GET',
     '/api/transactions',
@@ -164,7 +164,7 @@ function flag(query: URLSearchParams, field: string): boolean {
 const txsOf = (ctx: ApiContext) => ctx.deps.txReader(ctx.names.transactionsTable);
 
 /** One row of the list. */
-export function summaryOf(record: TxRecord, nowMs: number) {
+function summaryOf(record: TxRecord, nowMs: number) {
   const outcome = outcomeOf(record.state);
   return {
     txId: record.txId,

@@ -26,7 +26,7 @@ import { ProblemError, problemOf } from './problem';
  */
 
 export const TOKEN_HEADER = 'x-tandem-console-token';
-export const TOKEN_COOKIE = 'tandem_console_token';
+const TOKEN_COOKIE = 'tandem_console_token';
 const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 const BODY_MAX_BYTES = 16 * 1024;
 
@@ -44,7 +44,7 @@ export interface ConsoleOptions {
   readonly token?: string;
   /** How long a session lasts from the start; 12 h by default. */
   readonly sessionTtlMs?: number;
-  /** Where the page's bundle is (app.js, app.css): see scripts/lib/console-assets.ts. */
+  /** Where the page's bundle is (app.js, app.css): see dev/console-assets.ts. */
   readonly assetsDir?: string;
 }
 

@@ -8,7 +8,7 @@ import type { CallSigner, HttpPort, HttpRequest, HttpResponse } from './relay';
  */
 
 /** Most bytes of an answer the relay reads: enough for any reason, never a whole page. */
-export const ANSWER_BYTES_MAX = 64 * 1024;
+const ANSWER_BYTES_MAX = 64 * 1024;
 
 /**
  * HTTP over Node's fetch: each call aborted after its `timeoutMs`, redirects not followed (a 3xx

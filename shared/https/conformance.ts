@@ -430,7 +430,7 @@ export function formatReport(baseUrl: string, results: readonly RuleResult[]): s
 
 // ─── The command ─────────────────────────────────────────────────────────────────────────────
 
-export const USAGE = `usage: npm run participant-check -- --url <base URL> --secret <secret> [options]
+const USAGE = `usage: npm run participant-check -- --url <base URL> --secret <secret> [options]
        npx tandem-participant-check --url <base URL> --secret <secret> [options]   (with tandem installed)
 
 Calls an HTTPS participant as Tandem's relay would (and as it never would), on fresh transaction
@@ -445,7 +445,7 @@ ids, and reports each rule of the contract the endpoint breaks. Exits 1 if any, 
   --max-age-ms <ms>     the endpoint's signature lifetime (${SIGNATURE_MAX_AGE_MS} by default)
 `;
 
-export class UsageError extends Error {
+class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 

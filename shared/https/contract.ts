@@ -157,7 +157,7 @@ export function pathOf(url: string): string {
 // ─── Signatures ──────────────────────────────────────────────────────────────────────────────
 
 /** What is signed: `METHOD\npath\ntimestamp\nbody` (path with its query; body byte-exact). */
-export function signingString(method: string, path: string, timestampMs: number, body: string): string {
+function signingString(method: string, path: string, timestampMs: number, body: string): string {
   return `${method.toUpperCase()}\n${path}\n${timestampMs}\n${body}`;
 }
 
@@ -261,7 +261,7 @@ export type Verdict =
     };
 
 /** Statuses that mean "not done, try again later" without breaking the contract. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** Judges an HTTP answer to a call of `phase`. */
 export function verdictOf(

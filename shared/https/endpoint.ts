@@ -251,7 +251,7 @@ export function phaseOfPath(path: string): Phase | undefined {
 }
 
 /** The call in `body`, for `phase`: or why it cannot be read, issue by issue. */
-export function parseCall(
+function parseCall(
   body: string,
   phase: Phase,
   participantId?: string,

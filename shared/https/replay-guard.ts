@@ -19,7 +19,7 @@ export interface ReplayGuard {
 }
 
 /** Entries the in-memory guard keeps at most; when full it refuses new calls rather than forget. */
-export const MEMORY_REPLAY_ENTRIES_MAX = 100_000;
+const MEMORY_REPLAY_ENTRIES_MAX = 100_000;
 
 /**
  * A ReplayGuard in this process's memory: right for one long-lived server (or tests). Behind a load

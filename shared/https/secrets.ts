@@ -23,8 +23,8 @@ export interface SecretsManagerSecretsOptions {
   readonly clock?: Clock;
 }
 
-export const SECRETS_MAX_AGE_MS = 5 * 60_000;
-export const SECRETS_FRESH_READ_INTERVAL_MS = 30_000;
+const SECRETS_MAX_AGE_MS = 5 * 60_000;
+const SECRETS_FRESH_READ_INTERVAL_MS = 30_000;
 
 /**
  * The signing secret kept in AWS Secrets Manager (`secretId`: its name or ARN; the SecretString is

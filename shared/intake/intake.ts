@@ -101,7 +101,7 @@ export function valueAt(value: unknown, path: string): unknown {
 export const KEY_FIELD = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/;
 
 /** `raw` as an idempotency key (1–128 visible ASCII characters), or IntakeMessageError saying why not. */
-export function checkedKey(raw: unknown, what: string): string {
+function checkedKey(raw: unknown, what: string): string {
   const text =
     typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
   if (text === undefined) {
@@ -188,10 +188,10 @@ async function mapped(event: EventBridgeEvent<string, unknown>, map: EventMappin
 }
 
 /** The message attribute that carries a dead-lettered message's key through a redrive. */
-export const KEY_ATTRIBUTE = 'tandemKey';
+const KEY_ATTRIBUTE = 'tandemKey';
 
 /** The request a message carries, its key (see the top of this file) and its origin. */
-export async function intakeRequestOf(
+async function intakeRequestOf(
   settings: IntakeSettings,
   record: SQSRecord,
   map?: EventMapping,
@@ -227,7 +227,7 @@ export interface IntakeDeps {
  * Validates the request exactly as `POST /transactions` does, and submits it under the intake's
  * scope with its key and origin, answering at once (no wait): the outcome goes out as an event.
  */
-export async function submitIntakeRequest(
+async function submitIntakeRequest(
   settings: IntakeSettings,
   request: IntakeRequest,
   deps: IntakeDeps,

@@ -1,4 +1,5 @@
-import { type CounterSpec, counterParticipant } from '../participant/counter';
+import { counterParticipant } from '../participant/counter';
+import type { CounterSpec } from '../participant/counter-spec';
 
 /** The shop's inventory: items whose stock transactions reserve (take) and release (give back). */
 export const INVENTORY_COUNTER: CounterSpec = {

@@ -1,4 +1,5 @@
-import { type CounterSpec, counterParticipant } from '../participant/counter';
+import { counterParticipant } from '../participant/counter';
+import type { CounterSpec } from '../participant/counter-spec';
 
 /** The bank's ledger: accounts whose balances transactions debit (take) and credit (give). */
 export const LEDGER_COUNTER: CounterSpec = {

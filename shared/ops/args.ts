@@ -26,7 +26,7 @@ export interface CommandSpec {
   readonly details?: readonly string[];
 }
 
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'stack',
     kind: 'string',

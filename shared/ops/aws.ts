@@ -57,7 +57,7 @@ export function awsDeps(target: Target, env: NodeJS.ProcessEnv): OpsDeps {
   };
 }
 
-export function clientConfig(target: Target, env: NodeJS.ProcessEnv) {
+function clientConfig(target: Target, env: NodeJS.ProcessEnv) {
   if (!target.endpoint) return {};
   const hasCredentials =
     Boolean(env.AWS_ACCESS_KEY_ID) || Boolean(env.AWS_PROFILE) || Boolean(env.AWS_WEB_IDENTITY_TOKEN_FILE);
@@ -69,7 +69,7 @@ export function clientConfig(target: Target, env: NodeJS.ProcessEnv) {
   };
 }
 
-export class CloudFormationStackInfo implements StackInfo {
+class CloudFormationStackInfo implements StackInfo {
   constructor(private readonly client: CloudFormationClient) {}
 
   async outputs(stackName: string): Promise<Record<string, string>> {
@@ -113,7 +113,7 @@ export class CloudFormationStackInfo implements StackInfo {
   }
 }
 
-export class DynamoTxReader implements TxReader {
+class DynamoTxReader implements TxReader {
   private readonly store: DynamoTxStore;
 
   constructor(
@@ -188,7 +188,7 @@ export class DynamoTxReader implements TxReader {
 }
 
 /** Errors that mean "this endpoint does not implement the action" (ministack: InvalidAction). */
-export function isUnsupportedAction(error: unknown): boolean {
+function isUnsupportedAction(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return (
@@ -226,7 +226,7 @@ function toSendEntry(message: Omit<OutgoingMessage, 'id'>) {
   };
 }
 
-export class SqsQueueService implements QueueService {
+class SqsQueueService implements QueueService {
   constructor(private readonly sqs: SQSClient) {}
 
   async attributes(queueUrl: string, names: readonly string[]): Promise<Record<string, string>> {

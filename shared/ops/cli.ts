@@ -42,7 +42,7 @@ export interface OpsIo {
   readonly connect?: (target: Target, env: NodeJS.ProcessEnv) => OpsDeps;
 }
 
-export const MAX_NOTE_LENGTH = 500;
+const MAX_NOTE_LENGTH = 500;
 
 export async function main(argv: readonly string[], io: OpsIo): Promise<number> {
   const env = io.env ?? process.env;

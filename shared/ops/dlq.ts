@@ -178,7 +178,7 @@ export function formatDlqCounts(counts: readonly DlqCount[]): string {
 // ─── show (peek) ─────────────────────────────────────────────────────────────────────────────
 
 /** How long peeked messages stay hidden if releasing them fails. */
-export const PEEK_VISIBILITY_S = 30;
+const PEEK_VISIBILITY_S = 30;
 
 export interface PeekedMessage {
   readonly messageId: string;
@@ -315,7 +315,7 @@ export async function redriveDlq(
 }
 
 /** How long a message being re-sent stays hidden in the DLQ. */
-export const RESEND_VISIBILITY_S = 60;
+const RESEND_VISIBILITY_S = 60;
 
 /**
  * Receive → SendMessageBatch to the source → DeleteMessageBatch of what was sent, ten at a time,
@@ -323,11 +323,7 @@ export const RESEND_VISIBILITY_S = 60;
  * group's messages in order), a fresh deduplication id (the original one may still be inside the
  * 5-minute deduplication window, which would drop the message silently).
  */
-export async function resendMessages(
-  dlq: DlqInfo,
-  queues: QueueService,
-  limit: number,
-): Promise<RedriveResult> {
+async function resendMessages(dlq: DlqInfo, queues: QueueService, limit: number): Promise<RedriveResult> {
   let moved = 0;
   let failed = 0;
   const dlqName = queueNameOfUrl(dlq.dlqUrl);

@@ -101,7 +101,7 @@ export interface DlqRepublishResult extends RepublishResult {
 }
 
 /** Most DLQ messages one run handles (each names one given-up batch). */
-export const DLQ_MAX_MESSAGES = 1_000;
+const DLQ_MAX_MESSAGES = 1_000;
 
 /**
  * Republishes the ranges the events DLQ's messages name, and deletes those messages once every
@@ -144,7 +144,7 @@ export async function republishFromDlq(
   return { ...result, deleted: done.length, unreadable: unreadable.map((m) => m.body) };
 }
 
-export function describeRange(range: TimeRange): string {
+function describeRange(range: TimeRange): string {
   return `${new Date(range.fromMs).toISOString()} – ${new Date(range.toMs).toISOString()}`;
 }
 

@@ -5,7 +5,7 @@ import { RefusedError, UsageError } from './errors';
  * so an operator never types a table name or a queue URL.
  */
 
-export const LOCAL_STACK_NAME = 'Tandem-local';
+const LOCAL_STACK_NAME = 'Tandem-local';
 
 export interface Target {
   readonly stackName: string;

@@ -56,7 +56,7 @@ export function selectStuck(records: readonly TxRecord[], nowMs: number, olderTh
 }
 
 /** A bound on the live transactions `stuck` reads, so one run stays cheap on a big backlog. */
-export const STUCK_SCAN_MAX = 10_000;
+const STUCK_SCAN_MAX = 10_000;
 const CONCURRENCY = 16;
 
 export interface StuckReport {
@@ -90,7 +90,7 @@ async function inBatches<T>(items: readonly T[], size: number, run: (item: T) =>
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
-export function formatMissing(missing: StuckTx['missing']): string {
+function formatMissing(missing: StuckTx['missing']): string {
   return missing.participants.length === 0 ? '—' : `${missing.kind}: ${missing.participants.join(', ')}`;
 }
 

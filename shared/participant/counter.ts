@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from '../errors';
 import { Identifier, PositiveUnits, parseOrThrow } from '../schemas';
+import type { CounterSpec } from './counter-spec';
 import {
   defineParticipant,
   type OperationContext,
@@ -23,18 +24,6 @@ import type { ReservedOp } from './operations';
  * operations do, it can refuse an unknown entity with a 422 before writing anything and commit a
  * transaction whose participants are all counters in one atomic write (the one-phase fast path).
  */
-export interface CounterSpec {
-  /** The kind of entity, e.g. `account`: the key prefix and the noun in reasons. */
-  readonly entity: string;
-  /** What is counted, for reasons: e.g. `funds` ("insufficient funds on account 'a'"). */
-  readonly quantity: string;
-  /** The operation's field naming the entity, e.g. `accountId`. */
-  readonly idField: string;
-  /** The operation's field holding the amount, e.g. `amount`. */
-  readonly amountField: string;
-  /** The values of the operation's `action` field and what each does, e.g. `{debit: 'take', credit: 'give'}`. */
-  readonly actions: Readonly<Record<string, 'take' | 'give'>>;
-}
 
 const FieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a field name like accountId');
 

@@ -3,7 +3,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ConfigurationError } from '../errors';
 import type { JsonValue } from '../protocol';
-import type { CounterSpec } from './counter';
+import type { CounterSpec } from './counter-spec';
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;

@@ -4,16 +4,13 @@
  * counters. Adapters: shared/adapters/dynamo-participant-store.ts and memory-participant-store.ts.
  */
 export {
-  type CounterSpec,
-  type CounterStep,
   canReserve,
   counterOpOf,
   counterParticipant,
   counterWrite,
-  entityKey,
-  numberOf,
   rejectionReason,
 } from './counter';
+export type { CounterSpec } from './counter-spec';
 export {
   defineParticipant,
   type OperationContext,
@@ -28,7 +25,6 @@ export {
   handleParticipantMessage,
   MalformedParticipantMessageError,
   type ParticipantDeps,
-  type ParticipantOutcome,
   parseParticipantMessage,
   REASON_LENGTH_MAX,
   type ReplySender,

@@ -45,11 +45,11 @@ export {
   secretsManagerSecrets,
 } from '../https/secrets';
 export {
-  type CounterSpec,
   counterOperation,
   counterParticipant,
   parseCounterSpec,
 } from './counter';
+export type { CounterSpec } from './counter-spec';
 export {
   type Awaitable,
   defineParticipant,

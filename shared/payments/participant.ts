@@ -6,7 +6,7 @@ import { defineParticipant, type OperationContext, refuse } from '../participant
  * amount (in cents) to a card, tried (the amount is held on the card), then confirmed (charged) or
  * cancelled (released) by the service at its URL. Declared once: the construct registers its
  * operation schema (infra/tandem-stack.ts), and the service runs its writes behind the SDK's
- * endpoint (`httpsParticipant`; scripts/lib/payments-service.ts serves it on loopback for the e2e
+ * endpoint (`httpsParticipant`; dev/payments-service.ts serves it on loopback for the e2e
  * tests and the bench). A card whose id starts with `declined` is refused.
  */
 const Charge = z.strictObject({

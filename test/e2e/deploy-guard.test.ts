@@ -8,8 +8,8 @@ import {
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { describe, expect, inject, it } from 'vitest';
-import { redeployLocal, TEST_CONTEXT } from '../../scripts/lib/deploy';
-import { SetupError } from '../../scripts/lib/emulator';
+import { redeployLocal, TEST_CONTEXT } from '../../dev/deploy';
+import { SetupError } from '../../dev/emulator';
 import { DEPLOY_GUARD_TYPE, settingsOfPhysicalId } from '../../shared/deploy-guard';
 import { shardOf } from '../../shared/ledger/sharding';
 import { ApiClient } from '../support/api-client';

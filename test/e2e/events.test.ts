@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
+import { listenToOutcomes, type OutcomeListener } from '../../dev/outcomes';
 import { ApiClient } from '../support/api-client';
 import { runOps } from '../support/ops';
 

@@ -10,8 +10,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { emulatorEnv } from '../../scripts/lib/deploy';
-import { ROOT } from '../../scripts/lib/emulator';
+import { emulatorEnv } from '../../dev/deploy';
+import { ROOT } from '../../dev/emulator';
 import { packTandem, run } from '../support/consumer';
 
 const deployment = inject('deployment');

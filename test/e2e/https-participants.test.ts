@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type PaymentService, paymentServiceOf } from '../../scripts/lib/payments-service';
+import { type PaymentService, paymentServiceOf } from '../../dev/payments-service';
 import type { StuckTx } from '../../shared/ops/transactions';
 import { ApiClient } from '../support/api-client';
 import { runOps } from '../support/ops';

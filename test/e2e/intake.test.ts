@@ -7,8 +7,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LOCAL_REGION } from '../../scripts/lib/deploy';
-import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
+import { LOCAL_REGION } from '../../dev/deploy';
+import { listenToOutcomes, type OutcomeListener } from '../../dev/outcomes';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
 import type { StoredTx } from '../../shared/ports';
 import { keyedRecordKey } from '../../shared/txid';

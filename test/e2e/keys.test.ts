@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TandemConflictError, TandemNotFoundError } from '../../client';
-import { listenToOutcomes, type OutcomeListener } from '../../scripts/lib/outcomes';
+import { listenToOutcomes, type OutcomeListener } from '../../dev/outcomes';
 import { barrierKey } from '../../shared/adapters/dynamo-participant-store';
 import { recordKeyOf } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';

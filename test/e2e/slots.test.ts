@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { redeployLocal, TEST_CONTEXT } from '../../scripts/lib/deploy';
+import { redeployLocal, TEST_CONTEXT } from '../../dev/deploy';
 import { keyedRecordKey, recordKeyOf } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 

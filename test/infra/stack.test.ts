@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
-import { TERMINAL_CHANGE_FILTERS } from '../../shared/adapters/outcome-stream';
+import { TERMINAL_CHANGE_FILTERS } from '../../shared/events';
 import { synth } from '../support/synth';
 
 const dev = synth();

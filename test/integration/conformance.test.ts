@@ -21,7 +21,7 @@ import { LEDGER_COUNTER } from '../../shared/ledger/participant';
 import type { ParticipantBarrier, ParticipantStore, Reservation } from '../../shared/participant';
 import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
 import { newTransaction, noteOf, type ParticipantReply, type TxRecord } from '../../shared/protocol';
-import { SimQueue } from '../sim/sqs';
+import { SimQueue } from '../../sim/sqs';
 import { LEDGER } from '../support/entity-shaped';
 import { testTxStore } from '../support/test-records';
 

@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../dev/emulator';
 import { LAMBDA_ENTRIES } from '../../infra/lambda-code';
-import { ROOT } from '../../scripts/lib/emulator';
 import { packTandem, run, installedVersionOf as versionOf } from '../support/consumer';
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-pack-'));

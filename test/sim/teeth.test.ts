@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFailure, runSeeds, type SimResult, type SimSwitches } from './run';
+import { formatFailure, runSeeds, type SimResult, type SimSwitches } from '../../sim/run';
 
 /**
  * Teeth: turn one safety mechanism off in the simulated world (a test-only switch; production code

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountView, ItemView, Submitted, TandemClient, TransactionView } from '../../client';
-import { type LocalDeployment, localApiClient } from '../../scripts/lib/deploy';
+import { type LocalDeployment, localApiClient } from '../../dev/deploy';
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
 import type { FaultPlan } from '../../shared/faults';
 

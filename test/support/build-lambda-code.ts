@@ -1,4 +1,4 @@
-import { buildLambdaCode } from '../../scripts/lib/build';
+import { buildLambdaCode } from '../../dev/build';
 
 /**
  * Builds the functions' bundles that the synthesized stacks deploy (only those whose sources

@@ -1,14 +1,14 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/emulator';
+import { ROOT } from '../../dev/emulator';
 
 /**
  * Running npm and node as a team that installed Tandem would: in a project outside this repository,
  * with the environment minus what an enclosing `npm test` adds for its own package (its prefix,
  * lifecycle and package variables), so they act on that project only.
  */
-export const consumerEnv: NodeJS.ProcessEnv = Object.fromEntries(
+const consumerEnv: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([key]) => !/^npm_(package_|lifecycle_|config_local_prefix$|command$|config_call$)/.test(key),
   ),

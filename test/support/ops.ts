@@ -1,4 +1,4 @@
-import type { LocalDeployment } from '../../scripts/lib/deploy';
+import type { LocalDeployment } from '../../dev/deploy';
 import { main } from '../../shared/ops/cli';
 
 /** What one `npm run ops -- …` printed, and its exit code. */

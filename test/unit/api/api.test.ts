@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { createApi } from '../../../shared/api/app';
 import { InfrastructureError } from '../../../shared/errors';
 import { Items } from '../../../shared/inventory/items';
 import { Accounts } from '../../../shared/ledger/accounts';
 import { shardOf } from '../../../shared/ledger/sharding';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 import { event, world } from './harness';
 
 // These routes never reach the transactions use case; it is wired to an unused in-memory world.

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { bankAndShopDirectory, bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryEntityStore } from '../../../shared/adapters/memory-entities';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { createApi } from '../../../shared/api/app';
@@ -16,12 +17,11 @@ import {
   type ParticipantMessage,
 } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
-import { bankAndShopDirectory, bankAndShopRegistry } from '../../support/bank-and-shop';
 
 export const LEDGER_SHARDS = 2;
 export const SLOTS = 16;
 export const T0 = 1_700_000_000_000;
-export const coordinatorConfig: CoordinatorConfig = {
+const coordinatorConfig: CoordinatorConfig = {
   prepareTimeoutMs: 10_000,
   resendBaseMs: 500,
   resendCapMs: 4_000,
@@ -42,7 +42,7 @@ export function event(routeKey: string, init: Partial<APIGatewayProxyEventV2> = 
 }
 
 /** A clock that only moves when the code under test sleeps; `onSleep` hooks run after each move. */
-export class FakeClock {
+class FakeClock {
   readonly sleeps: number[] = [];
   private readonly hooks: Array<(nowMs: number) => void | Promise<void>> = [];
 
@@ -62,7 +62,7 @@ export class FakeClock {
 }
 
 /** Records what the API sends to start a transaction (Prepares, timers); fails the next `failures` sends. */
-export class RecordingTransport implements CoordinatorTransport {
+class RecordingTransport implements CoordinatorTransport {
   readonly prepares: ParticipantMessage[] = [];
   readonly timers: Array<{ txId: string; atMs: number }> = [];
   failures = 0;
@@ -106,7 +106,7 @@ export function commitInputs(txId: string, participantIds: readonly string[]) {
   ];
 }
 
-export const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
+const FENCE: Fence = { slot: 0, owner: 'test', epoch: 1 };
 
 /** Everything the API runs on, in memory, with a fake clock. */
 export function world(options: { directory?: EntityDirectory; auth?: ApiAuth } = {}) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { ROUTE_KEYS } from '../../../shared/api/app';
 import type { ApiAuth } from '../../../shared/api/auth';
 import {
@@ -8,7 +9,6 @@ import {
   TransactionRequest,
   TransferRequest,
 } from '../../../shared/schemas';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 import { world } from './harness';
 
 type Operation = {

@@ -7,7 +7,7 @@ import {
   ColdStartError,
   functionsOfAssembly,
   measureColdStarts,
-} from '../../../scripts/lib/bench/cold-start';
+} from '../../../dev/bench/cold-start';
 
 const STACK = 'Test-stack';
 

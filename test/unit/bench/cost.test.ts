@@ -13,9 +13,9 @@ import {
   protocolMinimumRequests,
   type Ratio,
   stepFunctionsSagaCost,
-} from '../../../scripts/lib/bench/cost';
-import { summarize } from '../../../scripts/lib/bench/stats';
-import type { BenchResult, RunResult, Usage, Workload } from '../../../scripts/lib/bench/types';
+} from '../../../dev/bench/cost';
+import { summarize } from '../../../dev/bench/stats';
+import type { BenchResult, RunResult, Usage, Workload } from '../../../dev/bench/types';
 
 // Round prices (USD per unit) so that every cost below can be checked by hand.
 const rawTable = {

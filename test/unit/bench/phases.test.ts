@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { phasesOf, summarizePhases } from '../../../scripts/lib/bench/phases';
+import { phasesOf, summarizePhases } from '../../../dev/bench/phases';
 
 const view = {
   createdAtMs: 1_000,

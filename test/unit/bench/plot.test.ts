@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml, renderLatencySvg } from '../../../scripts/lib/bench/plot';
-import { summarize } from '../../../scripts/lib/bench/stats';
-import type { BenchResult, RunResult, Workload } from '../../../scripts/lib/bench/types';
+import { escapeXml, renderLatencySvg } from '../../../dev/bench/plot';
+import { summarize } from '../../../dev/bench/stats';
+import type { BenchResult, RunResult, Workload } from '../../../dev/bench/types';
 
 function run(workload: string, concurrency: number, samplesMs: number[]): RunResult {
   return {

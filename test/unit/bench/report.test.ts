@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyse, type PriceTable, parsePrices } from '../../../scripts/lib/bench/cost';
-import {
-  renderJson,
-  renderMarkdown,
-  renderReadmeSummary,
-  spliceReadme,
-} from '../../../scripts/lib/bench/report';
-import { summarize } from '../../../scripts/lib/bench/stats';
-import type { BenchResult, RunResult, Usage, Workload } from '../../../scripts/lib/bench/types';
+import { analyse, type PriceTable, parsePrices } from '../../../dev/bench/cost';
+import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from '../../../dev/bench/report';
+import { summarize } from '../../../dev/bench/stats';
+import type { BenchResult, RunResult, Usage, Workload } from '../../../dev/bench/types';
 
 // Prices of $1 per million units (and $25 per million transitions), so per-million figures are
 // plain unit counts.

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addUsage,
-  EMPTY_USAGE,
-  scaleUsage,
-  summarize,
-  totalRequests,
-} from '../../../scripts/lib/bench/stats';
-import type { Usage } from '../../../scripts/lib/bench/types';
+import { addUsage, EMPTY_USAGE, scaleUsage, summarize, totalRequests } from '../../../dev/bench/stats';
+import type { Usage } from '../../../dev/bench/types';
 
 describe('summarize', () => {
   it('gives all zeros with count 0 for no samples', () => {

@@ -8,8 +8,8 @@ import {
   type RunFacts,
   reasonClass,
   type TransferObservation,
-} from '../../../scripts/lib/chaos/report';
-import type { TransferSpec } from '../../../scripts/lib/chaos/workload';
+} from '../../../dev/chaos/report';
+import type { TransferSpec } from '../../../dev/chaos/workload';
 
 // The judging of a chaos run over fabricated observations: a clean run has no violation, and each
 // broken invariant is named.

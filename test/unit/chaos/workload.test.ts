@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../../scripts/lib/chaos/prng';
+import { Prng } from '../../../dev/chaos/prng';
 import {
   CHAOS_CONFLICTS_MAX,
   DEFAULT_RATES,
@@ -7,7 +7,7 @@ import {
   planWorkload,
   SINGLE_FAULTS,
   type WorkloadOptions,
-} from '../../../scripts/lib/chaos/workload';
+} from '../../../dev/chaos/workload';
 import { CONFLICT_POINTS } from '../../../shared/faults';
 import { shardOf } from '../../../shared/ledger/sharding';
 import { keyedRecordKey } from '../../../shared/txid';

@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import {
   ConflictError,
   ContentionError,
@@ -23,7 +24,6 @@ import {
   valueAt,
 } from '../../../shared/intake/intake';
 import type { SubmitRequest } from '../../../shared/transactions';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 import { accountIdsOnShard, LEDGER_SHARDS, world } from '../api/harness';
 
 const [A0, B0] = accountIdsOnShard(0, 2) as [string, string];

@@ -31,13 +31,13 @@ import { recordKeyOf } from '../../../shared/txid';
 // ─── transactions ────────────────────────────────────────────────────────────────────────────
 
 export const T0 = 1_800_000_000_000;
-export const config: CoordinatorConfig = {
+const config: CoordinatorConfig = {
   prepareTimeoutMs: 30_000,
   resendBaseMs: 5_000,
   resendCapMs: 60_000,
 };
 
-export function participants(...ids: string[]): TxParticipant[] {
+function participants(...ids: string[]): TxParticipant[] {
   return ids.map((id) => ({
     id,
     kind: id.replace(/-\d+$/, ''),
@@ -352,7 +352,7 @@ export class FakeStack implements StackInfo {
 }
 
 /** The test stack's queues: coordinator (FIFO), timers and ledger-0, each with its DLQ. */
-export function stackQueues(clock: ManualClock): FakeQueues {
+function stackQueues(clock: ManualClock): FakeQueues {
   return new FakeQueues(clock)
     .add(COORDINATOR_URL)
     .add(COORDINATOR_DLQ_URL, { dlqOf: COORDINATOR_URL })

@@ -70,7 +70,7 @@ export class ManualClock {
   }
 }
 
-export class RecordingReplies implements ReplySender {
+class RecordingReplies implements ReplySender {
   readonly sent: ParticipantReply[] = [];
   async send(reply: ParticipantReply): Promise<void> {
     this.sent.push(reply);

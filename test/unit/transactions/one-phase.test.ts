@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import { ConflictError, UnprocessableError } from '../../../shared/errors';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../../../shared/ports';
 import { coordinatorStep, onePhaseRecord, type TxParticipant } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
 const config = {
   registry: bankAndShopRegistry(2),

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { Transactions } from '../../../shared/transactions';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
 const config = {
   registry: bankAndShopRegistry(2),

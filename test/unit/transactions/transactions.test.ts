@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
 import { noteOf } from '../../../shared/protocol';
 import { Transactions, toTransactionView } from '../../../shared/transactions';
-import { bankAndShopRegistry } from '../../support/bank-and-shop';
 
 /** Prepares and timers go nowhere: these tests watch the record. */
 const SILENT: CoordinatorTransport = { toParticipant: async () => {}, scheduleCheck: async () => {} };

@@ -1,4 +1,4 @@
-import { slotOf } from '../../../shared/protocol';
+import { slotOf } from '../../shared/protocol';
 import type { LocalDeployment } from '../deploy';
 import { listenToOutcomes } from '../outcomes';
 import { Prng } from './prng';

@@ -10,14 +10,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { LAMBDA_ENTRIES, lambdaCodeDir } from '../../infra/lambda-code';
+import { LAMBDA_ENTRIES, lambdaCodeDir } from '../infra/lambda-code';
 import { ROOT, SetupError } from './emulator';
 
 /**
- * How every function is bundled. Measured with scripts/lib/bench/cold-start.ts; numbers and what
+ * How every function is bundled. Measured with dev/bench/cold-start.ts; numbers and what
  * was tried in docs/design.md, "Bundles".
  */
-export const BUNDLE_OPTIONS = {
+const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node22',

@@ -1,8 +1,8 @@
-import { MemoryEntityDirectory } from '../../shared/adapters/memory-entity-directory';
-import { bankAndShopSpecs } from '../../shared/bank-and-shop';
-import type { EntityStore } from '../../shared/entities';
-import { shardOf } from '../../shared/ledger/sharding';
-import { ParticipantRegistry } from '../../shared/registry';
+import { MemoryEntityDirectory } from '../shared/adapters/memory-entity-directory';
+import { bankAndShopSpecs } from '../shared/bank-and-shop';
+import type { EntityStore } from '../shared/entities';
+import { shardOf } from '../shared/ledger/sharding';
+import { ParticipantRegistry } from '../shared/registry';
 
 /** The registry of the bank's ledger (in `ledgerShards` shards) and the shop's inventory. */
 export const bankAndShopRegistry = (ledgerShards: number) =>

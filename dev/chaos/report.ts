@@ -5,9 +5,9 @@ import {
   conflictHit,
   DROP_POINTS,
   type FaultPlan,
-} from '../../../shared/faults';
-import { nearestRank } from '../../../shared/percentile';
-import { recordKeyOf } from '../../../shared/txid';
+} from '../../shared/faults';
+import { nearestRank } from '../../shared/percentile';
+import { recordKeyOf } from '../../shared/txid';
 import type { TransferSpec } from './workload';
 
 /** A barrier item's state at a participant (`barrier#<txId>#<participantId>`), null when absent. */

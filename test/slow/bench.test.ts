@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { runBench } from '../../scripts/lib/bench/run';
-import type { RunResult, Workload } from '../../scripts/lib/bench/types';
+import { runBench } from '../../dev/bench/run';
+import type { RunResult, Workload } from '../../dev/bench/types';
 
 // A small bench on the test stack (deployed with bench=on): proves the metering end to end on the
 // emulator — every request a transfer causes is counted, and the counts are the ones the design says.

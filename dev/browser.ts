@@ -13,7 +13,7 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 const APT_PACKAGE = 'chromium';
 
 /** A working Chromium binary's path, or undefined. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const given = env.TANDEM_CHROMIUM;
   if (given) {
     if (!works(given)) throw new SetupError(`TANDEM_CHROMIUM=${given} does not run (\`${given} --version\`)`);

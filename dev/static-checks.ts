@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { readConfig } from '../../infra/config';
-import { TandemStack } from '../../infra/tandem-stack';
+import { readConfig } from '../infra/config';
+import { TandemStack } from '../infra/tandem-stack';
 import { buildLambdaCode } from './build';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
@@ -24,7 +24,7 @@ interface StaticChecksConfig {
   readonly checkov: readonly Accepted[];
 }
 
-export const VARIANTS: Readonly<Record<string, Record<string, string>>> = {
+const VARIANTS: Readonly<Record<string, Record<string, string>>> = {
   dev: {},
   prod: { stage: 'prod' },
   'prod-jwt': {
@@ -36,7 +36,7 @@ export const VARIANTS: Readonly<Record<string, Record<string, string>>> = {
   local: { stage: 'local', apiAuth: 'none', faults: 'on' },
 };
 
-export function readStaticChecksConfig(): StaticChecksConfig {
+function readStaticChecksConfig(): StaticChecksConfig {
   const config = JSON.parse(readFileSync(join(ROOT, 'static-checks.json'), 'utf8')) as StaticChecksConfig;
   for (const entry of [...config.cfnLint, ...config.checkov]) {
     if (!entry.reason || entry.reason.trim().length < 20) {
@@ -74,7 +74,7 @@ function ensureTools(config: StaticChecksConfig, log: (line: string) => void): s
 }
 
 /** Synthesizes every variant's template into .tandem/static/<variant>.template.json. */
-export async function synthesizeVariants(): Promise<Record<string, string>> {
+async function synthesizeVariants(): Promise<Record<string, string>> {
   await buildLambdaCode();
   const dir = join(STATE_DIR, 'static');
   rmSync(dir, { recursive: true, force: true });

@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { BranchCall, HEADERS, type Phase } from '../../shared/https/contract';
-import { type HttpsParticipant, httpsParticipant, phaseOfPath } from '../../shared/https/endpoint';
-import { secretsManagerSecrets } from '../../shared/https/secrets';
-import { type CardAmounts, cardKey, PAYMENTS, PAYMENTS_NAME } from '../../shared/payments/participant';
+import { BranchCall, HEADERS, type Phase } from '../shared/https/contract';
+import { type HttpsParticipant, httpsParticipant, phaseOfPath } from '../shared/https/endpoint';
+import { secretsManagerSecrets } from '../shared/https/secrets';
+import { type CardAmounts, cardKey, PAYMENTS, PAYMENTS_NAME } from '../shared/payments/participant';
 import { LOCAL_REGION, type LocalDeployment } from './deploy';
 
 /**

@@ -4,9 +4,9 @@ import {
   CRASH_POINTS,
   DROP_POINTS,
   type FaultPlan,
-} from '../../../shared/faults';
-import { shardOf } from '../../../shared/ledger/sharding';
-import { keyedRecordKey } from '../../../shared/txid';
+} from '../../shared/faults';
+import { shardOf } from '../../shared/ledger/sharding';
+import { keyedRecordKey } from '../../shared/txid';
 import { Prng } from './prng';
 
 /** How often each kind of trouble is asked for (probabilities per transfer). */
@@ -168,12 +168,7 @@ function chooseAccounts(options: WorkloadOptions, rng: Prng): AccountSpec[] {
 }
 
 /** The `validIndex`-th valid transfer's faults: forced coverage first, then the random rates. */
-export function faultPlan(
-  rng: Prng,
-  rates: ChaosRates,
-  validIndex: number,
-  forcedCoverage: number,
-): FaultPlan {
+function faultPlan(rng: Prng, rates: ChaosRates, validIndex: number, forcedCoverage: number): FaultPlan {
   if (validIndex < SINGLE_FAULTS.length * forcedCoverage) {
     return SINGLE_FAULTS[validIndex % SINGLE_FAULTS.length] as FaultPlan;
   }

@@ -8,10 +8,10 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TandemApiError, type TandemClient } from '../../../client';
-import { DynamoTxStore } from '../../../shared/adapters/dynamo-tx-store';
-import { shardOf } from '../../../shared/ledger/sharding';
-import { METER_LOG_KEY, type MeterLine } from '../../../shared/metering';
+import { TandemApiError, type TandemClient } from '../../client';
+import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
+import { shardOf } from '../../shared/ledger/sharding';
+import { METER_LOG_KEY, type MeterLine } from '../../shared/metering';
 import { sleep } from '../chaos/stack';
 import { type LocalDeployment, localApiClient } from '../deploy';
 import { MINISTACK_VERSION } from '../emulator';
@@ -149,7 +149,7 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   return { startedAt, machine: machine(), runs, hop, loadedHops, coldStarts: [] };
 }
 
-export function machine(): Machine {
+function machine(): Machine {
   const cpu = cpus();
   return {
     cpus: cpu.length,
@@ -468,7 +468,7 @@ async function waitQuiet(logs: CloudWatchLogsClient, sinceMs: number, quietMs: n
 const FILTER_PAGE_MAX = 10_000;
 
 /** Every meter line in every log group since `sinceMs`. */
-export async function meterLines(logs: CloudWatchLogsClient, sinceMs: number): Promise<MeterLine[]> {
+async function meterLines(logs: CloudWatchLogsClient, sinceMs: number): Promise<MeterLine[]> {
   const groups: string[] = [];
   let token: string | undefined;
   do {

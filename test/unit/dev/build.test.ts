@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLambdaCode } from '../../../scripts/lib/build';
+import { buildLambdaCode } from '../../../dev/build';
 
 // A package of two functions: `greet` imports a helper, `other` does not.
 const root = mkdtempSync(join(tmpdir(), 'tandem-build-'));

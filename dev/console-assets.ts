@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ROOT, STATE_DIR } from './emulator';
 
-export const CONSOLE_ASSETS_DIR = join(STATE_DIR, 'console-assets');
+const CONSOLE_ASSETS_DIR = join(STATE_DIR, 'console-assets');
 
 export async function buildConsoleAssets(outDir: string = CONSOLE_ASSETS_DIR): Promise<string> {
   await build({

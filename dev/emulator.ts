@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export const MINISTACK_VERSION = '1.5.33';
-export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const ROOT = resolve(import.meta.dirname, '..');
 export const STATE_DIR = join(ROOT, '.tandem');
 const VENV = join(STATE_DIR, 'venv');
 const STAMP = join(VENV, '.tandem-ministack-version');

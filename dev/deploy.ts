@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TandemClient } from '../../client';
+import { TandemClient } from '../client';
 import { ROOT, SetupError, STATE_DIR } from './emulator';
 
-export const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_STAGE = 'local';
+const LOCAL_STAGE = 'local';
 export const LOCAL_STACK = `Tandem-${LOCAL_STAGE}`;
 
 export interface LocalDeployment {
@@ -38,7 +38,7 @@ export function emulatorEnv(endpoint: string): NodeJS.ProcessEnv {
 }
 
 /** The context flags of the local stack. Only here is the API deployed without SigV4 auth. */
-export const LOCAL_CONTEXT = ['-c', `stage=${LOCAL_STAGE}`, '-c', 'apiAuth=none'];
+const LOCAL_CONTEXT = ['-c', `stage=${LOCAL_STAGE}`, '-c', 'apiAuth=none'];
 
 /** The API client of a local deployment: its API has no auth (LOCAL_CONTEXT). */
 export function localApiClient(deployment: LocalDeployment): TandemClient {

@@ -33,7 +33,7 @@ export interface SimQueueOptions {
 
 export type ReceiveAttempt = 'received' | 'dead-lettered' | 'unavailable';
 
-export const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
+const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
 
 export class SimQueue {
   readonly dlq: SimMessage[] = [];

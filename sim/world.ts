@@ -1,23 +1,20 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { txItemOf } from '../../shared/adapters/dynamo-tx-store';
-import { MemoryEntityStore } from '../../shared/adapters/memory-entities';
-import { MemoryOnePhaseCommitter } from '../../shared/adapters/memory-one-phase';
-import { MemoryParticipantStore } from '../../shared/adapters/memory-participant-store';
-import { MemorySlotStore } from '../../shared/adapters/memory-slots';
-import { MemoryTxStore } from '../../shared/adapters/memory-tx-store';
-import { publishOutcomes } from '../../shared/adapters/outcome-stream';
-import type { Pacing } from '../../shared/backoff';
-import { INVENTORY, LEDGER } from '../../shared/bank-and-shop';
-import { BatchLostError, LeaseManager } from '../../shared/coordinator/leases';
-import { parseCoordinatorInput, parseTimer, type Timer } from '../../shared/coordinator/messages';
-import { type CheckForwarder, handleTimer, sweep } from '../../shared/coordinator/recovery';
-import {
-  type CoordinatorTransport,
-  handleCoordinatorInput,
-  RecordCache,
-} from '../../shared/coordinator/shell';
-import { type EntityRecord, newEntity } from '../../shared/entities';
+import { bankAndShopDirectory, bankAndShopRegistry } from '../dev/bank-and-shop';
+import { txItemOf } from '../shared/adapters/dynamo-tx-store';
+import { MemoryEntityStore } from '../shared/adapters/memory-entities';
+import { MemoryOnePhaseCommitter } from '../shared/adapters/memory-one-phase';
+import { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
+import { MemorySlotStore } from '../shared/adapters/memory-slots';
+import { MemoryTxStore } from '../shared/adapters/memory-tx-store';
+import { publishOutcomes } from '../shared/adapters/outcome-stream';
+import type { Pacing } from '../shared/backoff';
+import { INVENTORY, LEDGER } from '../shared/bank-and-shop';
+import { BatchLostError, LeaseManager } from '../shared/coordinator/leases';
+import { parseCoordinatorInput, parseTimer, type Timer } from '../shared/coordinator/messages';
+import { type CheckForwarder, handleTimer, sweep } from '../shared/coordinator/recovery';
+import { type CoordinatorTransport, handleCoordinatorInput, RecordCache } from '../shared/coordinator/shell';
+import { type EntityRecord, newEntity } from '../shared/entities';
 import {
   ConflictError,
   ContentionError,
@@ -26,9 +23,9 @@ import {
   InfrastructureError,
   UnprocessableError,
   VersionConflictError,
-} from '../../shared/errors';
-import type { EventPublisher, PublishFailure } from '../../shared/events';
-import type { Faults } from '../../shared/faults';
+} from '../shared/errors';
+import type { EventPublisher, PublishFailure } from '../shared/events';
+import type { Faults } from '../shared/faults';
 import {
   answerOf,
   BranchCall,
@@ -37,7 +34,7 @@ import {
   pathOf,
   signCall,
   verifyCall,
-} from '../../shared/https/contract';
+} from '../shared/https/contract';
 import {
   DEFAULT_RELAY_RETRY,
   type HttpPort,
@@ -46,8 +43,8 @@ import {
   type RelayRetry,
   type RelaySettings,
   relayMessage,
-} from '../../shared/https/relay';
-import { shardOf } from '../../shared/ledger/sharding';
+} from '../shared/https/relay';
+import { shardOf } from '../shared/ledger/sharding';
 import {
   handleParticipantMessage,
   type ParticipantAction,
@@ -57,7 +54,7 @@ import {
   parseParticipantMessage,
   type Reservation,
   type ReservedOp,
-} from '../../shared/participant';
+} from '../shared/participant';
 import type {
   Clock,
   EntityDirectory,
@@ -66,7 +63,7 @@ import type {
   SlotStore,
   StoredTx,
   TxStore,
-} from '../../shared/ports';
+} from '../shared/ports';
 import {
   applyNote,
   type CoordinatorConfig,
@@ -79,12 +76,11 @@ import {
   type SlotRow,
   slotOf,
   type TxRecord,
-} from '../../shared/protocol';
-import type { Operation } from '../../shared/registry';
-import { Transactions } from '../../shared/transactions';
-import { planParticipants } from '../../shared/transactions/plan';
-import { keyedRecordKey, recordKeyOf } from '../../shared/txid';
-import { bankAndShopDirectory, bankAndShopRegistry } from '../support/bank-and-shop';
+} from '../shared/protocol';
+import type { Operation } from '../shared/registry';
+import { Transactions } from '../shared/transactions';
+import { planParticipants } from '../shared/transactions/plan';
+import { keyedRecordKey, recordKeyOf } from '../shared/txid';
 import { EventHeap } from './heap';
 import { Prng } from './prng';
 import { type SimMessage, SimQueue } from './sqs';
@@ -113,7 +109,7 @@ import { type SimMessage, SimQueue } from './sqs';
  *               ─▶ invariants ─▶ next event
  */
 
-export const T0_MS = 1_700_000_000_000;
+const T0_MS = 1_700_000_000_000;
 /** Every function's timeout, as deployed (coordinator, participants); timers get half. */
 const FUNCTION_TIMEOUT_MS = 10_000;
 /** Longest a write holds its items at the service (the rest of its latency is the network's). */
@@ -490,7 +486,7 @@ function touchedBy(action: ParticipantAction): string[] {
 /** A counter's barrier keeps its operations as take/give entity operations (counterParticipant). */
 const reservedOps = (reservation: Reservation) => reservation as readonly ReservedOp[];
 
-export class World {
+class World {
   now = T0_MS;
   private readonly rng: Prng;
   private readonly heap = new EventHeap();

@@ -4,10 +4,7 @@
  * local emulator every Lambda and the bench share one clock, so the steps add up to the latency.
  */
 import { summarize } from './stats';
-import type { LatencySummary } from './types';
-
-export const PHASES = ['entry', 'prepare', 'decide', 'apply', 'answer'] as const;
-export type Phase = (typeof PHASES)[number];
+import { type LatencySummary, PHASES, type Phase } from './types';
 
 export const PHASE_MEANING: Readonly<Record<Phase, string>> = {
   entry: 'request sent → record created (HTTP in, the API’s write)',

@@ -1,6 +1,6 @@
 import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnalysis } from './cost';
-import { PHASE_MEANING, PHASES } from './phases';
-import type { BenchResult, LatencySummary, Machine, Workload } from './types';
+import { PHASE_MEANING } from './phases';
+import { type BenchResult, type LatencySummary, type Machine, PHASES, type Workload } from './types';
 
 const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events', 'https'];
 const NONE = '—';
@@ -312,7 +312,7 @@ function coldStartSection(result: BenchResult): string | null {
 }
 
 /** The machine the run was measured on, in one line. */
-export function machineLine(machine: Machine): string {
+function machineLine(machine: Machine): string {
   return (
     `${machine.cpus} × ${machine.cpuModel}, ${one(machine.memoryGiB)} GiB, Node ${machine.node}, ` +
     `${machine.os}, emulator ${machine.emulator}`

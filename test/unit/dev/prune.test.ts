@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pruneStaleDeploys } from '../../../scripts/lib/deploy';
+import { pruneStaleDeploys } from '../../../dev/deploy';
 
 const HOUR = 60 * 60 * 1000;
 

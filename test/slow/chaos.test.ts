@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { formatReport } from '../../scripts/lib/chaos/report';
-import { DEFAULT_OPTIONS, runChaos } from '../../scripts/lib/chaos/run';
+import { formatReport } from '../../dev/chaos/report';
+import { DEFAULT_OPTIONS, runChaos } from '../../dev/chaos/run';
 import { CONFLICT_POINTS, CRASH_POINTS, conflictHit, DROP_POINTS } from '../../shared/faults';
 
 // The fault-injected bank workload (npm run chaos) on the suite's deployed stack, in-process.

@@ -1,4 +1,4 @@
-import { nearestRank } from '../../../shared/percentile';
+import { nearestRank } from '../../shared/percentile';
 import type { FunctionUsage, LatencySummary, RequestCounts, Usage } from './types';
 
 /** No requests, no units, no invocations: the identity of `addUsage`. */

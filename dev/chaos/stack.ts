@@ -24,11 +24,11 @@ import {
   TandemServerError,
   type TransferInput,
   type WaitOptions,
-} from '../../../client';
-import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../../shared/adapters/dynamo-faults';
-import { txIdOfItem } from '../../../shared/adapters/dynamo-tx-store';
-import type { FaultPlan } from '../../../shared/faults';
-import { recordKeyOf } from '../../../shared/txid';
+} from '../../client';
+import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
+import { txIdOfItem } from '../../shared/adapters/dynamo-tx-store';
+import type { FaultPlan } from '../../shared/faults';
+import { recordKeyOf } from '../../shared/txid';
 import { LOCAL_REGION, type LocalDeployment, localApiClient } from '../deploy';
 import type { Answer, BarrierState, DlqSummary, ObservedTransaction } from './report';
 

@@ -3,7 +3,9 @@
  * the report writers and the plot read it. Plain JSON: `bench/results/latest.json` is one of these.
  */
 
-import type { Phase } from './phases';
+/** The steps a two-phase transfer's latency is split into, in order (measured by `./phases`). */
+export const PHASES = ['entry', 'prepare', 'decide', 'apply', 'answer'] as const;
+export type Phase = (typeof PHASES)[number];
 
 /** What a closed-loop run drives. */
 export type Workload =

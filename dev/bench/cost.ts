@@ -4,7 +4,7 @@ import { scaleUsage, totalInvocations, totalRequests } from './stats';
 import type { BenchResult, LatencySummary, RequestCounts, RunResult, Usage, Workload } from './types';
 
 /** The price table the repository keeps, `bench/prices.json`. */
-export const DEFAULT_PRICES_PATH = resolve(import.meta.dirname, '..', '..', '..', 'bench', 'prices.json');
+const DEFAULT_PRICES_PATH = resolve(import.meta.dirname, '..', '..', 'bench', 'prices.json');
 
 /** The unit prices the cost model needs; each is one entry of `prices` in `bench/prices.json`. */
 export const PRICE_ITEMS = [
@@ -145,7 +145,7 @@ export const isWaitRequest = (key: string): boolean => key.endsWith('(wait)');
  * Requests that only announce outcomes (events out: PutEvents and marking the record published):
  * a feature on top of the protocol, priced in the cost but not part of the protocol's minimum.
  */
-export const isEventsRequest = (key: string): boolean => key.endsWith('(events)');
+const isEventsRequest = (key: string): boolean => key.endsWith('(events)');
 
 /** What the protocol request count leaves out: the `(wait)` and `(events)` requests. */
 export const isOutsideProtocol = (key: string): boolean => isWaitRequest(key) || isEventsRequest(key);
@@ -329,7 +329,7 @@ export function stepFunctionsSagaCost(participants: number, prices: PriceTable):
 }
 
 /** The targets the benchmark is judged by: each ratio must be at most its target. */
-export const TARGETS = {
+const TARGETS = {
   /** Two-phase protocol requests per transfer / protocolMinimumRequests(N). */
   protocolRequests: 1.25,
   /** Two-phase p50 / (critical-path hops × hop p50). */

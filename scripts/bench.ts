@@ -39,7 +39,7 @@ const USAGE = `usage: npm run bench -- [options]
   --events on|off      deploy with events out on (default) or off, e.g. to compare the fast path
                        with the hand-rolled baseline feature for feature
   --out DIR            where the report goes (default bench/results)
-  --readme             also put the summary into README.md (between the bench markers)
+  --docs               also put the summary into docs/benchmarks.md (between the bench markers)
   --from FILE          measure nothing: re-analyse and re-render a stored latest.json`;
 
 function positiveInts(raw: string | undefined, name: string, fallback: readonly number[]): number[] {
@@ -82,7 +82,7 @@ function parseOptions() {
       'hop-chains': { type: 'string' },
       out: { type: 'string' },
       events: { type: 'string' },
-      readme: { type: 'boolean' },
+      docs: { type: 'boolean' },
       from: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -90,8 +90,8 @@ function parseOptions() {
   });
 }
 
-/** Analyses `result` and writes latest.{json,md} and latency.svg to `outDir` (and the README summary). */
-function writeReport(result: BenchResult, outDir: string, readme: boolean): void {
+/** Analyses `result` and writes latest.{json,md} and latency.svg to `outDir` (and the summary in docs/benchmarks.md). */
+function writeReport(result: BenchResult, outDir: string, docs: boolean): void {
   const prices = loadPrices();
   const analysis = analyse(result, prices, {
     participants: 2,
@@ -104,12 +104,12 @@ function writeReport(result: BenchResult, outDir: string, readme: boolean): void
   writeFileSync(join(outDir, 'latency.svg'), renderLatencySvg(result));
   console.log(`\n${markdown}`);
   log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
-  if (readme) {
-    const readmePath = join(ROOT, 'README.md');
+  if (docs) {
+    const docsPath = join(ROOT, 'docs', 'benchmarks.md');
     const plot = relative(ROOT, join(outDir, 'latency.svg'));
     const summary = renderReadmeSummary(result, analysis, prices, plot);
-    writeFileSync(readmePath, spliceReadme(readFileSync(readmePath, 'utf8'), summary));
-    log('README.md updated');
+    writeFileSync(docsPath, spliceReadme(readFileSync(docsPath, 'utf8'), summary));
+    log('docs/benchmarks.md updated');
   }
 }
 
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       throw new SetupError(`cannot read ${values.from}: ${(error as Error).message}`);
     }
     if (!stored.result?.runs) throw new SetupError(`${values.from} is not a bench report (latest.json)`);
-    writeReport(stored.result, outDir, values.readme === true);
+    writeReport(stored.result, outDir, values.docs === true);
     return;
   }
 
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       coldStarts: measureColdStarts(functions, { runs: 5 }),
     };
 
-    writeReport(result, outDir, values.readme === true);
+    writeReport(result, outDir, values.docs === true);
   } finally {
     await emulator?.stop();
   }

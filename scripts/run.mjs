@@ -15,9 +15,9 @@ if (!known.includes(command)) {
   process.exit(2);
 }
 
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 20) {
-  console.error(`Tandem needs Node.js 20 or newer; this is ${process.version}.`);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 12)) {
+  console.error(`Tandem needs Node.js 20.19+, 22.12+ or 24+; this is ${process.version}.`);
   process.exit(1);
 }
 

@@ -130,7 +130,7 @@ function waitMsOf(event: HttpEvent, budget: TimeBudget | undefined): number {
  *   JWT          the issuer and the subject (`sub`, else `client_id`)
  *   none         '' — one scope for all (the local stage without auth)
  */
-export function callerScopeOf(event: HttpEvent): string {
+function callerScopeOf(event: HttpEvent): string {
   const authorizer = (
     event.requestContext as {
       authorizer?: { iam?: { userArn?: unknown }; jwt?: { claims?: Record<string, unknown> } };

@@ -5,7 +5,7 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** Largest body the API reads; larger ones are refused before parsing. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads the request body as JSON (decoding base64 first when API Gateway encoded it). */
 export function readJsonBody(event: HttpEvent): unknown {

@@ -38,14 +38,14 @@ const OutcomeSchema = z.enum(['COMMITTED', 'ABORTED']);
 
 export const HealthSchema = z.strictObject({ status: z.literal('ok') });
 
-export const AccountViewSchema = z.strictObject({
+const AccountViewSchema = z.strictObject({
   accountId: Identifier,
   balance: MinorUnits,
   available: MinorUnits,
   shard: z.number().int().min(0),
 });
 
-export const ItemViewSchema = z.strictObject({ sku: Identifier, stock: MinorUnits, available: MinorUnits });
+const ItemViewSchema = z.strictObject({ sku: Identifier, stock: MinorUnits, available: MinorUnits });
 
 export const AcceptedViewSchema = z.strictObject({
   txId: TxId,
@@ -53,7 +53,7 @@ export const AcceptedViewSchema = z.strictObject({
   href: z.string().meta({ description: 'Where to read the transaction: `/transactions/{txId}`' }),
 });
 
-export const RecordedOperationSchema = z.record(z.string(), z.unknown()).meta({
+const RecordedOperationSchema = z.record(z.string(), z.unknown()).meta({
   description:
     "An operation as its participant received it: the request's operation without its `participant` field (see `Operation`).",
 });
@@ -101,7 +101,7 @@ export const ProblemSchema = z
   .meta({ description: 'An RFC 9457 problem document (`application/problem+json`)' });
 
 /** What API Gateway itself answers (403, 401, 429): not a problem document. */
-export const GatewayMessageSchema = z
+const GatewayMessageSchema = z
   .looseObject({ message: z.string() })
   .meta({ description: 'API Gateway\'s own answer, before the function runs: `{"message": …}`' });
 

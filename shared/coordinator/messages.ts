@@ -6,7 +6,7 @@ const txId = z.string().min(1).max(128);
 const participantId = z.string().min(1).max(128);
 
 /** Everything the coordinator's FIFO queue carries. */
-export const CoordinatorInputSchema = z.discriminatedUnion('type', [
+const CoordinatorInputSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Check'), txId }),
   z.object({ type: z.literal('OperatorAbort'), txId, note: z.string().max(500).optional() }),
   z.object({

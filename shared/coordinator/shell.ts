@@ -23,7 +23,7 @@ export type { CoordinatorTransport } from './effects';
  * was written under — `decision COMMIT (slot 3, epoch 17)` — which only the shell knows: an
  * operator can tell which lease holder decided. Any other step's record is returned as it is.
  */
-export function withDecisionFence(before: TxRecord, after: TxRecord, fence: Fence): TxRecord {
+function withDecisionFence(before: TxRecord, after: TxRecord, fence: Fence): TxRecord {
   if (decisionOf(before.state) !== null || decisionOf(after.state) === null) return after;
   const at = after.timeline.findLastIndex((entry) => entry.event.startsWith('decision '));
   if (at < 0) return after;
@@ -117,9 +117,9 @@ export type CoordinatorOutcome =
   | { readonly kind: 'changed'; readonly record: TxRecord; readonly effects: readonly CoordinatorEffect[] };
 
 /** Re-reads after a lost version race; beyond this the message is retried by SQS. */
-export const MAX_VERSION_CONFLICTS = 5;
+const MAX_VERSION_CONFLICTS = 5;
 /** Re-tries after finding the slot's lease taken over; beyond this the message is retried by SQS. */
-export const MAX_FENCE_RETRIES = 1;
+const MAX_FENCE_RETRIES = 1;
 
 /**
  * The coordinator's async shell: load → pure step → durable fenced write → effects.

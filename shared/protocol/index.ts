@@ -10,12 +10,10 @@
  */
 export { assert, assertNever, ProtocolAssertionError } from './assert';
 export { bucketOf, fnv1a32 } from './hash';
-export type { JsonPrimitive, JsonValue } from './json';
+export type { JsonValue } from './json';
 export { canonicalJson } from './json';
 export {
   type AcquirePlan,
-  assertLeaseConfig,
-  type LeaseCondition,
   type LeaseConfig,
   mayAct,
   planAcquire,
@@ -24,25 +22,20 @@ export {
   slotOf,
 } from './lease';
 export type {
-  AbortMessage,
   AckMessage,
-  CommitMessage,
   Outcome,
   ParticipantMessage,
   ParticipantReply,
-  PrepareMessage,
   VoteMessage,
   VoteValue,
 } from './messages';
 export { applyNote, noteEntry, noteOf, type RecordNote, settledState } from './notes';
-export { type OnePhaseOutcome, onePhaseRecord } from './one-phase';
+export { onePhaseRecord } from './one-phase';
 export {
   type Barrier,
   type BarrierState,
   type BusinessAction,
   type Decide,
-  type DecideContext,
-  type DecideResult,
   type ParticipantStepResult,
   participantStep,
   TOMBSTONE_REASON,
@@ -52,7 +45,6 @@ export {
   type CheckInput,
   type CoordinatorEffect,
   type CoordinatorInput,
-  type CoordinatorStepResult,
   coordinatorStep,
   type OperatorAbortInput,
   participantMessageOf,

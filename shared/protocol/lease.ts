@@ -72,7 +72,7 @@ export function slotOf(txId: string, slotCount: number): number {
   return bucketOf(txId, slotCount);
 }
 
-export function assertLeaseConfig(config: LeaseConfig): void {
+function assertLeaseConfig(config: LeaseConfig): void {
   const { leaseDurationMs, skewMarginMs } = config;
   assert(
     Number.isSafeInteger(leaseDurationMs) && leaseDurationMs > 0,

@@ -33,9 +33,9 @@ import { entityRefsOf, planParticipants, type RequestIdentity, requestIdentityOf
  * four hops, a few tens of ms each — then the interval doubles up to this. A fixed 200 ms step
  * added ~100 ms to every waited answer; the fast reads cost a few read units more per transaction.
  */
-export const POLL_INTERVAL_MS = 200;
-export const FAST_POLL_MS = 20;
-export const FAST_POLLS = 10;
+const POLL_INTERVAL_MS = 200;
+const FAST_POLL_MS = 20;
+const FAST_POLLS = 10;
 
 export interface TransactionsConfig {
   /** The deployment's participants: where each operation goes. */

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type ReactElement, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ResponsiveContainer } from 'recharts';
 import { type ActionAnswer, ConsoleError, post, type TxState } from './api';
+import { href } from './route';
 
 /** An error as the page shows it: the problem's title and detail, never a blank page. */
 export function Problem({ error }: { readonly error: unknown }) {
@@ -176,5 +177,43 @@ export function Chart({
         <ResponsiveContainer>{children}</ResponsiveContainer>
       </div>
     </figure>
+  );
+}
+
+/**
+ * A choice kept in the page's address (`#/<section>?<param>=…`), so a view can be linked as it is
+ * shown; a value given in the address that is not among `options` is shown as it is.
+ */
+export function HashChoice({
+  label,
+  section,
+  param,
+  value,
+  options,
+}: {
+  readonly label: string;
+  readonly section: string;
+  readonly param: string;
+  readonly value: string;
+  readonly options: readonly string[];
+}) {
+  const id = useId();
+  const known = options.includes(value);
+  return (
+    <div className="inline-field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={known ? value : ''}
+        onChange={(e) => {
+          window.location.hash = href([section], { [param]: e.target.value });
+        }}
+      >
+        {known ? null : <option value="">{value}</option>}
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </div>
   );
 }

@@ -12,7 +12,6 @@ import { type RunningConsole, startConsole } from '../../shared/console/server';
 import { awsDeps } from '../../shared/ops/aws';
 import { loadStackNames } from '../../shared/ops/cli';
 import { resolveTarget } from '../../shared/ops/target';
-import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 
 // The operator console in a real headless Chromium (Debian's, driven by playwright-core) against
@@ -131,18 +130,7 @@ describe('operator console in a browser', () => {
   it('aborts a transaction stuck before its decision, after a preview and a confirmation', async () => {
     // Prepare: a transfer whose votes a fault plan drops, so it waits in PREPARING (the test
     // stack's prepare timeout is 20 s; the page acts well before).
-    const [a, b] = [id('webStuckA'), id('webStuckB')];
-    await api.createAccount(a, 100);
-    await api.createAccount(b, 0);
-    const key = id('web-stuck');
-    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-    const { txId } = await api.client.transfer({
-      from: a,
-      to: b,
-      amount: 40,
-      idempotencyKey: key,
-      commit: 'two-phase',
-    });
+    const { txId } = await api.stuckTransfer(id('web-stuck'));
     await new Promise((r) => setTimeout(r, 2_500));
 
     // Act

@@ -8,7 +8,6 @@ import { type RunningConsole, startConsole, TOKEN_HEADER } from '../../shared/co
 import { awsDeps } from '../../shared/ops/aws';
 import { loadStackNames } from '../../shared/ops/cli';
 import { resolveTarget } from '../../shared/ops/target';
-import { keyedRecordKey } from '../../shared/txid';
 import { ApiClient } from '../support/api-client';
 
 // The operator console's server, in-process, against the deployed local stack: its JSON API (the
@@ -128,18 +127,7 @@ describe('operator console server', () => {
 
   it('aborts a transaction stuck before its decision, and reads the log, slots and health', async () => {
     // Prepare: a transfer whose votes a fault plan drops, so it stays PREPARING.
-    const [a, b] = [id('conStuckA'), id('conStuckB')];
-    await api.createAccount(a, 100);
-    await api.createAccount(b, 0);
-    const key = id('con-stuck');
-    await api.planFaults(keyedRecordKey(key), { drop: ['participant.vote'] });
-    const { txId } = await api.client.transfer({
-      from: a,
-      to: b,
-      amount: 40,
-      idempotencyKey: key,
-      commit: 'two-phase',
-    });
+    const { txId } = await api.stuckTransfer(id('con-stuck'));
 
     // Act
     const shown = await call('GET', `/api/transactions/${txId}`);

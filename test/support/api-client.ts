@@ -4,6 +4,7 @@ import type { AccountView, ItemView, Submitted, TandemClient, TransactionView } 
 import { type LocalDeployment, localApiClient } from '../../dev/deploy';
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
 import type { FaultPlan } from '../../shared/faults';
+import { keyedRecordKey } from '../../shared/txid';
 
 /**
  * The deployed API for e2e tests: `client` is the TandemClient every test calls the API with; the
@@ -42,6 +43,25 @@ export class ApiClient {
     await this.dynamo.send(
       new PutCommand({ TableName: this.faultsTable(), Item: faultPlanItem(txId, plan) }),
     );
+  }
+
+  /**
+   * A two-phase transfer between two new accounts (`<name>-from`, `<name>-to`) whose votes a fault
+   * plan drops: it stays PREPARING until the prepare timeout (20 s in the test stack) aborts it.
+   */
+  async stuckTransfer(name: string): Promise<{ readonly txId: string; readonly key: string }> {
+    const [from, to] = [`${name}-from`, `${name}-to`];
+    await this.createAccount(from, 100);
+    await this.createAccount(to, 0);
+    await this.planFaults(keyedRecordKey(name), { drop: ['participant.vote'] });
+    const { txId } = await this.client.transfer({
+      from,
+      to,
+      amount: 40,
+      idempotencyKey: name,
+      commit: 'two-phase',
+    });
+    return { txId, key: name };
   }
 
   /** The faults the handlers injected for one transaction, as counted on its plan (`hits.<fault>`). */

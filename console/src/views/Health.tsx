@@ -1,10 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { get, type HealthAnswer } from '../api';
-import { Chart, Loading, Problem, Section } from '../components';
+import { Chart, HashChoice, Loading, Problem, Section } from '../components';
 import { duration, minuteLabel } from '../format';
-import { href, type Route } from '../route';
+import type { Route } from '../route';
 
 const WINDOWS = ['15m', '1h', '6h', '24h'];
 
@@ -15,27 +14,12 @@ export function Health({ route, refresh }: { readonly route: Route; readonly ref
     queryFn: () => get<HealthAnswer>(`/api/health?window=${encodeURIComponent(window_)}`),
     refetchInterval: refresh,
   });
-  const selectId = useId();
   const h = health.data;
   return (
     <Section
       title="Health"
       actions={
-        <div className="inline-field">
-          <label htmlFor={selectId}>Over the last</label>
-          <select
-            id={selectId}
-            value={WINDOWS.includes(window_) ? window_ : ''}
-            onChange={(e) => {
-              window.location.hash = href(['health'], { window: e.target.value });
-            }}
-          >
-            {WINDOWS.includes(window_) ? null : <option value="">{window_}</option>}
-            {WINDOWS.map((w) => (
-              <option key={w}>{w}</option>
-            ))}
-          </select>
-        </div>
+        <HashChoice label="Over the last" section="health" param="window" value={window_} options={WINDOWS} />
       }
     >
       {health.error ? <Problem error={health.error} /> : null}

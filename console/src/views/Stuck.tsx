@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId } from 'react';
 import { get, type StuckAnswer } from '../api';
-import { ConfirmAction, Loading, Problem, Section, StateBadge } from '../components';
+import { ConfirmAction, HashChoice, Loading, Problem, Section, StateBadge } from '../components';
 import { duration } from '../format';
 import { href, type Route } from '../route';
 
@@ -14,26 +13,17 @@ export function Stuck({ route, refresh }: { readonly route: Route; readonly refr
     queryFn: () => get<StuckAnswer>(`/api/stuck?olderThan=${encodeURIComponent(olderThan)}`),
     refetchInterval: refresh,
   });
-  const selectId = useId();
   return (
     <Section
       title="Stuck"
       actions={
-        <div className="inline-field">
-          <label htmlFor={selectId}>Unfinished for more than</label>
-          <select
-            id={selectId}
-            value={AGES.includes(olderThan) ? olderThan : ''}
-            onChange={(e) => {
-              window.location.hash = href(['stuck'], { olderThan: e.target.value });
-            }}
-          >
-            {AGES.includes(olderThan) ? null : <option value="">{olderThan}</option>}
-            {AGES.map((a) => (
-              <option key={a}>{a}</option>
-            ))}
-          </select>
-        </div>
+        <HashChoice
+          label="Unfinished for more than"
+          section="stuck"
+          param="olderThan"
+          value={olderThan}
+          options={AGES}
+        />
       }
     >
       <p className="muted">

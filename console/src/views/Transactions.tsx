@@ -35,15 +35,6 @@ export function Transactions({
     refetchInterval: refresh,
     placeholderData: keepPreviousData,
   });
-  const ids = {
-    state: useId(),
-    outcome: useId(),
-    mode: useId(),
-    participant: useId(),
-    from: useId(),
-    to: useId(),
-    q: useId(),
-  };
 
   function apply(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -78,67 +69,13 @@ export function Transactions({
           aria-label="Filter transactions"
           key={route.query.toString()}
         >
-          <div>
-            <label htmlFor={ids.q}>Id or idempotency key</label>
-            <input
-              id={ids.q}
-              name="q"
-              defaultValue={route.query.get('q') ?? ''}
-              placeholder="tx_… or your key"
-            />
-          </div>
-          <div>
-            <label htmlFor={ids.state}>State</label>
-            <select id={ids.state} name="state" defaultValue={route.query.get('state') ?? ''}>
-              <option value="">any</option>
-              {STATES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label htmlFor={ids.outcome}>Outcome</label>
-            <select id={ids.outcome} name="outcome" defaultValue={route.query.get('outcome') ?? ''}>
-              <option value="">any</option>
-              <option>COMMITTED</option>
-              <option>ABORTED</option>
-            </select>
-          </div>
-          <div>
-            <label htmlFor={ids.mode}>Mode</label>
-            <select id={ids.mode} name="mode" defaultValue={route.query.get('mode') ?? ''}>
-              <option value="">any</option>
-              <option>two-phase</option>
-              <option>one-phase</option>
-            </select>
-          </div>
-          <div>
-            <label htmlFor={ids.participant}>Participant</label>
-            <input
-              id={ids.participant}
-              name="participant"
-              defaultValue={route.query.get('participant') ?? ''}
-              placeholder="ledger-0"
-            />
-          </div>
-          <div>
-            <label htmlFor={ids.from}>Created from</label>
-            <input
-              id={ids.from}
-              name="from"
-              type="datetime-local"
-              defaultValue={toLocalInput(route.query.get('from'))}
-            />
-          </div>
-          <div>
-            <label htmlFor={ids.to}>Created to</label>
-            <input
-              id={ids.to}
-              name="to"
-              type="datetime-local"
-              defaultValue={toLocalInput(route.query.get('to'))}
-            />
-          </div>
+          <TextFilter label="Id or idempotency key" name="q" route={route} placeholder="tx_… or your key" />
+          <ChoiceFilter label="State" name="state" route={route} options={STATES} />
+          <ChoiceFilter label="Outcome" name="outcome" route={route} options={['COMMITTED', 'ABORTED']} />
+          <ChoiceFilter label="Mode" name="mode" route={route} options={['two-phase', 'one-phase']} />
+          <TextFilter label="Participant" name="participant" route={route} placeholder="ledger-0" />
+          <TextFilter label="Created from" name="from" route={route} type="datetime-local" />
+          <TextFilter label="Created to" name="to" route={route} type="datetime-local" />
           <div className="filter-buttons">
             <button type="submit" className="primary">
               Apply
@@ -209,5 +146,61 @@ export function Transactions({
         ) : null}
       </Section>
     </>
+  );
+}
+
+/** A labelled text (or time) filter, filled from the page's query. */
+function TextFilter({
+  label,
+  name,
+  route,
+  placeholder,
+  type,
+}: {
+  readonly label: string;
+  readonly name: (typeof FILTERS)[number];
+  readonly route: Route;
+  readonly placeholder?: string;
+  readonly type?: 'datetime-local';
+}) {
+  const id = useId();
+  const value = route.query.get(name);
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        type={type ?? 'text'}
+        defaultValue={type === 'datetime-local' ? toLocalInput(value) : (value ?? '')}
+        {...(placeholder ? { placeholder } : {})}
+      />
+    </div>
+  );
+}
+
+/** A labelled choice among `options`, or any. */
+function ChoiceFilter({
+  label,
+  name,
+  route,
+  options,
+}: {
+  readonly label: string;
+  readonly name: (typeof FILTERS)[number];
+  readonly route: Route;
+  readonly options: readonly string[];
+}) {
+  const id = useId();
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} name={name} defaultValue={route.query.get(name) ?? ''}>
+        <option value="">any</option>
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </div>
   );
 }

@@ -103,14 +103,7 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   if (!outputs.BenchTable || !outputs.BenchHopQueueUrl) {
     throw new Error('the deployment has no bench resources: deploy it with -c bench=on');
   }
-  const aws = {
-    endpoint: deployment.endpoint,
-    region: 'us-east-1',
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  };
+  const aws = emulatorClientConfig(deployment);
   const logs = new CloudWatchLogsClient(aws);
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
   const sqs = new SQSClient(aws);
@@ -126,10 +119,7 @@ export async function runBench(deployment: LocalDeployment, options: BenchOption
   ].filter((url): url is string => typeof url === 'string' && url.length > 0);
   await waitDrained(sqs, protocolQueues, options.log);
   // … and no transaction still live: the sweeper re-drives any it finds, every minute, in any slot.
-  await waitNoLiveTransactions(
-    new DynamoTxStore(dynamo, outputs.TransactionsTable!, outputs.SlotsTable!),
-    options.log,
-  );
+  await waitNoLiveTransactions(deployment, options.log);
 
   const clients = Math.max(...options.concurrencies);
   const api = localApiClient(deployment);
@@ -430,18 +420,42 @@ async function waitDrained(sqs: SQSClient, queueUrls: readonly string[], log: (l
   log('the protocol queues did not drain within 2 min; metering goes on (earlier work may be counted)');
 }
 
-/** Waits (at most 2 min) until the Transactions table has no live transaction. */
-async function waitNoLiveTransactions(txs: DynamoTxStore, log: (line: string) => void) {
-  const deadline = Date.now() + 120_000;
+/** An SDK client's settings for the emulator a deployment is on. */
+function emulatorClientConfig(deployment: LocalDeployment) {
+  return {
+    endpoint: deployment.endpoint,
+    region: 'us-east-1',
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  };
+}
+
+/**
+ * Waits (at most `boundMs`) until the deployment's Transactions table has no live transaction;
+ * returns how many are still live.
+ */
+export async function waitNoLiveTransactions(
+  deployment: LocalDeployment,
+  log: (line: string) => void,
+  boundMs = 120_000,
+): Promise<number> {
+  const { outputs } = deployment;
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(deployment)));
+  const txs = new DynamoTxStore(dynamo, outputs.TransactionsTable!, outputs.SlotsTable!);
+  const deadline = Date.now() + boundMs;
+  let live = 0;
   let logged = false;
   while (Date.now() < deadline) {
-    const { live } = await txs.due(Number.MAX_SAFE_INTEGER, 1);
-    if (live === 0) return;
+    ({ live } = await txs.due(Number.MAX_SAFE_INTEGER, 1));
+    if (live === 0) return 0;
     if (!logged) log(`waiting for ${live} transaction(s) left live by earlier work`);
     logged = true;
     await sleep(2_000);
   }
-  log('transactions were still live after 2 min; metering goes on (their steps may be counted)');
+  log(`transactions were still live after ${boundMs / 1000} s; going on (their steps may be counted)`);
+  return live;
 }
 
 /**

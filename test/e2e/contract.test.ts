@@ -1,6 +1,8 @@
 import fc from 'fast-check';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import { waitNoLiveTransactions } from '../../dev/bench/run';
+import { type PaymentService, paymentServiceOf } from '../../dev/payments-service';
 import { inParallel } from '../support/api-client';
 
 // The deployed local API against the document it serves (GET /openapi.json): requests generated
@@ -52,7 +54,19 @@ interface Request {
 
 let doc: Document;
 
+// Generated transactions may include the HTTPS participant `payments`: its service runs for the
+// test, and the test ends only when every transaction it started has ended (or after 90 s), so
+// none is left retrying a cancel to a service that is gone (the bench waits for a quiet stack).
+let payments: PaymentService;
+
+afterAll(async () => {
+  await waitNoLiveTransactions(deployment, (line) => console.log(`[contract] ${line}`), 90_000);
+  await payments?.stop();
+});
+
 beforeAll(async () => {
+  payments = paymentServiceOf(deployment);
+  await payments.start();
   const response = await fetch(`${deployment.apiUrl}/openapi.json`);
   expect(response.status).toBe(200);
   doc = (await response.json()) as Document;

@@ -74,5 +74,7 @@ describe('the benchmark on the deployed stack', () => {
     expect(twoPhase.hopAlongside?.hopMs.p50).toBeGreaterThan(0);
     expect(twoPhase.usage.lambda.hop).toBeUndefined();
     expect(onePhase.hopAlongside).toBeUndefined();
-  });
+    // Its time is the emulator's: ~70 s alone, twice that once the example's stack is deployed
+    // beside this one (its pollers share the emulator's one process). It asserts counts, not times.
+  }, 300_000);
 });

@@ -266,7 +266,8 @@ export interface RedriveRequest {
   /**
    * Only the messages this accepts are moved, by receive/re-send (a move task moves them all); the
    * others stay in the DLQ. `max` — with `all`, what the DLQ holds when the redrive starts — then
-   * bounds the messages looked at.
+   * bounds the messages looked at. In a FIFO DLQ a receive starts at the head of each group, so a
+   * message behind ten or more passed-over ones of its group is not reached.
    */
   readonly select?: (message: ReceivedMessage) => boolean;
 }

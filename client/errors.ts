@@ -5,11 +5,9 @@
  * becomes a `TandemNetworkError` naming the URL.
  */
 
-/** One validation issue of a 400, by path in the request (`operations.1.amount`, `(root)`). */
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
+import type { FieldIssue } from '../shared/errors';
+
+export type { FieldIssue };
 
 /** The fields of an RFC 9457 problem document, as the API answers every failure. */
 export interface ProblemFields {

@@ -24,6 +24,31 @@ import { LOCAL_REGION, type LocalDeployment } from './deploy';
  */
 export type Charge = CardAmounts;
 
+/**
+ * Creates the table an HTTPS participant endpoint keeps its barriers, replay marks and business
+ * items on: partition key `pk`, and TTL on `expiresAtS` where the emulator has it (replay marks
+ * expire by themselves; the guard also accepts an expired one again).
+ */
+export async function createEndpointTable(dynamo: DynamoDBClient, table: string): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: table });
+  await dynamo
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
+      }),
+    )
+    .catch(() => {});
+}
+
 /** One call that reached the service. */
 export interface PaymentCall {
   readonly phase: Phase;
@@ -91,26 +116,7 @@ export class PaymentService {
 
   /** Creates the service's table (partition key `pk`; TTL on `expiresAtS` where the emulator has it). */
   open(): Promise<void> {
-    this.opened ??= (async () => {
-      await this.dynamo.send(
-        new CreateTableCommand({
-          TableName: this.table,
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await waitUntilTableExists({ client: this.dynamo, maxWaitTime: 60 }, { TableName: this.table });
-      // Replay marks expire by themselves (the guard also accepts an expired one again).
-      await this.dynamo
-        .send(
-          new UpdateTimeToLiveCommand({
-            TableName: this.table,
-            TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
-          }),
-        )
-        .catch(() => {});
-    })();
+    this.opened ??= createEndpointTable(this.dynamo, this.table);
     return this.opened;
   }
 

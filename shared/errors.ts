@@ -3,6 +3,7 @@
  * these are for requests that cannot be served and for infrastructure failures. Each class carries
  * the HTTP status and problem type it maps to, so the mapping lives in one place.
  */
+/** One validation issue of a 400, by path in the request (`operations.1.amount`, `(root)`). */
 export interface FieldIssue {
   readonly path: string;
   readonly message: string;

@@ -131,16 +131,6 @@ export interface ChaosReport {
 
 export const isTerminalState = (state: string | undefined) => state === 'COMMITTED' || state === 'ABORTED';
 
-/** Nearest-rank percentile of `values` (0 for none). */
-export function percentile(values: readonly number[], p: number): number {
-  return (
-    nearestRank(
-      [...values].sort((a, b) => a - b),
-      p,
-    ) ?? 0
-  );
-}
-
 /** An abort reason without ids and amounts, to count aborts by kind. */
 export function reasonClass(reason: string | undefined): string {
   if (!reason) return '(none)';
@@ -298,6 +288,7 @@ export function buildReport(
   const duplicatesSent = Object.entries(faultsInjected)
     .filter(([name]) => name.startsWith('duplicate.'))
     .reduce((sum, [, n]) => sum + n, 0);
+  latencies.sort((a, b) => a - b);
   const total = facts.quiescedAtMs - facts.startedAtMs;
   return {
     seed: facts.seed,
@@ -325,9 +316,9 @@ export function buildReport(
     },
     throughputPerS: total > 0 ? Math.round(((committed + aborted) / total) * 1000 * 100) / 100 : 0,
     latencyMs: {
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      max: percentile(latencies, 100),
+      p50: nearestRank(latencies, 50) ?? 0,
+      p99: nearestRank(latencies, 99) ?? 0,
+      max: nearestRank(latencies, 100) ?? 0,
     },
     dlq: facts.dlq,
     ...(listened ? { events: { announced, duplicates: duplicateEvents } } : {}),

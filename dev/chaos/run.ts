@@ -1,7 +1,8 @@
+import { mapConcurrent } from '../../shared/concurrency';
 import { slotOf } from '../../shared/protocol';
+import { Prng } from '../../sim/prng';
 import type { LocalDeployment } from '../deploy';
 import { listenToOutcomes } from '../outcomes';
-import { Prng } from './prng';
 import {
   type AccountObservation,
   type Answer,
@@ -60,15 +61,6 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   quiesceTimeoutMs: 600_000,
 };
 
-/** Runs in parallel with at most `limit` in flight. */
-async function inParallel<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 /**
  * The fault-injected bank workload against a deployed stack with `faults=on`: accounts across the
  * shards, concurrent clients making random transfers (overdrafts, unknown accounts, retries with
@@ -92,13 +84,13 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     `run ${runId}: ${workload.accounts.length} accounts on ${stack.shardTables.length} shards, ${workload.transfers.length} transfers, ${options.clients} clients`,
   );
 
-  await inParallel(options.clients, workload.accounts, (a) =>
+  await mapConcurrent(workload.accounts, options.clients, (a) =>
     stack.createAccount(a.accountId, a.openingBalance),
   );
   // Events out: a subscriber of this run hears every outcome announced on the bus.
   const listener = await listenToOutcomes(deployment, `${runId}-outcomes`);
   const planned = workload.transfers.filter((t) => hasFaults(t.faults));
-  await inParallel(options.clients, planned, (t) => stack.planFaults(t.recordKey, t.faults));
+  await mapConcurrent(planned, options.clients, (t) => stack.planFaults(t.recordKey, t.faults));
   log(`${planned.length} fault plans armed`);
 
   const startedAtMs = Date.now();
@@ -107,7 +99,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   const inFlight = { txIds: [] as string[] };
   const takeovers = forceTakeovers(stack, options, runId, inFlight, log);
   let done = 0;
-  await inParallel(options.clients, workload.transfers, async (spec) => {
+  await mapConcurrent(workload.transfers, options.clients, async (spec) => {
     // A transfer with a fault plan runs the full protocol (its faults are protocol faults); the
     // others take the one-phase fast path, on the same accounts, while the faults hit their neighbours.
     const body = {
@@ -149,8 +141,7 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
   }
   const quiescedAtMs = Date.now();
 
-  const observations: TransferObservation[] = [];
-  await inParallel(options.clients * 2, workload.transfers, async (spec) => {
+  const observations = await mapConcurrent(workload.transfers, options.clients * 2, async (spec) => {
     const answer = answers.get(spec.index);
     if (!answer) throw new Error(`transfer ${spec.index} was never submitted`);
     // The transaction its key holds (none for a refused transfer); its id came with the answers.
@@ -161,9 +152,15 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
     for (const p of transaction?.participants ?? [])
       barriers[p.id] = await stack.barrier(transaction?.txId ?? '', p.id);
     const hits = hasFaults(spec.faults) ? await stack.faultHits(spec.recordKey) : {};
-    observations.push({ spec, ...answer, ...(transaction ? { transaction } : {}), barriers, hits });
+    const observation: TransferObservation = {
+      spec,
+      ...answer,
+      ...(transaction ? { transaction } : {}),
+      barriers,
+      hits,
+    };
+    return observation;
   });
-  observations.sort((a, b) => a.spec.index - b.spec.index);
   if (listener) {
     const ended = observations
       .filter((o) => isTerminalState(o.transaction?.state))
@@ -180,11 +177,14 @@ export async function runChaos(deployment: LocalDeployment, options: ChaosOption
       await listener.close();
     }
   }
-  const accounts: AccountObservation[] = [];
-  await inParallel(options.clients, workload.accounts, async (a) => {
-    const { balance, available } = await stack.account(a.accountId);
-    accounts.push({ accountId: a.accountId, openingBalance: a.openingBalance, balance, available });
-  });
+  const accounts = await mapConcurrent(
+    workload.accounts,
+    options.clients,
+    async (a): Promise<AccountObservation> => {
+      const { balance, available } = await stack.account(a.accountId);
+      return { accountId: a.accountId, openingBalance: a.openingBalance, balance, available };
+    },
+  );
   return buildReport(
     {
       seed: options.seed,
@@ -235,7 +235,7 @@ async function quiesce(
     await sleep(1_000);
   }
   const seen = new Map<string, ObservedTransaction>();
-  await inParallel(16, all, async (key) => {
+  await mapConcurrent(all, 16, async (key) => {
     const txId = states.get(key)?.txId;
     const tx = txId === undefined ? undefined : await stack.transaction(txId);
     if (tx) seen.set(key, tx);

@@ -1,14 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ListQueuesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DynamoDBDocumentClient,
@@ -28,6 +19,10 @@ import {
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
 import { txIdOfItem } from '../../shared/adapters/dynamo-tx-store';
 import type { FaultPlan } from '../../shared/faults';
+import { awsDeps } from '../../shared/ops/aws';
+import { queueNameOfUrl, redriveDlq, stackDlqs } from '../../shared/ops/dlq';
+import type { ReceivedMessage } from '../../shared/ops/ports';
+import { stackNamesOf } from '../../shared/ops/target';
 import { recordKeyOf } from '../../shared/txid';
 import { LOCAL_REGION, type LocalDeployment, localApiClient } from '../deploy';
 import type { Answer, BarrierState, DlqSummary, ObservedTransaction } from './report';
@@ -39,7 +34,6 @@ const HTTP_ATTEMPTS_MAX = 4;
 export class ChaosStack {
   readonly api: TandemClient;
   readonly dynamo: DynamoDBDocumentClient;
-  readonly sqs: SQSClient;
   readonly shardTables: readonly string[];
   readonly slotCount: number;
   /** Requests answered only after a retry (network error or 5xx). */
@@ -53,7 +47,6 @@ export class ChaosStack {
     };
     this.api = localApiClient(deployment);
     this.dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-    this.sqs = new SQSClient(config);
     this.shardTables = this.output('LedgerShardTables').split(',');
     this.slotCount = Number(this.output('SlotCount'));
   }
@@ -225,72 +218,32 @@ export class ChaosStack {
 
   /**
    * Moves every dead-lettered message of `ours` (record keys: by the txId in its body) back to its
-   * source queue and deletes it from the DLQ; messages of other workloads are made visible again.
+   * source queue with the operator tools' redrive; messages of other workloads stay in the DLQs.
    */
   async redriveDeadLetters(ours: ReadonlySet<string>): Promise<DlqSummary> {
-    const { QueueUrls = [] } = await this.sqs.send(new ListQueuesCommand({}));
+    const { stackName, endpoint, outputs } = this.deployment;
+    // No environment: the emulator's region and test credentials, as this stack's other clients.
+    const ops = awsDeps({ stackName, endpoint }, {});
     let [found, redriven, foreign] = [0, 0, 0];
     const errors: string[] = [];
-    for (const source of QueueUrls) {
-      const { Attributes } = await this.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: source, AttributeNames: ['RedrivePolicy'] }),
-      );
-      if (!Attributes?.RedrivePolicy) continue;
-      const dlqName = (JSON.parse(Attributes.RedrivePolicy).deadLetterTargetArn as string).split(':').pop();
-      const dlq = `${source.slice(0, source.lastIndexOf('/'))}/${dlqName}`;
-      const seen = new Set<string>();
-      // Bounded: a DLQ of a chaos run holds few messages; stop when a receive brings nothing new.
-      for (let round = 0; round < 100; round++) {
-        const { Messages = [] } = await this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlq,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: 5,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          }),
-        );
-        const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
-        if (fresh.length === 0) break;
-        for (const message of fresh) {
-          seen.add(message.MessageId as string);
-          const txId = txIdOf(message.Body);
-          if (!txId || !ours.has(recordKeyOf(txId))) {
-            foreign++;
-            await this.sqs.send(
-              new ChangeMessageVisibilityCommand({
-                QueueUrl: dlq,
-                ReceiptHandle: message.ReceiptHandle,
-                VisibilityTimeout: 0,
-              }),
-            );
-            continue;
-          }
-          found++;
-          const error = message.MessageAttributes?.error?.StringValue;
-          errors.push(
-            `${dlqName}: ${error ?? '(no error attribute: maxReceiveCount exceeded)'} — ${message.Body}`,
-          );
-          const fifo = source.endsWith('.fifo');
-          await this.sqs.send(
-            new SendMessageCommand({
-              QueueUrl: source,
-              MessageBody: message.Body,
-              ...(fifo
-                ? {
-                    MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-                    MessageDeduplicationId: `redrive-${message.MessageId}`,
-                  }
-                : {}),
-            }),
-          );
-          await this.sqs.send(
-            new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: message.ReceiptHandle }),
-          );
-          redriven++;
-        }
-      }
+    for (const dlq of await stackDlqs(stackNamesOf(stackName, outputs), ops.stack, ops.queues)) {
+      const ofThisRun = (message: ReceivedMessage) => {
+        const txId = txIdOf(message.body);
+        if (!txId || !ours.has(recordKeyOf(txId))) return false;
+        const error =
+          message.attributes.error?.StringValue ?? '(no error attribute: maxReceiveCount exceeded)';
+        errors.push(`${queueNameOfUrl(dlq.dlqUrl)}: ${error} — ${message.body}`);
+        return true;
+      };
+      const result = await redriveDlq(dlq, ops.queues, ops.clock, {
+        all: true,
+        max: 0,
+        waitMs: 0,
+        select: ofThisRun,
+      });
+      found += result.moved + result.failed;
+      redriven += result.moved;
+      foreign += result.skipped ?? 0;
     }
     return { found, redriven, foreign, errors };
   }

@@ -7,7 +7,7 @@ import {
 } from '../../shared/faults';
 import { shardOf } from '../../shared/ledger/sharding';
 import { keyedRecordKey } from '../../shared/txid';
-import { Prng } from './prng';
+import { Prng } from '../../sim/prng';
 
 /** How often each kind of trouble is asked for (probabilities per transfer). */
 export interface ChaosRates {
@@ -119,15 +119,15 @@ export function planWorkload(options: WorkloadOptions): Workload {
     if (to === from) to = ids[(ids.indexOf(from) + 1) % ids.length] as string;
     let kind: TransferKind = 'normal';
     // Mostly small amounts, so accounts drain now and then and some transfers overdraw by chance.
-    let amount = rng.between(1, 300);
+    let amount = rng.int(1, 300);
     if (rng.chance(rates.unknownAccount)) kind = 'unknown-account';
     else if (rng.chance(rates.overdraw)) {
       kind = 'overdraw';
-      amount = total + rng.between(1, 1_000);
+      amount = total + rng.int(1, 1_000);
     }
     const ghost = `${options.runId}-ghost${index}`;
     const ghostIsSender = rng.chance(0.5);
-    const retryRoll = rng.next();
+    const retryRoll = rng.float();
     const retry =
       retryRoll < rates.retrySame
         ? 'same'
@@ -161,7 +161,7 @@ function chooseAccounts(options: WorkloadOptions, rng: Prng): AccountSpec[] {
     const shard = shardOf(accountId, options.shardCount);
     if ((perShard[shard] ?? 0) >= quota) continue;
     perShard[shard] = (perShard[shard] ?? 0) + 1;
-    accounts.push({ accountId, shard, openingBalance: rng.between(500, 1_500) });
+    accounts.push({ accountId, shard, openingBalance: rng.int(500, 1_500) });
   }
   if (accounts.length < options.accounts) throw new Error('could not spread the accounts over the shards');
   return accounts;
@@ -177,7 +177,7 @@ function faultPlan(rng: Prng, rates: ChaosRates, validIndex: number, forcedCover
   const duplicate = rng.chance(rates.duplicate);
   const conflict: Partial<Record<ConflictPoint, number>> = {};
   for (const point of CONFLICT_POINTS) {
-    if (rng.chance(rates.conflict)) conflict[point] = rng.between(1, CHAOS_CONFLICTS_MAX);
+    if (rng.chance(rates.conflict)) conflict[point] = rng.int(1, CHAOS_CONFLICTS_MAX);
   }
   return {
     ...(crash.length > 0 ? { crash } : {}),

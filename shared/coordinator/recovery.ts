@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../concurrency';
 import type { Clock, TxStore } from '../ports';
 import { isTerminal } from '../protocol';
 import type { Timer } from './messages';
@@ -56,14 +57,9 @@ export async function sweep(deps: {
 }): Promise<SweepReport> {
   const nowMs = deps.clock.nowMs();
   const { due, live } = await deps.txs.due(nowMs, deps.limit);
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length) {
-      const { recordKey, slot, nextCheckAtMs } = due[next++]!;
-      await deps.forwarder.forwardCheck(recordKey, slot, nextCheckAtMs);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
+  await mapConcurrent(due, deps.concurrency, ({ recordKey, slot, nextCheckAtMs }) =>
+    deps.forwarder.forwardCheck(recordKey, slot, nextCheckAtMs),
+  );
   const oldest = due[0];
   return {
     live,

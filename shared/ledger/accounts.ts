@@ -1,6 +1,6 @@
-import { type EntityStore, newEntity } from '../entities';
-import { ConflictError, NotFoundError } from '../errors';
-import { type CreateAccountRequest, Identifier, parseOrThrow } from '../schemas';
+import type { EntityStore } from '../entities';
+import { EntityUseCases } from '../entity-use-cases';
+import type { CreateAccountRequest } from '../schemas';
 import { shardOf } from './sharding';
 
 export interface AccountView {
@@ -11,23 +11,19 @@ export interface AccountView {
 }
 
 /** Use cases of the ledger's accounts; an account lives on the shard its id hashes to. */
-export class Accounts {
-  constructor(private readonly store: EntityStore) {}
-
-  async create(request: CreateAccountRequest, nowMs: number): Promise<AccountView> {
-    const shard = shardOf(request.accountId, this.store.shardCount);
-    const entity = newEntity(request.accountId, request.initialBalance, nowMs);
-    if (!(await this.store.insert(shard, entity))) {
-      throw new ConflictError(`account '${request.accountId}' already exists`);
-    }
-    return { accountId: entity.id, balance: entity.total, available: entity.available, shard };
-  }
-
-  async get(accountId: string): Promise<AccountView> {
-    const id = parseOrThrow(Identifier, accountId, 'accountId');
-    const shard = shardOf(id, this.store.shardCount);
-    const entity = await this.store.get(shard, id);
-    if (!entity) throw new NotFoundError(`account '${id}' does not exist`);
-    return { accountId: entity.id, balance: entity.total, available: entity.available, shard };
+export class Accounts extends EntityUseCases<CreateAccountRequest, AccountView> {
+  constructor(store: EntityStore) {
+    super(store, {
+      noun: 'account',
+      idField: 'accountId',
+      opening: (request) => ({ id: request.accountId, total: request.initialBalance }),
+      shardOf,
+      view: (entity, shard) => ({
+        accountId: entity.id,
+        balance: entity.total,
+        available: entity.available,
+        shard,
+      }),
+    });
   }
 }

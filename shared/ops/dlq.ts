@@ -255,6 +255,21 @@ export interface RedriveResult {
   /** Move task only: its last status, when it had not finished within the wait. */
   readonly status?: string;
   readonly note?: string;
+  /** With `select`: messages it passed over (left in the DLQ, visible again). */
+  readonly skipped?: number;
+}
+
+export interface RedriveRequest {
+  readonly all: boolean;
+  readonly max: number;
+  readonly waitMs: number;
+  /**
+   * Only the messages this accepts are moved, by receive/re-send (a move task moves them all); the
+   * others stay in the DLQ. `max` — with `all`, what the DLQ holds when the redrive starts — then
+   * bounds the messages looked at. In a FIFO DLQ a receive starts at the head of each group, so a
+   * message behind ten or more passed-over ones of its group is not reached.
+   */
+  readonly select?: (message: ReceivedMessage) => boolean;
 }
 
 /**
@@ -270,20 +285,18 @@ export async function redriveDlq(
   dlq: DlqInfo,
   queues: QueueService,
   clock: OpsClock,
-  request: { readonly all: boolean; readonly max: number; readonly waitMs: number },
+  request: RedriveRequest,
 ): Promise<RedriveResult> {
-  if (!request.all) return resendMessages(dlq, queues, request.max);
+  const { select } = request;
+  if (!request.all) return resendMessages(dlq, queues, request.max, select);
+  const resendAll = async () => resendMessages(dlq, queues, await countMessages(dlq, queues), select);
+  if (select) return resendAll();
 
   const started = await aws(`start a message move task from ${queueNameOfUrl(dlq.dlqUrl)}`, () =>
     queues.startMoveTask(dlq.dlqArn, dlq.sourceArn),
   );
   if (started === 'unsupported') {
-    const attributes = await aws(`count the messages of ${queueNameOfUrl(dlq.dlqUrl)}`, () =>
-      queues.attributes(dlq.dlqUrl, ['ApproximateNumberOfMessages']),
-    );
-    const count = Number(attributes.ApproximateNumberOfMessages ?? 0);
-    const result = await resendMessages(dlq, queues, count);
-    return { ...result, note: 'this endpoint has no StartMessageMoveTask' };
+    return { ...(await resendAll()), note: 'this endpoint has no StartMessageMoveTask' };
   }
 
   const deadlineMs = clock.nowMs() + request.waitMs;
@@ -314,41 +327,78 @@ export async function redriveDlq(
   }
 }
 
+async function countMessages(dlq: DlqInfo, queues: QueueService): Promise<number> {
+  const attributes = await aws(`count the messages of ${queueNameOfUrl(dlq.dlqUrl)}`, () =>
+    queues.attributes(dlq.dlqUrl, ['ApproximateNumberOfMessages']),
+  );
+  return Number(attributes.ApproximateNumberOfMessages ?? 0);
+}
+
 /** How long a message being re-sent stays hidden in the DLQ. */
 const RESEND_VISIBILITY_S = 60;
 
 /**
  * Receive → SendMessageBatch to the source → DeleteMessageBatch of what was sent, ten at a time,
- * until `limit` messages moved or the DLQ is empty. FIFO: same message group (receives return a
- * group's messages in order), a fresh deduplication id (the original one may still be inside the
- * 5-minute deduplication window, which would drop the message silently).
+ * until `limit` messages were handled (moved, refused or passed over) or the DLQ has nothing new.
+ * FIFO: same message group (receives return a group's messages in order), a fresh deduplication
+ * id (the original one may still be inside the 5-minute deduplication window, which would drop
+ * the message silently).
  */
-async function resendMessages(dlq: DlqInfo, queues: QueueService, limit: number): Promise<RedriveResult> {
+async function resendMessages(
+  dlq: DlqInfo,
+  queues: QueueService,
+  limit: number,
+  select: RedriveRequest['select'],
+): Promise<RedriveResult> {
   let moved = 0;
   let failed = 0;
+  let skipped = 0;
   const dlqName = queueNameOfUrl(dlq.dlqUrl);
-  // Refused messages stay hidden until the end of the run, so this run does not receive them again.
-  const refusedHandles: string[] = [];
+  // Refused (and, but in a FIFO DLQ, passed-over) messages stay hidden until the end of the run,
+  // so this run does not receive them again.
+  const heldHandles: string[] = [];
+  const seen = new Set<string>();
+  // A FIFO DLQ returns no more of a group while one of its messages is hidden: a passed-over
+  // message is made visible at once there, so the messages of its group behind it can be moved.
+  const passOver = async (messages: readonly ReceivedMessage[]) => {
+    const handles = messages.map((m) => m.receiptHandle);
+    if (!dlq.fifo) heldHandles.push(...handles);
+    else
+      await inSqsBatches(handles, (batch) =>
+        aws(`make the passed-over messages of ${dlqName} visible again`, () =>
+          queues.release(dlq.dlqUrl, batch),
+        ),
+      );
+  };
   try {
     await moveLoop();
   } finally {
-    await inSqsBatches(refusedHandles, (batch) =>
-      aws(`make the refused messages of ${dlqName} visible again`, () => queues.release(dlq.dlqUrl, batch)),
+    await inSqsBatches(heldHandles, (batch) =>
+      aws(`make the messages left in ${dlqName} visible again`, () => queues.release(dlq.dlqUrl, batch)),
     );
   }
-  return { method: 'receive-resend', moved, failed };
+  return { method: 'receive-resend', moved, failed, ...(select ? { skipped } : {}) };
 
   async function moveLoop(): Promise<void> {
-    while (moved + failed < limit) {
+    while (moved + failed + skipped < limit) {
+      const room = limit - moved - failed - skipped;
       const batch = await aws(`receive from ${dlqName}`, () =>
         queues.receive(dlq.dlqUrl, {
-          max: Math.min(10, limit - moved - failed),
+          // With a selection a FIFO receive brings the passed-over heads of groups again: ask for
+          // a full batch, so the group's messages behind them come too.
+          max: select ? 10 : Math.min(10, room),
           visibilityTimeoutS: RESEND_VISIBILITY_S,
           waitS: 1,
         }),
       );
-      if (batch.length === 0) break;
-      const outgoing: OutgoingMessage[] = batch.map((m, i) => ({
+      const looked = batch.filter((m) => !seen.has(m.messageId)).slice(0, room);
+      for (const m of looked) seen.add(m.messageId);
+      const chosen = select ? looked.filter(select) : looked;
+      skipped += looked.length - chosen.length;
+      await passOver(batch.filter((m) => !chosen.includes(m)));
+      if (looked.length === 0) break; // empty, or nothing new
+      if (chosen.length === 0) continue;
+      const outgoing: OutgoingMessage[] = chosen.map((m, i) => ({
         id: String(i),
         body: m.body,
         attributes: m.attributes,
@@ -359,8 +409,8 @@ async function resendMessages(dlq: DlqInfo, queues: QueueService, limit: number)
       const { failedIds } = await aws(`re-send to ${queueNameOfUrl(dlq.sourceUrl)}`, () =>
         queues.sendBatch(dlq.sourceUrl, outgoing),
       );
-      const sent = batch.filter((_, i) => !failedIds.includes(String(i)));
-      const refused = batch.filter((_, i) => failedIds.includes(String(i)));
+      const sent = chosen.filter((_, i) => !failedIds.includes(String(i)));
+      const refused = chosen.filter((_, i) => failedIds.includes(String(i)));
       if (sent.length > 0) {
         await aws(`delete the moved messages from ${dlqName}`, () =>
           queues.deleteBatch(
@@ -369,7 +419,7 @@ async function resendMessages(dlq: DlqInfo, queues: QueueService, limit: number)
           ),
         );
       }
-      refusedHandles.push(...refused.map((m) => m.receiptHandle));
+      heldHandles.push(...refused.map((m) => m.receiptHandle));
       moved += sent.length;
       failed += refused.length;
       if (sent.length === 0) break; // the source refuses everything: stop rather than spin

@@ -1,4 +1,5 @@
 import { groupOfSlot } from '../adapters/sqs-transport';
+import { mapConcurrent } from '../concurrency';
 import type { CheckInput, OperatorAbortInput, TxRecord } from '../protocol';
 import { decisionOf, isTerminal, settledState } from '../protocol';
 import { ownEntry } from '../protocol/json';
@@ -74,20 +75,15 @@ export interface StuckReport {
 export async function findStuck(txs: TxReader, nowMs: number, olderThanMs: number): Promise<StuckReport> {
   const found = await txs.liveKeys(STUCK_SCAN_MAX + 1);
   const keys = found.slice(0, STUCK_SCAN_MAX);
-  const records: TxRecord[] = [];
-  await inBatches(keys, CONCURRENCY, async (key) => {
-    const record = await txs.loadAt(key.recordKey);
-    if (record) records.push(record); // gone meanwhile (TTL): not stuck
-  });
+  // A record gone meanwhile (TTL) is not stuck.
+  const records = (await mapConcurrent(keys, CONCURRENCY, (key) => txs.loadAt(key.recordKey))).filter(
+    (record) => record !== undefined,
+  );
   return {
     stuck: selectStuck(records, nowMs, olderThanMs),
     scanned: keys.length,
     truncated: found.length > STUCK_SCAN_MAX,
   };
-}
-
-async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>) {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
 function formatMissing(missing: StuckTx['missing']): string {

@@ -2,13 +2,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -18,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as z from 'zod';
+import { createEndpointTable } from '../../dev/payments-service';
 import { barrierKey } from '../../shared/adapters/dynamo-participant-store';
 import { DynamoReplayGuard, replayKey } from '../../shared/adapters/dynamo-replay-guard';
 import { checkConformance, formatReport, RULES } from '../../shared/https/conformance';
@@ -122,21 +117,7 @@ let good: string;
 let bad: string;
 
 beforeAll(async () => {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: TABLE });
-  await dynamo.send(
-    new UpdateTimeToLiveCommand({
-      TableName: TABLE,
-      TimeToLiveSpecification: { AttributeName: 'expiresAtS', Enabled: true },
-    }),
-  );
+  await createEndpointTable(dynamo, TABLE);
   const participant = httpsParticipant(tickets, {
     table: TABLE,
     secrets: [SECRET, 'the-secret-before'],

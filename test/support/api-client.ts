@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import type { AccountView, ItemView, Submitted, TandemClient, TransactionView } from '../../client';
 import { type LocalDeployment, localApiClient } from '../../dev/deploy';
 import { faultPlanItem, faultPlanKey, parseFaultHits } from '../../shared/adapters/dynamo-faults';
+import { mapConcurrent } from '../../shared/concurrency';
 import type { FaultPlan } from '../../shared/faults';
 import { keyedRecordKey } from '../../shared/txid';
 
@@ -101,16 +102,7 @@ export function terminalView(submitted: Submitted): TransactionView {
   return submitted.view;
 }
 
-/** Runs `tasks` with at most `limit` in flight. */
-export async function inParallel<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
+/** Runs `tasks` with at most `limit` in flight (the one worker pool, over thunks). */
+export function inParallel<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  return mapConcurrent(tasks, limit, (task) => task());
 }

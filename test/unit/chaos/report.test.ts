@@ -4,7 +4,6 @@ import {
   buildReport,
   formatReport,
   type ObservedTransaction,
-  percentile,
   type RunFacts,
   reasonClass,
   type TransferObservation,
@@ -291,12 +290,6 @@ describe('buildReport', () => {
 });
 
 describe('report helpers', () => {
-  it('takes nearest-rank percentiles', () => {
-    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect([percentile(values, 50), percentile(values, 99), percentile(values, 100)]).toEqual([50, 99, 100]);
-    expect(percentile([], 50)).toBe(0);
-  });
-
   it('classes abort reasons without ids and amounts', () => {
     expect(
       reasonClass("participant ledger-1 voted NO: insufficient funds on account 'x' (available 3, needed 9)"),

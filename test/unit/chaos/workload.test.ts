@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../../dev/chaos/prng';
 import {
   CHAOS_CONFLICTS_MAX,
   DEFAULT_RATES,
@@ -21,27 +20,6 @@ const options: WorkloadOptions = {
   rates: DEFAULT_RATES,
   forcedCoverage: 2,
 };
-
-describe('Prng', () => {
-  it('gives the same sequence for the same seed and another for another seed', () => {
-    const draw = (seed: number) => {
-      const rng = new Prng(seed);
-      return Array.from({ length: 20 }, () => rng.int(1_000_000));
-    };
-    expect(draw(42)).toEqual(draw(42));
-    expect(draw(42)).not.toEqual(draw(43));
-  });
-
-  it('stays within its ranges', () => {
-    const rng = new Prng(1);
-    for (let i = 0; i < 10_000; i++) {
-      const f = rng.next();
-      const b = rng.between(3, 5);
-      expect(f >= 0 && f < 1 && b >= 3 && b <= 5).toBe(true);
-    }
-    expect(() => rng.int(0)).toThrow();
-  });
-});
 
 describe('planWorkload', () => {
   it('is a function of the seed', () => {

@@ -164,6 +164,46 @@ describe('redrive by receive/re-send/delete (no StartMessageMoveTask)', () => {
     expect(w.queues.messages(LEDGER0_DLQ_URL)).toMatchObject([{ body: 'm1', visibleAtMs: 0 }]);
   });
 
+  it('with a selection moves only the messages it accepts and leaves the others visible in the DLQ', async () => {
+    // Prepare: the FIFO coordinator DLQ, where a move task could not choose.
+    const w = world();
+    const dlq = pickDlq(await dlqsOf(w), 'coordinator', 'dlq redrive');
+    for (let i = 0; i < 14; i++)
+      w.queues.put(COORDINATOR_DLQ_URL, `{"n":${i}}`, { groupId: `slot-${i % 2}` });
+
+    // Act
+    const result = await redriveDlq(dlq, w.queues, w.clock, {
+      all: true,
+      max: 0,
+      waitMs: 0,
+      select: (m) => m.groupId === 'slot-1',
+    });
+
+    // Assess
+    expect(result).toEqual({ method: 'receive-resend', moved: 7, failed: 0, skipped: 7 });
+    expect(w.queues.bodies(COORDINATOR_URL)).toEqual([1, 3, 5, 7, 9, 11, 13].map((n) => `{"n":${n}}`));
+    expect(w.queues.messages(COORDINATOR_DLQ_URL).map((m) => [m.groupId, m.visibleAtMs])).toEqual(
+      Array.from({ length: 7 }, () => ['slot-0', 0]),
+    );
+    expect(w.queues.calls.filter((c) => c.startsWith('startMoveTask'))).toEqual([]);
+  });
+
+  it('with a selection and --max looks at no more than --max messages', async () => {
+    const w = world();
+    const dlq = pickDlq(await dlqsOf(w), 'ledger-0', 'dlq redrive');
+    for (let i = 0; i < 10; i++) w.queues.put(LEDGER0_DLQ_URL, `m${i}`);
+
+    const result = await redriveDlq(dlq, w.queues, w.clock, {
+      all: false,
+      max: 4,
+      waitMs: 0,
+      select: (m) => m.body !== 'm1',
+    });
+
+    expect(result).toEqual({ method: 'receive-resend', moved: 3, failed: 0, skipped: 1 });
+    expect(w.queues.bodies(LEDGER0_URL)).toEqual(['m0', 'm2', 'm3']);
+  });
+
   it('moves nothing from an empty DLQ', async () => {
     const w = world();
     const dlq = pickDlq(await dlqsOf(w), 'timers', 'dlq redrive');

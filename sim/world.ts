@@ -1,20 +1,15 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { bankAndShopDirectory, bankAndShopRegistry } from '../dev/bank-and-shop';
-import { txItemOf } from '../shared/adapters/dynamo-tx-store';
 import { MemoryEntityStore } from '../shared/adapters/memory-entities';
 import { MemoryOnePhaseCommitter } from '../shared/adapters/memory-one-phase';
 import { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../shared/adapters/memory-tx-store';
-import { publishOutcomes } from '../shared/adapters/outcome-stream';
 import { INVENTORY, LEDGER } from '../shared/bank-and-shop';
 import { BatchLostError, LeaseManager } from '../shared/coordinator/leases';
 import { parseCoordinatorInput, parseTimer, type Timer } from '../shared/coordinator/messages';
 import { type CheckForwarder, handleTimer, sweep } from '../shared/coordinator/recovery';
 import { type CoordinatorTransport, handleCoordinatorInput, RecordCache } from '../shared/coordinator/shell';
 import { FenceLostError, InfrastructureError, VersionConflictError } from '../shared/errors';
-import type { EventPublisher, PublishFailure } from '../shared/events';
 import type { Faults } from '../shared/faults';
 import {
   handleParticipantMessage,
@@ -39,7 +34,6 @@ import {
   ProtocolAssertionError,
   type RecordNote,
   slotOf,
-  type TxRecord,
 } from '../shared/protocol';
 import { recordKeyOf } from '../shared/txid';
 import { InvariantChecker, QUIESCENCE_BOUND_MS, reservedOps } from './checker';
@@ -53,6 +47,7 @@ import {
   type SimOptions,
   T0_MS,
 } from './core';
+import { EventsOut } from './events';
 import { HttpsParticipant } from './https';
 import { SimNetwork } from './network';
 import { type FaultPlan, RELAY_FUNCTION_TIMEOUT_MS } from './plan';
@@ -93,8 +88,6 @@ import { Workload } from './workload';
 const TIMER_VISIBILITY_TIMEOUT_MS = 3 * FUNCTION_TIMEOUT_MS;
 const SQS_MAX_DELAY_S = 900;
 const SWEEP_INTERVAL_MS = 60_000;
-/** Most time between two polls of the table's stream by the events function's event source. */
-const STREAM_POLL_MS = 500;
 
 export interface SimResult {
   readonly seed: number;
@@ -162,6 +155,7 @@ class World {
   private readonly checker: InvariantChecker;
   private readonly network: SimNetwork<CoordinatorEnv>;
   private readonly workload: Workload;
+  private readonly events: EventsOut;
   readonly lease: LeaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 2_000 };
   /** The deployment's slot count now (a redeploy may change it: records keep theirs). */
   private slotCount: number;
@@ -179,16 +173,6 @@ class World {
   private readonly registry = bankAndShopRegistry(LEDGER_SHARDS);
   private readonly accountStore = new MemoryEntityStore(LEDGER_SHARDS);
   private readonly itemStore = new MemoryEntityStore(1);
-
-  /**
-   * The transactions table's stream: every change of a record, in write order (one shard), and
-   * how far the events function's event source has checkpointed it.
-   */
-  private readonly stream: DynamoDBRecord[] = [];
-  private streamCheckpoint = 0;
-  private streamBusy = false;
-  private streamPollDue = false;
-  private eventsNode: Node | undefined;
 
   // Nodes.
   private readonly envs: CoordinatorEnv[] = [];
@@ -209,9 +193,10 @@ class World {
       kinds: this.kinds,
       coordinators: this.envs,
       registry: this.registry,
-      streamed: (prev, next) => this.streamed(prev, next),
+      streamed: (prev, next) => this.events.streamed(prev, next),
       expire: (txId) => this.expire(txId),
     });
+    this.events = new EventsOut(core, this.runtime, this.checker);
     this.network = new SimNetwork(core, this.runtime, this.checker, this.envs, (env, batch) =>
       this.startCoordinator(env, batch),
     );
@@ -499,85 +484,6 @@ class World {
     return this.runtime.call(inv, `arm timer ${timer.txId} (${delayS} s)`, async () =>
       this.network.sendStandard(this.network.timerQueue, JSON.stringify(timer), delayS * 1000),
     );
-  }
-
-  /** The bus, one put per event (each may fail or crash the invocation on its own). */
-  private events(inv: Invocation): EventPublisher {
-    return {
-      publish: async (busEvents) => {
-        // The coordinator's Lambdas announce outcomes only; console actions never reach the sim.
-        const events = busEvents.flatMap((e) => ('detailType' in e ? [] : [e]));
-        const failures = await Promise.all(
-          events.map((event) =>
-            this.runtime
-              .call(inv, `events.publish ${event.eventId}`, async () => {
-                this.checker.announced(event.txId, event.outcome);
-              })
-              .then(
-                (): PublishFailure[] => [],
-                (error: unknown): PublishFailure[] => [{ eventId: event.eventId, reason: String(error) }],
-              ),
-          ),
-        );
-        return failures.flat();
-      },
-    };
-  }
-
-  /** A durable change of a transaction record, as the table's stream carries it. */
-  private streamed(prev: TxRecord | undefined, next: TxRecord): void {
-    if (!this.core.plan.events) return;
-    const image = (record: TxRecord) =>
-      marshall(txItemOf({ record, requestHash: 'sim' }), { removeUndefinedValues: true }) as NonNullable<
-        NonNullable<DynamoDBRecord['dynamodb']>['NewImage']
-      >;
-    this.stream.push({
-      eventID: `s${this.stream.length}`,
-      eventName: prev ? 'MODIFY' : 'INSERT',
-      dynamodb: {
-        SequenceNumber: String(this.stream.length).padStart(21, '0'),
-        ...(prev ? { OldImage: image(prev) } : {}),
-        NewImage: image(next),
-      },
-    });
-    this.pollStream();
-  }
-
-  /** The next poll of the stream, unless one is due already (polls stop while it is drained). */
-  private pollStream(): void {
-    if (this.streamPollDue) return;
-    this.streamPollDue = true;
-    this.core.at(this.core.now + this.core.rng.int(1, STREAM_POLL_MS), () => this.streamTick());
-  }
-
-  /**
-   * The events function's event source: one batch at a time from the checkpoint; the checkpoint
-   * moves past the batch when the function succeeded; a crash or an error retries it whole.
-   */
-  private streamTick(): void {
-    this.streamPollDue = false;
-    if (this.streamBusy || this.streamCheckpoint >= this.stream.length) return;
-    this.streamBusy = true;
-    const from = this.streamCheckpoint;
-    const batch = this.stream.slice(from, from + this.core.plan.streamBatch);
-    this.eventsNode ??= this.core.node('events');
-    const inv = this.runtime.spawn(
-      this.eventsNode,
-      'events',
-      `stream records ${from}..${from + batch.length - 1}`,
-      (inv) => publishOutcomes(batch, this.events(inv)),
-      (error) => {
-        this.streamBusy = false;
-        if (error === null || !this.core.switches.eventRetry) this.streamCheckpoint = from + batch.length;
-        if (error !== null) this.core.log(`   ↳ events batch failed: ${String(error)}`);
-        this.core.log(`   ↳ stream checkpoint ${this.streamCheckpoint} of ${this.stream.length}`);
-        this.pollStream();
-      },
-    );
-    inv.onCrash = () => {
-      this.streamBusy = false;
-      this.pollStream();
-    };
   }
 
   private faults(): Faults {

@@ -3,10 +3,10 @@
  * critical path is judged in, alone, at a load, and alongside a run.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { sleep } from '../chaos/stack';
 import { waitQuiet } from './logs';
 import { usageOf } from './meter-lines';
 import { summarize } from './stats';

@@ -1,11 +1,12 @@
 /** Reading the handlers' meter lines back from CloudWatch Logs, once the stack has gone quiet. */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CloudWatchLogsClient,
   DescribeLogGroupsCommand,
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { METER_LOG_KEY, type MeterLine } from '../../shared/metering';
-import { sleep } from '../chaos/stack';
 import { parseMeterLine } from './meter-lines';
 
 /**

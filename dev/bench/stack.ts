@@ -1,9 +1,10 @@
 /** The deployment the bench runs on: its SDK settings, and waiting until earlier work is done. */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoTxStore } from '../../shared/adapters/dynamo-tx-store';
-import { sleep } from '../chaos/stack';
 import type { LocalDeployment } from '../deploy';
 
 /**

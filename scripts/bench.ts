@@ -10,12 +10,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { analyse } from '../dev/bench/analysis';
 import { functionsOfAssembly, measureColdStarts } from '../dev/bench/cold-start';
-import { analyse, loadPrices } from '../dev/bench/cost';
 import { renderLatencySvg } from '../dev/bench/plot';
+import { loadPrices } from '../dev/bench/prices';
 import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from '../dev/bench/report';
-import { DEFAULT_BENCH_OPTIONS, runBench, WORKLOADS } from '../dev/bench/run';
+import { DEFAULT_BENCH_OPTIONS, runBench } from '../dev/bench/run';
 import type { BenchResult, Workload } from '../dev/bench/types';
+import { WORKLOAD_FACTS, WORKLOADS } from '../dev/bench/workloads';
 import { deployLocal, LOCAL_STACK } from '../dev/deploy';
 import { type Emulator, freePort, ROOT, SetupError, startEmulator } from '../dev/emulator';
 import { paymentServiceOf } from '../dev/payments-service';
@@ -127,13 +129,13 @@ async function main(): Promise<void> {
   }
   const events = values.events ?? 'on';
   if (events !== 'on' && events !== 'off') throw new SetupError(`--events must be on or off\n${USAGE}`);
-  // The hand-rolled transfer that announces its outcome needs the bus: not with --events off.
+  // A workload that puts its outcome on the bus needs the bus: not with --events off.
   const workloads = (values.workloads?.split(',').map((w) => w.trim()) ??
-    WORKLOADS.filter((w) => events === 'on' || w !== 'direct-events')) as Workload[];
+    WORKLOADS.filter((w) => events === 'on' || !WORKLOAD_FACTS[w].needsEvents)) as Workload[];
   for (const w of workloads) {
     if (!WORKLOADS.includes(w)) throw new SetupError(`unknown workload '${w}'\n${USAGE}`);
-    if (w === 'direct-events' && events === 'off') {
-      throw new SetupError(`workload direct-events needs the event bus: not with --events off\n${USAGE}`);
+    if (WORKLOAD_FACTS[w].needsEvents && events === 'off') {
+      throw new SetupError(`workload ${w} needs the event bus: not with --events off\n${USAGE}`);
     }
   }
   const [durationS] = positiveInts(values['duration-s'], 'duration-s', [d.durationMs / 1000]);

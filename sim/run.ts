@@ -1,13 +1,7 @@
-import {
-  BLOCKED_BOUND_MS,
-  emptyStats,
-  MAX_STATS,
-  runSeed,
-  type SimResult,
-  type SimStats,
-  type SimSwitches,
-  TERMINATION_BOUND_MS,
-} from './world';
+import { BLOCKED_BOUND_MS, TERMINATION_BOUND_MS } from './checker';
+import type { SimSwitches } from './core';
+import { emptyStats, MAX_STATS, type SimStats } from './stats';
+import { runSeed, type SimResult } from './world';
 
 export { runSeed, type SimResult, type SimStats, type SimSwitches };
 

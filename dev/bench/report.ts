@@ -1,17 +1,11 @@
-import { type Analysis, type CostLine, highestRun, type PriceTable, type RunAnalysis } from './cost';
+import { type Analysis, highestRun, type RunAnalysis } from './analysis';
+import type { CostLine } from './cost';
 import { PHASE_MEANING } from './phases';
+import type { PriceTable } from './prices';
 import { type BenchResult, type LatencySummary, type Machine, PHASES, type Workload } from './types';
+import { WORKLOAD_FACTS, WORKLOADS } from './workloads';
 
-const WORKLOADS: readonly Workload[] = ['two-phase', 'one-phase', 'direct', 'direct-events', 'https'];
 const NONE = '—';
-
-const LABELS: Readonly<Record<Workload, string>> = {
-  'two-phase': 'Tandem two-phase',
-  'one-phase': 'Tandem one-phase',
-  direct: 'Hand-rolled TransactWriteItems',
-  'direct-events': 'Hand-rolled TransactWriteItems + PutEvents',
-  https: 'Tandem two-phase, ledger + HTTPS participant',
-};
 
 /** A table cell: no pipe or line break may end it early. */
 const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
@@ -255,7 +249,7 @@ function costSection(analysis: Analysis, prices: PriceTable): string {
   const rows: string[][] = WORKLOADS.map((w) => {
     const run = runs.find((r) => r.workload === w);
     return [
-      LABELS[w],
+      WORKLOAD_FACTS[w].label,
       orNone(run?.costPerMillion, usd),
       run ? `measured, concurrency ${run.concurrency}` : 'not measured',
     ];

@@ -145,3 +145,28 @@ export interface BenchResult {
   readonly loadedHops?: readonly LoadedHop[];
   readonly coldStarts: readonly ColdStart[];
 }
+
+/** How a benchmark run is made (scripts/bench.ts sets it; ./run follows it). */
+export interface BenchOptions {
+  readonly workloads: readonly Workload[];
+  readonly concurrencies: readonly number[];
+  /** Measured time of each closed-loop run. */
+  readonly durationMs: number;
+  /** Transfers each client makes before a run is measured (cold starts, lease acquisition). */
+  readonly warmupPerClient: number;
+  readonly hopChains: number;
+  readonly hopsPerChain: number;
+  /**
+   * Two-phase runs with at least this many clients also time hop chains while they run (one at a
+   * time, resting ALONGSIDE_REST_MS between chains): the hop under the run's own load.
+   */
+  readonly hopsAlongsideFrom: number;
+  /**
+   * After a run, wait until no handler has logged a meter line for this long, so the work that
+   * follows the answer (commits, acknowledgements, timers) is counted with the run that caused it.
+   */
+  readonly quietMs: number;
+  readonly log: (line: string) => void;
+  /** Progress of the current run, 0..1 (drawn as a bar by the command). */
+  readonly progress?: (label: string, fraction: number, committed: number) => void;
+}

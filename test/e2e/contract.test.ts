@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { waitNoLiveTransactions } from '../../dev/bench/run';
+import { waitNoLiveTransactions } from '../../dev/bench/stack';
 import { type PaymentService, paymentServiceOf } from '../../dev/payments-service';
 import { inParallel } from '../support/api-client';
 

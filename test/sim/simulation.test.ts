@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { BLOCKED_BOUND_MS, TERMINATION_BOUND_MS } from '../../sim/checker';
 import { formatFailure, formatSummary, runSeed, runSeeds } from '../../sim/run';
-import { BLOCKED_BOUND_MS, TERMINATION_BOUND_MS } from '../../sim/world';
 
 /** The CI budget: seeds 1..SEEDS (about 10 s on a 2-core machine). */
 const SEEDS = 3_000;

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { analyse, type Ratio } from '../../../dev/bench/analysis';
 import {
-  analyse,
   costOf,
   isOutsideProtocol,
   isWaitRequest,
-  loadPrices,
-  type PriceTable,
-  parsePrices,
   parseRequestKey,
   perMillion,
-  protocolMinimum,
-  protocolMinimumRequests,
-  type Ratio,
-  stepFunctionsSagaCost,
 } from '../../../dev/bench/cost';
+import { loadPrices, type PriceTable, parsePrices } from '../../../dev/bench/prices';
+import { protocolMinimum, protocolMinimumRequests } from '../../../dev/bench/protocol-minimum';
+import { stepFunctionsSagaCost } from '../../../dev/bench/saga';
 import { summarize } from '../../../dev/bench/stats';
 import type { BenchResult, RunResult, Usage, Workload } from '../../../dev/bench/types';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMeterLine, usageOf } from '../../../dev/bench/run';
+import { parseMeterLine, usageOf } from '../../../dev/bench/meter-lines';
 import type { MeterLine } from '../../../shared/metering';
 
 const line = (fn: string, requests: Record<string, number>, extra: Partial<MeterLine> = {}): MeterLine => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyse, type PriceTable, parsePrices } from '../../../dev/bench/cost';
+import { analyse } from '../../../dev/bench/analysis';
+import { type PriceTable, parsePrices } from '../../../dev/bench/prices';
 import { renderJson, renderMarkdown, renderReadmeSummary, spliceReadme } from '../../../dev/bench/report';
 import { summarize } from '../../../dev/bench/stats';
 import type { BenchResult, RunResult, Usage, Workload } from '../../../dev/bench/types';

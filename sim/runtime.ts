@@ -1,0 +1,228 @@
+import type { Pacing } from '../shared/backoff';
+import {
+  ContentionError,
+  type ContentionReason,
+  FenceLostError,
+  InfrastructureError,
+} from '../shared/errors';
+import { ProtocolAssertionError } from '../shared/protocol';
+import {
+  FUNCTION_TIMEOUT_MS,
+  type Invocation,
+  type InvocationKind,
+  type Node,
+  type SimCore,
+  T0_MS,
+  VISIBILITY_TIMEOUT_MS,
+} from './core';
+import type { SimMessage } from './sqs';
+
+/** Longest a write holds its items at the service (the rest of its latency is the network's). */
+const SERVICE_MS_MAX = 40;
+
+/**
+ * A write's footprint at the service: the items it touches (`tx:<key>`, `slot:<n>`,
+ * `<participant>:barrier:<txId>`, `<participant>:<entity id>`) and whether it is a transaction.
+ */
+export interface WriteFootprint {
+  readonly items: readonly string[];
+  readonly transactional: boolean;
+}
+
+/**
+ * Lambda and the services, as the scheduler runs them: invocations that start, fail and crash,
+ * and port calls that it delays, fails, crashes, pauses, throttles and cancels.
+ */
+export class Runtime {
+  /** Writes in flight at the service (see `call`), by a number of their own. */
+  private readonly inFlight = new Map<number, WriteFootprint>();
+  private nextWriteId = 1;
+  private nextInvocationId = 1;
+  liveInvocations = 0;
+
+  constructor(private readonly core: SimCore) {}
+
+  latencyMs(): number {
+    if (this.core.faultsOn && this.core.rng.chance(this.core.plan.slowPerCall))
+      return this.core.rng.int(500, 5_000);
+    return this.core.rng.chance(0.1) ? this.core.rng.int(10, 200) : this.core.rng.int(1, 10);
+  }
+
+  /**
+   * One port call of `inv`. `effect` runs (synchronously: the memory adapters do all their work
+   * before their first await) when the scheduler completes the call. Before it does, the call may
+   * be paused (coordinator environments only: a zombie), crash the invocation (the effect took
+   * place or not; the handler never continues), or fail with an InfrastructureError (the effect
+   * took place or not: an ambiguous failure).
+   *
+   * A write (`footprint`) is in flight at the service for the last few ms before it completes
+   * (SERVICE_MS_MAX at most). When it completes while a transactional write on one of its items is
+   * in flight, DynamoDB may cancel it
+   * (TransactionConflict: ContentionError, nothing written) — with the chance `plan.conflicts`, on
+   * and after faults alike; while faults last it may also be throttled.
+   */
+  call<T>(inv: Invocation, what: string, effect: () => Promise<T>, footprint?: WriteFootprint): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (inv.dead) return;
+      const latencyMs = this.latencyMs();
+      const id = footprint ? this.nextWriteId++ : undefined;
+      if (id !== undefined && footprint) {
+        // At the service for its last few ms only: the rest of a slow call is the network's.
+        const serviceMs = Math.min(latencyMs, this.core.rng.int(1, SERVICE_MS_MAX));
+        this.core.at(this.core.now + latencyMs - serviceMs, () => {
+          if (!inv.dead) this.inFlight.set(id, footprint);
+        });
+      }
+      this.core.at(this.core.now + latencyMs, () => this.complete(inv, what, effect, resolve, reject, id));
+    });
+  }
+
+  private complete<T>(
+    inv: Invocation,
+    what: string,
+    effect: () => Promise<T>,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    writeId?: number,
+    resumed?: WriteFootprint,
+  ): void {
+    const footprint = writeId === undefined ? resumed : this.inFlight.get(writeId);
+    if (writeId !== undefined) this.inFlight.delete(writeId);
+    if (inv.dead) return;
+    // A paused request has not reached the service yet: it holds no item while paused.
+    const retry = () => this.complete(inv, what, effect, resolve, reject, undefined, footprint);
+    if (inv.node.pausedUntilMs > this.core.now) {
+      this.core.at(inv.node.pausedUntilMs + this.core.rng.int(0, 5), retry);
+      return;
+    }
+    if (
+      this.core.faultsOn &&
+      inv.kind === 'coordinator' &&
+      this.core.rng.chance(this.core.plan.pausePerCoordinatorCall)
+    ) {
+      // Resume just after the message is visible again (another environment may be mid-takeover),
+      // or much later.
+      const pausedUntilMs = this.core.rng.chance(0.6)
+        ? Math.max(this.core.now + 1, inv.receivedAtMs + VISIBILITY_TIMEOUT_MS + this.core.rng.int(0, 80))
+        : this.core.now + this.core.rng.int(VISIBILITY_TIMEOUT_MS, 3 * VISIBILITY_TIMEOUT_MS);
+      inv.node.pausedUntilMs = pausedUntilMs;
+      this.core.stats.zombies++;
+      this.core.log(
+        `${inv.name} ⏸ paused before ${what} until +${((pausedUntilMs - T0_MS) / 1000).toFixed(3)}s`,
+      );
+      this.core.at(pausedUntilMs, () => this.core.log(`${inv.node.name} ▶ resumes`));
+      this.core.at(pausedUntilMs + this.core.rng.int(0, 5), retry);
+      return;
+    }
+    if (this.core.faultsOn && this.core.rng.chance(this.core.plan.crashPerCall)) {
+      const applied = this.core.rng.chance(0.5);
+      this.core.log(`${inv.name} ✗ CRASH at ${what} (${applied ? 'after' : 'before'} it took effect)`);
+      if (applied) effect().catch(() => {});
+      this.crash(inv);
+      return;
+    }
+    if (this.core.faultsOn && this.core.rng.chance(this.core.plan.errorPerCall)) {
+      const applied = this.core.rng.chance(0.5);
+      this.core.stats.injectedErrors++;
+      this.core.log(`${inv.name} ✗ error from ${what} (${applied ? 'it took effect' : 'no effect'})`);
+      if (applied) effect().catch(() => {});
+      reject(new InfrastructureError(`simulated failure of ${what}`));
+      return;
+    }
+    const contention = footprint ? this.contentionOf(footprint) : null;
+    if (contention !== null) {
+      this.core.stats[contention === 'conflict' ? 'conflicts' : 'throttles']++;
+      this.core.log(
+        `${inv.name} ${what} ✗ ${contention === 'conflict' ? 'TransactionConflict' : 'throttled'}`,
+      );
+      reject(new ContentionError(contention, `simulated ${contention} on ${what}`));
+      return;
+    }
+    this.core.log(`${inv.name} ${what}`);
+    effect().then(resolve, reject);
+  }
+
+  /** Whether the service cancels a write completing now: a conflict, a throttle, or neither. */
+  private contentionOf(footprint: WriteFootprint): ContentionReason | null {
+    const overlaps = [...this.inFlight.values()].some(
+      (other) => other.transactional && other.items.some((item) => footprint.items.includes(item)),
+    );
+    if (overlaps && this.core.rng.chance(this.core.plan.conflicts)) return 'conflict';
+    if (this.core.faultsOn && this.core.rng.chance(this.core.plan.throttlePerWrite)) return 'throttle';
+    return null;
+  }
+
+  /**
+   * How a shell waits out contention: world timers, the world's randomness, a deadline on the
+   * invocation's clock — by default its function's timeout less a second (none when the
+   * contention-retry switch is off).
+   */
+  pacing(
+    inv: Invocation,
+    deadlineMs = this.core.switches.contentionRetry
+      ? inv.node.clock.nowMs() + FUNCTION_TIMEOUT_MS - 1_000
+      : Number.NEGATIVE_INFINITY,
+  ): Pacing {
+    return {
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          this.core.at(this.core.now + ms, () => {
+            if (!inv.dead) resolve();
+          });
+        }),
+      random: () => this.core.rng.float(),
+      deadlineMs: () => deadlineMs,
+    };
+  }
+
+  spawn(
+    node: Node,
+    kind: InvocationKind,
+    label: string,
+    body: (inv: Invocation) => Promise<void>,
+    after: (error: unknown) => void,
+  ): Invocation {
+    const inv: Invocation = {
+      id: this.nextInvocationId++,
+      kind,
+      node,
+      name: `${node.name}/${this.nextInvocationId - 1}`,
+      receivedAtMs: this.core.now,
+      dead: false,
+    };
+    this.liveInvocations++;
+    this.core.log(`${inv.name} ← ${label}`);
+    const finish = (error: unknown) => {
+      if (inv.dead) return;
+      inv.dead = true;
+      this.liveInvocations--;
+      after(error);
+    };
+    body(inv).then(
+      () => finish(null),
+      (error: unknown) => finish(error ?? new Error('rejected without a reason')),
+    );
+    return inv;
+  }
+
+  crash(inv: Invocation): void {
+    inv.dead = true;
+    this.core.stats.crashes++;
+    this.liveInvocations--;
+    inv.onCrash?.();
+  }
+
+  handlerFailed(error: unknown, message: SimMessage): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (error instanceof ProtocolAssertionError) {
+      // The handler would move it to the DLQ at once; in the simulation it is a broken invariant.
+      this.core.violation(`protocol assertion on m${message.id} ${message.body}: ${error.message}`);
+      return;
+    }
+    if (!(error instanceof InfrastructureError || error instanceof FenceLostError)) {
+      this.core.violation(`unexpected ${text} on m${message.id} ${message.body}`);
+      return;
+    }
+    this.core.log(`   ↳ m${message.id} failed (${text}); visible again after the visibility timeout`);
+  }
+}

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { nearestRank } from '../../shared/percentile';
 import type { ColdStart } from './types';
 
 /**
@@ -239,10 +240,14 @@ function tailOf(stderr: string, lines = 30, width = 300): string {
     .join('\n');
 }
 
+/** The median as the project's one percentile reads it (nearest rank: a sample, never an average). */
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return (
+    nearestRank(
+      [...values].sort((a, b) => a - b),
+      50,
+    ) ?? Number.NaN
+  );
 }
 
 function variablesOf(props: Record<string, unknown>): Record<string, unknown> {

@@ -3,11 +3,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
 import { DynamoSlotStore } from '../adapters/dynamo-slots';
-import { DynamoTxStore } from '../adapters/dynamo-tx-store';
 import { processFifoGroups, protocolRecordHandler } from '../adapters/sqs-records';
-import { SqsTransport } from '../adapters/sqs-transport';
 import { InvocationPacing } from '../backoff';
 import { type CoordinatorEnv, readCoordinatorEnv } from '../coordinator/config';
 import { LeaseManager } from '../coordinator/leases';
@@ -16,8 +13,9 @@ import { type CoordinatorTransport, handleCoordinatorInput, RecordCache } from '
 import { envString } from '../env';
 import { METRIC, MetricUnit, recordContention, recordTerminal } from '../observability';
 import type { Clock, SlotStore, TxStore } from '../ports';
-import { type Duplicating, type FaultRunner, faultRunner, senderFor } from './faults';
+import { type Duplicating, type FaultRunner, senderFor } from './faults';
 import { type Instruments, lambdaHandler } from './middleware';
+import { awsCoordinatorSide } from './recovery';
 
 /** The coordinator's settings: the coordinator-side environment and its DLQ (COORDINATOR_DLQ_URL). */
 export interface CoordinatorSettings extends CoordinatorEnv {
@@ -47,20 +45,8 @@ export function awsCoordinatorPorts(
   env: NodeJS.ProcessEnv,
   logger: Logger,
 ): CoordinatorPorts {
-  const clock = { nowMs: Date.now };
-  const dynamo = dynamoDocumentClient();
-  const sqs = sqsClient();
-  const txsOver = (client: DynamoDBDocumentClient) =>
-    new DynamoTxStore(client, settings.transactionsTable, settings.slotsTable);
-  return {
-    clock,
-    txs: txsOver(dynamo),
-    txsOver,
-    slots: new DynamoSlotStore(dynamo, settings.slotsTable),
-    transport: new SqsTransport(sqs, settings, clock),
-    faults: faultRunner(env, dynamo, logger),
-    sqs,
-  };
+  const side = awsCoordinatorSide(settings, env, logger);
+  return { ...side, slots: new DynamoSlotStore(side.dynamo, settings.slotsTable) };
 }
 
 export interface CoordinatorWiring {

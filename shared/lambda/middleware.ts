@@ -19,8 +19,8 @@ import { createMetrics, flush } from '../observability';
  *   startPacing         the invocation's deadline, for waits on contention (InvocationPacing)
  *
  * Middy 6 (not 7, which needs Node 22: Tandem supports Node 20.19 too), with its early timeout off:
- * a handler keeps Lambda's own timeout, as it had without Middy, instead of being answered for 5 ms
- * before it with a TimeoutError while it still runs.
+ * a handler runs until Lambda's own timeout, rather than Middy answering with a TimeoutError 5 ms
+ * before it while the handler's work goes on in the background.
  */
 
 /** One function's logger and metrics, under one service name (its metrics' `service` dimension). */

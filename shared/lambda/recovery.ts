@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
 import { DynamoTxStore } from '../adapters/dynamo-tx-store';
@@ -19,20 +20,35 @@ export interface RecoveryPorts {
   readonly faults: FaultRunner;
 }
 
+/**
+ * What every coordinator-side function (coordinator, timers, sweeper) builds over the process's AWS
+ * clients: the Transactions table, the transport to the queues, the fault plans.
+ */
+export function awsCoordinatorSide(settings: CoordinatorEnv, env: NodeJS.ProcessEnv, logger: Logger) {
+  const clock = { nowMs: Date.now };
+  const dynamo = dynamoDocumentClient();
+  const sqs = sqsClient();
+  const txsOver = (client: DynamoDBDocumentClient) =>
+    new DynamoTxStore(client, settings.transactionsTable, settings.slotsTable);
+  return {
+    clock,
+    dynamo,
+    sqs,
+    txs: txsOver(dynamo),
+    txsOver,
+    transport: new SqsTransport(sqs, settings, clock),
+    faults: faultRunner(env, dynamo, logger),
+  };
+}
+
 /** The recovery functions' ports over the process's AWS clients. */
 export function awsRecoveryPorts(
   settings: CoordinatorEnv,
   env: NodeJS.ProcessEnv,
   logger: Logger,
 ): RecoveryPorts {
-  const clock = { nowMs: Date.now };
-  const dynamo = dynamoDocumentClient();
-  return {
-    clock,
-    txs: new DynamoTxStore(dynamo, settings.transactionsTable, settings.slotsTable),
-    forwarder: new SqsTransport(sqsClient(), settings, clock),
-    faults: faultRunner(env, dynamo, logger),
-  };
+  const { clock, txs, transport, faults } = awsCoordinatorSide(settings, env, logger);
+  return { clock, txs, forwarder: transport, faults };
 }
 
 /** The timers function: a timer that fired forwards a Check to the coordinator if one is due. */

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { MiddlewareObj, Request } from '@middy/core';
 
 /**
  * Request metering for the benchmark (`npm run bench`): counts every AWS request a handler makes,
@@ -181,7 +182,7 @@ interface MeteredEvent {
   readonly requestContext?: { readonly http?: unknown };
 }
 
-export interface MeteredOptions {
+export interface MeteringOptions {
   readonly meter?: Meter;
   readonly write?: (line: string) => void;
   /** Counts the invocation as `Lambda:Invoke (<label>)`, e.g. the events function's `(events)`. */
@@ -189,42 +190,42 @@ export interface MeteredOptions {
 }
 
 /**
- * Wraps a handler so each invocation logs its tally, including the requests Lambda makes for it:
- * the invocation, the API Gateway request (HTTP events), and for an SQS batch the poller's one
- * ReceiveMessage and one DeleteMessageBatch (when any record succeeded). A DynamoDB stream's
- * reads by Lambda are free, so they are not counted.
+ * The Middy middleware that logs each invocation's tally, including the requests Lambda makes for
+ * it: the invocation, the API Gateway request (HTTP events), and for an SQS batch the poller's one
+ * ReceiveMessage and one DeleteMessageBatch (when any record succeeded). A DynamoDB stream's reads
+ * by Lambda are free, so they are not counted. None when metering is off (an empty list to `use`).
+ * Use it first, so that its time spans every other middleware's.
  */
-export function metered<E, C, R>(
-  fn: string,
-  handler: (event: E, context: C) => Promise<R>,
-  options: MeteredOptions = {},
-): (event: E, context: C) => Promise<R> {
-  if (!meteringOn()) return handler;
+export function metering(fn: string, options: MeteringOptions = {}): MiddlewareObj[] {
+  if (!meteringOn()) return [];
   const meter = options.meter ?? METER;
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const invoke = options.label ? `Lambda:Invoke (${options.label})` : 'Lambda:Invoke';
   const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0);
-  return async (event, context) => {
-    const started = performance.now();
-    let result: R | undefined;
-    try {
-      result = await handler(event, context);
-      return result;
-    } finally {
-      const billedMs = Math.max(1, Math.ceil(performance.now() - started));
-      meter.count(invoke);
-      const e = event as MeteredEvent;
-      if (e.requestContext?.http !== undefined) meter.count('APIGateway:Request');
-      const records = e.Records ?? [];
-      if (records.length > 0 && records[0]?.eventSource === 'aws:sqs') {
-        const service = records[0].eventSourceARN?.endsWith('.fifo') ? 'SQS-FIFO' : 'SQS';
-        meter.count(`${service}:ReceiveMessage (poller)`);
-        const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
-        if (result !== undefined && (failures?.length ?? 0) < records.length) {
-          meter.count(`${service}:DeleteMessageBatch (poller)`);
-        }
+  const startedMs = new WeakMap<object, number>();
+  const tally = (request: Request) => {
+    const started = startedMs.get(request) ?? performance.now();
+    const billedMs = Math.max(1, Math.ceil(performance.now() - started));
+    meter.count(invoke);
+    const e = (request.event ?? {}) as MeteredEvent;
+    if (e.requestContext?.http !== undefined) meter.count('APIGateway:Request');
+    const records = e.Records ?? [];
+    if (records.length > 0 && records[0]?.eventSource === 'aws:sqs') {
+      const service = records[0].eventSourceARN?.endsWith('.fifo') ? 'SQS-FIFO' : 'SQS';
+      meter.count(`${service}:ReceiveMessage (poller)`);
+      const result = request.error ? undefined : request.response;
+      const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
+      if (result !== undefined && (failures?.length ?? 0) < records.length) {
+        meter.count(`${service}:DeleteMessageBatch (poller)`);
       }
-      write(JSON.stringify({ [METER_LOG_KEY]: meter.take(fn, billedMs, memoryMb) }));
     }
+    write(JSON.stringify({ [METER_LOG_KEY]: meter.take(fn, billedMs, memoryMb) }));
   };
+  return [
+    {
+      before: (request) => void startedMs.set(request, performance.now()),
+      after: tally,
+      onError: tally,
+    },
+  ];
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { dynamoDocumentClient } from '../../shared/adapters/aws-clients';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
@@ -9,7 +10,7 @@ import { type HttpEvent, json, problem, problemFromError, readJsonBody } from '.
 import { envString } from '../../shared/env';
 import type { TransactionEvent } from '../../shared/events';
 import { shardOf } from '../../shared/ledger/sharding';
-import { instrument, metered } from '../../shared/metering';
+import { instrument, metering } from '../../shared/metering';
 import { entityKey } from '../../shared/participant/counter';
 import { parseOrThrow, TransferRequest } from '../../shared/schemas';
 
@@ -48,7 +49,10 @@ function outcomeEvent(
   };
 }
 
-export const handler = metered('direct', async (event: HttpEvent, _context: Context) => {
+// Lambda's own timeout, as Tandem's functions have (shared/lambda/middleware.ts).
+const NO_EARLY_TIMEOUT = { timeoutEarlyInMillis: 0 };
+
+export const handler = middy(async (event: HttpEvent, _context: Context) => {
   const announce = event.queryStringParameters?.announce === 'on';
   if (announce && !publisher) {
     return problem(400, 'no-event-bus', 'No event bus', 'this stack announces no events (events=off)');
@@ -120,4 +124,4 @@ export const handler = metered('direct', async (event: HttpEvent, _context: Cont
     }
     return problemFromError(error, event.rawPath);
   }
-});
+}, NO_EARLY_TIMEOUT).use(metering('direct'));

@@ -1,9 +1,10 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
 import type { SQSEvent } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../../shared/adapters/aws-clients';
 import { envString } from '../../shared/env';
-import { metered } from '../../shared/metering';
+import { metering } from '../../shared/metering';
 
 // Bench baseline (`-c bench=on` only): one hop of a message-driven protocol. Each message makes
 // one conditional write and sends the next message.
@@ -19,7 +20,10 @@ interface Hop {
 }
 
 // A batch's records side by side, as the protocol's consumers process theirs.
-export const handler = metered('hop', async (event: SQSEvent) => {
+// Lambda's own timeout, as Tandem's functions have (shared/lambda/middleware.ts).
+const NO_EARLY_TIMEOUT = { timeoutEarlyInMillis: 0 };
+
+export const handler = middy(async (event: SQSEvent) => {
   await Promise.all(
     event.Records.map(async (record) => {
       const { chainId, hop, hops } = JSON.parse(record.body) as Hop;
@@ -38,4 +42,4 @@ export const handler = metered('hop', async (event: SQSEvent) => {
     }),
   );
   return { batchItemFailures: [] };
-});
+}, NO_EARLY_TIMEOUT).use(metering('hop'));

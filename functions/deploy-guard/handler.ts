@@ -1,29 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { sendResponse } from '../../shared/adapters/cfn-response';
-import { decide, type GuardAnswer } from '../../shared/deploy-guard';
-
-const logger = new Logger({ serviceName: 'tandem-deploy-guard' });
+import { wireDeployGuard } from '../../shared/lambda/deploy-guard';
+import { instruments } from '../../shared/lambda/middleware';
 
 /** The deploy guard's custom resource: answers CloudFormation whether this deploy may go ahead. */
-export const handler = async (event: CloudFormationCustomResourceEvent): Promise<void> => {
-  let answer: GuardAnswer;
-  try {
-    answer = decide(event);
-  } catch (error) {
-    // A bug here must still answer, or CloudFormation waits for the resource's ServiceTimeout.
-    logger.error('deploy guard failed', { error });
-    answer = {
-      status: 'FAILED',
-      physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : event.RequestId,
-      reason: `Tandem's deploy guard failed: ${(error as Error).message}`,
-    };
-  }
-  // The ResponseURL is a presigned URL: it is never logged.
-  logger.info('deploy guard answered', {
-    requestType: event.RequestType,
-    logicalResourceId: event.LogicalResourceId,
-    ...answer,
-  });
-  await sendResponse(event, answer);
-};
+export const handler = wireDeployGuard(instruments('deploy-guard'));

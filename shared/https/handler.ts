@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -9,8 +8,8 @@ import { SqsTransport } from '../adapters/sqs-transport';
 import { InvocationPacing } from '../backoff';
 import { envInt, envString } from '../env';
 import { ConfigurationError } from '../errors';
-import { metered } from '../metering';
-import { createMetrics, flush, MetricUnit } from '../observability';
+import { instruments, sqsBatchHandler } from '../lambda/middleware';
+import { MetricUnit } from '../observability';
 import { inboxRecordHandler } from '../participant/inbox';
 import type { Clock } from '../ports';
 import { FetchHttp, hmacSigner, NO_SIGNER, type SecretSource, sigV4CallSigner } from './adapters';
@@ -48,7 +47,8 @@ export function relayHandler(): RelayLambdaHandler {
 function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
   const participantId = envString(env, 'PARTICIPANT_ID');
   const { settings, auth } = parseRelayConfig(env[RELAY_CONFIG_ENV]);
-  const logger = new Logger({ serviceName: `tandem-${participantId}` });
+  const relay = instruments(participantId);
+  const { logger, metrics } = relay;
   const clock: Clock = { nowMs: Date.now };
   const sqs = sqsClient();
   const transport = new SqsTransport(
@@ -56,8 +56,6 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
     { coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'), slotCount: envInt(env, 'SLOT_COUNT', 1) },
     clock,
   );
-  const metrics = createMetrics(participantId);
-  const processor = new BatchProcessor(EventType.SQS);
   const pacing = new InvocationPacing(clock);
   const http = new FetchHttp();
   const signer = signerOf(auth, env);
@@ -91,14 +89,7 @@ function wire(env: NodeJS.ProcessEnv): RelayLambdaHandler {
     },
   });
 
-  return metered(participantId, async (event: SQSEvent, context: Context) => {
-    pacing.start(context);
-    try {
-      return await processPartialResponse(event, onRecord, processor, { context });
-    } finally {
-      flush(metrics);
-    }
-  });
+  return sqsBatchHandler(relay, onRecord, { pacing });
 }
 
 function recordAttempt(metrics: Metrics, log: Logger, attempt: RelayAttempt): void {

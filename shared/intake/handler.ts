@@ -1,5 +1,4 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sqsClient } from '../adapters/aws-clients';
 import { sendToDeadLetterQueue } from '../adapters/sqs-dlq';
@@ -8,7 +7,9 @@ import { InvocationPacing } from '../backoff';
 import { readApiConfig } from '../config';
 import { envInt, envString } from '../env';
 import { ConfigurationError } from '../errors';
-import { createMetrics, flush, METRIC, MetricUnit, recordContention, recordTerminal } from '../observability';
+import { instruments, lambdaHandler } from '../lambda/middleware';
+import { observedProducer } from '../lambda/producer';
+import { METRIC, MetricUnit } from '../observability';
 import { wireProducer } from '../producer';
 import {
   type EventMapping,
@@ -63,19 +64,12 @@ function wire(env: NodeJS.ProcessEnv, map: EventMapping | undefined): IntakeLamb
   }
   const dlqUrl = envString(env, 'INTAKE_DLQ_URL');
   const maxReceiveCount = envInt(env, 'MAX_RECEIVE_COUNT', 1, 1000);
-  const logger = new Logger({ serviceName: `tandem-intake-${settings.id}` });
-  const metrics = createMetrics(`intake-${settings.id}`);
+  const intake = instruments(`intake-${settings.id}`);
+  const { logger, metrics } = intake;
   const clock = { nowMs: Date.now };
   // Contention on the record's create or the one-phase commit is waited out within the invocation.
   const pacing = new InvocationPacing(clock);
-  const { registry, transactions } = wireProducer(readApiConfig(env), {
-    pacing,
-    onCreated: () => metrics.addMetric(METRIC.started, MetricUnit.Count, 1),
-    onTerminal: (record) => recordTerminal(metrics, record),
-    onContention: (error) => recordContention(metrics, error.reason),
-    onBeginFailed: (txId, error) =>
-      logger.warn('could not send Prepare or its timer; the next check re-sends it', { txId, error }),
-  });
+  const { registry, transactions } = wireProducer(readApiConfig(env), observedProducer(intake, pacing));
   const sqs = sqsClient();
   const onRecord = intakeRecordHandler(settings, {
     registry,
@@ -99,19 +93,13 @@ function wire(env: NodeJS.ProcessEnv, map: EventMapping | undefined): IntakeLamb
     },
   });
   const processor = new BatchProcessor(EventType.SQS);
-  return async (event, context) => {
-    pacing.start(context);
-    try {
+  return lambdaHandler(
+    intake,
+    (event: SQSEvent, context: Context) =>
       // A FIFO requests queue: each message group in order, the groups side by side.
-      const fifo = event.Records.some((r) => r.attributes.MessageGroupId !== undefined);
-      return fifo
-        ? await processFifoGroups(event, onRecord, context)
-        : await processPartialResponse(event, onRecord, processor, {
-            context,
-            throwOnFullBatchFailure: false,
-          });
-    } finally {
-      flush(metrics);
-    }
-  };
+      event.Records.some((r) => r.attributes.MessageGroupId !== undefined)
+        ? processFifoGroups(event, onRecord, context)
+        : processPartialResponse(event, onRecord, processor, { context, throwOnFullBatchFailure: false }),
+    { pacing },
+  );
 }

@@ -1,18 +1,20 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
-import { DynamoFaultSource } from '../adapters/dynamo-faults';
 import { DynamoParticipantStore } from '../adapters/dynamo-participant-store';
 import { SqsTransport } from '../adapters/sqs-transport';
 import { InvocationPacing } from '../backoff';
 import { envInt, envString } from '../env';
-import { metered } from '../metering';
-import { createMetrics, flush, recordContention } from '../observability';
+import { type Duplicating, type FaultRunner, faultRunner, senderFor } from '../lambda/faults';
+import { type Instruments, instruments, sqsBatchHandler } from '../lambda/middleware';
+import { recordContention } from '../observability';
+import type { Clock } from '../ports';
+import type { ParticipantReply } from '../protocol';
 import type { ParticipantDefinition } from './definition';
 import { inboxRecordHandler } from './inbox';
 import { participantKind } from './kinds';
+import type { ParticipantStore } from './ports';
 import { handleParticipantMessage } from './shell';
 
 /** A Lambda handler of a participant's inbox (SQS, partial batch responses). */
@@ -38,15 +40,41 @@ export type ParticipantLambdaHandler = (event: SQSEvent, context: Context) => Pr
 export function participantHandler(definition: ParticipantDefinition): ParticipantLambdaHandler {
   let wired: ParticipantLambdaHandler | undefined;
   return (event, context) => {
-    wired ??= wire(definition, process.env);
+    if (!wired) {
+      const participant = instruments(envString(process.env, 'PARTICIPANT_ID'));
+      const ports = awsParticipantPorts(definition, process.env, participant);
+      wired = wireParticipant(definition, process.env, ports, participant).handler;
+    }
     return wired(event, context);
   };
 }
 
-function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): ParticipantLambdaHandler {
-  const participantId = envString(env, 'PARTICIPANT_ID');
-  const kind = participantKind(envString(env, 'PARTICIPANT_KIND'), definition);
-  const logger = new Logger({ serviceName: `tandem-${participantId}` });
+/** What a participant talks to: DynamoDB and SQS in Lambda, in-memory stores in a unit test. */
+export interface ParticipantPorts {
+  readonly clock: Clock;
+  readonly store: ParticipantStore;
+  /** The same store over another client: one that cancels writes for a fault plan's conflicts. */
+  readonly storeOver?: (client: DynamoDBDocumentClient) => ParticipantStore;
+  /** Votes and acks to the coordinator. */
+  readonly transport: ReplyTransport & Duplicating<ReplyTransport>;
+  readonly faults: FaultRunner;
+  /** Where a poison message goes (its DLQ). */
+  readonly sqs: SQSClient;
+}
+
+export interface ReplyTransport {
+  reply(reply: ParticipantReply, slot: number | undefined): Promise<void>;
+}
+
+/**
+ * A participant's ports over the process's AWS clients, from PARTICIPANT_TABLE, TRANSACTIONS_TABLE,
+ * COORDINATOR_QUEUE_URL, SLOT_COUNT and FAULTS_TABLE.
+ */
+function awsParticipantPorts(
+  definition: ParticipantDefinition,
+  env: NodeJS.ProcessEnv,
+  { logger }: Instruments,
+): ParticipantPorts {
   const clock = { nowMs: Date.now };
   const dynamo = dynamoDocumentClient();
   const sqs = sqsClient();
@@ -60,35 +88,62 @@ function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): Partic
       definition,
       ...(transactionsTable !== undefined ? { transactionsTable } : {}),
     });
-  const store = storeOver(dynamo);
-  const transport = new SqsTransport(
-    sqs,
-    { coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'), slotCount: envInt(env, 'SLOT_COUNT', 1) },
+  return {
     clock,
-  );
-  const faultSource = new DynamoFaultSource(dynamo, env.FAULTS_TABLE, (error) =>
-    logger.warn('could not count injected faults', { error }),
-  );
-  const metrics = createMetrics(participantId);
-  const processor = new BatchProcessor(EventType.SQS);
+    store: storeOver(dynamo),
+    storeOver,
+    transport: new SqsTransport(
+      sqs,
+      {
+        coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
+        slotCount: envInt(env, 'SLOT_COUNT', 1),
+      },
+      clock,
+    ),
+    faults: faultRunner(env, dynamo, logger),
+    sqs,
+  };
+}
+
+export interface ParticipantWiring {
+  /** One record of the inbox: throws to have SQS retry just this record. */
+  readonly onRecord: (record: SQSRecord) => Promise<void>;
+  readonly handler: ParticipantLambdaHandler;
+}
+
+/**
+ * A participant's inbox consumer, from PARTICIPANT_ID, PARTICIPANT_KIND, PARTICIPANT_DLQ_URL and
+ * MAX_RECEIVE_COUNT in `env`, over `ports`.
+ */
+export function wireParticipant(
+  definition: ParticipantDefinition,
+  env: NodeJS.ProcessEnv,
+  ports: ParticipantPorts,
+  instrumented: Instruments,
+): ParticipantWiring {
+  const participantId = envString(env, 'PARTICIPANT_ID');
+  const kind = participantKind(envString(env, 'PARTICIPANT_KIND'), definition);
+  const { clock, store, transport, faults } = ports;
+  const storeOver = ports.storeOver ?? (() => store);
+  const { logger, metrics } = instrumented;
   // Contention is waited out within what is left of each invocation.
   const pacing = new InvocationPacing(clock);
 
   const onRecord = inboxRecordHandler({
     participantId,
     env,
-    sqs,
+    sqs: ports.sqs,
     logger,
     metrics,
     process: (message, receiveCount, log) =>
-      faultSource.run(message.txId, receiveCount, (faults, hit, conflicts) => {
-        const sender = faults.duplicate ? transport.duplicating(hit) : transport;
+      faults.run(message.txId, receiveCount, (planned, hit, conflicts) => {
+        const sender = senderFor(transport, planned, hit);
         return handleParticipantMessage(message, {
           store: conflicts.storeAt('participant.write', store, storeOver),
           kind,
           clock,
           replies: { send: (reply, slot) => sender.reply(reply, slot) },
-          faults,
+          faults: planned,
           pacing,
           onContention: (error) => {
             recordContention(metrics, error.reason);
@@ -97,13 +152,5 @@ function wire(definition: ParticipantDefinition, env: NodeJS.ProcessEnv): Partic
         });
       }),
   });
-
-  return metered(participantId, async (event: SQSEvent, context: Context) => {
-    pacing.start(context);
-    try {
-      return await processPartialResponse(event, onRecord, processor, { context });
-    } finally {
-      flush(metrics);
-    }
-  });
+  return { onRecord, handler: sqsBatchHandler(instrumented, onRecord, { pacing }) };
 }

@@ -1,10 +1,10 @@
-import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { sendToDeadLetterQueue } from '../../../shared/adapters/sqs-dlq';
 import { ConfigurationError } from '../../../shared/errors';
 import { readIntakeSettings } from '../../../shared/intake/handler';
 import { eventIntakeHandler } from '../../../shared/intake/sdk';
+import { recordingSqs } from '../lambda/support';
 
 const record = (init: Partial<SQSRecord['attributes']> = {}) =>
   ({
@@ -12,18 +12,6 @@ const record = (init: Partial<SQSRecord['attributes']> = {}) =>
     body: '{"operations":[]}',
     attributes: { ApproximateReceiveCount: '1', ...init },
   }) as SQSRecord;
-
-/** An SQS client that keeps what it was asked to send. */
-function recordingSqs() {
-  const sent: SendMessageCommand['input'][] = [];
-  const client = {
-    send: async (command: SendMessageCommand) => {
-      sent.push(command.input);
-      return {};
-    },
-  } as unknown as SQSClient;
-  return { client, sent };
-}
 
 describe("an intake's DLQ message", () => {
   it('keeps the body as it came (a redrive feeds it to the intake again) and attaches the error and reason', async () => {

@@ -88,10 +88,18 @@ describe('Tandem in a team stack', () => {
       { outcome: 'ABORTED', participant: 'seats' },
     );
     const template = synthOf(stack);
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toContain('execute-api:Invoke');
-    expect(policies).toMatch(/\/POST\/transactions/);
-    expect(policies).toMatch(/\/GET\/transactions\/\*/);
+    // Exactly the routes each grant names: submitting both ways, reading a transaction.
+    const invokable = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => statement.Action === 'execute-api:Invoke')
+      .flatMap((statement) => statement.Resource)
+      .map((arn) =>
+        JSON.stringify(arn)
+          .match(/\/\$default\/(\w+)(\/[^"]*)/)
+          ?.slice(1)
+          .join(' '),
+      );
+    expect(invokable.sort()).toEqual(['GET /transactions/*', 'POST /transactions', 'POST /transfers']);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['tandem'],

@@ -101,6 +101,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       TRANSACTIONS_TABLE: this.transactions.tableName,
       SLOTS_TABLE: this.slots.tableName,
       ...this.producerEnvironment(),
+      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
       SLOT_COUNT: String(props.slotCount),
       PREPARE_TIMEOUT_MS: String(props.prepareTimeoutMs),
       RESEND_BASE_MS: String(props.resendBaseMs),
@@ -187,14 +188,13 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
   }
 
   /**
-   * Lets `grantee` (the API) create and read transactions and start them: write the record, send
-   * Prepare to every participant's inbox (now and added later), arm the first timer. Its
-   * environment comes from `producerEnvironment()`. (It may still send to the coordinator's queue,
-   * which producers used for Begin before it was removed; a least-privilege follow-up.)
+   * Lets `grantee` (the API, an intake) create and read transactions and start them: write the
+   * record, send Prepare to every participant's inbox (now and added later), arm the first timer.
+   * Its environment comes from `producerEnvironment()`. It sends nothing to the coordinator's
+   * queue: only participants (their votes and acks) and the coordinator's own functions do.
    */
   grantProducer(grantee: iam.IGrantable): void {
     grantTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.queue.queue.grantSendMessages(grantee);
     this.timers.queue.grantSendMessages(grantee);
     for (const inbox of this.inboxes) inbox.queue.grantSendMessages(grantee);
     this.producers.push(grantee);
@@ -206,7 +206,6 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
    */
   producerEnvironment(): Record<string, string> {
     return {
-      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
       TIMER_QUEUE_URL: this.timers.queue.queueUrl,
       PARTICIPANT_QUEUES: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.participantQueues) }),
     };

@@ -1,28 +1,23 @@
-import { Duration, Lazy, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DataTable, grantTable } from './data-table';
+import { DataTable, grantTable, type TableKeeping } from './data-table';
 import { addNagSuppressions } from './nag';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
-export interface CoordinatorProps {
+export interface CoordinatorProps extends TableKeeping {
   readonly slotCount: number;
   readonly prepareTimeoutMs: number;
   readonly resendBaseMs: number;
   readonly resendCapMs: number;
   readonly leaseDurationMs: number;
   readonly leaseSkewMarginMs: number;
-  readonly removalPolicy: RemovalPolicy;
-  readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
-  /** Customer-managed key for the tables; the AWS-managed key when absent. */
-  readonly encryptionKey?: kms.IKey;
   /** Events out: the transactions table gets a stream, for the events function to read. */
   readonly stream: boolean;
 }

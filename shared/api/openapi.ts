@@ -343,6 +343,30 @@ const submitOperation = (summary: string, request: string): OperationSpec => ({
   responses: submitResponses,
 });
 
+/** `POST /accounts`, `POST /inventory/items`: create an entity of a counter participant. */
+const createOperation = (summary: string, request: string, view: string, exists: string): OperationSpec => ({
+  summary,
+  requestBody: body(request),
+  responses: {
+    '201': { description: 'Created', content: jsonContent(view) },
+    '400': problemResponse('Invalid request'),
+    '409': problemResponse(exists),
+    '503': problemResponse('Retry'),
+  },
+});
+
+/** `GET /accounts/{accountId}`, `GET /inventory/items/{sku}`: read an entity by its id. */
+const readOperation = (summary: string, id: string, view: string, noun: string, malformed: string) => ({
+  summary,
+  parameters: [idParameter(id, Identifier)],
+  responses: {
+    '200': { description: `The ${noun}`, content: jsonContent(view) },
+    '400': problemResponse(malformed),
+    '404': problemResponse(`No such ${noun}`),
+    '503': problemResponse('Retry'),
+  },
+});
+
 /** Every route's operation: a route of the table without one fails type-checking. */
 const OPERATIONS: Record<RouteKey, OperationSpec> = {
   'GET /health': {
@@ -355,46 +379,32 @@ const OPERATIONS: Record<RouteKey, OperationSpec> = {
       '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: {} } } },
     },
   },
-  'POST /accounts': {
-    summary: 'Open a ledger account on the shard its id hashes to',
-    requestBody: body('CreateAccountRequest'),
-    responses: {
-      '201': { description: 'Created', content: jsonContent('Account') },
-      '400': problemResponse('Invalid request'),
-      '409': problemResponse('The account exists'),
-      '503': problemResponse('Retry'),
-    },
-  },
-  'GET /accounts/{accountId}': {
-    summary: 'Read an account',
-    parameters: [idParameter('accountId', Identifier)],
-    responses: {
-      '200': { description: 'The account', content: jsonContent('Account') },
-      '400': problemResponse('Malformed id'),
-      '404': problemResponse('No such account'),
-      '503': problemResponse('Retry'),
-    },
-  },
-  'POST /inventory/items': {
-    summary: 'Add an inventory item with its stock',
-    requestBody: body('CreateItemRequest'),
-    responses: {
-      '201': { description: 'Created', content: jsonContent('Item') },
-      '400': problemResponse('Invalid request'),
-      '409': problemResponse('The sku exists'),
-      '503': problemResponse('Retry'),
-    },
-  },
-  'GET /inventory/items/{sku}': {
-    summary: 'Read an inventory item',
-    parameters: [idParameter('sku', Identifier)],
-    responses: {
-      '200': { description: 'The item', content: jsonContent('Item') },
-      '400': problemResponse('Malformed sku'),
-      '404': problemResponse('No such item'),
-      '503': problemResponse('Retry'),
-    },
-  },
+  'POST /accounts': createOperation(
+    'Open a ledger account on the shard its id hashes to',
+    'CreateAccountRequest',
+    'Account',
+    'The account exists',
+  ),
+  'GET /accounts/{accountId}': readOperation(
+    'Read an account',
+    'accountId',
+    'Account',
+    'account',
+    'Malformed id',
+  ),
+  'POST /inventory/items': createOperation(
+    'Add an inventory item with its stock',
+    'CreateItemRequest',
+    'Item',
+    'The sku exists',
+  ),
+  'GET /inventory/items/{sku}': readOperation(
+    'Read an inventory item',
+    'sku',
+    'Item',
+    'item',
+    'Malformed sku',
+  ),
   'POST /transfers': submitOperation('Move money between two accounts, atomically', 'TransferRequest'),
   'POST /transactions': submitOperation(
     "Run operations of the deployment's participants as one atomic transaction",

@@ -9,7 +9,6 @@ import { LEDGER_COUNTER, LEDGER_NAME } from '../shared/ledger/participant';
 import { PAYMENTS, PAYMENTS_NAME, PAYMENTS_PATH } from '../shared/payments/participant';
 import type { TandemConfig } from './config';
 import { Bench } from './constructs/bench';
-import { addNagSuppressions } from './constructs/nag';
 import { Tandem, type TandemParticipant } from './tandem';
 
 /** The stack's event intake (`TransferRequested` events on its requests bus) and requests queue (FIFO). */
@@ -99,19 +98,12 @@ export class TandemStack extends Stack {
         ...(tandem.eventBus ? { eventBus: tandem.eventBus } : {}),
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const added = api.addRoutes({
-        path: '/bench/direct-transfers',
-        methods: [apigw.HttpMethod.POST],
-        integration: new HttpLambdaIntegration('BenchDirectIntegration', bench.direct.fn, {
+      tandem.addApiRoute(
+        'POST /bench/direct-transfers',
+        new HttpLambdaIntegration('BenchDirectIntegration', bench.direct.fn, {
           payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
         }),
-        authorizer: tandem.apiAuthorizer,
-      });
-      if (!tandem.apiAuthorizer) {
-        addNagSuppressions(added, [
-          { id: 'AwsSolutions-APIG4', reason: 'Local emulator stack deployed with apiAuth=none on purpose.' },
-        ]);
-      }
+      );
       new CfnOutput(this, 'BenchTable', { value: bench.table.tableName });
       new CfnOutput(this, 'BenchHopQueueUrl', { value: bench.hopQueue.queue.queueUrl });
       // Every function of the stack meters its requests for the bench (shared/metering.ts).

@@ -11,8 +11,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ROUTE_KEYS } from '../shared/api/app';
 import { apiAuthEnvironment } from '../shared/api/auth';
+import {
+  ROUTE_KEYS,
+  ROUTES,
+  type RouteGrant,
+  type RouteMethod,
+  routesGranted,
+  splitRouteKey,
+} from '../shared/api/routes';
 import { EVENT_SOURCE } from '../shared/events';
 import { KEY_FIELD } from '../shared/intake/intake';
 import { counterOperation, parseCounterSpec } from '../shared/participant/counter';
@@ -620,12 +627,12 @@ export class Tandem extends Construct {
 
   /** Lets `grantee` submit transactions through the API (IAM auth: `execute-api:Invoke`). */
   grantSubmit(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, ['POST /transactions', 'POST /transfers']);
+    return this.grantRoutes(grantee, 'submit');
   }
 
   /** Lets `grantee` read transactions through the API (IAM auth: `execute-api:Invoke`). */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, ['GET /transactions/{txId}']);
+    return this.grantRoutes(grantee, 'read');
   }
 
   /**
@@ -655,19 +662,33 @@ export class Tandem extends Construct {
     });
   }
 
+  /**
+   * Adds a route of your own (`POST /reports`) to the API, with your integration, behind the
+   * stage's authorizer like every route of Tandem's but `/health` and `/openapi.json`.
+   */
+  addApiRoute(
+    routeKey: `${RouteMethod} /${string}`,
+    integration: apigw.HttpRouteIntegration,
+  ): apigw.HttpRoute[] {
+    if (!this.api)
+      throw new Error('Tandem: there is no API to add a route to (the construct was made with api: false)');
+    return addRoute(this.api, routeKey, integration, this.apiAuthorizer);
+  }
+
   /** The API's base URL (absent with `api: false`). */
   get url(): string | undefined {
     return this.api?.apiEndpoint;
   }
 
-  private grantRoutes(grantee: iam.IGrantable, routes: readonly string[]): iam.Grant {
+  /** `execute-api:Invoke` on the routes the table (shared/api/routes.ts) lists under `grant`. */
+  private grantRoutes(grantee: iam.IGrantable, grant: RouteGrant): iam.Grant {
     if (!this.api)
       throw new Error('Tandem: there is no API to grant access to (the construct was made with api: false)');
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: routes.map((route) => {
-        const [method, path] = route.split(' ') as [string, string];
+      resourceArns: routesGranted(grant).map((route) => {
+        const { method, path } = splitRouteKey(route);
         return this.api!.arnForExecuteApi(method, path.replace(/\{[^}]+\}/g, '*'), '$default');
       }),
     });
@@ -758,27 +779,8 @@ export class Tandem extends Construct {
         : auth.type === 'jwt'
           ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] })
           : undefined;
-    const publicRoutes = new Set(['GET /health', 'GET /openapi.json']);
-    for (const route of ROUTE_KEYS) {
-      const [method, path] = route.split(' ') as [apigw.HttpMethod, string];
-      const isPublic = publicRoutes.has(route);
-      const added = api.addRoutes({
-        path,
-        methods: [method],
-        integration,
-        authorizer: isPublic ? undefined : authorizer,
-      });
-      if (isPublic || !authorizer) {
-        addNagSuppressions(added, [
-          {
-            id: 'AwsSolutions-APIG4',
-            reason: isPublic
-              ? `${route} is public on purpose (liveness probe / API description) and returns no data.`
-              : 'Deployed with api auth none on purpose (a local emulator stack); every other deployment signs its requests.',
-          },
-        ]);
-      }
-    }
+    for (const route of ROUTE_KEYS)
+      addRoute(api, route, integration, ROUTES[route].public ? undefined : authorizer);
     // Every other request — an unknown path, a method a path does not take — reaches the function
     // too, which answers it as a problem document (404, or 405 with Allow) from the same route table.
     // It is public, so that an unsigned request to a path that does not exist is a 404 like any
@@ -800,6 +802,32 @@ export class Tandem extends Construct {
     );
     return { api, fn, authorizer };
   }
+}
+
+/**
+ * Adds `routeKey` to `api`, behind `authorizer` (none: the route is public, or the stage has no
+ * auth — each said to cdk-nag).
+ */
+function addRoute(
+  api: apigw.HttpApi,
+  routeKey: string,
+  integration: apigw.HttpRouteIntegration,
+  authorizer: apigw.IHttpRouteAuthorizer | undefined,
+): apigw.HttpRoute[] {
+  const { method, path } = splitRouteKey(routeKey);
+  const added = api.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration, authorizer });
+  if (!authorizer) {
+    const isPublic = Object.hasOwn(ROUTES, routeKey) && ROUTES[routeKey as keyof typeof ROUTES].public;
+    addNagSuppressions(added, [
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: isPublic
+          ? `${routeKey} is public on purpose (liveness probe / API description) and returns no data.`
+          : 'Deployed with api auth none on purpose (a local emulator stack); every other deployment signs its requests.',
+      },
+    ]);
+  }
+  return added;
 }
 
 /** A construct id for a participant id (`ledger-0` → `Ledger0`, `seats` → `Seats`). */

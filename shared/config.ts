@@ -16,8 +16,6 @@ export interface ApiConfig {
   readonly transactionsTable: string;
   /** SLOTS_TABLE: the leader slot table (DynamoTxStore needs it; the API never fences). */
   readonly slotsTable: string;
-  /** COORDINATOR_QUEUE_URL: the coordinator's FIFO queue (the transport routes Checks there). */
-  readonly coordinatorQueueUrl: string;
   /**
    * TIMER_QUEUE_URL and PARTICIPANT_QUEUES (participant id → inbox URL, JSON): where the API sends
    * what starts a two-phase transaction (Prepare to each participant, the first check's timer).
@@ -61,7 +59,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     counterTables: env.COUNTER_TABLES ? envStringMap(env, 'COUNTER_TABLES') : {},
     transactionsTable: envString(env, 'TRANSACTIONS_TABLE'),
     slotsTable: envString(env, 'SLOTS_TABLE'),
-    coordinatorQueueUrl: envString(env, 'COORDINATOR_QUEUE_URL'),
     start: {
       timerQueueUrl: envString(env, 'TIMER_QUEUE_URL'),
       participantQueues: envStringMap(env, 'PARTICIPANT_QUEUES'),

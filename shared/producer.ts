@@ -62,7 +62,7 @@ export function wireProducer(config: ApiConfig, hooks: ProducerHooks = {}): Prod
       ...(hooks.waitStore ? { waitStore: hooks.waitStore(txStore) } : {}),
       transport: new SqsTransport(
         sqsClient(),
-        { coordinatorQueueUrl: config.coordinatorQueueUrl, slotCount: config.slotCount, ...config.start },
+        { slotCount: config.slotCount, ...config.start },
         { nowMs: Date.now },
       ),
       directory: new DynamoEntityDirectory(

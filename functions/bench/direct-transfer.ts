@@ -11,7 +11,7 @@ import { envString } from '../../shared/env';
 import type { TransactionEvent } from '../../shared/events';
 import { shardOf } from '../../shared/ledger/sharding';
 import { instrument, metering } from '../../shared/metering';
-import { entityKey } from '../../shared/participant/counter';
+import { counterItem } from '../../shared/participant/counter';
 import { parseOrThrow, TransferRequest } from '../../shared/schemas';
 
 // Bench baseline (`-c bench=on` only): the transfer a careful engineer would hand-roll without
@@ -22,7 +22,6 @@ import { parseOrThrow, TransferRequest } from '../../shared/schemas';
 const client = dynamoDocumentClient();
 const shardTables = envString(process.env, 'LEDGER_SHARD_TABLES').split(',');
 const benchTable = envString(process.env, 'BENCH_TABLE');
-const names = { '#total': 'total', '#available': 'available' };
 const busName = process.env.EVENT_BUS_NAME || undefined;
 const publisher = busName
   ? new EventBridgePublisher(instrument(new EventBridgeClient({}), 'EventBridge'), busName)
@@ -84,26 +83,9 @@ export const handler = middy(async (event: HttpEvent, _context: Context) => {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          {
-            Update: {
-              TableName: tableOf(from),
-              Key: entityKey('account', from),
-              UpdateExpression: 'SET #total = #total - :a, #available = #available - :a',
-              ConditionExpression: 'attribute_exists(pk) AND #available >= :a',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: { ':a': amount },
-            },
-          },
-          {
-            Update: {
-              TableName: tableOf(to),
-              Key: entityKey('account', to),
-              UpdateExpression: 'SET #total = #total + :a, #available = #available + :a',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: { ':a': amount },
-            },
-          },
+          // The same take and give, with the same conditions, as Tandem's one-phase commit.
+          counterItem('account', tableOf(from)!, { id: from, action: 'take', amount }, 'direct')!,
+          counterItem('account', tableOf(to)!, { id: to, action: 'give', amount }, 'direct')!,
         ],
       }),
     );

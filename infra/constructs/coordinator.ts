@@ -1,28 +1,23 @@
-import { Duration, Lazy, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DataTable, grantTable } from './data-table';
+import { DataTable, grantTable, type TableKeeping } from './data-table';
 import { addNagSuppressions } from './nag';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
-export interface CoordinatorProps {
+export interface CoordinatorProps extends TableKeeping {
   readonly slotCount: number;
   readonly prepareTimeoutMs: number;
   readonly resendBaseMs: number;
   readonly resendCapMs: number;
   readonly leaseDurationMs: number;
   readonly leaseSkewMarginMs: number;
-  readonly removalPolicy: RemovalPolicy;
-  readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
-  /** Customer-managed key for the tables; the AWS-managed key when absent. */
-  readonly encryptionKey?: kms.IKey;
   /** Events out: the transactions table gets a stream, for the events function to read. */
   readonly stream: boolean;
 }
@@ -101,6 +96,7 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
       TRANSACTIONS_TABLE: this.transactions.tableName,
       SLOTS_TABLE: this.slots.tableName,
       ...this.producerEnvironment(),
+      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
       SLOT_COUNT: String(props.slotCount),
       PREPARE_TIMEOUT_MS: String(props.prepareTimeoutMs),
       RESEND_BASE_MS: String(props.resendBaseMs),
@@ -187,14 +183,13 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
   }
 
   /**
-   * Lets `grantee` (the API) create and read transactions and start them: write the record, send
-   * Prepare to every participant's inbox (now and added later), arm the first timer. Its
-   * environment comes from `producerEnvironment()`. (It may still send to the coordinator's queue,
-   * which producers used for Begin before it was removed; a least-privilege follow-up.)
+   * Lets `grantee` (the API, an intake) create and read transactions and start them: write the
+   * record, send Prepare to every participant's inbox (now and added later), arm the first timer.
+   * Its environment comes from `producerEnvironment()`. It sends nothing to the coordinator's
+   * queue: only participants (their votes and acks) and the coordinator's own functions do.
    */
   grantProducer(grantee: iam.IGrantable): void {
     grantTable(grantee, this.transactions, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.queue.queue.grantSendMessages(grantee);
     this.timers.queue.grantSendMessages(grantee);
     for (const inbox of this.inboxes) inbox.queue.grantSendMessages(grantee);
     this.producers.push(grantee);
@@ -206,7 +201,6 @@ export class Coordinator extends Construct implements CoordinatorEndpoint {
    */
   producerEnvironment(): Record<string, string> {
     return {
-      COORDINATOR_QUEUE_URL: this.queue.queue.queueUrl,
       TIMER_QUEUE_URL: this.timers.queue.queueUrl,
       PARTICIPANT_QUEUES: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.participantQueues) }),
     };

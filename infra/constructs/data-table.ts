@@ -4,15 +4,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-export interface DataTableProps {
+/** How a table is kept: taken by DataTable and by every construct that makes tables. */
+export interface TableKeeping {
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  /** A customer-managed key for the tables; the AWS-managed key when absent. */
+  readonly encryptionKey?: kms.IKey;
+}
+
+export interface DataTableProps extends TableKeeping {
   readonly partitionKey: dynamodb.Attribute;
   readonly timeToLiveAttribute?: string;
   /** A change stream (24 h of every item change), for consumers such as events out. */
   readonly stream?: dynamodb.StreamViewType;
-  readonly removalPolicy: RemovalPolicy;
-  readonly deletionProtection: boolean;
-  /** A customer-managed key; the AWS-managed key when absent. */
-  readonly encryptionKey?: kms.IKey;
 }
 
 /** A DynamoDB table with Tandem's defaults: on-demand, encrypted, point-in-time recovery on. */

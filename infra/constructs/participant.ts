@@ -1,27 +1,22 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { CounterSpec } from '../../shared/participant/counter-spec';
 import type { Coordinator } from './coordinator';
-import { DataTable, grantTable } from './data-table';
+import { DataTable, grantTable, type TableKeeping } from './data-table';
 import { NodeFunction, VISIBILITY_TIMEOUT_FACTOR } from './node-function';
 import { SecureQueue } from './secure-queue';
 
-export interface ParticipantProps {
+export interface ParticipantProps extends TableKeeping {
   /** Unique participant id, e.g. `ledger-0` or `seats`; the coordinator addresses it by this id. */
   readonly participantId: string;
   /** The participant's name that operations use, e.g. `ledger` (its shards share it). */
   readonly kind: string;
   readonly coordinator: Coordinator;
-  readonly removalPolicy: RemovalPolicy;
-  readonly deletionProtection: boolean;
   /** The Faults table of a test deployment; absent everywhere else. */
   readonly faultsTable?: dynamodb.ITable;
-  /** Customer-managed key for the table; the AWS-managed key when absent. */
-  readonly encryptionKey?: kms.IKey;
   /** Tandem's built-in counter function, keeping this counter (COUNTER_SPEC); or … */
   readonly counter?: CounterSpec;
   /** … the team's own function, whose handler is `participantHandler(definition)`. */

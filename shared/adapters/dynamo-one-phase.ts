@@ -5,12 +5,12 @@ import {
   type CounterSpec,
   canReserve,
   counterOpOf,
-  counterWrite,
   OPERATIONS_MAX,
   type ReservedOp,
   rejectionReason,
   type TransactItem,
 } from '../participant';
+import { counterItem } from '../participant/counter';
 import type { OnePhaseCommitter, OnePhaseResult, StoredTx } from '../ports';
 import type { TxParticipant } from '../protocol';
 import { availableOnRefusal } from './dynamo-entities';
@@ -28,7 +28,7 @@ export interface DirectParticipant {
 /**
  * The one-phase fast path on DynamoDB, for counter participants: ONE TransactWriteItems holding the
  * transaction record (a Put conditioned on `attribute_not_exists(txId)` — the same idempotency as a
- * two-phase create) and one Update per operation, `counterWrite`'s `direct` step, with the same
+ * two-phase create) and one Update per operation, `counterItem`'s `direct` step, with the same
  * conditions a counter's prepare checks:
  *
  *   take   total −= a, available −= a   if the entity exists AND available >= a
@@ -111,8 +111,8 @@ export class DynamoOnePhaseCommitter implements OnePhaseCommitter {
   }
 }
 
-/** The counter's direct write of `op`, returning the entity a failed condition saw. */
+/** The counter's direct write of `op` (its `direct` step), returning the entity a failed condition saw. */
 function directWrite(direct: DirectParticipant, op: ReservedOp): TransactItem {
-  const { refusal: _refusal, ...write } = counterWrite(direct.counter, direct.table, op, 'direct')!;
-  return { Update: { ...write.Update!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+  const { Update } = counterItem(direct.counter.entity, direct.table, op, 'direct')!;
+  return { Update: { ...Update!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
 }

@@ -23,6 +23,7 @@ import {
   type RecordNote,
 } from '../protocol';
 import { recordKeyOf } from '../txid';
+import { assertOneBarrier } from './barrier-write';
 import { cancellationCodes, throwIfContention } from './dynamo-errors';
 import { sameTransactionCondition } from './dynamo-tx-store';
 
@@ -133,19 +134,8 @@ export class DynamoParticipantStore implements ParticipantStore {
     action: ParticipantAction,
     note?: RecordNote,
   ): Promise<WriteOutcome> {
+    assertOneBarrier(prev, next, note);
     const where = `${next.txId}/${next.participantId}`;
-    if (prev !== undefined) {
-      assert(
-        prev.txId === next.txId && prev.participantId === next.participantId,
-        `prev barrier ${prev.txId}/${prev.participantId} written as ${where}`,
-      );
-    }
-    if (note !== undefined) {
-      assert(
-        note.txId === next.txId && note.participantId === next.participantId,
-        `note of ${note.txId}/${note.participantId} written with the barrier of ${where}`,
-      );
-    }
     const context: OperationContext = {
       txId: next.txId,
       participantId: next.participantId,

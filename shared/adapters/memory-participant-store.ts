@@ -10,6 +10,7 @@ import {
   type WriteOutcome,
 } from '../participant';
 import { assert, type RecordNote } from '../protocol';
+import { assertOneBarrier } from './barrier-write';
 
 /**
  * Where notes go: the coordinator's transaction records (MemoryTxStore). Synchronous, so the note
@@ -89,18 +90,7 @@ export class MemoryParticipantStore implements ParticipantStore {
     action: ParticipantAction,
     note?: RecordNote,
   ): Promise<WriteOutcome> {
-    if (prev !== undefined) {
-      assert(
-        prev.txId === next.txId && prev.participantId === next.participantId,
-        'prev and next barriers differ in (txId, participantId)',
-      );
-    }
-    if (note !== undefined) {
-      assert(
-        note.txId === next.txId && note.participantId === next.participantId,
-        `note of ${note.txId}/${note.participantId} written with the barrier of ${next.txId}/${next.participantId}`,
-      );
-    }
+    assertOneBarrier(prev, next, note);
     const key = barrierKey(next.txId, next.participantId);
     const stored = this.barrierMap.get(key);
     if (prev === undefined ? stored !== undefined : stored?.state !== prev.state) {

@@ -14,8 +14,12 @@ const MAX_DELAY_S = 900;
 
 export const groupOfSlot = (slot: number) => `slot-${slot}`;
 
+/**
+ * Where a transport sends: each sender is given only the queues it sends to (a producer starts
+ * transactions, so it has no coordinator queue; a participant replies, so it has no timers).
+ */
 export interface SqsTransportConfig {
-  readonly coordinatorQueueUrl: string;
+  readonly coordinatorQueueUrl?: string;
   readonly timerQueueUrl?: string;
   /** Participant id → inbox queue URL. */
   readonly participantQueues?: Readonly<Record<string, string>>;
@@ -93,10 +97,15 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
     );
   }
 
+  private coordinatorQueueUrl(): string {
+    if (!this.config.coordinatorQueueUrl) throw new InfrastructureError('no coordinator queue configured');
+    return this.config.coordinatorQueueUrl;
+  }
+
   async forwardCheck(txId: string, slot: number, dueAtMs: number): Promise<void> {
     await this.send(
       {
-        QueueUrl: this.config.coordinatorQueueUrl,
+        QueueUrl: this.coordinatorQueueUrl(),
         MessageBody: JSON.stringify({ type: 'Check', txId }),
         MessageGroupId: groupOfSlot(slot),
         // A timer and the sweeper that find the same due check within the same 10 s send it once;
@@ -116,7 +125,7 @@ export class SqsTransport implements CoordinatorTransport, CheckForwarder {
   async reply(reply: VoteMessage | AckMessage, slot?: number): Promise<void> {
     await this.send(
       {
-        QueueUrl: this.config.coordinatorQueueUrl,
+        QueueUrl: this.coordinatorQueueUrl(),
         MessageBody: JSON.stringify(reply),
         MessageGroupId: groupOfSlot(slot ?? slotOf(reply.txId, this.config.slotCount)),
         // Every reply is its own message: re-votes and re-acks answer re-sent requests.

@@ -34,6 +34,7 @@ import {
   readJsonBody,
 } from './http';
 import { type OpenApiDocument, openApiDocument } from './openapi';
+import { ROUTE_KEYS, type RouteKey, splitRouteKey } from './routes';
 
 export interface ApiDeps {
   /** The deployment's participants: what operations are valid and where they go. */
@@ -61,23 +62,9 @@ export interface TimeBudget {
  */
 export const WAIT_SAFETY_MARGIN_MS = 3_000;
 
-/** Every route of the API, as API Gateway names it (`METHOD /path/{param}`). */
-export const ROUTE_KEYS = [
-  'GET /health',
-  'GET /openapi.json',
-  'POST /accounts',
-  'GET /accounts/{accountId}',
-  'POST /inventory/items',
-  'GET /inventory/items/{sku}',
-  'POST /transfers',
-  'POST /transactions',
-  'GET /transactions/{txId}',
-] as const;
-export type RouteKey = (typeof ROUTE_KEYS)[number];
-
 /** Each route's path template as a pattern (`{param}`: one segment, as API Gateway matches it). */
 const ROUTE_PATTERNS = ROUTE_KEYS.map((routeKey) => {
-  const [method, path] = routeKey.split(' ') as [string, string];
+  const { method, path } = splitRouteKey(routeKey);
   const pattern = path
     .split(/(\{[^}]+\})/)
     .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
@@ -91,7 +78,7 @@ function methodsOn(path: string): string[] {
 }
 
 /**
- * A request no route of ROUTE_KEYS matched (API Gateway sends those to the `$default` route): 405
+ * A request no route of the table (routes.ts) matched (API Gateway sends those to the `$default` route): 405
  * with `Allow` for a path the API has, else 404 — a problem document like every other error.
  */
 function noRoute(event: HttpEvent): HttpResult {

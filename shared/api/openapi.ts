@@ -15,6 +15,7 @@ import {
 } from '../schemas';
 import { DEFAULT_TRANSFER_PARTICIPANT } from '../transactions';
 import type { ApiAuth } from './auth';
+import { ROUTE_KEYS, ROUTES, type RouteKey, splitRouteKey } from './routes';
 
 /**
  * The OpenAPI 3.1 document of the API, as the stage serves it. Request bodies come from the zod
@@ -317,6 +318,138 @@ function transactionSchema(registry: ParticipantRegistry): JsonSchema {
   };
 }
 
+/** What each route's operation says beyond the table (routes.ts): its operationId, security and the gateway's errors are added. */
+interface OperationSpec {
+  readonly summary: string;
+  readonly parameters?: readonly JsonSchema[];
+  readonly requestBody?: JsonSchema;
+  readonly responses: Record<string, JsonSchema>;
+}
+
+const idParameter = (name: string, schema: z.ZodType) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: schemaOf(schema, 'input'),
+});
+
+const body = (name: string) => ({ required: true, content: jsonContent(name) });
+
+/** `POST /transfers` and `POST /transactions`: a request that starts a transaction. */
+const submitOperation = (summary: string, request: string): OperationSpec => ({
+  summary,
+  parameters: [waitParameter, idempotencyKeyHeader],
+  requestBody: body(request),
+  responses: submitResponses,
+});
+
+/** `POST /accounts`, `POST /inventory/items`: create an entity of a counter participant. */
+const createOperation = (summary: string, request: string, view: string, exists: string): OperationSpec => ({
+  summary,
+  requestBody: body(request),
+  responses: {
+    '201': { description: 'Created', content: jsonContent(view) },
+    '400': problemResponse('Invalid request'),
+    '409': problemResponse(exists),
+    '503': problemResponse('Retry'),
+  },
+});
+
+/** `GET /accounts/{accountId}`, `GET /inventory/items/{sku}`: read an entity by its id. */
+const readOperation = (summary: string, id: string, view: string, noun: string, malformed: string) => ({
+  summary,
+  parameters: [idParameter(id, Identifier)],
+  responses: {
+    '200': { description: `The ${noun}`, content: jsonContent(view) },
+    '400': problemResponse(malformed),
+    '404': problemResponse(`No such ${noun}`),
+    '503': problemResponse('Retry'),
+  },
+});
+
+/** Every route's operation: a route of the table without one fails type-checking. */
+const OPERATIONS: Record<RouteKey, OperationSpec> = {
+  'GET /health': {
+    summary: 'Liveness',
+    responses: { '200': { description: 'Up', content: jsonContent('Health') } },
+  },
+  'GET /openapi.json': {
+    summary: 'This document',
+    responses: {
+      '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: {} } } },
+    },
+  },
+  'POST /accounts': createOperation(
+    'Open a ledger account on the shard its id hashes to',
+    'CreateAccountRequest',
+    'Account',
+    'The account exists',
+  ),
+  'GET /accounts/{accountId}': readOperation(
+    'Read an account',
+    'accountId',
+    'Account',
+    'account',
+    'Malformed id',
+  ),
+  'POST /inventory/items': createOperation(
+    'Add an inventory item with its stock',
+    'CreateItemRequest',
+    'Item',
+    'The sku exists',
+  ),
+  'GET /inventory/items/{sku}': readOperation(
+    'Read an inventory item',
+    'sku',
+    'Item',
+    'item',
+    'Malformed sku',
+  ),
+  'POST /transfers': submitOperation('Move money between two accounts, atomically', 'TransferRequest'),
+  'POST /transactions': submitOperation(
+    "Run operations of the deployment's participants as one atomic transaction",
+    'TransactionRequest',
+  ),
+  'GET /transactions/{txId}': {
+    summary: 'Read a transaction: state, outcome, participants with votes and acks, timeline',
+    parameters: [idParameter('txId', TxId), waitParameter],
+    responses: {
+      '200': {
+        description: 'The transaction (after at most `wait` seconds, terminal or not)',
+        content: jsonContent('TransactionView'),
+      },
+      '400': problemResponse('Malformed id or `wait`'),
+      '404': problemResponse('No such transaction'),
+      '503': problemResponse('Retry'),
+    },
+  },
+};
+
+/**
+ * The document's paths, one operation per route of the table: a public route needs no security
+ * and answers only the gateway's common errors; every other one also the authorizer's refusals.
+ */
+function pathsOf(
+  security: AuthDescription['security'],
+  protectedErrors: Record<string, JsonSchema>,
+): Record<string, Record<string, JsonSchema>> {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const routeKey of ROUTE_KEYS) {
+    const { method, path } = splitRouteKey(routeKey);
+    const route = ROUTES[routeKey];
+    const { summary, responses, ...rest } = OPERATIONS[routeKey];
+    paths[path] ??= {};
+    paths[path][method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary,
+      security: route.public ? [] : security,
+      ...rest,
+      responses: { ...responses, ...(route.public ? commonErrors : protectedErrors) },
+    };
+  }
+  return paths;
+}
+
 /** The document of a deployment: its participants' operations and its stage's auth. */
 export function openApiDocument(registry: ParticipantRegistry, auth: ApiAuth) {
   const { schemes, security, refusals, summary } = describeAuth(auth);
@@ -349,133 +482,7 @@ export function openApiDocument(registry: ParticipantRegistry, auth: ApiAuth) {
         GatewayMessage: schemaOf(GatewayMessageSchema, 'output'),
       },
     },
-    paths: {
-      '/health': {
-        get: {
-          operationId: 'health',
-          summary: 'Liveness',
-          security: [],
-          responses: { '200': { description: 'Up', content: jsonContent('Health') }, ...commonErrors },
-        },
-      },
-      '/openapi.json': {
-        get: {
-          operationId: 'openapi',
-          summary: 'This document',
-          security: [],
-          responses: {
-            '200': {
-              description: 'The OpenAPI 3.1 document',
-              content: { 'application/json': { schema: {} } },
-            },
-            ...commonErrors,
-          },
-        },
-      },
-      '/accounts': {
-        post: {
-          operationId: 'createAccount',
-          summary: 'Open a ledger account on the shard its id hashes to',
-          security,
-          requestBody: { required: true, content: jsonContent('CreateAccountRequest') },
-          responses: {
-            '201': { description: 'Created', content: jsonContent('Account') },
-            '400': problemResponse('Invalid request'),
-            '409': problemResponse('The account exists'),
-            '503': problemResponse('Retry'),
-            ...protectedErrors,
-          },
-        },
-      },
-      '/accounts/{accountId}': {
-        get: {
-          operationId: 'getAccount',
-          summary: 'Read an account',
-          security,
-          parameters: [
-            { name: 'accountId', in: 'path', required: true, schema: schemaOf(Identifier, 'input') },
-          ],
-          responses: {
-            '200': { description: 'The account', content: jsonContent('Account') },
-            '400': problemResponse('Malformed id'),
-            '404': problemResponse('No such account'),
-            '503': problemResponse('Retry'),
-            ...protectedErrors,
-          },
-        },
-      },
-      '/inventory/items': {
-        post: {
-          operationId: 'createItem',
-          summary: 'Add an inventory item with its stock',
-          security,
-          requestBody: { required: true, content: jsonContent('CreateItemRequest') },
-          responses: {
-            '201': { description: 'Created', content: jsonContent('Item') },
-            '400': problemResponse('Invalid request'),
-            '409': problemResponse('The sku exists'),
-            '503': problemResponse('Retry'),
-            ...protectedErrors,
-          },
-        },
-      },
-      '/inventory/items/{sku}': {
-        get: {
-          operationId: 'getItem',
-          summary: 'Read an inventory item',
-          security,
-          parameters: [{ name: 'sku', in: 'path', required: true, schema: schemaOf(Identifier, 'input') }],
-          responses: {
-            '200': { description: 'The item', content: jsonContent('Item') },
-            '400': problemResponse('Malformed sku'),
-            '404': problemResponse('No such item'),
-            '503': problemResponse('Retry'),
-            ...protectedErrors,
-          },
-        },
-      },
-      '/transfers': {
-        post: {
-          operationId: 'transfer',
-          summary: 'Move money between two accounts, atomically',
-          security,
-          parameters: [waitParameter, idempotencyKeyHeader],
-          requestBody: { required: true, content: jsonContent('TransferRequest') },
-          responses: { ...submitResponses, ...protectedErrors },
-        },
-      },
-      '/transactions': {
-        post: {
-          operationId: 'submitTransaction',
-          summary: "Run operations of the deployment's participants as one atomic transaction",
-          security,
-          parameters: [waitParameter, idempotencyKeyHeader],
-          requestBody: { required: true, content: jsonContent('TransactionRequest') },
-          responses: { ...submitResponses, ...protectedErrors },
-        },
-      },
-      '/transactions/{txId}': {
-        get: {
-          operationId: 'getTransaction',
-          summary: 'Read a transaction: state, outcome, participants with votes and acks, timeline',
-          security,
-          parameters: [
-            { name: 'txId', in: 'path', required: true, schema: schemaOf(TxId, 'input') },
-            waitParameter,
-          ],
-          responses: {
-            '200': {
-              description: 'The transaction (after at most `wait` seconds, terminal or not)',
-              content: jsonContent('TransactionView'),
-            },
-            '400': problemResponse('Malformed id or `wait`'),
-            '404': problemResponse('No such transaction'),
-            '503': problemResponse('Retry'),
-            ...protectedErrors,
-          },
-        },
-      },
-    },
+    paths: pathsOf(security, protectedErrors),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   defineParticipant,
   type OperationContext,
   type ParticipantDefinition,
+  type TransactItem,
   type Write,
 } from './definition';
 import type { ReservedOp } from './operations';
@@ -96,9 +97,12 @@ export function canReserve(op: ReservedOp, entity: { readonly available: number 
 /** What a write of an entity does to it; `direct` is the one-phase fast path (no hold). */
 export type CounterStep = 'reserve' | 'apply' | 'release' | 'direct';
 
+/** An Update (`set`, if the entity exists and `condition`), a check that it exists, or nothing. */
+type CounterExpression = { readonly set: string; readonly condition?: string } | 'exists' | 'nothing';
+
 /**
- * THE conditional writes of a counter, written once for the participant (reserve, apply, release)
- * and the one-phase fast path (direct):
+ * THE conditional writes of a counter, written once for the participant (reserve, apply, release),
+ * the one-phase fast path (direct) and the bench's hand-rolled baseline (direct):
  *
  *   step     │ take                                          │ give
  *   ─────────┼───────────────────────────────────────────────┼─────────────────────────────────
@@ -108,58 +112,78 @@ export type CounterStep = 'reserve' | 'apply' | 'release' | 'direct';
  *   direct   │ total −= a, available −= a if available >= a   │ total += a, available += a
  *
  * Every condition also requires the entity to exist (an Update would otherwise create a phantom).
- * The `held >= a` of apply and release are invariant checks: a prepared hold cannot vanish.
+ * The `held >= a` of apply and release are invariant checks: a prepared hold cannot vanish. The
+ * direct step is reserve then apply in one write, with reserve's condition.
  */
+const COUNTER_EXPRESSIONS: Record<CounterStep, Record<ReservedOp['action'], CounterExpression>> = {
+  reserve: {
+    take: { set: '#held = #held + :a, #available = #available - :a', condition: '#available >= :a' },
+    give: 'exists',
+  },
+  apply: {
+    take: { set: '#total = #total - :a, #held = #held - :a', condition: '#held >= :a' },
+    give: { set: '#total = #total + :a, #available = #available + :a' },
+  },
+  release: {
+    take: { set: '#held = #held - :a, #available = #available + :a', condition: '#held >= :a' },
+    give: 'nothing',
+  },
+  direct: {
+    take: { set: '#total = #total - :a, #available = #available - :a', condition: '#available >= :a' },
+    give: { set: '#total = #total + :a, #available = #available + :a' },
+  },
+};
+
+const EXISTS = 'attribute_exists(pk)';
+
+/**
+ * The DynamoDB write of `step` for `op` on an entity of a counter whose entities are `entity`s
+ * (COUNTER_EXPRESSIONS); undefined when the step writes nothing.
+ */
+export function counterItem(
+  entity: string,
+  table: string,
+  op: ReservedOp,
+  step: CounterStep,
+): TransactItem | undefined {
+  const Key = entityKey(entity, op.id);
+  const expression = COUNTER_EXPRESSIONS[step][op.action];
+  if (expression === 'nothing') return undefined;
+  if (expression === 'exists')
+    return { ConditionCheck: { TableName: table, Key, ConditionExpression: EXISTS } };
+  const UpdateExpression = `SET ${expression.set}`;
+  const ConditionExpression = expression.condition ? `${EXISTS} AND ${expression.condition}` : EXISTS;
+  const text = `${UpdateExpression} ${ConditionExpression}`;
+  // `total` is a DynamoDB reserved word, so every counter attribute goes through a name.
+  const names = Object.fromEntries(
+    ['total', 'held', 'available'].filter((n) => text.includes(`#${n}`)).map((n) => [`#${n}`, n]),
+  );
+  return {
+    Update: {
+      TableName: table,
+      Key,
+      UpdateExpression,
+      ConditionExpression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':a': op.amount },
+    },
+  };
+}
+
+/** `counterItem`, with the reason a failed condition refused it (from the entity it saw). */
 export function counterWrite(
   spec: Pick<CounterSpec, 'entity' | 'quantity'>,
   table: string,
   op: ReservedOp,
   step: CounterStep,
 ): Write | undefined {
-  const Key = entityKey(spec.entity, op.id);
-  const take = op.action === 'take';
-  const explain = (item: Record<string, unknown> | undefined) => {
-    const entity = item === undefined ? undefined : { available: numberOf(item.available) };
+  const item = counterItem(spec.entity, table, op, step);
+  if (item === undefined) return undefined;
+  const refusal = (seen: Record<string, unknown> | undefined) => {
+    const entity = seen === undefined ? undefined : { available: numberOf(seen.available) };
     return canReserve(op, entity) ? undefined : rejectionReason(spec, op, entity);
   };
-  const update = (UpdateExpression: string, condition: string): Write => {
-    const ConditionExpression = condition ? `attribute_exists(pk) AND ${condition}` : 'attribute_exists(pk)';
-    const text = `${UpdateExpression} ${ConditionExpression}`;
-    // `total` is a DynamoDB reserved word, so every counter attribute goes through a name.
-    const names = Object.fromEntries(
-      ['total', 'held', 'available'].filter((n) => text.includes(`#${n}`)).map((n) => [`#${n}`, n]),
-    );
-    return {
-      Update: {
-        TableName: table,
-        Key,
-        UpdateExpression,
-        ConditionExpression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':a': op.amount },
-      },
-      refusal: explain,
-    };
-  };
-  switch (step) {
-    case 'reserve':
-      return take
-        ? update('SET #held = #held + :a, #available = #available - :a', '#available >= :a')
-        : {
-            ConditionCheck: { TableName: table, Key, ConditionExpression: 'attribute_exists(pk)' },
-            refusal: explain,
-          };
-    case 'apply':
-      return take
-        ? update('SET #total = #total - :a, #held = #held - :a', '#held >= :a')
-        : update('SET #total = #total + :a, #available = #available + :a', '');
-    case 'release':
-      return take ? update('SET #held = #held - :a, #available = #available + :a', '#held >= :a') : undefined;
-    case 'direct':
-      return take
-        ? update('SET #total = #total - :a, #available = #available - :a', '#available >= :a')
-        : update('SET #total = #total + :a, #available = #available + :a', '');
-  }
+  return { ...item, refusal };
 }
 
 /** A number attribute: raw (`{N: '5'}`, as in a cancellation reason's item) or a number. */

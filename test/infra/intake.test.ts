@@ -104,7 +104,7 @@ describe('an event intake', () => {
           MAX_RECEIVE_COUNT: '5',
           TANDEM_PARTICIPANTS: Match.anyValue(),
           TRANSACTIONS_TABLE: Match.anyValue(),
-          COORDINATOR_QUEUE_URL: Match.anyValue(),
+          TIMER_QUEUE_URL: Match.anyValue(),
           ONE_PHASE: 'on',
         }),
       },
@@ -116,7 +116,9 @@ describe('an event intake', () => {
     });
     const statements = statementsOf(template, stack, intake.fn.role!);
     expect(actionsOn(statements, arnOf(stack, intake.inbox.dlq))).toContain('sqs:SendMessage');
-    expect(actionsOn(statements, arnOf(stack, tandem.coordinator.queue.queue))).toContain('sqs:SendMessage');
+    // A producer starts a transaction with a timer and Prepares; it never sends to the coordinator.
+    expect(actionsOn(statements, arnOf(stack, tandem.coordinator.timers.queue))).toContain('sqs:SendMessage');
+    expect(actionsOn(statements, arnOf(stack, tandem.coordinator.queue.queue))).toEqual([]);
     expect(
       actionsOn(statements, {
         'Fn::GetAtt': [stack.getLogicalId(tandem.coordinator.transactions.node.defaultChild as never), 'Arn'],

@@ -83,6 +83,24 @@ describe.each(VARIANTS)('least privilege in the %s stack', (_name, context) => {
       expect(resources, id).not.toMatch(/CoordinatorSlotsTable/);
   });
 
+  it("lets only the coordinator's functions and the participants send to the coordinator's queue", () => {
+    // Producers (the API, the intakes) start a transaction with Prepares and a timer: no Begin.
+    const senders = statements
+      .filter(([, s]) => [s.Action].flat().includes('sqs:SendMessage'))
+      .filter(([, s]) => /"CoordinatorInboxQueue[0-9A-F]{8}"/.test(JSON.stringify(s.Resource)))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(senders.length).toBeGreaterThan(0);
+    expect(senders.filter((id) => /^(Api|Intake)/.test(id))).toEqual([]);
+    expect(senders.filter((id) => !/^(CoordinatorTimerFn|CoordinatorSweeperFn)/.test(id))).toEqual(
+      expect.arrayContaining([expect.stringMatching(PARTICIPANT_POLICY)]),
+    );
+    const api = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('Api'),
+    );
+    const apiEnvironment = template.toJSON().Resources[api!].Properties.Environment.Variables;
+    expect(apiEnvironment.COORDINATOR_QUEUE_URL).toBeUndefined();
+  });
+
   it("gives the deploy guard nothing but its own logs (and X-Ray's trace segments)", () => {
     const guard = statements.filter(([id]) => id.startsWith('DeployGuardFnRole'));
     expect(guard.flatMap(([, s]) => [s.Action].flat()).sort()).toEqual([

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config';
 import { TandemStack } from '../../infra/tandem-stack';
+import { ROUTE_KEYS, ROUTES } from '../../shared/api/routes';
 import { TERMINAL_CHANGE_FILTERS } from '../../shared/events';
 import { synth } from '../support/synth';
 
@@ -160,21 +161,22 @@ describe('HTTP API', () => {
     });
   });
 
+  it('has exactly the routes of the route table, and $default', () => {
+    const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(
+      ([, r]) => r.Properties.RouteKey,
+    );
+    expect(routes.sort()).toEqual([...ROUTE_KEYS, '$default'].sort());
+  });
+
   it('signs every route but /health, /openapi.json and $default with IAM by default', () => {
     const routes = resourcesOf(dev.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
       r.Properties.RouteKey,
       r.Properties.AuthorizationType ?? 'NONE',
     ]);
+    const unsigned = routes.filter(([, type]) => type === 'NONE').map(([key]) => key);
+    expect(unsigned.sort()).toEqual(['$default', 'GET /health', 'GET /openapi.json']);
     expect(Object.fromEntries(routes)).toEqual({
-      'GET /health': 'NONE',
-      'GET /openapi.json': 'NONE',
-      'POST /transfers': 'AWS_IAM',
-      'POST /transactions': 'AWS_IAM',
-      'GET /transactions/{txId}': 'AWS_IAM',
-      'POST /accounts': 'AWS_IAM',
-      'GET /accounts/{accountId}': 'AWS_IAM',
-      'POST /inventory/items': 'AWS_IAM',
-      'GET /inventory/items/{sku}': 'AWS_IAM',
+      ...Object.fromEntries(ROUTE_KEYS.map((key) => [key, ROUTES[key].public ? 'NONE' : 'AWS_IAM'])),
       $default: 'NONE',
     });
   });
@@ -395,6 +397,11 @@ describe('bench deployment', () => {
     expect(metered(template).length).toBe(functions.length);
     expect(functions.map(([id]) => id).filter((id) => id.startsWith('Bench'))).toHaveLength(2);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /bench/direct-transfers' });
+    const signed = synth({ bench: 'on' }).template;
+    signed.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /bench/direct-transfers',
+      AuthorizationType: 'AWS_IAM',
+    });
   });
 
   it('is refused in prod', () => {

@@ -1,5 +1,6 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
@@ -88,10 +89,18 @@ describe('Tandem in a team stack', () => {
       { outcome: 'ABORTED', participant: 'seats' },
     );
     const template = synthOf(stack);
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toContain('execute-api:Invoke');
-    expect(policies).toMatch(/\/POST\/transactions/);
-    expect(policies).toMatch(/\/GET\/transactions\/\*/);
+    // Exactly the routes each grant names: submitting both ways, reading a transaction.
+    const invokable = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => statement.Action === 'execute-api:Invoke')
+      .flatMap((statement) => statement.Resource)
+      .map((arn) =>
+        JSON.stringify(arn)
+          .match(/\/\$default\/(\w+)(\/[^"]*)/)
+          ?.slice(1)
+          .join(' '),
+      );
+    expect(invokable.sort()).toEqual(['GET /transactions/*', 'POST /transactions', 'POST /transfers']);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['tandem'],
@@ -101,7 +110,7 @@ describe('Tandem in a team stack', () => {
     });
   });
 
-  it('makes no API with api: false, and then refuses grants through it', () => {
+  it('makes no API with api: false, and then refuses grants and routes through it', () => {
     const { stack, tandem, seatsFn } = teamStack({ api: false });
     tandem.addParticipant('seats', { definition: seats, handler: seatsFn });
     expect(tandem.api).toBeUndefined();
@@ -109,6 +118,19 @@ describe('Tandem in a team stack', () => {
     expect(() => tandem.grantSubmit(seatsFn)).toThrow(
       /there is no API to grant access to \(the construct was made with api: false\)/,
     );
+    expect(() => tandem.addApiRoute('GET /reports', new HttpLambdaIntegration('Reports', seatsFn))).toThrow(
+      /there is no API to add a route to/,
+    );
+  });
+
+  it('adds a route of your own behind the stage authorizer', () => {
+    const { stack, tandem, seatsFn } = teamStack();
+    tandem.addParticipant('seats', { definition: seats, handler: seatsFn });
+    tandem.addApiRoute('GET /reports/{id}', new HttpLambdaIntegration('Reports', seatsFn));
+    synthOf(stack).hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /reports/{id}',
+      AuthorizationType: 'AWS_IAM',
+    });
   });
 
   it('warns on synth when the API has no auth', () => {

@@ -42,7 +42,6 @@ const apiEnv = {
   TANDEM_PARTICIPANTS: '[{"name":"ledger"}]',
   TRANSACTIONS_TABLE: 'txs',
   SLOTS_TABLE: 'slots',
-  COORDINATOR_QUEUE_URL: 'http://localhost:4566/000000000000/coordinator.fifo',
   TIMER_QUEUE_URL: 'http://localhost:4566/000000000000/timers',
   PARTICIPANT_QUEUES: '{"ledger-0":"http://localhost:4566/000000000000/ledger-0"}',
   SLOT_COUNT: '64',
@@ -60,7 +59,6 @@ describe('function configuration', () => {
       counterTables: {},
       transactionsTable: 'txs',
       slotsTable: 'slots',
-      coordinatorQueueUrl: 'http://localhost:4566/000000000000/coordinator.fifo',
       start: {
         timerQueueUrl: 'http://localhost:4566/000000000000/timers',
         participantQueues: { 'ledger-0': 'http://localhost:4566/000000000000/ledger-0' },

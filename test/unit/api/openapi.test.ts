@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
-import { ROUTE_KEYS } from '../../../shared/api/app';
 import type { ApiAuth } from '../../../shared/api/auth';
+import { ROUTE_KEYS, ROUTES } from '../../../shared/api/routes';
 import {
   CreateAccountRequest,
   CreateItemRequest,
@@ -50,6 +50,24 @@ describe('GET /openapi.json', () => {
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(documented.sort()).toEqual([...ROUTE_KEYS].sort());
+  });
+
+  it("takes each operation's id and security from the route table", async () => {
+    const doc = await served();
+    const operations = ROUTE_KEYS.map((key) => {
+      const [method, path] = key.split(' ') as [string, string];
+      return {
+        key,
+        operation: doc.paths[path]![method.toLowerCase()] as Operation & { operationId: string },
+      };
+    });
+    expect(new Set(operations.map(({ operation }) => operation.operationId)).size).toBe(ROUTE_KEYS.length);
+    for (const { key, operation } of operations) {
+      expect(operation.operationId, key).toBe(ROUTES[key].operationId);
+      expect(operation.security, key).toEqual(ROUTES[key].public ? [] : [{ sigv4: [] }]);
+    }
+    const open = operations.filter(({ operation }) => operation.security?.length === 0).map(({ key }) => key);
+    expect(open).toEqual(['GET /health', 'GET /openapi.json']);
   });
 
   it('documents problem+json answers and resolves every reference', async () => {

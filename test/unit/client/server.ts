@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ROUTE_KEYS } from '../../../shared/api/app';
 import type { HttpResult } from '../../../shared/api/http';
+import { ROUTE_KEYS } from '../../../shared/api/routes';
 
 /** A request as the in-process server received it. */
 export interface Received {

@@ -172,4 +172,15 @@ describe('SqsTransport: replies', () => {
   it('falls back to the slot of the txId for a message of an older coordinator without one', async () => {
     expect(await groupOf(undefined, 64)).toBe(`slot-${slotOf('tx_abc', 64)}`);
   });
+
+  it("refuses to reply without the coordinator's queue (a producer is given none), sending nothing", async () => {
+    const sent: unknown[] = [];
+    const sqs = {
+      send: async (command: { input: never }) => sent.push(command.input),
+    } as unknown as SQSClient;
+    const producerSide = new SqsTransport(sqs, { slotCount: 64, timerQueueUrl: 't' }, { nowMs: () => 0 });
+    await expect(producerSide.reply(vote)).rejects.toThrow(InfrastructureError);
+    await expect(producerSide.forwardCheck('tx_abc', 1, 0)).rejects.toThrow(/no coordinator queue/);
+    expect(sent).toEqual([]);
+  });
 });

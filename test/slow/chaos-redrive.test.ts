@@ -30,7 +30,9 @@ describe('chaos: redriving the dead letters of a run', () => {
     const summary = await new ChaosStack(deployment).redriveDeadLetters(new Set([ours]));
 
     // Assess
-    expect(summary).toMatchObject({ found: 1, redriven: 1, foreign: 1 });
+    expect(summary).toMatchObject({ found: 1, redriven: 1 });
+    // Other workloads' messages: this test's, and any earlier test files left in the shared stack.
+    expect(summary.foreign).toBeGreaterThanOrEqual(1);
     expect(summary.errors).toEqual([expect.stringContaining(ours)]);
     // The run's message may be back already: the coordinator dead-letters a body it cannot read.
     const left = (await peekDlq(coordinator, ops.queues, 10)).map((m) => m.body);

@@ -71,7 +71,7 @@ const lines = [
   '',
   '## Calibration: the emulator profile against the emulator bench',
   '',
-  `Closed loop, two-phase transfers (each client between its own two accounts, as the bench's), ${CALIBRATION_RUN.slotCount} slots, ${CALIBRATION_RUN.durationMs / 1000} s of simulated time of which the first ${CALIBRATION_RUN.warmupMs / 1000} s are not measured; seed ${CALIBRATION_RUN.seed}. Bench: bench/results/latest.md. Tolerance ±${CALIBRATION_TOLERANCE * 100} % (the calibration test holds it at 1 and 8 clients).`,
+  `Closed loop, two-phase transfers (each client between its own two accounts, as the bench's), ${CALIBRATION_RUN.slotCount} slots, ${CALIBRATION_RUN.durationMs / 1000} s of simulated time of which the first ${CALIBRATION_RUN.warmupMs / 1000} s are not measured; seed ${CALIBRATION_RUN.seed}. Bench: bench/results/latest.md. Tolerance ±${CALIBRATION_TOLERANCE * 100} % (test/sim/model-calibration.test.ts holds it at each of these points).`,
   '',
   '| clients | model tx/s | bench tx/s | ratio | | model p50 ms | bench p50 ms | ratio | | model p99 ms | model requests/transfer | bench requests/transfer |',
   '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
@@ -93,7 +93,7 @@ const lines = [
   '',
   '## Where the time goes (step medians, ms)',
   '',
-  'entry: request sent → record created; decide: created → decision written; settle: decision → the last ack on the record (what the client waits for); answer: → the client has it.',
+  'entry: request sent → record created; decide: created → decision written; settle: decision → the last ack on the record; answer: → the client has it (the API’s next re-read, then HTTP out).',
   '',
   '| run | entry | decide | settle | answer | request → answer p50 |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -107,7 +107,7 @@ const lines = [
   '',
   '## Requests per committed transfer, by kind',
   '',
-  'A port call by its kind; `receive (…)` is a poll of an event source (ReceiveMessage, DeleteMessage, Lambda:Invoke: 3 requests, once per batch); `api` the gateway and the invoke; `answer` the API’s re-reads while it holds the answer open.',
+  'A port call by its kind; `receive (…)` is a poll of an event source (ReceiveMessage, DeleteMessage, Lambda:Invoke: 3 requests, once per batch); `api` the gateway and the invoke; the API’s re-reads while it holds a `?wait` answer open are among the reads.',
   '',
   ...(() => {
     const runs = [

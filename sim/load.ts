@@ -1,13 +1,16 @@
 import { newEntity } from '../shared/entities';
 import { InfrastructureError } from '../shared/errors';
 import { shardOf } from '../shared/ledger/sharding';
-import type { TxState } from '../shared/protocol';
+import { isTerminal, settledState, type TxState } from '../shared/protocol';
 import type { Operation } from '../shared/registry';
 import { Transactions } from '../shared/transactions';
 import type { AnsweredRequest, InvariantChecker } from './checker';
 import { LEDGER_SHARDS, type SimCore, T0_MS, type TimedOptions } from './core';
 import type { Runtime } from './runtime';
 import type { WorkloadWorld } from './workload';
+
+/** How long the API holds a request open for its outcome (the bench's clients ask `?wait=20`). */
+const WAIT_MS = 20_000;
 
 /** Each account's opening balance: enough that no transfer of the run is refused for funds. */
 const OPENING_BALANCE = 1_000_000_000;
@@ -18,8 +21,10 @@ export interface TxTimes {
   createdAtMs?: number;
   decidedAtMs?: number;
   completedAtMs?: number;
-  /** When the client has its answer (the profile's answer time after completion). */
+  /** When the client has its answer: the API's wait saw it settled, or it settled after the wait. */
   answeredAtMs?: number;
+  /** Whether the API still holds the client's request open, re-reading the record. */
+  waiting: boolean;
   outcome?: TxState;
 }
 
@@ -35,7 +40,8 @@ export class TimedLoad {
   pendingClients = 0;
   /** Every transaction submitted, by its id. */
   readonly times = new Map<string, TxTimes>();
-  private readonly created = new Map<string, number>();
+  /** The request each API invocation is submitting, until its record is written. */
+  private readonly requestOf = new Map<number, { submittedAtMs: number; client: number | undefined }>();
   /** The closed-loop client of each transaction, to send its next request on the answer. */
   private readonly clientOf = new Map<string, number>();
   private readonly shards: string[][] = Array.from({ length: LEDGER_SHARDS }, () => []);
@@ -126,20 +132,21 @@ export class TimedLoad {
                 this.runtime.call(inv, 'directory.missing', () => this.world.directory.missing(refs)),
             },
             clock: apiNode.clock,
-            sleep: async () => {},
+            sleep: (ms) => this.runtime.pacing(inv).sleep(ms),
             newTxId: () => `tx_model${this.nextTxNumber++}`,
             newIncarnation: () => `i${this.nextTxNumber++}`,
             pacing: this.runtime.pacing(inv),
           },
           { registry: this.world.registry, slotCount: this.world.slotCount(), coordinator: this.core.config },
         );
-        const { record } = await transactions.submit({ operations, waitMs: 0, commit: 'two-phase' });
+        this.requestOf.set(inv.id, { submittedAtMs, client });
+        // As the bench's clients: the API holds the answer open (`?wait`), re-reading the record.
+        const { record } = await transactions.submit({ operations, waitMs: WAIT_MS, commit: 'two-phase' });
         this.checker.accepted(request, record);
-        const times: TxTimes = { submittedAtMs };
-        const createdAtMs = this.created.get(record.txId);
-        if (createdAtMs !== undefined) times.createdAtMs = createdAtMs;
-        this.times.set(record.txId, times);
-        if (client !== undefined) this.clientOf.set(record.txId, client);
+        const times = this.times.get(record.txId)!;
+        times.waiting = false;
+        // Settled within the wait: the answer goes out now; else when the record settles.
+        if (isTerminal(settledState(record))) this.answer(record.txId, times);
       },
       (error) => {
         if (error === null) return;
@@ -154,11 +161,13 @@ export class TimedLoad {
     );
   }
 
-  /** The transaction's record was written (PREPARING). */
-  onCreated(txId: string): void {
-    this.created.set(txId, this.core.now);
-    const times = this.times.get(txId);
-    if (times) times.createdAtMs = this.core.now;
+  /** The transaction's record was written (PREPARING) by the API's invocation `invocationId`. */
+  onCreated(txId: string, invocationId: number): void {
+    const request = this.requestOf.get(invocationId);
+    if (!request) return;
+    this.requestOf.delete(invocationId);
+    this.times.set(txId, { submittedAtMs: request.submittedAtMs, createdAtMs: this.core.now, waiting: true });
+    if (request.client !== undefined) this.clientOf.set(txId, request.client);
   }
 
   /** The transaction's record was written; as the client reads it, it is in `state`. */
@@ -170,9 +179,15 @@ export class TimedLoad {
     if ((state !== 'COMMITTED' && state !== 'ABORTED') || times.completedAtMs !== undefined) return;
     times.completedAtMs = this.core.now;
     times.outcome = state;
+    if (!times.waiting) this.answer(txId, times);
+  }
+
+  /** The client has its answer the profile's answer time from now; a closed-loop one sends again. */
+  private answer(txId: string, times: TxTimes): void {
+    if (times.answeredAtMs !== undefined) return;
     const { profile } = this.options;
-    const answerMs = this.runtime.timedMs(profile.answer, profile.requestsPerAnswer, 'answer');
-    times.answeredAtMs = this.core.now + answerMs;
+    times.answeredAtMs =
+      this.core.now + this.runtime.timedMs(profile.answer, profile.requestsPerAnswer, 'answer');
     this.core.at(times.answeredAtMs, () => {
       this.pendingClients--;
       const client = this.clientOf.get(txId);

@@ -27,7 +27,7 @@ export interface TimingProfile {
   readonly fifoDelivery: Latency;
   /** A client's request sent → the API's handler starts. */
   readonly apiIn: Latency;
-  /** A transaction complete → the client has its answer (the API's next re-read, HTTP out). */
+  /** The API's answer → the client has it (HTTP out); the API's re-reads before it are real calls. */
   readonly answer: Latency;
   /** Added to a function's invocation when it needs a new execution environment. */
   readonly coldStart: Latency;
@@ -42,7 +42,7 @@ export interface TimingProfile {
   readonly requestsPerDelivery: number;
   /** Requests a client's request costs the server on the way in: the gateway, Lambda:Invoke. */
   readonly requestsPerApiCall: number;
-  /** Requests the answer costs the server: the API's re-reads while it holds the answer open. */
+  /** Requests the answer costs beside the API's re-reads (which are port calls of their own). */
   readonly requestsPerAnswer: number;
 }
 
@@ -72,13 +72,13 @@ export const EMULATOR: TimingProfile = {
   standardDelivery: ms(19, 40),
   fifoDelivery: ms(17, 60),
   apiIn: ms(1, 4),
-  answer: ms(22, 40),
+  answer: ms(1, 4),
   coldStart: ms(0, 0),
   lambdaConcurrency: 1_000,
   server: { requestsPerS: 600 },
   requestsPerDelivery: 3,
   requestsPerApiCall: 2,
-  requestsPerAnswer: 2,
+  requestsPerAnswer: 0,
 };
 
 /**
@@ -91,11 +91,11 @@ export const AWS: TimingProfile = {
   standardDelivery: ms(30, 150),
   fifoDelivery: ms(30, 150),
   apiIn: ms(15, 60),
-  answer: ms(20, 80),
+  answer: ms(10, 40),
   coldStart: ms(300, 900),
   lambdaConcurrency: 1_000,
   server: null,
   requestsPerDelivery: 3,
   requestsPerApiCall: 2,
-  requestsPerAnswer: 1,
+  requestsPerAnswer: 0,
 };

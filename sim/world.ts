@@ -397,7 +397,7 @@ class World {
             const outcome = await this.txStore.create(tx);
             if (outcome.created) {
               this.checker.afterCreate(tx.record);
-              this.timedLoad?.onCreated(tx.record.txId);
+              this.timedLoad?.onCreated(tx.record.txId, inv.id);
             }
             return outcome;
           },

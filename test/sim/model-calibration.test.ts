@@ -10,7 +10,7 @@ const bench = benchTwoPhase(readFileSync(new URL('../../bench/results/latest.md'
 const within = (model: number, measured: number) => Math.abs(model / measured - 1) <= CALIBRATION_TOLERANCE;
 
 describe('the model (the simulation in its timed mode)', () => {
-  it.each([1, 8])(
+  it.each([1, 8, 32])(
     'reproduces the emulator bench at %i client(s): two-phase p50 and transfers/s within the tolerance',
     async (clients) => {
       // Prepare

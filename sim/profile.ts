@@ -69,8 +69,8 @@ const ms = (p50Ms: number, p99Ms: number): Latency => ({ p50Ms, p99Ms });
 export const EMULATOR: TimingProfile = {
   name: 'emulator',
   calls: { read: ms(2, 8), write: ms(2, 8), transact: ms(5, 20), send: ms(2, 8) },
-  standardDelivery: ms(19, 40),
-  fifoDelivery: ms(17, 60),
+  standardDelivery: ms(21, 40),
+  fifoDelivery: ms(19, 60),
   apiIn: ms(1, 4),
   answer: ms(1, 4),
   coldStart: ms(0, 0),

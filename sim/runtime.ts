@@ -46,6 +46,8 @@ export class Runtime {
   coldStarts = 0;
   /** Timed mode: when the shared server (the profile's, if any) is next free. */
   private serverFreeAtMs = 0;
+  /** Timed mode: when the FIFO queue's SendMessage quota next has room. */
+  private fifoSendFreeAtMs = 0;
   /** Timed mode: each function's invocations running and execution environments made. */
   private readonly functions = new Map<string, { running: number; environments: number }>();
 
@@ -66,6 +68,15 @@ export class Runtime {
       this.serverFreeAtMs = startMs + (requests * 1000) / profile.server.requestsPerS;
     }
     return waitMs + drawMs(this.core.timing!, latency);
+  }
+
+  /** Timed mode: how long a call of `kind` waits for its quota (the FIFO queue's sends) from now. */
+  private quotaWaitMs(kind: CallKind): number {
+    const perS = this.core.options.timed!.profile.fifoSendsPerS;
+    if (kind !== 'sendFifo' || perS === null) return 0;
+    const startMs = Math.max(this.core.now, this.fifoSendFreeAtMs);
+    this.fifoSendFreeAtMs = startMs + 1000 / perS;
+    return startMs - this.core.now;
   }
 
   /**
@@ -121,7 +132,9 @@ export class Runtime {
     return new Promise<T>((resolve, reject) => {
       if (inv.dead) return;
       const timed = this.core.options.timed;
-      const latencyMs = timed ? this.timedMs(timed.profile.calls[kind], 1, kind) : this.latencyMs();
+      const latencyMs = timed
+        ? this.quotaWaitMs(kind) + this.timedMs(timed.profile.calls[kind], 1, kind)
+        : this.latencyMs();
       const id = footprint ? this.nextWriteId++ : undefined;
       if (id !== undefined && footprint) {
         // At the service for its last few ms only: the rest of a slow call is the network's.

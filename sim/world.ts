@@ -517,7 +517,7 @@ class World {
           `send Check ${txId}`,
           async () => this.network.sendFifo(groupOf(slot), JSON.stringify({ type: 'Check', txId }), dedupId),
           undefined,
-          'send',
+          'sendFifo',
         );
       },
       rearm: (timer) => this.armTimer(inv, clock, timer),
@@ -659,7 +659,7 @@ class World {
           dedupId,
         ),
       undefined,
-      'send',
+      'sendFifo',
     );
   }
 

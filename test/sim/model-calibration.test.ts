@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchTwoPhase, CALIBRATION_RUN, CALIBRATION_TOLERANCE } from '../../sim/calibration';
 import { runModel } from '../../sim/model';
-import { AWS, EMULATOR } from '../../sim/profile';
+import { AWS, AWS_DEFAULT_FIFO, EMULATOR } from '../../sim/profile';
 
 const bench = benchTwoPhase(readFileSync(new URL('../../bench/results/latest.md', import.meta.url), 'utf8'));
 
@@ -79,5 +79,34 @@ describe('the model (the simulation in its timed mode)', () => {
     expect([limited.violations, free.violations]).toEqual([[], []]);
     expect(limited.perS).toBeLessThan(0.6 * free.perS);
     expect(free.coldStarts).toBeGreaterThan(limited.coldStarts);
+  });
+
+  it("holds the FIFO queue's SendMessage quota: past 300/s the answers queue up", async () => {
+    // Prepare: 4 FIFO sends per transfer (2 votes, 2 acks): 300/s carries at most 75 transfers/s.
+    const at = (profile: typeof AWS, perS: number) =>
+      runModel({
+        seed: 4,
+        timed: {
+          profile,
+          load: { kind: 'open', perS },
+          durationMs: 4_000,
+          warmupMs: 1_000,
+          accounts: 200,
+          slotCount: 64,
+        },
+      });
+
+    // Act
+    const [free, under, over] = [
+      await at(AWS, 150),
+      await at(AWS_DEFAULT_FIFO, 60),
+      await at(AWS_DEFAULT_FIFO, 150),
+    ];
+
+    // Assess: under the bound the quota costs little; over it, latency piles up.
+    expect([free.violations, under.violations, over.violations]).toEqual([[], [], []]);
+    expect(under.latencyMs.p50).toBeLessThan(1.5 * free.latencyMs.p50);
+    expect(over.latencyMs.p50).toBeGreaterThan(4 * free.latencyMs.p50);
+    expect(over.perS).toBeLessThan(0.8 * free.perS);
   });
 });

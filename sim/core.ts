@@ -96,7 +96,7 @@ export interface TimedOptions {
   readonly slotCount: number;
 }
 
-/** The deployed coordinator configuration (infra defaults), for the timed mode. */
+/** The deployed coordinator configuration (infra/config.ts defaults), for the timed mode. */
 const TIMED_CONFIG: CoordinatorConfig = {
   prepareTimeoutMs: 20_000,
   resendBaseMs: 3_000,

@@ -98,9 +98,9 @@ export interface TimedOptions {
 
 /** The deployed coordinator configuration (infra/config.ts defaults), for the timed mode. */
 const TIMED_CONFIG: CoordinatorConfig = {
-  prepareTimeoutMs: 20_000,
-  resendBaseMs: 3_000,
-  resendCapMs: 10_000,
+  prepareTimeoutMs: 30_000,
+  resendBaseMs: 5_000,
+  resendCapMs: 60_000,
 };
 
 /** The timed mode's plan: the seed's draws replaced by a fault-free deployment of `timed`. */

@@ -8,6 +8,7 @@ import type { CoordinatorConfig } from '../shared/protocol';
 import { EventHeap } from './heap';
 import { drawPlan, type FaultPlan } from './plan';
 import { Prng } from './prng';
+import type { TimingProfile } from './profile';
 import { emptyStats, type SimStats } from './stats';
 
 export const T0_MS = 1_700_000_000_000;
@@ -72,6 +73,66 @@ export interface SimOptions {
    * outcomes, or not at all.
    */
   readonly outcomesOnly?: boolean;
+  /** The timed mode (the model): no faults, every call and hop timed by a profile. Off: undefined. */
+  readonly timed?: TimedOptions;
+}
+
+/** Offered load: closed loop (each client sends its next request on its answer) or open loop. */
+export type Load =
+  | { readonly kind: 'closed'; readonly clients: number }
+  | { readonly kind: 'open'; readonly perS: number };
+
+/**
+ * The timed mode: the same world and shells, fault-free, with each port call's time drawn from
+ * `profile`, two-phase transfers between `accounts` accounts offered at `load` for `durationMs`.
+ */
+export interface TimedOptions {
+  readonly profile: TimingProfile;
+  readonly load: Load;
+  readonly durationMs: number;
+  /** Transactions submitted before this are run but not measured. */
+  readonly warmupMs: number;
+  readonly accounts: number;
+  readonly slotCount: number;
+}
+
+/** The deployed coordinator configuration (infra/config.ts defaults), for the timed mode. */
+const TIMED_CONFIG: CoordinatorConfig = {
+  prepareTimeoutMs: 30_000,
+  resendBaseMs: 5_000,
+  resendCapMs: 60_000,
+};
+
+/** The timed mode's plan: the seed's draws replaced by a fault-free deployment of `timed`. */
+function timedPlan(plan: FaultPlan, timed: TimedOptions): FaultPlan {
+  return {
+    ...plan,
+    // At most as many coordinators run at once as there are groups (slots), and the function's limit.
+    envs: Math.min(timed.slotCount, timed.profile.lambdaConcurrency),
+    stickiness: 0.95,
+    slotCount: timed.slotCount,
+    maxReceiveCount: 5,
+    crashPerCall: 0,
+    errorPerCall: 0,
+    duplicatePerSend: 0,
+    reorderPerSend: 0,
+    pausePerCoordinatorCall: 0,
+    slowPerCall: 0,
+    lostDelete: 0,
+    dropVote: 0,
+    skewMsMax: 0,
+    driftPpmMax: 0,
+    faultsStopAfterMs: 0,
+    events: false,
+    notes: 1,
+    conflicts: 1,
+    throttlePerWrite: 0,
+    fifoBatch: 10,
+    ttlAfterMs: 0,
+    keyReuse: 0,
+    redeploy: null,
+    https: null,
+  };
 }
 
 /** A machine of the world: its own clock (skewed, drifting), and whether it is paused. */
@@ -130,6 +191,11 @@ export class SimCore {
   readonly config: CoordinatorConfig;
   faultsOn = true;
   readonly faultsStopAtMs: number;
+  /**
+   * The timed mode's own stream (call and hop times): the default mode never draws from it, so its
+   * seeded stream is the same with or without the timed mode. Null in the default mode.
+   */
+  readonly timing: Prng | null;
 
   constructor(readonly options: SimOptions) {
     this.rng = new Prng(options.seed);
@@ -148,11 +214,14 @@ export class SimCore {
       ...options.switches,
     };
     const { plan, config } = drawPlan(this.rng);
-    this.plan = plan;
-    this.config = config;
-    if (plan.https) this.stats.httpsSeeds = 1;
-    this.faultsStopAtMs = T0_MS + plan.faultsStopAfterMs;
-    const outage = plan.https?.outage;
+    const { timed } = options;
+    this.plan = timed ? timedPlan(plan, timed) : plan;
+    this.config = timed ? TIMED_CONFIG : config;
+    this.timing = timed ? new Prng((options.seed ^ 0x7f4a_7c15) >>> 0) : null;
+    if (timed) this.faultsOn = false;
+    if (this.plan.https) this.stats.httpsSeeds = 1;
+    this.faultsStopAtMs = T0_MS + this.plan.faultsStopAfterMs;
+    const outage = this.plan.https?.outage;
     if (outage && outage.untilMs - outage.fromMs > config.prepareTimeoutMs) this.stats.longOutages = 1;
   }
 

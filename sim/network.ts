@@ -3,6 +3,9 @@ import { type Invocation, type InvocationKind, type Node, type SimCore, VISIBILI
 import type { Runtime } from './runtime';
 import { type SimMessage, SimQueue } from './sqs';
 
+/** Most messages Lambda's poller hands a function at once (the stack's batch size). */
+const STANDARD_BATCH = 10;
+
 /** A standard queue and the function its event source delivers to. */
 export interface StandardQueue {
   readonly queue: SimQueue;
@@ -28,6 +31,13 @@ export class SimNetwork<Env extends FifoConsumer> {
   timerQueue!: StandardQueue;
   private readonly lastEnvOfGroup = new Map<string, Env>();
   nextMessageId = 1;
+  /** Timed mode: FIFO sends on their way (not in the queue yet), and when each group's last lands. */
+  private inTransit = 0;
+  private readonly groupLandsAtMs = new Map<string, number>();
+  /** Timed mode: each standard queue's receive on its way, and the messages it will hand over. */
+  private readonly polls = new Map<StandardQueue | 'fifo', { readonly atMs: number; count: number }>();
+  /** Timed mode: deliveries waiting for an execution environment of their function (at its limit). */
+  private readonly waiting = new Map<StandardQueue, SimMessage[]>();
 
   constructor(
     private readonly core: SimCore,
@@ -49,7 +59,7 @@ export class SimNetwork<Env extends FifoConsumer> {
   }
 
   liveMessages(): number {
-    return this.queues().reduce((sum, queue) => sum + queue.live, 0);
+    return this.queues().reduce((sum, queue) => sum + queue.live, this.inTransit);
   }
 
   standardQueue(name: string, visibilityTimeoutMs = VISIBILITY_TIMEOUT_MS): SimQueue {
@@ -62,6 +72,13 @@ export class SimNetwork<Env extends FifoConsumer> {
   }
 
   sendStandard(target: StandardQueue, body: string, delayMs: number): void {
+    if (this.core.options.timed) {
+      const message = target.queue.send(body, this.core.now, { delayMs, id: this.nextMessageId++ })!;
+      this.core.at(message.invisibleUntilMs, () =>
+        this.core.at(this.handOverAtMs(target), () => this.deliverStandard(target, message)),
+      );
+      return;
+    }
     const copies = this.core.faultsOn && this.core.rng.chance(this.core.plan.duplicatePerSend) ? 2 : 1;
     if (copies > 1) this.core.stats.duplicates++;
     for (let copy = 0; copy < copies; copy++) {
@@ -81,6 +98,10 @@ export class SimNetwork<Env extends FifoConsumer> {
 
   /** A poller tries to receive `message`; if it gets it, a handler runs it. */
   deliverStandard(target: StandardQueue, message: SimMessage): void {
+    if (this.core.options.timed) {
+      this.deliverTimed(target, message);
+      return;
+    }
     const attempt = target.queue.tryReceive(message, this.core.now);
     if (attempt === 'dead-lettered') this.deadLettered(target.queue, message);
     if (attempt !== 'received') return;
@@ -103,7 +124,77 @@ export class SimNetwork<Env extends FifoConsumer> {
     );
   }
 
+  /**
+   * Timed mode: when the event source's poller hands over a message it can see now — with the
+   * receive on its way if there is one (up to STANDARD_BATCH messages), else in a new receive the
+   * profile's delivery time later, whose receive, delete and invoke requests the batch pays once.
+   * For the FIFO queue the batch spans groups, as Lambda's poller reads it; the world still hands
+   * each group's messages to its own coordinator invocation.
+   */
+  private handOverAtMs(poller: StandardQueue | 'fifo'): number {
+    const pending = this.polls.get(poller);
+    if (pending && pending.atMs > this.core.now && pending.count < STANDARD_BATCH) {
+      pending.count++;
+      return pending.atMs;
+    }
+    const { profile } = this.core.options.timed!;
+    const [latency, what] =
+      poller === 'fifo'
+        ? [profile.fifoDelivery, 'receive (FIFO)']
+        : [profile.standardDelivery, 'receive (standard)'];
+    const atMs = this.core.now + this.runtime.timedMs(latency, profile.requestsPerDelivery, what);
+    this.polls.set(poller, { atMs, count: 1 });
+    return atMs;
+  }
+
+  /**
+   * Timed mode: a delivery within the function's concurrency limit (else it waits for an
+   * invocation to end), after its cold start if it needs a new execution environment.
+   */
+  private deliverTimed(target: StandardQueue, message: SimMessage): void {
+    const coldMs = this.runtime.acquire(target.node.name);
+    if (coldMs === null) {
+      const queue = this.waiting.get(target) ?? [];
+      queue.push(message);
+      this.waiting.set(target, queue);
+      return;
+    }
+    const attempt = target.queue.tryReceive(message, this.core.now);
+    if (attempt !== 'received') {
+      this.runtime.release(target.node.name);
+      return;
+    }
+    this.checker.received(message);
+    const receipt = message.receipt;
+    this.core.at(this.core.now + coldMs, () =>
+      this.runtime.spawn(
+        target.node,
+        target.kind,
+        `m${message.id} ${message.body} (receive ${message.receiveCount})`,
+        (inv) => target.handle(inv, message),
+        (error) => {
+          this.runtime.release(target.node.name);
+          const next = this.waiting.get(target)?.shift();
+          if (next) this.core.at(this.core.now, () => this.deliverStandard(target, next));
+          if (error === null) return this.deleteMessage(target.queue, message, receipt);
+          this.runtime.handlerFailed(error, message);
+        },
+      ),
+    );
+  }
+
   sendFifo(group: string, body: string, dedupId: string): void {
+    if (this.core.options.timed) {
+      // Received by the poller (in send order within its group), then at once to an idle coordinator.
+      const landsAtMs = Math.max(this.handOverAtMs('fifo'), this.groupLandsAtMs.get(group) ?? 0);
+      this.groupLandsAtMs.set(group, landsAtMs);
+      this.inTransit++;
+      this.core.at(landsAtMs, () => {
+        this.inTransit--;
+        this.fifo.send(body, this.core.now, { group, dedupId, id: this.nextMessageId++ });
+      });
+      return;
+    }
     const sent = this.fifo.send(body, this.core.now, { group, dedupId, id: this.nextMessageId++ });
     if (!sent) this.core.log(`   ↳ FIFO dropped duplicate ${dedupId}`);
   }

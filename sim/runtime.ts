@@ -15,6 +15,7 @@ import {
   T0_MS,
   VISIBILITY_TIMEOUT_MS,
 } from './core';
+import { type CallKind, drawMs, type Latency } from './profile';
 import type { SimMessage } from './sqs';
 
 /** Longest a write holds its items at the service (the rest of its latency is the network's). */
@@ -39,8 +40,65 @@ export class Runtime {
   private nextWriteId = 1;
   private nextInvocationId = 1;
   liveInvocations = 0;
+  /** Timed mode: requests made (port calls, deliveries, the API's), by what made them. */
+  readonly requests = new Map<string, number>();
+  /** Timed mode: invocations that needed a new execution environment. */
+  coldStarts = 0;
+  /** Timed mode: when the shared server (the profile's, if any) is next free. */
+  private serverFreeAtMs = 0;
+  /** Timed mode: when the FIFO queue's SendMessage quota next has room. */
+  private fifoSendFreeAtMs = 0;
+  /** Timed mode: each function's invocations running and execution environments made. */
+  private readonly functions = new Map<string, { running: number; environments: number }>();
 
   constructor(private readonly core: SimCore) {}
+
+  /**
+   * Timed mode: how long from now `requests` requests taking `latency` take — the wait for the
+   * profile's shared server (it holds each for 1000 / requestsPerS ms, one at a time), then the
+   * drawn time (which includes the service time: on an idle server there is no wait).
+   */
+  timedMs(latency: Latency, requests: number, what: string): number {
+    const { profile } = this.core.options.timed!;
+    this.requests.set(what, (this.requests.get(what) ?? 0) + requests);
+    let waitMs = 0;
+    if (profile.server) {
+      const startMs = Math.max(this.core.now, this.serverFreeAtMs);
+      waitMs = startMs - this.core.now;
+      this.serverFreeAtMs = startMs + (requests * 1000) / profile.server.requestsPerS;
+    }
+    return waitMs + drawMs(this.core.timing!, latency);
+  }
+
+  /** Timed mode: how long a call of `kind` waits for its quota (the FIFO queue's sends) from now. */
+  private quotaWaitMs(kind: CallKind): number {
+    const perS = this.core.options.timed!.profile.fifoSendsPerS;
+    if (kind !== 'sendFifo' || perS === null) return 0;
+    const startMs = Math.max(this.core.now, this.fifoSendFreeAtMs);
+    this.fifoSendFreeAtMs = startMs + 1000 / perS;
+    return startMs - this.core.now;
+  }
+
+  /**
+   * Timed mode: takes an execution environment of function `fn` for an invocation, within the
+   * profile's concurrency limit. Null at the limit; else the cold start it pays (0 when warm).
+   */
+  acquire(fn: string): number | null {
+    const { profile } = this.core.options.timed!;
+    const state = this.functions.get(fn) ?? { running: 0, environments: 0 };
+    this.functions.set(fn, state);
+    if (state.running >= profile.lambdaConcurrency) return null;
+    state.running++;
+    if (state.running <= state.environments) return 0;
+    state.environments++;
+    this.coldStarts++;
+    return drawMs(this.core.timing!, profile.coldStart);
+  }
+
+  /** Timed mode: an invocation of `fn` ended; its environment is warm for the next. */
+  release(fn: string): void {
+    this.functions.get(fn)!.running--;
+  }
 
   latencyMs(): number {
     if (this.core.faultsOn && this.core.rng.chance(this.core.plan.slowPerCall))
@@ -60,11 +118,23 @@ export class Runtime {
    * in flight, DynamoDB may cancel it
    * (TransactionConflict: ContentionError, nothing written) — with the chance `plan.conflicts`, on
    * and after faults alike; while faults last it may also be throttled.
+   *
+   * In the timed mode the call takes the profile's time for its `kind` (by default: a read; with a
+   * footprint, a write — a transaction when transactional).
    */
-  call<T>(inv: Invocation, what: string, effect: () => Promise<T>, footprint?: WriteFootprint): Promise<T> {
+  call<T>(
+    inv: Invocation,
+    what: string,
+    effect: () => Promise<T>,
+    footprint?: WriteFootprint,
+    kind: CallKind = footprint ? (footprint.transactional ? 'transact' : 'write') : 'read',
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (inv.dead) return;
-      const latencyMs = this.latencyMs();
+      const timed = this.core.options.timed;
+      const latencyMs = timed
+        ? this.quotaWaitMs(kind) + this.timedMs(timed.profile.calls[kind], 1, kind)
+        : this.latencyMs();
       const id = footprint ? this.nextWriteId++ : undefined;
       if (id !== undefined && footprint) {
         // At the service for its last few ms only: the rest of a slow call is the network's.

@@ -33,6 +33,7 @@ import {
   type ParticipantReply,
   ProtocolAssertionError,
   type RecordNote,
+  settledState,
   slotOf,
 } from '../shared/protocol';
 import { recordKeyOf } from '../shared/txid';
@@ -49,12 +50,13 @@ import {
 } from './core';
 import { EventsOut } from './events';
 import { HttpsParticipant } from './https';
+import { TimedLoad, type TxTimes } from './load';
 import { SimNetwork } from './network';
 import { type FaultPlan, RELAY_FUNCTION_TIMEOUT_MS } from './plan';
 import { Runtime } from './runtime';
 import type { SimMessage } from './sqs';
 import type { SimStats } from './stats';
-import { Workload } from './workload';
+import { Workload, type WorkloadWorld } from './workload';
 
 /**
  * The deterministic simulation world (in the spirit of FoundationDB's simulator and TigerBeetle's
@@ -98,6 +100,16 @@ export interface SimResult {
   /** Messages found in a dead-letter queue at quiescence (then redriven by the "operator"). */
   readonly dlq: readonly string[];
   readonly plan: FaultPlan;
+}
+
+/** What a timed run measured, beside its SimResult (whose checks it also ran). */
+export interface TimedResult {
+  readonly result: SimResult;
+  /** Every transaction submitted, by its id. */
+  readonly times: ReadonlyMap<string, TxTimes>;
+  /** Requests made — port calls, deliveries (receive, delete, invoke), the API's — by what made them. */
+  readonly requests: ReadonlyMap<string, number>;
+  readonly coldStarts: number;
 }
 
 interface CoordinatorEnv {
@@ -154,7 +166,9 @@ class World {
   private readonly runtime: Runtime;
   private readonly checker: InvariantChecker;
   private readonly network: SimNetwork<CoordinatorEnv>;
-  private readonly workload: Workload;
+  private readonly workload: Workload | TimedLoad;
+  /** The timed mode's workload (the same object as `workload`); undefined in the default mode. */
+  private readonly timedLoad: TimedLoad | undefined;
   private readonly events: EventsOut;
   readonly lease: LeaseConfig = { leaseDurationMs: 30_000, skewMarginMs: 2_000 };
   /** The deployment's slot count now (a redeploy may change it: records keep theirs). */
@@ -274,7 +288,7 @@ class World {
       this.txStore,
       new Map([...this.kinds].filter(([id]) => id !== httpsId)),
     );
-    this.workload = new Workload(core, this.runtime, this.checker, {
+    const workloadWorld: WorkloadWorld = {
       participantStores: this.participantStores,
       accountStore: this.accountStore,
       itemStore: this.itemStore,
@@ -285,7 +299,11 @@ class World {
       txs: (inv) => this.txs(inv),
       transport: (inv, clock) => this.transport(inv, clock),
       onePhase: (inv) => this.onePhase(inv),
-    });
+    };
+    this.timedLoad = options.timed
+      ? new TimedLoad(core, this.runtime, this.checker, workloadWorld, options.timed)
+      : undefined;
+    this.workload = this.timedLoad ?? new Workload(core, this.runtime, this.checker, workloadWorld);
   }
 
   // ─── Running ────────────────────────────────────────────────────────────────────────────────
@@ -347,6 +365,15 @@ class World {
     };
   }
 
+  /** The timed mode's measures (after `run`). */
+  measured(): Omit<TimedResult, 'result'> {
+    return {
+      times: this.timedLoad?.times ?? new Map(),
+      requests: this.runtime.requests,
+      coldStarts: this.runtime.coldStarts,
+    };
+  }
+
   private quiet(): boolean {
     return (
       this.network.liveMessages() === 0 &&
@@ -368,7 +395,10 @@ class World {
           `txs.create ${tx.record.txId}`,
           async () => {
             const outcome = await this.txStore.create(tx);
-            if (outcome.created) this.checker.afterCreate(tx.record);
+            if (outcome.created) {
+              this.checker.afterCreate(tx.record);
+              this.timedLoad?.onCreated(tx.record.txId, inv.id);
+            }
             return outcome;
           },
           { items: [recordItem(tx.record.txId)], transactional: false },
@@ -399,6 +429,7 @@ class World {
       throw error;
     }
     this.checker.afterSave(prev, next.record, fence, row);
+    this.timedLoad?.onRecord(next.record.txId, settledState(next.record));
   }
 
   private slots(env: CoordinatorEnv): SlotStore {
@@ -441,6 +472,11 @@ class World {
               this.core.log(
                 `   ↳ ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.reason}` : ''}`,
               );
+            if (outcome.ok && note && this.timedLoad && this.noting.has(participantId)) {
+              // The note may settle the transaction: the client sees it done at its last ack.
+              const stored = await this.txStore.load(note.txId);
+              if (stored) this.timedLoad.onRecord(note.txId, settledState(stored.record));
+            }
             return outcome;
           },
           {
@@ -458,10 +494,16 @@ class World {
   private transport(inv: Invocation, clock: Clock): CoordinatorTransport {
     return {
       toParticipant: (participant, message) =>
-        this.runtime.call(inv, `send ${message.type} ${message.txId} → ${participant.id}`, async () => {
-          this.checker.beforeSend(message);
-          this.network.sendStandard(this.network.inboxes.get(participant.id)!, JSON.stringify(message), 0);
-        }),
+        this.runtime.call(
+          inv,
+          `send ${message.type} ${message.txId} → ${participant.id}`,
+          async () => {
+            this.checker.beforeSend(message);
+            this.network.sendStandard(this.network.inboxes.get(participant.id)!, JSON.stringify(message), 0);
+          },
+          undefined,
+          'send',
+        ),
       scheduleCheck: (txId, slot, atMs) => this.armTimer(inv, clock, { type: 'Timer', txId, slot, atMs }),
     };
   }
@@ -470,8 +512,12 @@ class World {
     return {
       forwardCheck: (txId, slot, dueAtMs) => {
         const dedupId = `check-${txId}-${dueAtMs}-${Math.floor(clock.nowMs() / 10_000)}`;
-        return this.runtime.call(inv, `send Check ${txId}`, async () =>
-          this.network.sendFifo(groupOf(slot), JSON.stringify({ type: 'Check', txId }), dedupId),
+        return this.runtime.call(
+          inv,
+          `send Check ${txId}`,
+          async () => this.network.sendFifo(groupOf(slot), JSON.stringify({ type: 'Check', txId }), dedupId),
+          undefined,
+          'sendFifo',
         );
       },
       rearm: (timer) => this.armTimer(inv, clock, timer),
@@ -481,8 +527,12 @@ class World {
   /** Like SqsTransport.armTimer: whole-second delay from the sender's clock, capped at 900 s. */
   private armTimer(inv: Invocation, clock: Clock, timer: Timer): Promise<void> {
     const delayS = Math.min(SQS_MAX_DELAY_S, Math.max(0, Math.ceil((timer.atMs - clock.nowMs()) / 1000)));
-    return this.runtime.call(inv, `arm timer ${timer.txId} (${delayS} s)`, async () =>
-      this.network.sendStandard(this.network.timerQueue, JSON.stringify(timer), delayS * 1000),
+    return this.runtime.call(
+      inv,
+      `arm timer ${timer.txId} (${delayS} s)`,
+      async () => this.network.sendStandard(this.network.timerQueue, JSON.stringify(timer), delayS * 1000),
+      undefined,
+      'send',
     );
   }
 
@@ -510,6 +560,12 @@ class World {
         // before its first await.
         env.current = inv;
         env.batch = { group: batch[0]!.group!, startedAtMs: this.core.now };
+        if (this.core.options.timed) {
+          // Each environment is its own function instance: cold on its first batch only.
+          const coldMs = this.runtime.acquire(env.owner)!;
+          this.runtime.release(env.owner);
+          if (coldMs > 0) await this.runtime.pacing(inv).sleep(coldMs);
+        }
         const deadlineMs = env.node.clock.nowMs() + FUNCTION_TIMEOUT_MS;
         for (const message of batch) {
           const input = parseCoordinatorInput(message.body);
@@ -593,12 +649,17 @@ class World {
       reply.type === 'Vote'
         ? `send Vote ${reply.vote} ${reply.txId} from ${reply.participantId}`
         : `send Ack ${reply.outcome} ${reply.txId} from ${reply.participantId}`;
-    return this.runtime.call(inv, what, async () =>
-      this.network.sendFifo(
-        groupOf(slot ?? slotOf(reply.txId, this.slotCount)),
-        JSON.stringify(reply),
-        dedupId,
-      ),
+    return this.runtime.call(
+      inv,
+      what,
+      async () =>
+        this.network.sendFifo(
+          groupOf(slot ?? slotOf(reply.txId, this.slotCount)),
+          JSON.stringify(reply),
+          dedupId,
+        ),
+      undefined,
+      'sendFifo',
     );
   }
 
@@ -679,4 +740,13 @@ class World {
 
 export async function runSeed(options: SimOptions): Promise<SimResult> {
   return new World(options).run();
+}
+
+/** One run of the timed mode (`options.timed` set): its checks and what it measured. */
+export async function runTimed(
+  options: SimOptions & Required<Pick<SimOptions, 'timed'>>,
+): Promise<TimedResult> {
+  const world = new World(options);
+  const result = await world.run();
+  return { result, ...world.measured() };
 }

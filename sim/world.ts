@@ -111,6 +111,8 @@ export interface TimedResult {
   /** Requests made — port calls, deliveries (receive, delete, invoke), the API's — by what made them. */
   readonly requests: ReadonlyMap<string, number>;
   readonly coldStarts: number;
+  /** Writes that waited for write capacity at an item's partition, and the waits' sum (ms). */
+  readonly partitionWaits: { readonly writes: number; readonly totalMs: number };
 }
 
 interface CoordinatorEnv {
@@ -368,6 +370,7 @@ class World {
       times: this.timedLoad?.times ?? new Map(),
       requests: this.runtime.requests,
       coldStarts: this.runtime.coldStarts,
+      partitionWaits: { ...this.runtime.partitionWaits },
     };
   }
 

@@ -102,6 +102,9 @@ for (const slotCount of SLOT_COUNTS) {
 }
 slots.sort((a, b) => a.slotCount - b.slotCount);
 
+const partitionWaits = (model: ModelSummary) =>
+  `${model.partitionWaits.writes} (${fixed(model.partitionWaits.meanMs, 1)})`;
+
 const ratio = (model: number, measured: number | undefined) =>
   measured === undefined ? '—' : `${fixed(model / measured, 2)}`;
 const mark = (model: number, measured: number | undefined) =>
@@ -127,11 +130,11 @@ const lines = [
   '',
   `Poisson arrivals of two-phase transfers between two random accounts of ${OPEN_RUN.accounts.toLocaleString('en')} (one on each ledger shard), ${OPEN_RUN.slotCount} slots (the stack's default), ${OPEN_RUN.durationMs / 1000} s of simulated time, the first ${OPEN_RUN.warmupMs / 1000} s not measured; seed ${OPEN_RUN.seed}. Throughput counts committed transfers answered in the measured window.`,
   '',
-  '| offered tx/s | committed tx/s | aborted | p50 ms | p95 ms | p99 ms | requests/transfer | cold starts | CPU s |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| offered tx/s | committed tx/s | aborted | p50 ms | p95 ms | p99 ms | requests/transfer | cold starts | writes that waited for a partition (mean ms) | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...open.map(
     ({ perS, model }) =>
-      `| ${perS.toLocaleString('en')} | ${fixed(model.perS, 1)} | ${model.aborted} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.requestsPerTransfer, 1)} | ${model.coldStarts} | ${fixed(model.elapsedMs / 1000, 1)} |`,
+      `| ${perS.toLocaleString('en')} | ${fixed(model.perS, 1)} | ${model.aborted} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.requestsPerTransfer, 1)} | ${model.coldStarts} | ${partitionWaits(model)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
   ),
   '',
   '## AWS profile with a default FIFO queue (300 SendMessage/s)',
@@ -149,12 +152,12 @@ const lines = [
   '',
   `${HOT_RATE_PER_S} transfers/s offered as above; a share of them debit one account (the hot one), the others two random accounts. Every write of an account item waits its turn at the item's partition (1,000 write units/s; 2 units a transactional item), and a write that completes while a transactional write of one of its items is in flight is cancelled (TransactionConflict) and retried after a backoff. Hot and other transfers are counted apart.`,
   '',
-  '| hot share | hot tx/s offered | hot: committed tx/s | hot p50 ms | hot p99 ms | others: committed tx/s | others p50 ms | others p99 ms | conflicts/transfer | aborted | CPU s |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| hot share | hot tx/s offered | hot: committed tx/s | hot p50 ms | hot p99 ms | others: committed tx/s | others p50 ms | others p99 ms | conflicts/transfer | writes that waited for a partition (mean ms) | aborted | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...hot.map(({ share, model }) => {
     const h = model.byHot!.hot;
     const o = model.byHot!.other;
-    return `| ${share * 100} % | ${fixed(share * HOT_RATE_PER_S)} | ${fixed(h.perS, 1)} | ${fixed(h.p50Ms)} | ${fixed(h.p99Ms)} | ${fixed(o.perS, 1)} | ${fixed(o.p50Ms)} | ${fixed(o.p99Ms)} | ${fixed(model.conflictsPerTransfer, 2)} | ${model.aborted} | ${fixed(model.elapsedMs / 1000, 1)} |`;
+    return `| ${share * 100} % | ${fixed(share * HOT_RATE_PER_S)} | ${fixed(h.perS, 1)} | ${fixed(h.p50Ms)} | ${fixed(h.p99Ms)} | ${fixed(o.perS, 1)} | ${fixed(o.p50Ms)} | ${fixed(o.p99Ms)} | ${fixed(model.conflictsPerTransfer, 2)} | ${partitionWaits(model)} | ${model.aborted} | ${fixed(model.elapsedMs / 1000, 1)} |`;
   }),
   '',
   '## Slots (AWS profile)',

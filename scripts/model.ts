@@ -4,7 +4,9 @@
  *
  *   1. calibration — the emulator profile, closed loop at 1, 8 and 32 clients, beside the emulator
  *      bench's own two-phase rows (bench/results/latest.md);
- *   2. AWS — the aws profile, open loop at 10, 100 and 1,000 transactions/s.
+ *   2. AWS — the aws profile, open loop at 10, 100 and 1,000 transactions/s;
+ *   3. the default FIFO queue's send quota; a hot account (a share of transfers debit one account);
+ *      the slot count (16 → 1,024) at 1,000 transactions/s.
  *
  * A MODEL, not a measurement of AWS: what it assumes and where each figure comes from is
  * docs/model.md. Every run keeps the simulation's invariant checks on; a violation fails the script.
@@ -23,6 +25,12 @@ const CLIENTS = [1, 8, 32];
 const RATES_PER_S = [10, 100, 1_000];
 /** Offered rates for the default FIFO queue's quota: under and over its bound of 75 transfers/s. */
 const QUOTA_RATES_PER_S = [50, 100];
+/** Shares of 100 transfers/s that debit one hot account: below and at the knee. */
+const HOT_SHARES = [0, 0.05, 0.1, 0.15];
+const HOT_RATE_PER_S = 100;
+/** Slot counts at 1,000 transfers/s (64, the stack's default, is the open-loop row above). */
+const SLOT_COUNTS = [16, 256, 1_024];
+const SLOTS_RATE_PER_S = 1_000;
 /** The open-loop runs: long enough for a steady state at 1,000/s, short enough for CPU minutes. */
 const OPEN_RUN = { seed: 1, durationMs: 6_000, warmupMs: 2_000, accounts: 1_000, slotCount: 64 };
 
@@ -70,6 +78,33 @@ for (const perS of QUOTA_RATES_PER_S) {
   quota.push({ perS, model: checked(`aws with a default FIFO queue, ${perS}/s offered`, model) });
 }
 
+const hot: Array<{ share: number; model: ModelSummary }> = [];
+for (const hotShare of HOT_SHARES) {
+  const model = await runModel({
+    seed: OPEN_RUN.seed,
+    timed: { ...OPEN_RUN, profile: AWS, load: { kind: 'open', perS: HOT_RATE_PER_S, hotShare } },
+  });
+  hot.push({
+    share: hotShare,
+    model: checked(`aws, ${hotShare * 100} % of ${HOT_RATE_PER_S}/s from a hot account`, model),
+  });
+}
+
+const slots: Array<{ slotCount: number; model: ModelSummary }> = [
+  { slotCount: OPEN_RUN.slotCount, model: open.find(({ perS }) => perS === SLOTS_RATE_PER_S)!.model },
+];
+for (const slotCount of SLOT_COUNTS) {
+  const model = await runModel({
+    seed: OPEN_RUN.seed,
+    timed: { ...OPEN_RUN, slotCount, profile: AWS, load: { kind: 'open', perS: SLOTS_RATE_PER_S } },
+  });
+  slots.push({ slotCount, model: checked(`aws, ${SLOTS_RATE_PER_S}/s over ${slotCount} slots`, model) });
+}
+slots.sort((a, b) => a.slotCount - b.slotCount);
+
+const partitionWaits = (model: ModelSummary) =>
+  `${model.partitionWaits.writes} (${fixed(model.partitionWaits.meanMs, 1)})`;
+
 const ratio = (model: number, measured: number | undefined) =>
   measured === undefined ? '—' : `${fixed(model / measured, 2)}`;
 const mark = (model: number, measured: number | undefined) =>
@@ -95,11 +130,11 @@ const lines = [
   '',
   `Poisson arrivals of two-phase transfers between two random accounts of ${OPEN_RUN.accounts.toLocaleString('en')} (one on each ledger shard), ${OPEN_RUN.slotCount} slots (the stack's default), ${OPEN_RUN.durationMs / 1000} s of simulated time, the first ${OPEN_RUN.warmupMs / 1000} s not measured; seed ${OPEN_RUN.seed}. Throughput counts committed transfers answered in the measured window.`,
   '',
-  '| offered tx/s | committed tx/s | aborted | p50 ms | p95 ms | p99 ms | requests/transfer | cold starts | CPU s |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| offered tx/s | committed tx/s | aborted | p50 ms | p95 ms | p99 ms | requests/transfer | cold starts | writes that waited for a partition (mean ms) | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...open.map(
     ({ perS, model }) =>
-      `| ${perS.toLocaleString('en')} | ${fixed(model.perS, 1)} | ${model.aborted} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.requestsPerTransfer, 1)} | ${model.coldStarts} | ${fixed(model.elapsedMs / 1000, 1)} |`,
+      `| ${perS.toLocaleString('en')} | ${fixed(model.perS, 1)} | ${model.aborted} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.requestsPerTransfer, 1)} | ${model.coldStarts} | ${partitionWaits(model)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
   ),
   '',
   '## AWS profile with a default FIFO queue (300 SendMessage/s)',
@@ -111,6 +146,29 @@ const lines = [
   ...quota.map(
     ({ perS, model }) =>
       `| ${perS} | ${fixed(model.perS, 1)} | ${model.aborted} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
+  ),
+  '',
+  '## A hot account (AWS profile)',
+  '',
+  `${HOT_RATE_PER_S} transfers/s offered as above; a share of them debit one account (the hot one), the others two random accounts. Every write of an account item waits its turn at the item's partition (1,000 write units/s; 2 units a transactional item), and a write that completes while a transactional write of one of its items is in flight is cancelled (TransactionConflict) and retried after a backoff. Hot and other transfers are counted apart.`,
+  '',
+  '| hot share | hot tx/s offered | hot: committed tx/s | hot p50 ms | hot p99 ms | others: committed tx/s | others p50 ms | others p99 ms | conflicts/transfer | writes that waited for a partition (mean ms) | aborted | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...hot.map(({ share, model }) => {
+    const h = model.byHot!.hot;
+    const o = model.byHot!.other;
+    return `| ${share * 100} % | ${fixed(share * HOT_RATE_PER_S)} | ${fixed(h.perS, 1)} | ${fixed(h.p50Ms)} | ${fixed(h.p99Ms)} | ${fixed(o.perS, 1)} | ${fixed(o.p50Ms)} | ${fixed(o.p99Ms)} | ${fixed(model.conflictsPerTransfer, 2)} | ${partitionWaits(model)} | ${model.aborted} | ${fixed(model.elapsedMs / 1000, 1)} |`;
+  }),
+  '',
+  '## Slots (AWS profile)',
+  '',
+  `${SLOTS_RATE_PER_S.toLocaleString('en')} transfers/s offered as above, over a number of slots (FIFO message groups: one coordinator batch in flight per group; as many coordinator environments as slots, up to the Lambda concurrency of 1,000).`,
+  '',
+  '| slots | committed tx/s | p50 ms | p95 ms | p99 ms | decide p50 ms | cold starts | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...slots.map(
+    ({ slotCount, model }) =>
+      `| ${slotCount.toLocaleString('en')} | ${fixed(model.perS, 1)} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.stepsP50Ms.decide)} | ${model.coldStarts} | ${fixed(model.elapsedMs / 1000, 1)} |`,
   ),
   '',
   '## Where the time goes (step medians, ms)',

@@ -1,4 +1,3 @@
-import type { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
 import { LEDGER } from '../shared/bank-and-shop';
 import type { EntityRecord } from '../shared/entities';
 import type {
@@ -22,6 +21,7 @@ import {
 import type { Operation, ParticipantRegistry } from '../shared/registry';
 import { planParticipants } from '../shared/transactions/plan';
 import { keyedRecordKey, recordKeyOf } from '../shared/txid';
+import type { CheckedParticipantStore } from './checked-store';
 import { FUNCTION_TIMEOUT_MS, groupOf, type Invocation, type SimCore, T0_MS } from './core';
 import type { SimMessage, SimQueue } from './sqs';
 
@@ -59,7 +59,7 @@ export interface AnsweredRequest {
 
 /** What the checker reads of the world, and the two things a durable change sets going there. */
 export interface CheckedWorld {
-  readonly participantStores: ReadonlyMap<string, MemoryParticipantStore>;
+  readonly participantStores: ReadonlyMap<string, CheckedParticipantStore>;
   readonly kinds: ReadonlyMap<string, { readonly kind: ParticipantKind }>;
   readonly coordinators: readonly CoordinatorView[];
   readonly registry: ParticipantRegistry;
@@ -95,6 +95,8 @@ export class InvariantChecker {
   private readonly applied = new Set<string>();
   private readonly appliedDelta = new Map<string, number>();
   private readonly expectedHeld = new Map<string, number>();
+  /** Entities, by participant, whose expected total or holds changed since checkEntities last ran. */
+  private readonly expectationChanged = new Map<string, Set<string>>();
   /** Slots each zombie invocation took from a live holder of the slot's batch (the ping-pong bound). */
   private readonly zombieTakeovers = new Map<number, number>();
   /** When (world time) each transaction was created and became terminal (the termination bound). */
@@ -248,6 +250,7 @@ export class InvariantChecker {
         const entity = `${kind.definition.counter!.entity}:${op.id}`;
         const delta = op.action === 'take' ? -op.amount : op.amount;
         this.appliedDelta.set(entity, (this.appliedDelta.get(entity) ?? 0) + delta);
+        this.expectationOf(participant.id).add(op.id);
       }
     }
     for (const participant of record.participants) this.checkEntities(participant.id);
@@ -411,11 +414,19 @@ export class InvariantChecker {
    * Every entity: total = opening + the deltas of the barriers that applied it (each at most once),
    * held = the holds of its PREPARED barriers, available = total − held ≥ 0. And the ledger's sum,
    * counting committed transfers whose other half is still in flight, never changes.
+   *
+   * Only the entities that changed since the participant's last check are checked — in the table
+   * or in what is expected of them — as a rescan of every entity would find nothing new in the
+   * others; the ledger's sum is each table's running total (CheckedParticipantStore).
    */
   private checkEntities(participantId: string): void {
     const store = this.world.participantStores.get(participantId)!;
     const entityKind = participantId === 'inventory' ? 'item' : 'account';
-    for (const entity of store.entities()) {
+    const expected = this.expectationChanged.get(participantId);
+    const ids = store.takeChanged(expected);
+    expected?.clear();
+    for (const id of ids) {
+      const entity = store.entity(id)!;
       this.checkEntity(participantId, entity);
       const key = `${entityKind}:${entity.id}`;
       const want = (this.opening.get(key) ?? 0) + (this.appliedDelta.get(key) ?? 0);
@@ -434,7 +445,7 @@ export class InvariantChecker {
     if (participantId.startsWith('ledger-')) {
       let total = 0;
       for (const [id, other] of this.world.participantStores) {
-        if (id.startsWith('ledger-')) for (const entity of other.entities()) total += entity.total;
+        if (id.startsWith('ledger-')) total += other.totalSum;
       }
       if (total + this.ledgerInFlight !== this.ledgerTotal) {
         this.core.violation(
@@ -442,6 +453,16 @@ export class InvariantChecker {
         );
       }
     }
+  }
+
+  /** The entities of `participantId` whose expectations changed since its last check. */
+  private expectationOf(participantId: string): Set<string> {
+    let ids = this.expectationChanged.get(participantId);
+    if (!ids) {
+      ids = new Set();
+      this.expectationChanged.set(participantId, ids);
+    }
+    return ids;
   }
 
   /** Bookkeeping of a successful barrier write, for checkEntities. */
@@ -456,6 +477,7 @@ export class InvariantChecker {
     }
     for (const op of reservedOps(action.reservation)) {
       const entity = `${entityKind}:${op.id}`;
+      this.expectationOf(participantId).add(op.id);
       const take = op.action === 'take' ? op.amount : 0;
       if (action.type === 'reserve')
         this.expectedHeld.set(entity, (this.expectedHeld.get(entity) ?? 0) + take);

@@ -80,7 +80,12 @@ export interface SimOptions {
 /** Offered load: closed loop (each client sends its next request on its answer) or open loop. */
 export type Load =
   | { readonly kind: 'closed'; readonly clients: number }
-  | { readonly kind: 'open'; readonly perS: number };
+  | {
+      readonly kind: 'open';
+      readonly perS: number;
+      /** The share of transfers (0..1) that debit one hot account; the others pick two at random. */
+      readonly hotShare?: number;
+    };
 
 /**
  * The timed mode: the same world and shells, fault-free, with each port call's time drawn from

@@ -23,6 +23,8 @@ export interface TxTimes {
   completedAtMs?: number;
   /** When the client has its answer: the API's wait saw it settled, or it settled after the wait. */
   answeredAtMs?: number;
+  /** Whether it debits the hot account (open loop with `hotShare`). */
+  readonly hot: boolean;
   /** Whether the API still holds the client's request open, re-reading the record. */
   waiting: boolean;
   outcome?: TxState;
@@ -41,7 +43,10 @@ export class TimedLoad {
   /** Every transaction submitted, by its id. */
   readonly times = new Map<string, TxTimes>();
   /** The request each API invocation is submitting, until its record is written. */
-  private readonly requestOf = new Map<number, { submittedAtMs: number; client: number | undefined }>();
+  private readonly requestOf = new Map<
+    number,
+    { submittedAtMs: number; client: number | undefined; hot: boolean }
+  >();
   /** The closed-loop client of each transaction, to send its next request on the answer. */
   private readonly clientOf = new Map<string, number>();
   private readonly shards: string[][] = Array.from({ length: LEDGER_SHARDS }, () => []);
@@ -101,11 +106,14 @@ export class TimedLoad {
   private submit(submittedAtMs: number, client: number | undefined): void {
     // A closed-loop client moves money between its own two accounts, as the bench's do; open-loop
     // transfers pick two accounts at random, one on each shard.
+    // A share of them (hotShare) debits one hot account, the first of shard 0.
     const rng = this.core.rng;
     const [zero, one] = this.shards as [string[], string[]];
+    const { load } = this.options;
+    const hot = load.kind === 'open' && load.hotShare !== undefined && rng.chance(load.hotShare);
     const [from, to] =
       client === undefined
-        ? [rng.pick(zero), rng.pick(one)]
+        ? [hot ? zero[0]! : rng.pick(zero), rng.pick(one)]
         : [zero[client % zero.length]!, one[client % one.length]!];
     const operations: Operation[] = [
       { participant: 'ledger', action: 'debit', accountId: from, amount: 1 },
@@ -139,7 +147,7 @@ export class TimedLoad {
           },
           { registry: this.world.registry, slotCount: this.world.slotCount(), coordinator: this.core.config },
         );
-        this.requestOf.set(inv.id, { submittedAtMs, client });
+        this.requestOf.set(inv.id, { submittedAtMs, client, hot });
         // As the bench's clients: the API holds the answer open (`?wait`), re-reading the record.
         const { record } = await transactions.submit({ operations, waitMs: WAIT_MS, commit: 'two-phase' });
         this.checker.accepted(request, record);
@@ -166,7 +174,12 @@ export class TimedLoad {
     const request = this.requestOf.get(invocationId);
     if (!request) return;
     this.requestOf.delete(invocationId);
-    this.times.set(txId, { submittedAtMs: request.submittedAtMs, createdAtMs: this.core.now, waiting: true });
+    this.times.set(txId, {
+      submittedAtMs: request.submittedAtMs,
+      createdAtMs: this.core.now,
+      hot: request.hot,
+      waiting: true,
+    });
     if (request.client !== undefined) this.clientOf.set(txId, request.client);
   }
 

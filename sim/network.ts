@@ -165,6 +165,11 @@ export class SimNetwork<Env extends FifoConsumer> {
       return;
     }
     this.checker.received(message);
+    // Visible again after the visibility timeout unless deleted by then: the poller receives it again.
+    this.core.at(message.invisibleUntilMs, () => {
+      if (!message.deleted)
+        this.core.at(this.handOverAtMs(target), () => this.deliverStandard(target, message));
+    });
     const receipt = message.receipt;
     this.core.at(this.core.now + coldMs, () =>
       this.runtime.spawn(

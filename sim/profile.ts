@@ -36,6 +36,12 @@ export interface TimingProfile {
    * limit. A send over it waits its turn (the SDK's retries of a throttled call, as a queue).
    */
   readonly fifoSendsPerS: number | null;
+  /**
+   * Write units/s one DynamoDB partition takes; null: no limit. Each item is modelled as a
+   * partition of its own (a hot item's limit); a write waits its turn at every item it writes
+   * (the SDK's retries of a throttled write, as a queue). An item costs 1 unit, 2 in a transaction.
+   */
+  readonly partitionWritesPerS: number | null;
   /** Most concurrent invocations of one function (reserved concurrency, or the account's). */
   readonly lambdaConcurrency: number;
   /**
@@ -80,6 +86,7 @@ export const EMULATOR: TimingProfile = {
   answer: ms(1, 4),
   coldStart: ms(0, 0),
   fifoSendsPerS: null,
+  partitionWritesPerS: null,
   lambdaConcurrency: 1_000,
   server: { requestsPerS: 600 },
   requestsPerDelivery: 3,
@@ -102,6 +109,8 @@ export const AWS: TimingProfile = {
   // The default queue's 300/s is not applied: the aws rows assume a queue that takes the load
   // (high-throughput mode); AWS_DEFAULT_FIFO applies it.
   fifoSendsPerS: null,
+  // Per partition, whatever the table's capacity (docs/model.md cites it).
+  partitionWritesPerS: 1_000,
   lambdaConcurrency: 1_000,
   server: null,
   requestsPerDelivery: 3,

@@ -48,6 +48,10 @@ export class Runtime {
   private serverFreeAtMs = 0;
   /** Timed mode: when the FIFO queue's SendMessage quota next has room. */
   private fifoSendFreeAtMs = 0;
+  /** Timed mode: when each item's partition next has write capacity (profile.partitionWritesPerS). */
+  private readonly itemFreeAtMs = new Map<string, number>();
+  /** Timed mode: write calls that waited for an item's partition, and how long in all (ms). */
+  readonly partitionWaits = { writes: 0, totalMs: 0 };
   /** Timed mode: each function's invocations running and execution environments made. */
   private readonly functions = new Map<string, { running: number; environments: number }>();
 
@@ -77,6 +81,25 @@ export class Runtime {
     const startMs = Math.max(this.core.now, this.fifoSendFreeAtMs);
     this.fifoSendFreeAtMs = startMs + 1000 / perS;
     return startMs - this.core.now;
+  }
+
+  /**
+   * Timed mode: how long a write waits from now for capacity at the partitions of its items (each
+   * item its own partition): it starts when every item has room, and holds each for its units.
+   */
+  private partitionWaitMs(footprint: WriteFootprint | undefined): number {
+    const perS = this.core.options.timed!.profile.partitionWritesPerS;
+    if (footprint === undefined || perS === null) return 0;
+    const units = footprint.transactional ? 2 : 1;
+    let startMs = this.core.now;
+    for (const item of footprint.items) startMs = Math.max(startMs, this.itemFreeAtMs.get(item) ?? 0);
+    for (const item of footprint.items) this.itemFreeAtMs.set(item, startMs + (units * 1000) / perS);
+    const waitMs = startMs - this.core.now;
+    if (waitMs > 0) {
+      this.partitionWaits.writes++;
+      this.partitionWaits.totalMs += waitMs;
+    }
+    return waitMs;
   }
 
   /**
@@ -120,7 +143,8 @@ export class Runtime {
    * and after faults alike; while faults last it may also be throttled.
    *
    * In the timed mode the call takes the profile's time for its `kind` (by default: a read; with a
-   * footprint, a write — a transaction when transactional).
+   * footprint, a write — a transaction when transactional), after its wait for a quota (the FIFO
+   * queue's sends) and for write capacity at its items' partitions.
    */
   call<T>(
     inv: Invocation,
@@ -133,7 +157,9 @@ export class Runtime {
       if (inv.dead) return;
       const timed = this.core.options.timed;
       const latencyMs = timed
-        ? this.quotaWaitMs(kind) + this.timedMs(timed.profile.calls[kind], 1, kind)
+        ? this.quotaWaitMs(kind) +
+          this.partitionWaitMs(footprint) +
+          this.timedMs(timed.profile.calls[kind], 1, kind)
         : this.latencyMs();
       const id = footprint ? this.nextWriteId++ : undefined;
       if (id !== undefined && footprint) {

@@ -1,5 +1,4 @@
 import type { MemoryEntityStore } from '../shared/adapters/memory-entities';
-import type { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
 import type { CoordinatorTransport } from '../shared/coordinator/shell';
 import { newEntity } from '../shared/entities';
 import { ConflictError, InfrastructureError, UnprocessableError } from '../shared/errors';
@@ -7,6 +6,7 @@ import { shardOf } from '../shared/ledger/sharding';
 import type { Clock, EntityDirectory, OnePhaseCommitter, TxStore } from '../shared/ports';
 import type { Operation, ParticipantRegistry } from '../shared/registry';
 import { Transactions } from '../shared/transactions';
+import type { CheckedParticipantStore } from './checked-store';
 import type { AnsweredRequest, InvariantChecker } from './checker';
 import { type Invocation, LEDGER_SHARDS, type Node, type SimCore, T0_MS } from './core';
 import type { Runtime } from './runtime';
@@ -21,7 +21,7 @@ interface ClientRequest extends AnsweredRequest {
 
 /** What the workload uses of the world: its stores, the API's node, and the ports the API uses. */
 export interface WorkloadWorld {
-  readonly participantStores: ReadonlyMap<string, MemoryParticipantStore>;
+  readonly participantStores: ReadonlyMap<string, CheckedParticipantStore>;
   readonly accountStore: MemoryEntityStore;
   readonly itemStore: MemoryEntityStore;
   readonly apiNode: Node;

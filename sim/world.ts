@@ -1,7 +1,7 @@
 import { bankAndShopDirectory, bankAndShopRegistry } from '../dev/bank-and-shop';
 import { MemoryEntityStore } from '../shared/adapters/memory-entities';
 import { MemoryOnePhaseCommitter } from '../shared/adapters/memory-one-phase';
-import { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
+import type { MemoryParticipantStore } from '../shared/adapters/memory-participant-store';
 import { MemorySlotStore } from '../shared/adapters/memory-slots';
 import { MemoryTxStore } from '../shared/adapters/memory-tx-store';
 import { INVENTORY, LEDGER } from '../shared/bank-and-shop';
@@ -37,6 +37,7 @@ import {
   slotOf,
 } from '../shared/protocol';
 import { recordKeyOf } from '../shared/txid';
+import { CheckedParticipantStore } from './checked-store';
 import { InvariantChecker, QUIESCENCE_BOUND_MS, reservedOps } from './checker';
 import {
   FUNCTION_TIMEOUT_MS,
@@ -110,6 +111,8 @@ export interface TimedResult {
   /** Requests made — port calls, deliveries (receive, delete, invoke), the API's — by what made them. */
   readonly requests: ReadonlyMap<string, number>;
   readonly coldStarts: number;
+  /** Writes that waited for write capacity at an item's partition, and the waits' sum (ms). */
+  readonly partitionWaits: { readonly writes: number; readonly totalMs: number };
 }
 
 interface CoordinatorEnv {
@@ -177,7 +180,7 @@ class World {
   // The durable world: DynamoDB tables.
   private readonly slotStore = new MemorySlotStore();
   private readonly txStore: MemoryTxStore;
-  private readonly participantStores = new Map<string, MemoryParticipantStore>();
+  private readonly participantStores = new Map<string, CheckedParticipantStore>();
   private readonly writeStores = new Map<string, ParticipantStore>();
   /** Participants whose store notes votes and acks on the transaction record. */
   private readonly noting = new Set<string>();
@@ -238,11 +241,7 @@ class World {
     for (const [id, kind] of participants) {
       // An HTTPS participant's store is in another account: it cannot note on the record.
       const notes = core.rng.chance(core.plan.notes) && id !== httpsId;
-      const store = new MemoryParticipantStore(
-        kind.definition.counter!,
-        [],
-        notes ? this.txStore : undefined,
-      );
+      const store = new CheckedParticipantStore(kind.definition.counter!, notes ? this.txStore : undefined);
       if (notes) this.noting.add(id);
       this.participantStores.set(id, store);
       this.kinds.set(id, { store, kind });
@@ -371,6 +370,7 @@ class World {
       times: this.timedLoad?.times ?? new Map(),
       requests: this.runtime.requests,
       coldStarts: this.runtime.coldStarts,
+      partitionWaits: { ...this.runtime.partitionWaits },
     };
   }
 

@@ -109,4 +109,31 @@ describe('the model (the simulation in its timed mode)', () => {
     expect(over.latencyMs.p50).toBeGreaterThan(4 * free.latencyMs.p50);
     expect(over.perS).toBeLessThan(0.8 * free.perS);
   });
+
+  it('slows only the transfers that debit a hot account, once it is past its knee', async () => {
+    // Prepare: 100 transfers/s; 5 % or 15 % of them debit one account.
+    const at = (hotShare: number) =>
+      runModel({
+        seed: 5,
+        timed: {
+          profile: AWS,
+          load: { kind: 'open', perS: 100, hotShare },
+          durationMs: 6_000,
+          warmupMs: 2_000,
+          accounts: 1_000,
+          slotCount: 64,
+        },
+      });
+
+    // Act
+    const [light, heavy] = [await at(0.05), await at(0.15)];
+
+    // Assess: past the knee the hot transfers wait on their account's conflicts; the others do not.
+    expect([light.violations, heavy.violations]).toEqual([[], []]);
+    const [lightHot, heavyHot, heavyOther] = [light.byHot!.hot, heavy.byHot!.hot, heavy.byHot!.other];
+    expect(lightHot.p50Ms).toBeLessThan(1.5 * light.byHot!.other.p50Ms);
+    expect(heavy.conflictsPerTransfer).toBeGreaterThan(light.conflictsPerTransfer);
+    expect(heavyHot.p99Ms).toBeGreaterThan(3 * heavyOther.p99Ms);
+    expect(heavyOther.p50Ms).toBeLessThan(1.2 * light.byHot!.other.p50Ms);
+  });
 });

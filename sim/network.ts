@@ -111,13 +111,23 @@ export class SimNetwork<Env extends FifoConsumer> {
     this.core.at(message.invisibleUntilMs + this.core.rng.int(0, 50), () =>
       this.deliverStandard(target, message),
     );
-    const receipt = message.receipt;
+    this.spawnHandler(target, message, message.receipt);
+  }
+
+  /** Runs `target`'s handler on a received message; deletes it if the handler succeeded. */
+  private spawnHandler(
+    target: StandardQueue,
+    message: SimMessage,
+    receipt: number,
+    ended?: () => void,
+  ): void {
     this.runtime.spawn(
       target.node,
       target.kind,
       `m${message.id} ${message.body} (receive ${message.receiveCount})`,
       (inv) => target.handle(inv, message),
       (error) => {
+        ended?.();
         if (error === null) return this.deleteMessage(target.queue, message, receipt);
         this.runtime.handlerFailed(error, message);
       },
@@ -172,19 +182,11 @@ export class SimNetwork<Env extends FifoConsumer> {
     });
     const receipt = message.receipt;
     this.core.at(this.core.now + coldMs, () =>
-      this.runtime.spawn(
-        target.node,
-        target.kind,
-        `m${message.id} ${message.body} (receive ${message.receiveCount})`,
-        (inv) => target.handle(inv, message),
-        (error) => {
-          this.runtime.release(target.node.name);
-          const next = this.waiting.get(target)?.shift();
-          if (next) this.core.at(this.core.now, () => this.deliverStandard(target, next));
-          if (error === null) return this.deleteMessage(target.queue, message, receipt);
-          this.runtime.handlerFailed(error, message);
-        },
-      ),
+      this.spawnHandler(target, message, receipt, () => {
+        this.runtime.release(target.node.name);
+        const next = this.waiting.get(target)?.shift();
+        if (next) this.core.at(this.core.now, () => this.deliverStandard(target, next));
+      }),
     );
   }
 

@@ -5,6 +5,11 @@ import { addNagSuppressions } from './nag';
 
 export interface SecureQueueProps {
   readonly fifo?: boolean;
+  /**
+   * FIFO only: high-throughput mode — the throughput quota applies per message group, and
+   * deduplication is per message group. For a queue whose duplicates can only come within one group.
+   */
+  readonly highThroughput?: boolean;
   /** How long a receiver has before the message becomes visible again. Keep ≥ 6 × the consumer's timeout. */
   readonly visibilityTimeout?: Duration;
   /** Deliveries before a message moves to the dead-letter queue. */
@@ -29,6 +34,7 @@ export class SecureQueue extends Construct {
     this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
     this.maxReceiveCount = props.maxReceiveCount ?? 5;
     const fifo = props.fifo ? true : undefined;
+    if (props.highThroughput && !fifo) throw new Error(`${id}: high-throughput mode is for FIFO queues`);
     this.dlq = new sqs.Queue(this, 'Dlq', {
       fifo,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -45,6 +51,12 @@ export class SecureQueue extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo,
       contentBasedDeduplication: fifo,
+      ...(props.highThroughput
+        ? {
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+          }
+        : {}),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: this.visibilityTimeout,

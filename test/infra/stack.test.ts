@@ -80,6 +80,18 @@ describe('SQS queues', () => {
     });
   });
 
+  it("runs the coordinator's FIFO queue in high-throughput mode, and only it", () => {
+    // A default FIFO queue takes 300 SendMessage calls/s: ~75 transfers/s (docs/model.md).
+    const highThroughput = queues
+      .filter(([, q]) => q.Properties.FifoThroughputLimit !== undefined)
+      .map(([id, q]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        q.Properties.FifoThroughputLimit,
+        q.Properties.DeduplicationScope,
+      ]);
+    expect(highThroughput).toEqual([['CoordinatorInboxQueue', 'perMessageGroupId', 'messageGroup']]);
+  });
+
   it('gives every queue a dead-letter queue of the same kind', () => {
     const main = queues.filter(([id]) => !isDlq(id));
     for (const [id, queue] of main) {

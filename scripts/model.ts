@@ -361,7 +361,7 @@ const lines = [
     ...high.map(({ perS, model }) => offeredPoint(rateLabel(perS), perS, model)),
   ]),
   '',
-  `Peak Lambda concurrency counts every function's invocations at once (the API's, held open for \`?wait\`, among them): the account's default quota is ${thousands(ACCOUNT_CONCURRENCY)} over all functions of a Region. The profile enforces ${thousands(AWS.lambdaConcurrency)} per function for the queues' consumers only (deliveries wait), not the account's total: where the peak is over ${thousands(ACCOUNT_CONCURRENCY)} the row needs a raised quota.`,
+  `Peak Lambda concurrency counts every function's invocations at once (the API's, held open for \`?wait\`, among them): the account's default quota is ${thousands(ACCOUNT_CONCURRENCY)} over all functions of a Region (https://aws.amazon.com/about-aws/whats-new/2017/11/set-concurrency-limits-on-individual-aws-lambda-functions/; https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), and it can be raised. The profile enforces ${thousands(AWS.lambdaConcurrency)} per function for the queues' consumers only (deliveries wait), not the account's total: where the peak is over ${thousands(ACCOUNT_CONCURRENCY)} the row needs a raised quota.`,
   '',
   ...plotFamily('offered', 'offered load', 'offered tx/s (log scale)', [
     { name: 'two-phase, 64 slots', points: open.map(({ perS, model }) => [perS, model] as const) },
@@ -474,16 +474,16 @@ const lines = [
       `| ${thousands(perS)} | ${thousands(slotCount)} | ${fixed(model.perS, 1)} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.stepsP50Ms.decide)} | ${fixed(model.fifoWaits.meanMs)} | ${thousands(model.coldStarts)} | ${thousands(model.peakConcurrency)} | ${cost(model)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
   ),
   '',
-  ...[SLOTS_RATE_PER_S, SIZING_RATE_PER_S].map(
-    (rate) =>
-      `At ${rateLabel(rate)}: ${kneeSentence(
-        slots
-          .filter(({ perS }) => perS === rate)
-          .reverse()
-          .map(({ slotCount, model }) => offeredPoint(`${thousands(slotCount)} slots`, rate, model)),
-        'slot count',
-      )}`,
-  ),
+  ...[SLOTS_RATE_PER_S, SIZING_RATE_PER_S].flatMap((rate) => [
+    `At ${rateLabel(rate)}: ${kneeSentence(
+      slots
+        .filter(({ perS }) => perS === rate)
+        .reverse()
+        .map(({ slotCount, model }) => offeredPoint(`${thousands(slotCount)} slots`, rate, model)),
+      'slot count',
+    )}`,
+    '',
+  ]),
   '',
   ...plotFamily(
     'slots',

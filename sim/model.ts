@@ -173,16 +173,16 @@ export interface CurvePoint {
 }
 
 /** A point carries its load: it commits at least this share of what is offered… */
-export const KNEE_COMMITTED_SHARE = 0.95;
+const KNEE_COMMITTED_SHARE = 0.95;
 /** …with a p99 at most this (ms). */
-export const KNEE_P99_MS = 1_000;
+const KNEE_P99_MS = 1_000;
 /** The account's default Lambda concurrency quota, over all functions of a Region. */
 export const ACCOUNT_CONCURRENCY = 1_000;
 
 const whole = (value: number) => Math.round(value).toLocaleString('en');
 
 /** Why a point does not carry its load (empty: it does). */
-export function overKnee(point: CurvePoint): string[] {
+function overKnee(point: CurvePoint): string[] {
   const reasons: string[] = [];
   if (!(point.committedPerS >= KNEE_COMMITTED_SHARE * point.offeredPerS))
     reasons.push(
@@ -203,7 +203,7 @@ export function overKnee(point: CurvePoint): string[] {
  * (a function's limit, cold starts, the account's quota, which the model does not enforce).
  * Empty when none is notable.
  */
-export function limitsOf(model: ModelSummary): string[] {
+function limitsOf(model: ModelSummary): string[] {
   const limits: string[] = [];
   if (model.violations.some((v) => v.startsWith('liveness:')))
     limits.push(

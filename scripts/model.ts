@@ -268,9 +268,9 @@ function plotFamily(
     points: points.map(([x, m]) => [x, m.perS] as const),
   }));
   const latency: LineSeries[] = curves.flatMap(({ name, points }) => [
-    { name: `${name}, p50`, group: name, points: points.map(([x, m]) => [x, m.latencyMs.p50] as const) },
+    { name: `${name} p50`, group: name, points: points.map(([x, m]) => [x, m.latencyMs.p50] as const) },
     {
-      name: `${name}, p99`,
+      name: `${name} p99`,
       group: name,
       dashed: true,
       points: points.map(([x, m]) => [x, m.latencyMs.p99] as const),

@@ -162,7 +162,8 @@ export function renderLinePlot(plot: LinePlot): string {
   }
   const groups = [...new Set(series.map((s) => s.group ?? s.name))];
   const colourOf = (s: LineSeries) => LINE_COLOURS[groups.indexOf(s.group ?? s.name) % LINE_COLOURS.length]!;
-  const legendX = RIGHT + 20;
+  // The legend in a smaller font: a line plot's names are longer than the workloads'.
+  const legendX = RIGHT + 12;
   series.forEach((s, index) => {
     const colour = colourOf(s);
     const stroke = s.dashed
@@ -174,8 +175,8 @@ export function renderLinePlot(plot: LinePlot): string {
       out.push(`<circle cx="${n(x(px))}" cy="${n(y(py))}" r="${s.dashed ? 2.5 : 3}" fill="${colour}"/>`);
     const legendY = TOP + 10 + index * 20;
     out.push(
-      `<line x1="${legendX}" y1="${legendY}" x2="${legendX + 24}" y2="${legendY}" ${stroke}/>`,
-      `<text x="${legendX + 30}" y="${legendY}" dominant-baseline="middle">${escapeXml(s.name)}</text>`,
+      `<line x1="${legendX}" y1="${legendY}" x2="${legendX + 20}" y2="${legendY}" ${stroke}/>`,
+      `<text x="${legendX + 25}" y="${legendY}" dominant-baseline="middle" font-size="10">${escapeXml(s.name)}</text>`,
     );
   });
   out.push('</svg>');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderLinePlot } from '../../dev/bench/plot';
 import { usageOf } from '../../sim/cost';
 import { accountsByShard } from '../../sim/load';
 import { type CurvePoint, kneeSentence, type ModelSummary } from '../../sim/model';
@@ -162,5 +163,42 @@ describe('the model report', () => {
     expect(usage.readUnits).toBe(10);
     expect(usage.writeUnits).toBe(12);
     expect(usage.lambda.api).toEqual({ invocations: 2, billedMs: 300, memoryMb: 512 });
+  });
+
+  it('draws each curve once, leaves out what a log scale cannot show, and gives the same text again', () => {
+    const plot = {
+      title: 'A <plot>',
+      subtitle: 'model',
+      xLabel: 'offered tx/s',
+      yLabel: 'ms',
+      series: [
+        {
+          name: 'two-phase p50',
+          group: 'two-phase',
+          points: [
+            [10, 400],
+            [100, 250],
+            [1_000, Number.NaN],
+          ] as const,
+        },
+        {
+          name: 'two-phase p99',
+          group: 'two-phase',
+          dashed: true,
+          points: [
+            [10, 1_200],
+            [100, 0],
+          ] as const,
+        },
+        { name: 'empty', points: [] },
+      ],
+    };
+    const svg = renderLinePlot(plot);
+    expect(svg).toBe(renderLinePlot(plot));
+    expect(svg).toContain('A &lt;plot&gt;');
+    expect(svg.match(/<path /g)).toHaveLength(2);
+    expect(svg).toContain('data-series="two-phase p99" d="M');
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    expect(svg).not.toMatch(/NaN|Infinity|<script|@import/);
   });
 });

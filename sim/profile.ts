@@ -42,7 +42,11 @@ export interface TimingProfile {
    * (the SDK's retries of a throttled write, as a queue). An item costs 1 unit, 2 in a transaction.
    */
   readonly partitionWritesPerS: number | null;
-  /** Most concurrent invocations of one function (reserved concurrency, or the account's). */
+  /**
+   * Most concurrent invocations of one function (reserved concurrency, or the account's): a
+   * delivery to a queue's consumer at the limit waits. The account's quota over all functions is
+   * not enforced; a run reports its peak (sim/model.ts ACCOUNT_CONCURRENCY).
+   */
   readonly lambdaConcurrency: number;
   /**
    * One server every request queues for, one request at a time, each holding it for

@@ -85,6 +85,15 @@ export type Load =
       readonly perS: number;
       /** The share of transfers (0..1) that debit one hot account; the others pick two at random. */
       readonly hotShare?: number;
+      /**
+       * Accounts picked by a Zipf law of this exponent over each shard's accounts (rank 1 is the
+       * hot account of `hotShare`); undefined: uniformly.
+       */
+      readonly zipfS?: number;
+      /** Ledger shards (participants) per transfer, 2 by default: one debit, a credit on each other. */
+      readonly participants?: number;
+      /** Submitted with the one-phase fast path allowed (`commit: 'auto'`), else two-phase. */
+      readonly onePhase?: boolean;
     };
 
 /**
@@ -277,3 +286,7 @@ export const groupOf = (slot: number) => `slot-${slot}`;
 
 /** The ledger's shards: a transfer between two accounts may cross them. */
 export const LEDGER_SHARDS = 2;
+
+/** The ledger's shards of a world: more in the timed mode when a transfer has more participants. */
+export const ledgerShardsOf = (timed: TimedOptions | undefined): number =>
+  timed?.load.kind === 'open' ? Math.max(LEDGER_SHARDS, timed.load.participants ?? 0) : LEDGER_SHARDS;

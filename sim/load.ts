@@ -5,7 +5,8 @@ import { isTerminal, settledState, type TxState } from '../shared/protocol';
 import type { Operation } from '../shared/registry';
 import { Transactions } from '../shared/transactions';
 import type { AnsweredRequest, InvariantChecker } from './checker';
-import { LEDGER_SHARDS, type SimCore, T0_MS, type TimedOptions } from './core';
+import { ledgerShardsOf, type SimCore, T0_MS, type TimedOptions } from './core';
+import { Zipf } from './prng';
 import type { Runtime } from './runtime';
 import type { WorkloadWorld } from './workload';
 
@@ -14,6 +15,16 @@ const WAIT_MS = 20_000;
 
 /** Each account's opening balance: enough that no transfer of the run is refused for funds. */
 const OPENING_BALANCE = 1_000_000_000;
+
+/** The timed mode's account ids (`acct-0`, `acct-1`, …) on each of `shards` ledger shards, in order. */
+export function accountsByShard(accounts: number, shards: number): string[][] {
+  const byShard: string[][] = Array.from({ length: shards }, () => []);
+  for (let index = 0; index < accounts; index++) {
+    const id = `acct-${index}`;
+    byShard[shardOf(id, shards)]!.push(id);
+  }
+  return byShard;
+}
 
 /** One transaction's times (world ms), as the timed mode measures it. */
 export interface TxTimes {
@@ -31,11 +42,13 @@ export interface TxTimes {
 }
 
 /**
- * The timed mode's workload: `accounts` ledger accounts over both shards, and two-phase transfers
- * from an account on one shard to one on the other (two participants) offered closed loop (each client
- * sends its next request when it has the answer to its last) or open loop (Poisson arrivals at a
- * rate), each through the REAL Transactions.submit on the API's node. It stops offering at
- * `durationMs`; what was offered runs to its end.
+ * The timed mode's workload: `accounts` ledger accounts over the ledger's shards, and two-phase
+ * transfers from an account on one shard to one on the other (two participants) offered closed loop
+ * (each client sends its next request when it has the answer to its last) or open loop (Poisson
+ * arrivals at a rate), each through the REAL Transactions.submit on the API's node. It stops
+ * offering at `durationMs`; what was offered runs to its end. Open loop, a transfer may debit a hot
+ * account, pick its accounts by a Zipf law, credit more shards (`participants`), or take the
+ * one-phase fast path.
  */
 export class TimedLoad {
   /** Clients whose request is scheduled or waiting for its answer (the world is quiet at 0). */
@@ -49,9 +62,11 @@ export class TimedLoad {
   >();
   /** The closed-loop client of each transaction, to send its next request on the answer. */
   private readonly clientOf = new Map<string, number>();
-  private readonly shards: string[][] = Array.from({ length: LEDGER_SHARDS }, () => []);
+  private readonly shards: string[][];
   private nextTxNumber = 1;
   private readonly endMs: number;
+  /** Open loop with `zipfS`: the law over each shard's accounts (a shard's first is rank 1). */
+  private readonly zipfOf = new Map<number, Zipf>();
 
   constructor(
     private readonly core: SimCore,
@@ -61,22 +76,26 @@ export class TimedLoad {
     private readonly options: TimedOptions,
   ) {
     this.endMs = T0_MS + options.durationMs;
+    this.shards = Array.from({ length: ledgerShardsOf(options) }, () => []);
   }
 
   setUp(): void {
-    for (let index = 0; index < this.options.accounts; index++) {
-      const id = `acct-${index}`;
-      const shard = shardOf(id, LEDGER_SHARDS);
-      const entity = newEntity(id, OPENING_BALANCE, T0_MS);
-      this.world.participantStores.get(`ledger-${shard}`)!.seed(entity);
-      void this.world.accountStore.insert(shard, entity);
-      this.checker.opening.set(`account:${id}`, entity.total);
-      this.checker.ledgerTotal += entity.total;
-      this.shards[shard]!.push(id);
-    }
+    accountsByShard(this.options.accounts, this.shards.length).forEach((ids, shard) => {
+      for (const id of ids) {
+        const entity = newEntity(id, OPENING_BALANCE, T0_MS);
+        this.world.participantStores.get(`ledger-${shard}`)!.seed(entity);
+        void this.world.accountStore.insert(shard, entity);
+        this.checker.opening.set(`account:${id}`, entity.total);
+        this.checker.ledgerTotal += entity.total;
+        this.shards[shard]!.push(id);
+      }
+    });
     if (this.shards.some((ids) => ids.length === 0))
       throw new RangeError(`${this.options.accounts} accounts leave a ledger shard empty`);
     const { load } = this.options;
+    if (load.kind === 'open' && load.zipfS !== undefined) {
+      for (const ids of this.shards) this.zipfOf.set(ids.length, new Zipf(ids.length, load.zipfS));
+    }
     if (load.kind === 'closed') {
       for (let client = 0; client < load.clients; client++) this.submitAt(T0_MS, client);
       return;
@@ -103,21 +122,31 @@ export class TimedLoad {
     });
   }
 
+  /** An open-loop transfer's account on `ids` (a shard's): at random, or by the Zipf law. */
+  private pick(ids: readonly string[]): string {
+    const zipf = this.zipfOf.get(ids.length);
+    return zipf ? ids[zipf.draw(this.core.rng)]! : this.core.rng.pick(ids);
+  }
+
   private submit(submittedAtMs: number, client: number | undefined): void {
     // A closed-loop client moves money between its own two accounts, as the bench's do; open-loop
-    // transfers pick two accounts at random, one on each shard.
+    // transfers debit an account on shard 0 and credit one on each other shard of the transfer's.
     // A share of them (hotShare) debits one hot account, the first of shard 0.
     const rng = this.core.rng;
     const [zero, one] = this.shards as [string[], string[]];
     const { load } = this.options;
-    const hot = load.kind === 'open' && load.hotShare !== undefined && rng.chance(load.hotShare);
-    const [from, to] =
+    const open = load.kind === 'open' ? load : undefined;
+    const hot = open?.hotShare !== undefined && rng.chance(open.hotShare);
+    const from = client === undefined ? (hot ? zero[0]! : this.pick(zero)) : zero[client % zero.length]!;
+    const credited =
       client === undefined
-        ? [hot ? zero[0]! : rng.pick(zero), rng.pick(one)]
-        : [zero[client % zero.length]!, one[client % one.length]!];
+        ? this.shards.slice(1, open?.participants ?? 2).map((ids) => this.pick(ids))
+        : [one[client % one.length]!];
     const operations: Operation[] = [
-      { participant: 'ledger', action: 'debit', accountId: from, amount: 1 },
-      { participant: 'ledger', action: 'credit', accountId: to, amount: 1 },
+      { participant: 'ledger', action: 'debit', accountId: from, amount: credited.length },
+      ...credited.map(
+        (to): Operation => ({ participant: 'ledger', action: 'credit', accountId: to, amount: 1 }),
+      ),
     ];
     const request: AnsweredRequest = {
       label: `load ${this.nextTxNumber}`,
@@ -144,12 +173,17 @@ export class TimedLoad {
             newTxId: () => `tx_model${this.nextTxNumber++}`,
             newIncarnation: () => `i${this.nextTxNumber++}`,
             pacing: this.runtime.pacing(inv),
+            ...(open?.onePhase ? { onePhase: this.world.onePhase(inv) } : {}),
           },
           { registry: this.world.registry, slotCount: this.world.slotCount(), coordinator: this.core.config },
         );
         this.requestOf.set(inv.id, { submittedAtMs, client, hot });
         // As the bench's clients: the API holds the answer open (`?wait`), re-reading the record.
-        const { record } = await transactions.submit({ operations, waitMs: WAIT_MS, commit: 'two-phase' });
+        const { record } = await transactions.submit({
+          operations,
+          waitMs: WAIT_MS,
+          commit: open?.onePhase ? 'auto' : 'two-phase',
+        });
         this.checker.accepted(request, record);
         const times = this.times.get(record.txId)!;
         times.waiting = false;
@@ -181,6 +215,16 @@ export class TimedLoad {
       waiting: true,
     });
     if (request.client !== undefined) this.clientOf.set(txId, request.client);
+  }
+
+  /** The API's invocation `invocationId` committed the transaction in one phase: created, decided, done. */
+  onOnePhase(txId: string, invocationId: number): void {
+    this.onCreated(txId, invocationId);
+    const times = this.times.get(txId);
+    if (!times) return;
+    times.decidedAtMs = this.core.now;
+    times.completedAtMs = this.core.now;
+    times.outcome = 'COMMITTED';
   }
 
   /** The transaction's record was written; as the client reads it, it is in `state`. */

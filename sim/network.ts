@@ -38,6 +38,13 @@ export class SimNetwork<Env extends FifoConsumer> {
   private readonly polls = new Map<StandardQueue | 'fifo', { readonly atMs: number; count: number }>();
   /** Timed mode: deliveries waiting for an execution environment of their function (at its limit). */
   private readonly waiting = new Map<StandardQueue, SimMessage[]>();
+  /** Timed mode: when each FIFO message landed in the queue, until its first receive. */
+  private readonly landedAtMs = new Map<number, number>();
+  /**
+   * Timed mode: FIFO messages received, and how long in all they waited in the queue for their
+   * group (one batch in flight per group) and an idle coordinator environment (ms).
+   */
+  readonly fifoWaits = { messages: 0, totalMs: 0 };
 
   constructor(
     private readonly core: SimCore,
@@ -198,7 +205,8 @@ export class SimNetwork<Env extends FifoConsumer> {
       this.inTransit++;
       this.core.at(landsAtMs, () => {
         this.inTransit--;
-        this.fifo.send(body, this.core.now, { group, dedupId, id: this.nextMessageId++ });
+        const message = this.fifo.send(body, this.core.now, { group, dedupId, id: this.nextMessageId++ });
+        if (message) this.landedAtMs.set(message.id, this.core.now);
       });
       return;
     }
@@ -213,10 +221,11 @@ export class SimNetwork<Env extends FifoConsumer> {
   pumpFifo(): boolean {
     let started = false;
     for (;;) {
-      const idle = this.envs.filter((env) => env.current === null);
-      if (idle.length === 0) return started;
+      // After every event: the cheap test first, the list of idle environments only when needed.
+      if (!this.envs.some((env) => env.current === null)) return started;
       const heads = this.fifo.readyHeads(this.core.now);
       if (heads.length === 0) return started;
+      const idle = this.envs.filter((env) => env.current === null);
       const head = this.core.rng.pick(heads);
       const group = head.group!;
       const { batch, deadLettered } = this.fifo.receiveGroup(head, this.core.now, this.core.plan.fifoBatch);
@@ -231,6 +240,11 @@ export class SimNetwork<Env extends FifoConsumer> {
       for (const message of batch) {
         this.checker.received(message);
         if (message.receiveCount > 1) this.core.stats.redeliveries++;
+        const landedAtMs = this.landedAtMs.get(message.id);
+        if (landedAtMs === undefined) continue;
+        this.landedAtMs.delete(message.id);
+        this.fifoWaits.messages++;
+        this.fifoWaits.totalMs += this.core.now - landedAtMs;
       }
       this.core.at(batch[0]!.invisibleUntilMs, () => {}); // wake up when it is visible again
       this.startCoordinator(env, batch);

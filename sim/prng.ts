@@ -65,3 +65,42 @@ export class Prng {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/**
+ * Ranks 0..n-1 drawn by a Zipf law of exponent `s` (rank k with a weight 1 / (k + 1)^s; s = 0 is
+ * uniform), each from one float of the given Prng: a binary search of the cumulative weights.
+ */
+export class Zipf {
+  private readonly cumulative: Float64Array;
+
+  constructor(
+    readonly n: number,
+    readonly s: number,
+  ) {
+    if (!(n >= 1) || !(s >= 0)) throw new RangeError(`Zipf over ${n} ranks with exponent ${s}`);
+    this.cumulative = new Float64Array(n);
+    let sum = 0;
+    for (let rank = 0; rank < n; rank++) {
+      sum += 1 / (rank + 1) ** s;
+      this.cumulative[rank] = sum;
+    }
+  }
+
+  /** The share of draws that rank `rank` gets. */
+  share(rank: number): number {
+    const total = this.cumulative[this.n - 1]!;
+    return (this.cumulative[rank]! - (rank === 0 ? 0 : this.cumulative[rank - 1]!)) / total;
+  }
+
+  draw(rng: Prng): number {
+    const target = rng.float() * this.cumulative[this.n - 1]!;
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cumulative[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}

@@ -30,6 +30,13 @@ export interface WriteFootprint {
   readonly transactional: boolean;
 }
 
+/** The kind of a footprint's item, as a report names it. */
+function itemKind(item: string): string {
+  if (item.startsWith('tx:')) return 'the transaction record';
+  if (item.startsWith('slot:')) return 'a slot row';
+  return item.includes(':barrier:') ? "a participant's barrier" : 'an account';
+}
+
 /**
  * Lambda and the services, as the scheduler runs them: invocations that start, fail and crash,
  * and port calls that it delays, fails, crashes, pauses, throttles and cancels.
@@ -37,6 +44,8 @@ export interface WriteFootprint {
 export class Runtime {
   /** Writes in flight at the service (see `call`), by a number of their own. */
   private readonly inFlight = new Map<number, WriteFootprint>();
+  /** How many transactional writes in flight touch each item (an index of `inFlight`). */
+  private readonly transactionsOn = new Map<string, number>();
   private nextWriteId = 1;
   private nextInvocationId = 1;
   liveInvocations = 0;
@@ -54,6 +63,18 @@ export class Runtime {
   readonly partitionWaits = { writes: 0, totalMs: 0 };
   /** Timed mode: each function's invocations running and execution environments made. */
   private readonly functions = new Map<string, { running: number; environments: number }>();
+  /** Timed mode: writes cancelled by a TransactionConflict, by the kind of item they met on. */
+  readonly conflictsOn = new Map<string, number>();
+  /** Timed mode: deliveries that found their function at its concurrency limit and waited. */
+  concurrencyWaits = 0;
+  /** Timed mode: SendMessage calls that waited for the FIFO queue's quota, and how long in all (ms). */
+  readonly fifoSendWaits = { sends: 0, totalMs: 0 };
+  /**
+   * Timed mode: invocations of every function running now and at most (what the account's
+   * concurrency quota counts), and by kind the invocations and the time they ran (ms).
+   */
+  readonly concurrency = { running: 0, peak: 0 };
+  readonly invocations = new Map<InvocationKind, { readonly count: number; readonly ms: number }>();
 
   constructor(private readonly core: SimCore) {}
 
@@ -80,6 +101,10 @@ export class Runtime {
     if (kind !== 'sendFifo' || perS === null) return 0;
     const startMs = Math.max(this.core.now, this.fifoSendFreeAtMs);
     this.fifoSendFreeAtMs = startMs + 1000 / perS;
+    if (startMs > this.core.now) {
+      this.fifoSendWaits.sends++;
+      this.fifoSendWaits.totalMs += startMs - this.core.now;
+    }
     return startMs - this.core.now;
   }
 
@@ -110,7 +135,10 @@ export class Runtime {
     const { profile } = this.core.options.timed!;
     const state = this.functions.get(fn) ?? { running: 0, environments: 0 };
     this.functions.set(fn, state);
-    if (state.running >= profile.lambdaConcurrency) return null;
+    if (state.running >= profile.lambdaConcurrency) {
+      this.concurrencyWaits++;
+      return null;
+    }
     state.running++;
     if (state.running <= state.environments) return 0;
     state.environments++;
@@ -166,7 +194,9 @@ export class Runtime {
         // At the service for its last few ms only: the rest of a slow call is the network's.
         const serviceMs = Math.min(latencyMs, this.core.rng.int(1, SERVICE_MS_MAX));
         this.core.at(this.core.now + latencyMs - serviceMs, () => {
-          if (!inv.dead) this.inFlight.set(id, footprint);
+          if (inv.dead) return;
+          this.inFlight.set(id, footprint);
+          if (footprint.transactional) this.countTransaction(footprint, 1);
         });
       }
       this.core.at(this.core.now + latencyMs, () => this.complete(inv, what, effect, resolve, reject, id));
@@ -183,7 +213,10 @@ export class Runtime {
     resumed?: WriteFootprint,
   ): void {
     const footprint = writeId === undefined ? resumed : this.inFlight.get(writeId);
-    if (writeId !== undefined) this.inFlight.delete(writeId);
+    if (writeId !== undefined && footprint) {
+      this.inFlight.delete(writeId);
+      if (footprint.transactional) this.countTransaction(footprint, -1);
+    }
     if (inv.dead) return;
     // A paused request has not reached the service yet: it holds no item while paused.
     const retry = () => this.complete(inv, what, effect, resolve, reject, undefined, footprint);
@@ -238,12 +271,24 @@ export class Runtime {
     effect().then(resolve, reject);
   }
 
+  private countTransaction(footprint: WriteFootprint, by: 1 | -1): void {
+    for (const item of new Set(footprint.items)) {
+      const count = (this.transactionsOn.get(item) ?? 0) + by;
+      if (count === 0) this.transactionsOn.delete(item);
+      else this.transactionsOn.set(item, count);
+    }
+  }
+
   /** Whether the service cancels a write completing now: a conflict, a throttle, or neither. */
   private contentionOf(footprint: WriteFootprint): ContentionReason | null {
-    const overlaps = [...this.inFlight.values()].some(
-      (other) => other.transactional && other.items.some((item) => footprint.items.includes(item)),
-    );
-    if (overlaps && this.core.rng.chance(this.core.plan.conflicts)) return 'conflict';
+    const met = footprint.items.find((item) => (this.transactionsOn.get(item) ?? 0) > 0);
+    if (met !== undefined && this.core.rng.chance(this.core.plan.conflicts)) {
+      if (this.core.options.timed) {
+        const kind = itemKind(met);
+        this.conflictsOn.set(kind, (this.conflictsOn.get(kind) ?? 0) + 1);
+      }
+      return 'conflict';
+    }
     if (this.core.faultsOn && this.core.rng.chance(this.core.plan.throttlePerWrite)) return 'throttle';
     return null;
   }
@@ -287,11 +332,18 @@ export class Runtime {
       dead: false,
     };
     this.liveInvocations++;
+    const timed = this.core.options.timed !== undefined;
+    if (timed) this.concurrency.peak = Math.max(this.concurrency.peak, ++this.concurrency.running);
     this.core.log(`${inv.name} ← ${label}`);
     const finish = (error: unknown) => {
       if (inv.dead) return;
       inv.dead = true;
       this.liveInvocations--;
+      if (timed) {
+        this.concurrency.running--;
+        const { count, ms } = this.invocations.get(kind) ?? { count: 0, ms: 0 };
+        this.invocations.set(kind, { count: count + 1, ms: ms + this.core.now - inv.receivedAtMs });
+      }
       after(error);
     };
     body(inv).then(

@@ -43,7 +43,8 @@ import {
   FUNCTION_TIMEOUT_MS,
   groupOf,
   type Invocation,
-  LEDGER_SHARDS,
+  type InvocationKind,
+  ledgerShardsOf,
   type Node,
   SimCore,
   type SimOptions,
@@ -113,6 +114,18 @@ export interface TimedResult {
   readonly coldStarts: number;
   /** Writes that waited for write capacity at an item's partition, and the waits' sum (ms). */
   readonly partitionWaits: { readonly writes: number; readonly totalMs: number };
+  /** SendMessage calls that waited for the FIFO queue's quota, and the waits' sum (ms). */
+  readonly fifoSendWaits: { readonly sends: number; readonly totalMs: number };
+  /** FIFO messages received, and their waits' sum in the queue for their group and a coordinator (ms). */
+  readonly fifoWaits: { readonly messages: number; readonly totalMs: number };
+  /** Deliveries that waited for their function's concurrency limit. */
+  readonly concurrencyWaits: number;
+  /** Writes cancelled by a TransactionConflict, by the kind of item they met a transaction on. */
+  readonly conflictsOn: ReadonlyMap<string, number>;
+  /** Most invocations of all functions running at once (what the account's quota counts). */
+  readonly peakConcurrency: number;
+  /** By kind of function: invocations, and the time they ran in all (ms). */
+  readonly invocations: ReadonlyMap<InvocationKind, { readonly count: number; readonly ms: number }>;
 }
 
 interface CoordinatorEnv {
@@ -187,8 +200,8 @@ class World {
   private readonly kinds = new Map<string, { store: MemoryParticipantStore; kind: ParticipantKind }>();
   private readonly onePhaseCommitter: MemoryOnePhaseCommitter;
   private readonly directory: EntityDirectory;
-  private readonly registry = bankAndShopRegistry(LEDGER_SHARDS);
-  private readonly accountStore = new MemoryEntityStore(LEDGER_SHARDS);
+  private readonly registry: ReturnType<typeof bankAndShopRegistry>;
+  private readonly accountStore: MemoryEntityStore;
   private readonly itemStore = new MemoryEntityStore(1);
 
   // Nodes.
@@ -200,6 +213,9 @@ class World {
   constructor(options: SimOptions) {
     const core = new SimCore(options);
     this.core = core;
+    const ledgerShards = ledgerShardsOf(options.timed);
+    this.registry = bankAndShopRegistry(ledgerShards);
+    this.accountStore = new MemoryEntityStore(ledgerShards);
     this.slotCount = core.plan.slotCount;
     this.txStore = new MemoryTxStore(core.switches.fenceCheck ? this.slotStore.fenceHolds : () => true, {
       versionCheck: core.switches.versionCheck,
@@ -231,7 +247,7 @@ class World {
     }
 
     const participants: Array<[string, ParticipantKind]> = [
-      ...Array.from({ length: LEDGER_SHARDS }, (_, shard): [string, ParticipantKind] => [
+      ...Array.from({ length: ledgerShards }, (_, shard): [string, ParticipantKind] => [
         `ledger-${shard}`,
         LEDGER,
       ]),
@@ -371,6 +387,12 @@ class World {
       requests: this.runtime.requests,
       coldStarts: this.runtime.coldStarts,
       partitionWaits: { ...this.runtime.partitionWaits },
+      fifoSendWaits: { ...this.runtime.fifoSendWaits },
+      fifoWaits: { ...this.network.fifoWaits },
+      concurrencyWaits: this.runtime.concurrencyWaits,
+      conflictsOn: this.runtime.conflictsOn,
+      peakConcurrency: this.runtime.concurrency.peak,
+      invocations: this.runtime.invocations,
     };
   }
 
@@ -719,7 +741,10 @@ class World {
           async () => {
             const result = await this.onePhaseCommitter.commit(tx);
             this.core.log(`   ↳ one phase: ${result.kind}`);
-            if (result.kind === 'committed') this.checker.afterOnePhase(tx.record);
+            if (result.kind === 'committed') {
+              this.checker.afterOnePhase(tx.record);
+              this.timedLoad?.onOnePhase(tx.record.txId, inv.id);
+            }
             return result;
           },
           {

@@ -357,7 +357,7 @@ function decide(
 ): CoordinatorStepResult {
   assert(decisionOf(record.state) === null, `${record.txId} decided twice`);
   assert((decision === 'ABORT') === (reason !== null), 'an abort needs a reason, a commit has none');
-  const nextCheckAtMs = nowMs + resendDelayMs(0, config);
+  const nextCheckAtMs = firstCheckAfterDecision(record, nowMs, config);
   const state = changed(
     record,
     {
@@ -378,6 +378,20 @@ function decide(
   // `nextCheckAtMs`, so the sweeper re-sends to whoever has not acknowledged.
   const effects: CoordinatorEffect[] = record.participants.map((p) => ({ type: send, participantId: p.id }));
   return { state, effects, rejection: null };
+}
+
+/**
+ * When the decision's re-sends start: one re-send delay from now — or at the check already pending,
+ * when that is between half a delay and a delay away (the usual case: the votes came soon after the
+ * creation, whose first check is one delay after it). Keeping it keeps the record's entry on the
+ * `due` index (slot, nextCheckAtMs) where it is; moving it costs a delete and an insert there, two
+ * write units on every transaction. Either way the first re-send comes within one delay.
+ */
+function firstCheckAfterDecision(record: TxRecord, nowMs: number, config: CoordinatorConfig): number {
+  const delayMs = resendDelayMs(0, config);
+  const pending = record.nextCheckAtMs;
+  const keep = pending !== null && pending >= nowMs + delayMs / 2 && pending <= nowMs + delayMs;
+  return keep ? pending : nowMs + delayMs;
 }
 
 function resend(

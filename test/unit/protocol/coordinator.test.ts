@@ -176,9 +176,32 @@ describe('Vote', () => {
       { type: 'SendCommit', participantId: 'ledger-0' },
       { type: 'SendCommit', participantId: 'ledger-1' },
     ]);
-    // No timer after the decision: the sweeper finds it on the due index if an ack is missing.
-    expect(state.nextCheckAtMs).toBe(T0 + 20 + config.resendBaseMs);
+    // No timer after the decision: the sweeper finds it on the due index if an ack is missing. The
+    // check pending since the creation is 80 ms away, more than half a delay: it stays.
+    expect(state.nextCheckAtMs).toBe(T0 + config.resendBaseMs);
   });
+
+  it.each([
+    ['keeps the pending check half a delay or more away (its due-index entry stays)', 0, 50, 100],
+    ['moves a pending check less than half a delay away to one delay from now', 0, 51, 151],
+    ['moves a pending check more than a delay away (after re-sends) to one delay from now', 101, 30, 130],
+  ])(
+    'starts the decision’s re-sends within one delay: %s',
+    (_, pendingPastBaseMs, decidedAtMs, expectedMs) => {
+      // Prepare: config.resendBaseMs is 100; the pending check is at T0 + 100 + pendingPastBaseMs
+      const record = {
+        ...feed(preparing(2), [yes(1)], T0),
+        nextCheckAtMs: T0 + config.resendBaseMs + pendingPastBaseMs,
+      };
+
+      // Act
+      const { state } = step(record, yes(0), T0 + decidedAtMs);
+
+      // Assess
+      expect(state.state).toBe('COMMITTING');
+      expect(state.nextCheckAtMs).toBe(T0 + expectedMs);
+    },
+  );
 
   it('aborts on the first NO and sends Abort to every participant, voted or not', () => {
     // Prepare

@@ -79,7 +79,7 @@ export interface DynamoParticipantStoreOptions {
  * With a note (RecordNote) and the Transactions table configured, one more action goes last: an
  * Update of the coordinator's record, the DynamoDB form of `applyNote` —
  *
- *   SET <votes|acks>.<participant> = entry, version = version + 1, timeline = timeline + [event]
+ *   SET <votes|acks>.<participant> = entry, version = version + 1
  *   if state = <required state> AND the participant has no entry there yet
  *      AND the record at the key is this transaction (its incarnation: shared/txid.ts)
  *
@@ -213,29 +213,26 @@ export class DynamoParticipantStore implements ParticipantStore {
    * (`-`) that a bare document path cannot.
    */
   private noteUpdate(note: RecordNote, table: string): TransactItem {
-    const { field, entry, requires, event } = noteEntry(note);
+    const { field, entry, requires } = noteEntry(note);
     // The record at the transaction's key must be this transaction, not a later one with its key.
     const same = sameTransactionCondition(note.txId);
     return {
       Update: {
         TableName: table,
         Key: { txId: recordKeyOf(note.txId) },
-        UpdateExpression:
-          'SET #field.#participant = :entry, #version = #version + :one, #timeline = list_append(#timeline, :events)',
+        UpdateExpression: 'SET #field.#participant = :entry, #version = #version + :one',
         ConditionExpression: `#state = :requires AND attribute_not_exists(#field.#participant) AND ${same.expression}`,
         ExpressionAttributeNames: {
           '#field': field,
           '#participant': note.participantId,
           '#state': 'state',
           '#version': 'version',
-          '#timeline': 'timeline',
           ...same.names,
         },
         ExpressionAttributeValues: {
           ':entry': entry,
           ':one': 1,
           ':requires': requires,
-          ':events': [{ atMs: note.atMs, event }],
           ...same.values,
         },
       },

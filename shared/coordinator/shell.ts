@@ -19,18 +19,14 @@ import type { BatchHold } from './leases';
 export type { CoordinatorTransport } from './effects';
 
 /**
- * The timeline's decision entry, written by the save that records the decision, names the fence it
- * was written under — `decision COMMIT (slot 3, epoch 17)` — which only the shell knows: an
- * operator can tell which lease holder decided. Any other step's record is returned as it is.
+ * The save that records the decision also records the epoch of the fence it is written under
+ * (`decidedEpoch`), which only the shell knows: the timeline's decision entry names it —
+ * `decision COMMIT (slot 3, epoch 17)` — so an operator can tell which lease holder decided. Any
+ * other step's record is returned as it is.
  */
 function withDecisionFence(before: TxRecord, after: TxRecord, fence: Fence): TxRecord {
   if (decisionOf(before.state) !== null || decisionOf(after.state) === null) return after;
-  const at = after.timeline.findLastIndex((entry) => entry.event.startsWith('decision '));
-  if (at < 0) return after;
-  const timeline = [...after.timeline];
-  const entry = timeline[at]!;
-  timeline[at] = { ...entry, event: `${entry.event} (slot ${fence.slot}, epoch ${fence.epoch})` };
-  return { ...after, timeline };
+  return { ...after, decidedEpoch: fence.epoch };
 }
 
 export interface FenceProvider {

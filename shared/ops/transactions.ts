@@ -1,7 +1,7 @@
 import { groupOfSlot } from '../adapters/sqs-transport';
 import { mapConcurrent } from '../concurrency';
 import type { CheckInput, OperatorAbortInput, TxRecord } from '../protocol';
-import { decisionOf, isTerminal, settledState } from '../protocol';
+import { decisionOf, isTerminal, settledState, timelineOf } from '../protocol';
 import { ownEntry } from '../protocol/json';
 import { toTransactionView } from '../transactions/view';
 import { aws, NotFoundError, RefusedError } from './errors';
@@ -165,8 +165,8 @@ export function formatTransaction(record: TxRecord, nowMs: number): string {
       .map((line) => `  ${line}`)
       .join('\n'),
     '',
-    `Timeline${record.timelineDroppedCount > 0 ? ` (${record.timelineDroppedCount} older entries dropped)` : ''}`,
-    ...record.timeline.map(
+    `Timeline${record.timelineDroppedCount > 0 ? ` (${record.timelineDroppedCount} older re-sends dropped)` : ''}`,
+    ...timelineOf(record).map(
       (e) =>
         `  ${formatTimestamp(e.atMs)}  ${`+${formatDurationMs(e.atMs - record.createdAtMs)}`.padStart(10)}  ${e.event}`,
     ),

@@ -2,8 +2,9 @@ import type { AckMessage, VoteMessage } from './messages';
 import type { AckEntry, VoteEntry } from './record';
 
 /*
- * How a vote or an ack is recorded on the transaction record: the same entry and timeline event
- * whether the coordinator's step records it (step.ts) or its participant notes it (notes.ts).
+ * How a vote or an ack is recorded on the transaction record: the same entry whether the
+ * coordinator's step records it (step.ts) or its participant notes it (notes.ts); and the timeline
+ * event it is told as (timeline.ts).
  */
 
 /** The entry a vote is recorded as (by the coordinator, or noted by its participant). */

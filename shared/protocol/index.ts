@@ -3,9 +3,10 @@
  * and the leader-slot lease. No AWS, no clock, no I/O — the async shells drive these functions,
  * persist what they return, and only then perform the effects.
  *
- * The coordinator is four files: `record.ts` (the record and its queries), `step.ts` (the rules:
+ * The coordinator is five files: `record.ts` (the record and its queries), `step.ts` (the rules:
  * votes, acks, checks, the decision), `notes.ts` (the participants' notes on the record, an
- * optimisation beside the rules) and `one-phase.ts` (the record of a one-phase commit).
+ * optimisation beside the rules), `one-phase.ts` (the record of a one-phase commit) and
+ * `timeline.ts` (the timeline, told from the record's fields).
  * INVARIANTS.md says where each of the design's invariants is asserted and tested.
  */
 export { assert, assertNever, ProtocolAssertionError } from './assert';
@@ -51,3 +52,4 @@ export {
   type Rejection,
   startTransaction,
 } from './step';
+export { timelineOf } from './timeline';

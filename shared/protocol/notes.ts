@@ -1,4 +1,4 @@
-import { ackEntryOf, ackEvent, voteEntryOf, voteEvent } from './entries';
+import { ackEntryOf, voteEntryOf } from './entries';
 import { ownEntry } from './json';
 import type { ParticipantReply } from './messages';
 import { type AckEntry, outcomeOf, type TxRecord, type TxState, type VoteEntry } from './record';
@@ -36,34 +36,29 @@ export function noteOf(reply: ParticipantReply, atMs: number): RecordNote {
 export function noteEntry(
   note: RecordNote,
 ):
-  | { readonly field: 'votes'; readonly entry: VoteEntry; readonly requires: TxState; readonly event: string }
-  | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState; readonly event: string } {
+  | { readonly field: 'votes'; readonly entry: VoteEntry; readonly requires: TxState }
+  | { readonly field: 'acks'; readonly entry: AckEntry; readonly requires: TxState } {
   const { reply, atMs } = note;
-  if (reply.type === 'Vote') {
-    const entry = voteEntryOf(reply, atMs);
-    return { field: 'votes', entry, requires: 'PREPARING', event: voteEvent(reply.participantId, entry) };
-  }
-  const entry = ackEntryOf(reply, atMs);
+  if (reply.type === 'Vote')
+    return { field: 'votes', entry: voteEntryOf(reply, atMs), requires: 'PREPARING' };
   const requires: TxState = reply.outcome === 'COMMITTED' ? 'COMMITTING' : 'ABORTING';
-  return { field: 'acks', entry, requires, event: ackEvent(reply.participantId, entry) };
+  return { field: 'acks', entry: ackEntryOf(reply, atMs), requires };
 }
 
 /**
  * The record with `note` applied, or null when its condition refuses it (see RecordNote). Like the
- * DynamoDB update: the version goes up by one and the event is appended to the timeline, which the
- * coordinator's next write trims back to TIMELINE_MAX (a note cannot trim; at most one vote and one
- * ack per participant come in between).
+ * DynamoDB update: the entry is set and the version goes up by one. The timeline tells the vote or
+ * ack from its entry (timeline.ts): nothing else is written.
  */
 export function applyNote(record: TxRecord, note: RecordNote): TxRecord | null {
   if (record.txId !== note.txId) return null;
-  const { field, entry, requires, event } = noteEntry(note);
+  const { field, entry, requires } = noteEntry(note);
   const entries: { readonly [participantId: string]: unknown } = record[field];
   if (record.state !== requires || ownEntry(entries, note.participantId) !== undefined) return null;
   return {
     ...record,
     [field]: { ...entries, [note.participantId]: entry },
     version: record.version + 1,
-    timeline: [...record.timeline, { atMs: note.atMs, event }],
   };
 }
 

@@ -40,9 +40,5 @@ export function onePhaseRecord(
     decidedAtMs: nowMs,
     completedAtMs: nowMs,
     nextCheckAtMs: null,
-    timeline: [
-      ...created.timeline,
-      { atMs: nowMs, event: reason === null ? 'committed in one phase' : `aborted in one phase: ${reason}` },
-    ],
   };
 }

@@ -80,9 +80,20 @@ export interface TxRecord {
   readonly nextCheckAtMs: number | null;
   /** Re-send rounds in the current phase (Prepare before the decision, the decision after). */
   readonly resendAttempt: number;
-  /** Newest events, bounded by TIMELINE_MAX; the first (`created`) entry is always kept. */
+  /**
+   * The slot lease epoch the decision was written under (the shell's fence, which only it knows):
+   * an operator can tell which lease holder decided. Absent before the decision, on a one-phase
+   * record, and on records written before it existed.
+   */
+  readonly decidedEpoch?: number;
+  /**
+   * The events the other fields cannot tell (the re-sends), newest TIMELINE_MAX. The rest of the
+   * timeline — created, votes, decision, acks, end — is told from the fields (`timelineOf` in
+   * timeline.ts), not stored: the record is rewritten several times per transaction, and a write
+   * costs a unit per started kilobyte of it.
+   */
   readonly timeline: readonly TimelineEntry[];
-  /** How many timeline entries were dropped to respect the bound. */
+  /** How many stored events were dropped to respect the bound. */
   readonly timelineDroppedCount: number;
 }
 
@@ -95,7 +106,8 @@ export interface CoordinatorConfig {
   readonly resendCapMs: number;
 }
 
-export const TIMELINE_MAX = 64;
+/** A bound on the stored events (re-send rounds; see `TxRecord.timeline`). */
+export const TIMELINE_MAX = 16;
 /** A bound on participants per transaction (DynamoDB items are ≤ 400 KB; keep records small). */
 export const PARTICIPANTS_MAX = 32;
 
@@ -194,7 +206,7 @@ export function newTransaction(tx: NewTransaction, nowMs: number, config: Coordi
     completedAtMs: null,
     nextCheckAtMs: Math.min(prepareDeadlineMs, nowMs + resendDelayMs(0, config)),
     resendAttempt: 0,
-    timeline: [{ atMs: nowMs, event: 'created' }],
+    timeline: [],
     timelineDroppedCount: 0,
   };
 }

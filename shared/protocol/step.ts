@@ -1,5 +1,5 @@
 import { assert, assertNever, assertTime } from './assert';
-import { ackEntryOf, ackEvent, voteEntryOf, voteEvent } from './entries';
+import { ackEntryOf, voteEntryOf } from './entries';
 import { ownEntry } from './json';
 import type { AckMessage, Outcome, ParticipantMessage, VoteMessage } from './messages';
 import {
@@ -111,15 +111,13 @@ export function startTransaction(
   nowMs: number,
   config: CoordinatorConfig,
 ): CoordinatorStepResult {
-  const created = newTransaction(tx, nowMs, config);
-  assert(created.nextCheckAtMs !== null, `${created.txId} is created without a first check`);
-  const event = `begin: Prepare sent to ${created.participants.length} participant(s)`;
-  const state: TxRecord = { ...created, timeline: [...created.timeline, { atMs: nowMs, event }] };
-  const effects: CoordinatorEffect[] = created.participants.map((p) => ({
+  const state = newTransaction(tx, nowMs, config);
+  assert(state.nextCheckAtMs !== null, `${state.txId} is created without a first check`);
+  const effects: CoordinatorEffect[] = state.participants.map((p) => ({
     type: 'SendPrepare',
     participantId: p.id,
   }));
-  effects.push({ type: 'ScheduleCheck', atMs: created.nextCheckAtMs });
+  effects.push({ type: 'ScheduleCheck', atMs: state.nextCheckAtMs });
   return { state, effects, rejection: null };
 }
 
@@ -194,27 +192,26 @@ function onVote(
     );
     // A duplicate, or the message of a vote the participant noted on the record itself: it may be
     // the one that completes the set.
-    return judgeVotes(record, nowMs, config, []);
+    return judgeVotes(record, nowMs, config, false);
   }
-  const entry = voteEntryOf(input, nowMs);
-  const votes = { ...record.votes, [input.participantId]: entry };
-  return judgeVotes({ ...record, votes }, nowMs, config, [voteEvent(input.participantId, entry)]);
+  const votes = { ...record.votes, [input.participantId]: voteEntryOf(input, nowMs) };
+  return judgeVotes({ ...record, votes }, nowMs, config, true);
 }
 
 /**
  * Decides once the votes on `record` allow it: at or after the deadline → ABORT (prepare timeout;
  * the deadline is strict, whatever arrives then finds the timeout already due); any NO → ABORT;
- * every participant YES → COMMIT (invariant 3). Otherwise records `events` (a newly recorded vote),
- * if any.
+ * every participant YES → COMMIT (invariant 3). Otherwise writes `record` if it carries a newly
+ * recorded vote (`recorded`).
  */
 function judgeVotes(
   record: TxRecord,
   nowMs: number,
   config: CoordinatorConfig,
-  events: readonly string[],
+  recorded: boolean,
 ): CoordinatorStepResult {
   if (nowMs >= record.prepareDeadlineMs) {
-    return decide(record, 'ABORT', 'prepare timeout', nowMs, config, events);
+    return decide(record, 'ABORT', 'prepare timeout', nowMs, config);
   }
   const no = record.participants.find((p) => ownEntry(record.votes, p.id)?.vote === 'NO');
   if (no !== undefined) {
@@ -225,14 +222,13 @@ function judgeVotes(
       `participant ${no.id} voted NO${reason ? `: ${reason}` : ''}`,
       nowMs,
       config,
-      events,
     );
   }
   if (record.participants.every((p) => ownEntry(record.votes, p.id)?.vote === 'YES')) {
-    return decide(record, 'COMMIT', null, nowMs, config, events);
+    return decide(record, 'COMMIT', null, nowMs, config);
   }
-  if (events.length === 0) return unchanged(record);
-  return { state: changed(record, {}, nowMs, events), effects: [], rejection: null };
+  if (!recorded) return unchanged(record);
+  return { state: changed(record, {}, nowMs), effects: [], rejection: null };
 }
 
 function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorStepResult {
@@ -248,18 +244,17 @@ function onAck(record: TxRecord, input: AckMessage, nowMs: number): CoordinatorS
   if (ownEntry(record.acks, input.participantId) !== undefined) {
     // A duplicate, or the message of an ack the participant noted on the record itself: it may be
     // the one that completes the set.
-    return complete(record, nowMs, []);
+    return complete(record, nowMs, false);
   }
-  const entry = ackEntryOf(input, nowMs);
-  const acks = { ...record.acks, [input.participantId]: entry };
-  return complete({ ...record, acks }, nowMs, [ackEvent(input.participantId, entry)]);
+  const acks = { ...record.acks, [input.participantId]: ackEntryOf(input, nowMs) };
+  return complete({ ...record, acks }, nowMs, true);
 }
 
 /**
- * Ends a decided transaction once every participant's ack is on `record`; otherwise records
- * `events` (a newly recorded ack), if any.
+ * Ends a decided transaction once every participant's ack is on `record`; otherwise writes
+ * `record` if it carries a newly recorded ack (`recorded`).
  */
-function complete(record: TxRecord, nowMs: number, events: readonly string[]): CoordinatorStepResult {
+function complete(record: TxRecord, nowMs: number, recorded: boolean): CoordinatorStepResult {
   const expected = outcomeOf(record.state);
   assert(expected !== null && !isTerminal(record.state), `${record.txId} completed from ${record.state}`);
   for (const [participantId, ack] of Object.entries(record.acks)) {
@@ -269,14 +264,11 @@ function complete(record: TxRecord, nowMs: number, events: readonly string[]): C
     );
   }
   if (!record.participants.every((p) => ownEntry(record.acks, p.id) !== undefined)) {
-    if (events.length === 0) return unchanged(record);
-    return { state: changed(record, {}, nowMs, events), effects: [], rejection: null };
+    if (!recorded) return unchanged(record);
+    return { state: changed(record, {}, nowMs), effects: [], rejection: null };
   }
   const state: TxState = expected;
-  const next = changed(record, { state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs, [
-    ...events,
-    state,
-  ]);
+  const next = changed(record, { state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs);
   return {
     state: next,
     effects: [{ type: 'Terminal', outcome: expected, reason: record.reason }],
@@ -308,14 +300,14 @@ function onCheck(record: TxRecord, nowMs: number, config: CoordinatorConfig): Co
   switch (record.state) {
     case 'PREPARING': {
       // Votes the participants noted on the record whose messages were lost decide here.
-      const judged = judgeVotes(record, nowMs, config, []);
+      const judged = judgeVotes(record, nowMs, config, false);
       if (judged.state !== record) return judged;
       const missing = record.participants.filter((p) => ownEntry(record.votes, p.id) === undefined);
       return resend(record, 'SendPrepare', missing, nowMs, config);
     }
     case 'COMMITTING':
     case 'ABORTING': {
-      const completed = complete(record, nowMs, []);
+      const completed = complete(record, nowMs, false);
       if (completed.state !== record) return completed;
       const missing = record.participants.filter((p) => ownEntry(record.acks, p.id) === undefined);
       return resend(
@@ -350,7 +342,7 @@ function onOperatorAbort(
     };
   }
   const reason = input.note ? `aborted by operator: ${input.note}` : 'aborted by operator';
-  return decide(record, 'ABORT', reason, nowMs, config, []);
+  return decide(record, 'ABORT', reason, nowMs, config);
 }
 
 // ─── Transitions ─────────────────────────────────────────────────────────────────────────────
@@ -362,11 +354,10 @@ function decide(
   reason: string | null,
   nowMs: number,
   config: CoordinatorConfig,
-  events: readonly string[],
 ): CoordinatorStepResult {
   assert(decisionOf(record.state) === null, `${record.txId} decided twice`);
   assert((decision === 'ABORT') === (reason !== null), 'an abort needs a reason, a commit has none');
-  const nextCheckAtMs = nowMs + resendDelayMs(0, config);
+  const nextCheckAtMs = firstCheckAfterDecision(record, nowMs, config);
   const state = changed(
     record,
     {
@@ -377,7 +368,6 @@ function decide(
       nextCheckAtMs,
     },
     nowMs,
-    [...events, decision === 'COMMIT' ? 'decision COMMIT' : `decision ABORT: ${reason}`],
   );
   // Abort goes to every participant, voted or not: an Abort that overtakes its Prepare leaves a
   // tombstone at the participant, so the late Prepare votes NO and reserves nothing.
@@ -388,6 +378,20 @@ function decide(
   // `nextCheckAtMs`, so the sweeper re-sends to whoever has not acknowledged.
   const effects: CoordinatorEffect[] = record.participants.map((p) => ({ type: send, participantId: p.id }));
   return { state, effects, rejection: null };
+}
+
+/**
+ * When the decision's re-sends start: one re-send delay from now — or at the check already pending,
+ * when that is between half a delay and a delay away (the usual case: the votes came soon after the
+ * creation, whose first check is one delay after it). Keeping it keeps the record's entry on the
+ * `due` index (slot, nextCheckAtMs) where it is; moving it costs a delete and an insert there, two
+ * write units on every transaction. Either way the first re-send comes within one delay.
+ */
+function firstCheckAfterDecision(record: TxRecord, nowMs: number, config: CoordinatorConfig): number {
+  const delayMs = resendDelayMs(0, config);
+  const pending = record.nextCheckAtMs;
+  const keep = pending !== null && pending >= nowMs + delayMs / 2 && pending <= nowMs + delayMs;
+  return keep ? pending : nowMs + delayMs;
 }
 
 function resend(
@@ -402,7 +406,7 @@ function resend(
   if (decisionOf(record.state) === null) nextCheckAtMs = Math.min(nextCheckAtMs, record.prepareDeadlineMs);
   const what = send.slice('Send'.length);
   const event = `re-sent ${what} to ${missing.map((p) => p.id).join(', ')} (round ${resendAttempt})`;
-  const state = changed(record, { resendAttempt, nextCheckAtMs }, nowMs, [event]);
+  const state = changed(record, { resendAttempt, nextCheckAtMs }, nowMs, event);
   const effects: CoordinatorEffect[] = missing.map((p) => ({ type: send, participantId: p.id }));
   // Before the decision a timer keeps the prepare deadline on time; after it, the sweeper drives
   // the re-sends (see `decide`).
@@ -416,17 +420,21 @@ function unchanged(record: TxRecord): CoordinatorStepResult {
   return { state: record, effects: [], rejection: null };
 }
 
-/** A durable change: applies `patch`, bumps the version, appends to the bounded timeline. */
+/**
+ * A durable change: applies `patch` and bumps the version. The timeline's steps are told from the
+ * fields (timeline.ts); only an `event` they cannot tell (a re-send) is stored, the newest
+ * TIMELINE_MAX kept.
+ */
 function changed(
   record: TxRecord,
   patch: Partial<Omit<TxRecord, 'version' | 'timeline' | 'timelineDroppedCount'>>,
   nowMs: number,
-  events: readonly string[],
+  event?: string,
 ): TxRecord {
-  const appended = [...record.timeline, ...events.map((event) => ({ atMs: nowMs, event }))];
-  // Keep the first (`created`) entry and the newest ones.
+  if (event === undefined) return { ...record, ...patch, version: record.version + 1 };
+  const appended = [...record.timeline, { atMs: nowMs, event }];
   const excess = Math.max(0, appended.length - TIMELINE_MAX);
-  const timeline = excess === 0 ? appended : [...appended.slice(0, 1), ...appended.slice(1 + excess)];
+  const timeline = appended.slice(excess);
   return {
     ...record,
     ...patch,

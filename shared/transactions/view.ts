@@ -1,5 +1,5 @@
 import type { CommitMode, JsonValue, Outcome, TxRecord, TxState, VoteValue } from '../protocol';
-import { outcomeOf, settledState } from '../protocol';
+import { outcomeOf, settledState, timelineOf } from '../protocol';
 import { ownEntry } from '../protocol/json';
 
 /** What `POST /transfers` and `POST /transactions` answer while the transaction is under way. */
@@ -31,6 +31,7 @@ export interface TransactionView {
   readonly createdAtMs: number;
   readonly decidedAtMs?: number;
   readonly completedAtMs?: number;
+  /** Every step, oldest first: told from the record's fields and its stored events (`timelineOf`). */
   readonly timeline: ReadonlyArray<{ readonly atMs: number; readonly event: string }>;
 }
 
@@ -70,6 +71,6 @@ export function toTransactionView(record: TxRecord): TransactionView {
     createdAtMs: record.createdAtMs,
     ...(record.decidedAtMs !== null ? { decidedAtMs: record.decidedAtMs } : {}),
     ...(completedAtMs !== null ? { completedAtMs } : {}),
-    timeline: record.timeline.map((entry) => ({ atMs: entry.atMs, event: entry.event })),
+    timeline: timelineOf(record),
   };
 }

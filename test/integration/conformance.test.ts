@@ -20,7 +20,13 @@ import { newEntity } from '../../shared/entities';
 import { LEDGER_COUNTER } from '../../shared/ledger/participant';
 import type { ParticipantBarrier, ParticipantStore, Reservation } from '../../shared/participant';
 import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
-import { newTransaction, noteOf, type ParticipantReply, type TxRecord } from '../../shared/protocol';
+import {
+  newTransaction,
+  noteOf,
+  type ParticipantReply,
+  type TxRecord,
+  timelineOf,
+} from '../../shared/protocol';
 import { SimQueue } from '../../sim/sqs';
 import { LEDGER } from '../support/entity-shaped';
 import { testTxStore } from '../support/test-records';
@@ -382,7 +388,8 @@ async function noteScenario(tables: NoteTables, prefix: string, slot: number) {
           version: r.version,
           votes: r.votes,
           acks: r.acks,
-          timeline: r.timeline,
+          stored: r.timeline,
+          timeline: timelineOf(r),
         },
         barrier: (await store.loadBarrier(txIdOf(name), P))?.state,
         rich: await participant.balances(rich),
@@ -573,14 +580,19 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
     expect(emulator).toEqual(memory);
     const ok = { ok: true };
     const refused = { ok: false, kind: 'note-refused' };
-    const created = { atMs: T0, event: 'created' };
+    // The steps a fresh record's timeline tells; a note stores no event of its own.
+    const created = [
+      { atMs: T0, event: 'created' },
+      { atMs: T0, event: 'begin: Prepare sent to 1 participant(s)' },
+    ];
     const noted = {
       record: {
         state: 'PREPARING',
         version: 2,
         votes: { 'ledger-0': { vote: 'YES', atMs: T0 + 1 } },
         acks: {},
-        timeline: [created, { atMs: T0 + 1, event: 'vote YES from ledger-0' }],
+        stored: [],
+        timeline: [...created, { atMs: T0 + 1, event: 'vote YES from ledger-0' }],
       },
       barrier: 'PREPARED',
       rich: { total: 100, held: 30, available: 70 },
@@ -601,7 +613,8 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
           version: 2,
           votes: { 'ledger-0': { vote: 'NO', reason: 'no', atMs: T0 + 4 } },
           acks: {},
-          timeline: [created, { atMs: T0 + 4, event: 'vote NO from ledger-0: no' }],
+          stored: [],
+          timeline: [...created, { atMs: T0 + 4, event: 'vote NO from ledger-0: no' }],
         },
         barrier: 'VOTED_NO',
         rich: { total: 100, held: 30, available: 70 },
@@ -613,7 +626,7 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
         reason: "insufficient funds on account '<p>-rich' (available 70, needed 1000)",
       },
       'after the late prepares (nothing written)': {
-        record: { state: 'ABORTING', version: 1, votes: {}, acks: {}, timeline: [created] },
+        record: { state: 'ABORTING', version: 1, votes: {}, acks: {}, stored: [], timeline: created },
         rich: { total: 100, held: 30, available: 70 },
       },
       'prepare with no record to note on': refused,
@@ -627,7 +640,8 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
           version: 2,
           votes: {},
           acks: { 'ledger-0': { outcome: 'COMMITTED', atMs: T0 + 9 } },
-          timeline: [created, { atMs: T0 + 9, event: 'ack COMMITTED from ledger-0' }],
+          stored: [],
+          timeline: [...created, { atMs: T0 + 9, event: 'ack COMMITTED from ledger-0' }],
         },
         barrier: 'COMMITTED',
         rich: { total: 70, held: 30, available: 40 },

@@ -20,6 +20,7 @@ import {
   ProtocolAssertionError,
   TOMBSTONE_REASON,
   type TxRecord,
+  timelineOf,
 } from '../../shared/protocol';
 import { INVENTORY, LEDGER } from '../support/entity-shaped';
 import { testTxStore } from '../support/test-records';
@@ -101,7 +102,9 @@ async function notesOn(txId: string) {
       version: record.version,
       votes: record.votes,
       acks: record.acks,
-      events: record.timeline.length,
+      // Steps told by the timeline; a note stores no event of its own.
+      events: timelineOf(record).length,
+      stored: record.timeline.length,
     }
   );
 }
@@ -390,7 +393,7 @@ describe("DynamoParticipantStore's notes on the transaction record, on the emula
     // Assess
     expect(outcome).toEqual({ ok: true });
     expect(await balances(alice)).toEqual({ total: 100, held: 10, available: 90 });
-    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });
   });
 
   it('notes with up to 98 operations, and leaves the note off at 99 (TransactWriteItems holds 100)', async () => {
@@ -418,7 +421,7 @@ describe("DynamoParticipantStore's notes on the transaction record, on the emula
     // Assess
     expect([noted, unnoted]).toEqual([{ ok: true }, { ok: true }]);
     expect((await notesOn(fits))?.votes).toEqual({ [P]: { vote: 'YES', atMs: T0 + 1 } });
-    expect(await notesOn(full)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+    expect(await notesOn(full)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });
     expect(await balances(accounts[0]!)).toEqual({ total: 10, held: 2, available: 8 });
     expect(await balances(accounts[OPERATIONS_MAX - 1]!)).toEqual({ total: 10, held: 1, available: 9 });
   });
@@ -528,13 +531,15 @@ describe('the participant shell over DynamoDB', () => {
       version: 2,
       votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
       acks: {},
-      events: 2,
+      events: 3,
+      stored: 0,
     });
     expect(await notesOn(txId)).toEqual({
       version: 4,
       votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
       acks: { [P]: { outcome: 'COMMITTED', atMs: expect.any(Number) } },
-      events: 3,
+      events: 4,
+      stored: 0,
     });
     expect(sent).toEqual([
       { type: 'Vote', txId, participantId: P, vote: 'YES' },
@@ -564,7 +569,7 @@ describe('the participant shell over DynamoDB', () => {
     expect(outcome).toMatchObject({ wrote: true, sent: true, attempts: 1 });
     expect(sent).toEqual([{ type: 'Vote', txId, participantId: P, vote: 'YES' }]);
     expect(await balances(alice)).toEqual({ total: 100, held: 25, available: 75 });
-    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 1 });
+    expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });
   });
 });
 

@@ -16,6 +16,7 @@ import {
   newTransaction,
   type ParticipantMessage,
   slotOf,
+  timelineOf,
 } from '../../../shared/protocol';
 
 const config: CoordinatorConfig = { prepareTimeoutMs: 10_000, resendBaseMs: 1_000, resendCapMs: 8_000 };
@@ -122,7 +123,9 @@ describe('coordinator shell', () => {
     await handleCoordinatorInput(ack('ledger-0'), deps);
 
     // Assess
-    const events = (await txs.load(txId))!.record.timeline.map((e) => e.event);
+    const { record } = (await txs.load(txId))!;
+    expect(record.decidedEpoch).toBe(epoch);
+    const events = timelineOf(record).map((e) => e.event);
     expect(events.filter((e) => e.startsWith('decision '))).toEqual([
       `decision COMMIT (slot ${slotOf(txId, SLOTS)}, epoch ${epoch})`,
     ]);
@@ -287,7 +290,9 @@ describe('coordinator shell', () => {
     expect(zombie.kind).toBe('unchanged');
     const record = (await txs.load(txId))!.record;
     expect(record.state).toBe('ABORTING');
-    expect(record.timeline.filter((e) => e.event.startsWith('decision'))).toHaveLength(1);
+    expect(record.reason).toBe('aborted by operator: while A was paused');
+    expect(record.decidedEpoch).toBe((await slots.read(slotOf(txId, SLOTS)))!.epoch);
+    expect(timelineOf(record).filter((e) => e.event.startsWith('decision'))).toHaveLength(1);
     expect(transport.types()).not.toContain('Commit->ledger-0');
     expect(transport.types().filter((t) => t.startsWith('Abort'))).toEqual([
       'Abort->ledger-0',

@@ -13,6 +13,7 @@ import {
   settledState,
   TOMBSTONE_REASON,
   type TxRecord,
+  timelineOf,
 } from '../../../shared/protocol';
 import {
   abort,
@@ -532,7 +533,7 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
     expect(store.writes).toBe(1);
     expect(after.version).toBe(before.version + 1);
     expect(after.votes[P]).toMatchObject({ vote: 'YES' });
-    expect(after.timeline.at(-1)?.event).toBe(`vote YES from ${P}`);
+    expect(timelineOf(after).at(-1)?.event).toBe(`vote YES from ${P}`);
     expect(replies.sent).toEqual([voteYes()]); // the message still follows
   });
 

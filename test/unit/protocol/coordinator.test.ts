@@ -12,6 +12,7 @@ import {
   TIMELINE_MAX,
   type TxRecord,
   type TxState,
+  timelineOf,
 } from '../../../shared/protocol';
 import {
   aborting,
@@ -63,7 +64,7 @@ describe('newTransaction', () => {
       completedAtMs: null,
       nextCheckAtMs: T0 + config.resendBaseMs,
       resendAttempt: 0,
-      timeline: [{ atMs: T0, event: 'created' }],
+      timeline: [],
       timelineDroppedCount: 0,
     });
     expect(record.participants.map((p) => p.id)).toEqual(['ledger-0', 'ledger-1']);
@@ -132,10 +133,11 @@ describe('startTransaction', () => {
       version: 1,
       nextCheckAtMs: T0 + 5 + config.resendBaseMs,
     });
-    expect(state.timeline.map((e) => e.event)).toEqual([
-      'created',
-      'begin: Prepare sent to 3 participant(s)',
+    expect(timelineOf(state)).toEqual([
+      { atMs: T0 + 5, event: 'created' },
+      { atMs: T0 + 5, event: 'begin: Prepare sent to 3 participant(s)' },
     ]);
+    expect(state.timeline).toEqual([]);
     expect(effects).toEqual([
       { type: 'SendPrepare', participantId: 'ledger-0' },
       { type: 'SendPrepare', participantId: 'ledger-1' },
@@ -174,9 +176,32 @@ describe('Vote', () => {
       { type: 'SendCommit', participantId: 'ledger-0' },
       { type: 'SendCommit', participantId: 'ledger-1' },
     ]);
-    // No timer after the decision: the sweeper finds it on the due index if an ack is missing.
-    expect(state.nextCheckAtMs).toBe(T0 + 20 + config.resendBaseMs);
+    // No timer after the decision: the sweeper finds it on the due index if an ack is missing. The
+    // check pending since the creation is 80 ms away, more than half a delay: it stays.
+    expect(state.nextCheckAtMs).toBe(T0 + config.resendBaseMs);
   });
+
+  it.each([
+    ['keeps the pending check half a delay or more away (its due-index entry stays)', 0, 50, 100],
+    ['moves a pending check less than half a delay away to one delay from now', 0, 51, 151],
+    ['moves a pending check more than a delay away (after re-sends) to one delay from now', 101, 30, 130],
+  ])(
+    'starts the decision’s re-sends within one delay: %s',
+    (_, pendingPastBaseMs, decidedAtMs, expectedMs) => {
+      // Prepare: config.resendBaseMs is 100; the pending check is at T0 + 100 + pendingPastBaseMs
+      const record = {
+        ...feed(preparing(2), [yes(1)], T0),
+        nextCheckAtMs: T0 + config.resendBaseMs + pendingPastBaseMs,
+      };
+
+      // Act
+      const { state } = step(record, yes(0), T0 + decidedAtMs);
+
+      // Assess
+      expect(state.state).toBe('COMMITTING');
+      expect(state.nextCheckAtMs).toBe(T0 + expectedMs);
+    },
+  );
 
   it('aborts on the first NO and sends Abort to every participant, voted or not', () => {
     // Prepare
@@ -303,7 +328,7 @@ describe('Ack', () => {
     expect(state.completedAtMs).toBe(T0 + 50);
     expect(state.nextCheckAtMs).toBeNull();
     expect(effects).toEqual([{ type: 'Terminal', outcome: 'COMMITTED', reason: null }]);
-    expect(state.timeline.at(-1)?.event).toBe('COMMITTED');
+    expect(timelineOf(state).at(-1)).toEqual({ atMs: T0 + 50, event: 'COMMITTED' });
   });
 
   it('completes ABORTING on the last ack, needing an ack from every participant', () => {
@@ -498,7 +523,7 @@ describe('Check', () => {
     expect(decided.resendAttempt).toBe(0);
   });
 
-  it('keeps the timeline bounded, keeping the first entry and the newest ones', () => {
+  it('keeps the stored re-sends bounded, the newest ones, and the derived steps all', () => {
     // Prepare
     let record = committing(2);
     const entriesBefore = record.timeline.length;
@@ -510,9 +535,15 @@ describe('Check', () => {
 
     // Assess
     expect(record.timeline).toHaveLength(TIMELINE_MAX);
-    expect(record.timeline[0]?.event).toBe('created');
+    expect(record.timeline[0]?.event).toBe(
+      `re-sent Commit to ledger-0, ledger-1 (round ${rounds - TIMELINE_MAX + 1})`,
+    );
     expect(record.timeline.at(-1)?.event).toBe(`re-sent Commit to ledger-0, ledger-1 (round ${rounds})`);
     expect(record.timelineDroppedCount).toBe(entriesBefore + rounds - TIMELINE_MAX);
+    const told = timelineOf(record).map((e) => e.event);
+    expect(told.slice(0, 2)).toEqual(['created', 'begin: Prepare sent to 2 participant(s)']);
+    expect(told.filter((e) => e.startsWith('decision COMMIT'))).toHaveLength(1);
+    expect(told).toHaveLength(TIMELINE_MAX + 5); // created, begin, two votes, the decision
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bankAndShopRegistry } from '../../../dev/bank-and-shop';
 import { MemoryTxStore } from '../../../shared/adapters/memory-tx-store';
 import type { CoordinatorTransport } from '../../../shared/coordinator/effects';
+import { timelineOf } from '../../../shared/protocol';
 import { Transactions } from '../../../shared/transactions';
 
 const config = {
@@ -61,7 +62,9 @@ describe('the API starts a two-phase transaction itself', () => {
     const { store, transactions, sent, timers } = setup();
     const { record } = await transactions.submit({ operations: transfer });
     expect(record.state).toBe('PREPARING');
-    expect((await store.load('tx_lean'))?.record.timeline.map((e) => e.event)).toEqual([
+    const stored = (await store.load('tx_lean'))!.record;
+    expect(stored.timeline).toEqual([]);
+    expect(timelineOf(stored).map((e) => e.event)).toEqual([
       'created',
       'begin: Prepare sent to 2 participant(s)',
     ]);

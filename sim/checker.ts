@@ -17,6 +17,7 @@ import {
   type RecordNote,
   type SlotRow,
   type TxRecord,
+  timelineOf,
 } from '../shared/protocol';
 import type { Operation, ParticipantRegistry } from '../shared/registry';
 import { planParticipants } from '../shared/transactions/plan';
@@ -388,7 +389,7 @@ export class InvariantChecker {
     }
     this.durable.set(note.txId, next);
     this.world.streamed(prev, next);
-    this.core.log(`   ↳ noted on ${note.txId}: v${next.version} ${next.timeline.at(-1)?.event}`);
+    this.core.log(`   ↳ noted on ${note.txId}: v${next.version} ${timelineOf(next).at(-1)?.event}`);
   }
 
   afterParticipantWrite(participantId: string, next: ParticipantBarrier, action: ParticipantAction): void {

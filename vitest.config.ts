@@ -9,8 +9,11 @@ import { defineConfig } from 'vitest/config';
 // - e2e: the emulator (embedded ministack, or the one AWS_ENDPOINT_URL names) with the real CDK app
 //   deployed into it once by the global setup; integration tests share that emulator;
 // - slow: the chaos workload and the bench, minutes each, on the same emulator and stack.
+// Every project's first global setup gives the run a temporary directory of its own, removed at the
+// end (test/support/temp-dir.ts).
+const TEMP_DIR = 'test/support/temp-dir.ts';
 const onTheDeployedStack = {
-  globalSetup: ['test/support/global-setup.ts'],
+  globalSetup: [TEMP_DIR, 'test/support/global-setup.ts'],
   // One file at a time, across both projects: they share one emulator on 2 cores, and the chaos
   // run's load would otherwise turn other files' transactions into prepare timeouts.
   fileParallelism: false,
@@ -25,6 +28,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          globalSetup: [TEMP_DIR],
           // Files share a worker's module cache: loading zod, the AWS SDK and aws-cdk-lib once per
           // worker rather than once per file takes the unit and infra projects from ~2 min to ~45 s.
           // Tests that change the environment or globals restore them.
@@ -36,7 +40,7 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           isolate: false,
-          globalSetup: ['test/support/build-lambda-code.ts'],
+          globalSetup: [TEMP_DIR, 'test/support/build-lambda-code.ts'],
           testTimeout: 120_000,
         },
       },
@@ -44,6 +48,7 @@ export default defineConfig({
         test: {
           name: 'pack',
           include: ['test/pack/**/*.test.ts'],
+          globalSetup: [TEMP_DIR],
           // npm pack, then an install of the tarball into an empty project.
           hookTimeout: 300_000,
           testTimeout: 120_000,
@@ -53,6 +58,7 @@ export default defineConfig({
         test: {
           name: 'sim',
           include: ['test/sim/**/*.test.ts'],
+          globalSetup: [TEMP_DIR],
           testTimeout: 300_000,
         },
       },

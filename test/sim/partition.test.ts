@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type Invocation, SimCore, T0_MS } from '../../sim/core';
+import { type Invocation, T0_MS } from '../../sim/core';
 import { AWS } from '../../sim/profile';
-import { Runtime, type WriteFootprint } from '../../sim/runtime';
+import type { WriteFootprint } from '../../sim/runtime';
+import { timedRuntime } from './timed-core';
 
 /** The timed mode with constant call times: a write 10 ms, and `partitionWritesPerS` write units/s per item. */
-function timedRuntime(partitionWritesPerS: number | null) {
+function partitionRuntime(partitionWritesPerS: number | null) {
   const constant = { p50Ms: 10, p99Ms: 10 };
-  const core = new SimCore({
-    seed: 1,
-    timed: {
-      profile: {
-        ...AWS,
-        calls: { read: constant, write: constant, transact: constant, send: constant, sendFifo: constant },
-        partitionWritesPerS,
-      },
-      load: { kind: 'open', perS: 1 },
-      durationMs: 1_000,
-      warmupMs: 0,
-      accounts: 2,
-      slotCount: 1,
-    },
+  const { core, runtime } = timedRuntime({
+    ...AWS,
+    calls: { read: constant, write: constant, transact: constant, send: constant, sendFifo: constant },
+    partitionWritesPerS,
   });
-  const runtime = new Runtime(core);
   const inv: Invocation = {
     id: 1,
     kind: 'participant',
@@ -51,7 +41,7 @@ const item = (id: string, transactional: boolean): WriteFootprint => ({ items: [
 describe("the timed mode's partition write capacity", () => {
   it('queues writes of one item at its partition: 2 units a transactional write, 1 a plain one', async () => {
     // Prepare: 100 units/s — a transactional write of the item every 20 ms, a plain one every 10 ms.
-    const { answeredAfterMs } = timedRuntime(100);
+    const { answeredAfterMs } = partitionRuntime(100);
 
     // Act
     const transactional = await answeredAfterMs(Array.from({ length: 5 }, () => item('hot', true)));
@@ -64,7 +54,7 @@ describe("the timed mode's partition write capacity", () => {
 
   it('lets writes of different items go at once, and a write of both wait for the later one', async () => {
     // Prepare
-    const { answeredAfterMs } = timedRuntime(100);
+    const { answeredAfterMs } = partitionRuntime(100);
 
     // Act: a then b at once; then a write of a and b waits for both (each free again 20 ms on).
     const answered = await answeredAfterMs([
@@ -79,7 +69,7 @@ describe("the timed mode's partition write capacity", () => {
 
   it('does not queue without a limit', async () => {
     // Prepare
-    const { answeredAfterMs } = timedRuntime(null);
+    const { answeredAfterMs } = partitionRuntime(null);
 
     // Act
     const answered = await answeredAfterMs(Array.from({ length: 4 }, () => item('hot', true)));

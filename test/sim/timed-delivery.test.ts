@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InfrastructureError } from '../../shared/errors';
 import type { InvariantChecker } from '../../sim/checker';
-import { SimCore, T0_MS, VISIBILITY_TIMEOUT_MS } from '../../sim/core';
+import { T0_MS, VISIBILITY_TIMEOUT_MS } from '../../sim/core';
 import { SimNetwork, type StandardQueue } from '../../sim/network';
-import { AWS } from '../../sim/profile';
-import { Runtime } from '../../sim/runtime';
+import { timedRuntime } from './timed-core';
 
 describe("the timed mode's standard-queue delivery", () => {
   it("receives a failed handler's message again after its visibility timeout, until it is deleted", async () => {
     // Prepare: a handler that fails its first attempt.
-    const core = new SimCore({
-      seed: 1,
-      timed: {
-        profile: AWS,
-        load: { kind: 'open', perS: 1 },
-        durationMs: 1_000,
-        warmupMs: 0,
-        accounts: 2,
-        slotCount: 1,
-      },
-    });
-    const runtime = new Runtime(core);
+    const { core, runtime } = timedRuntime();
     const checker = { received: () => {}, deleted: () => {}, deadLettered: () => {} };
     const network = new SimNetwork(core, runtime, checker as unknown as InvariantChecker, [], () => {});
     const attemptsAtMs: number[] = [];

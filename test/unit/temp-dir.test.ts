@@ -9,12 +9,18 @@ describe('the test run’s temporary directory', () => {
     expect(basename(tmpdir())).toMatch(/^tandem-test-/);
   });
 
-  it('is removed, with what was left in it, when the run ends', () => {
+  it('is one for every project, and only the last teardown removes it, with what was left in it', () => {
     const before = process.env.TMPDIR;
-    const teardown = setup();
+    const first = setup();
     const dir = tmpdir();
+    const second = setup();
+    expect(tmpdir()).toBe(dir);
     writeFileSync(join(dir, 'left-behind'), 'x');
-    teardown();
+
+    first();
+    expect(existsSync(dir)).toBe(true);
+    second();
+
     expect(existsSync(dir)).toBe(false);
     expect(process.env.TMPDIR).toBe(before);
   });

@@ -21,11 +21,12 @@ const processGlobal = globalThis as { [SHARED]?: Shared };
  * removes it: a project's teardown may come while others still run.
  */
 export default function setup(): () => void {
-  const shared = (processGlobal[SHARED] ??= {
+  processGlobal[SHARED] ??= {
     dir: mkdtempSync(join(tmpdir(), 'tandem-test-')),
     previous: process.env.TMPDIR,
     users: 0,
-  });
+  };
+  const shared = processGlobal[SHARED];
   shared.users += 1;
   process.env.TMPDIR = shared.dir;
   return () => {

@@ -7,7 +7,6 @@ import type {
   ReservedOp,
   WriteOutcome,
 } from '../shared/participant';
-import type { RecordNote } from '../shared/protocol';
 
 /**
  * A participant table of the simulation: the memory adapter, which also notes the entities it
@@ -46,13 +45,12 @@ export class CheckedParticipantStore extends MemoryParticipantStore {
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
-    note?: RecordNote,
   ): Promise<WriteOutcome> {
     const ids =
       action.type === 'none' ? [] : (action.reservation as readonly ReservedOp[]).map((op) => op.id);
     const before = ids.map((id) => this.entity(id)?.total ?? 0);
     // The memory adapter does all its work before it returns (it never awaits): the table has changed.
-    const outcome = super.write(prev, next, action, note);
+    const outcome = super.write(prev, next, action);
     ids.forEach((id, index) => {
       this.sum += (this.entity(id)?.total ?? 0) - before[index]!;
       this.changed.add(id);

@@ -10,8 +10,11 @@ import type {
 import type { Fence } from '../shared/ports';
 import {
   applyNote,
+  canonicalJson,
   decisionOf,
+  endOf,
   isTerminal,
+  type JsonValue,
   type ParticipantMessage,
   type ParticipantReply,
   type RecordNote,
@@ -365,10 +368,10 @@ export class InvariantChecker {
   }
 
   /**
-   * A participant noted its vote or ack on the record, with its barrier: the note must say what
-   * the barrier says, and land on the record the coordinator last made durable (+1 version).
+   * A participant noted its vote or ack on the record, after its barrier write: the note must say
+   * what the barrier says, and land on the record as last made durable (+1 version).
    */
-  afterNote(participantId: string, barrier: ParticipantBarrier, note: RecordNote): void {
+  afterNote(participantId: string, note: RecordNote): void {
     const prev = this.durable.get(note.txId);
     const next = prev ? applyNote(prev, note) : null;
     if (!prev || !next) {
@@ -378,18 +381,46 @@ export class InvariantChecker {
       return;
     }
     const { reply } = note;
+    const barrier = this.world.participantStores.get(participantId)?.barrier(note.txId, participantId);
     const agrees =
-      reply.type === 'Vote'
+      barrier !== undefined &&
+      (reply.type === 'Vote'
         ? reply.vote === barrier.vote && (barrier.state === 'PREPARED' || barrier.state === 'VOTED_NO')
-        : reply.outcome === barrier.state;
+        : reply.outcome === barrier.state);
     if (!agrees) {
       this.core.violation(
-        `${participantId} noted ${JSON.stringify(reply)} on ${note.txId} with barrier ${barrier.state}`,
+        `${participantId} noted ${JSON.stringify(reply)} on ${note.txId} with barrier ${barrier?.state ?? 'none'}`,
       );
     }
     this.durable.set(note.txId, next);
     this.world.streamed(prev, next);
     this.core.log(`   ↳ noted on ${note.txId}: v${next.version} ${timelineOf(next).at(-1)?.event}`);
+  }
+
+  /**
+   * A participant ended a transaction its ack completed: what it wrote must be exactly the end of
+   * the record as last made durable (endOf: every ack there, the decision's outcome, +1 version).
+   */
+  afterEnd(participantId: string, ended: TxRecord): void {
+    const prev = this.durable.get(ended.txId);
+    const expected = prev && ended.completedAtMs !== null ? endOf(prev, ended.completedAtMs) : null;
+    if (
+      !prev ||
+      expected === null ||
+      canonicalJson(expected as unknown as JsonValue) !== canonicalJson(ended as unknown as JsonValue)
+    ) {
+      this.core.violation(
+        `${participantId} ended ${ended.txId} as ${ended.state} v${ended.version}, but the record is ${prev?.state} v${prev?.version}`,
+      );
+      return;
+    }
+    this.durable.set(ended.txId, ended);
+    this.world.streamed(prev, ended);
+    this.undecidedOrLive.delete(ended.txId);
+    this.ended(ended.txId);
+    if (this.core.plan.events) this.unpublished.add(ended.txId);
+    this.core.stats.endedByParticipants++;
+    this.core.log(`   ↳ durable: ${ended.txId} v${ended.version} ${ended.state} (ended by ${participantId})`);
   }
 
   afterParticipantWrite(participantId: string, next: ParticipantBarrier, action: ParticipantAction): void {

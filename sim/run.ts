@@ -76,7 +76,7 @@ export function formatSummary(summary: Summary, failingSeeds?: readonly number[]
     `seeds            ${summary.from}..${summary.from + summary.seeds - 1} (${summary.seeds}) in ${seconds.toFixed(1)} s — ${(summary.seeds / seconds).toFixed(0)} seeds/s`,
     `events           ${t.events} (virtual time ${(t.virtualMs / 3_600_000).toFixed(1)} h)`,
     `requests         ${t.submits} submits: ${t.apiRejected} refused (unknown entity), ${t.apiConflicts} idempotency conflicts`,
-    `transactions     ${t.transactions}: ${t.committed} committed, ${t.aborted} aborted (${t.timeouts} by prepare timeout, ${t.aborted - t.timeouts} by a NO vote)`,
+    `transactions     ${t.transactions}: ${t.committed} committed, ${t.aborted} aborted (${t.timeouts} by prepare timeout, ${t.aborted - t.timeouts} by a NO vote); ${t.endedByParticipants} ended by the participant whose ack completed them`,
     `faults           ${t.crashes} crashes, ${t.injectedErrors} failed calls, ${t.duplicates} duplicated sends, ${t.redeliveries} redeliveries`,
     `leases           ${t.takeovers} takeovers, ${t.zombies} zombie pauses (${t.zombieDrops} batches dropped past their hold), ${t.fenceRejections} writes fenced off, ${t.versionConflicts} version conflicts`,
     `contention       ${t.conflicts} writes cancelled by a conflict, ${t.throttles} throttled — each waited out and retried`,

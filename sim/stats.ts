@@ -27,6 +27,8 @@ export interface SimStats {
   zombieDrops: number;
   /** Terminal records deleted by the TTL. */
   expired: number;
+  /** Transactions a participant ended (its ack note completed the set: RecordNote). */
+  endedByParticipants: number;
   /** Requests with an idempotency key whose record had expired: a new transaction, a new id. */
   keysReused: number;
   /** Seeds with an HTTPS participant (its messages go through the relay). */
@@ -88,6 +90,7 @@ export function emptyStats(): SimStats {
     throttles: 0,
     zombieDrops: 0,
     expired: 0,
+    endedByParticipants: 0,
     keysReused: 0,
     httpsSeeds: 0,
     httpCalls: 0,

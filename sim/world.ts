@@ -32,7 +32,6 @@ import {
   type LeaseConfig,
   type ParticipantReply,
   ProtocolAssertionError,
-  type RecordNote,
   settledState,
   slotOf,
 } from '../shared/protocol';
@@ -147,13 +146,8 @@ class BarrierlessStore implements ParticipantStore {
   loadBarrier(txId: string, participantId: string) {
     return this.inner.loadBarrier(txId, participantId);
   }
-  write(
-    _prev: ParticipantBarrier | undefined,
-    next: ParticipantBarrier,
-    action: ParticipantAction,
-    note?: RecordNote,
-  ) {
-    return this.inner.write(this.inner.barrier(next.txId, next.participantId), next, action, note);
+  write(_prev: ParticipantBarrier | undefined, next: ParticipantBarrier, action: ParticipantAction) {
+    return this.inner.write(this.inner.barrier(next.txId, next.participantId), next, action);
   }
 }
 
@@ -478,37 +472,63 @@ class World {
 
   private participantStore(inv: Invocation, participantId: string): ParticipantStore {
     const store = this.writeStores.get(participantId)!;
-    return {
+    const tables: ParticipantStore = {
       loadBarrier: (txId, pid) =>
         this.runtime.call(inv, `${participantId}.loadBarrier ${txId}`, () => store.loadBarrier(txId, pid)),
-      write: (prev, next, action, note) =>
+      write: (prev, next, action) =>
         this.runtime.call(
           inv,
-          `${participantId}.write ${next.txId} ${prev?.state ?? '∅'}→${next.state} ${action.type}${note ? ' +note' : ''}`,
+          `${participantId}.write ${next.txId} ${prev?.state ?? '∅'}→${next.state} ${action.type}`,
           async () => {
-            const outcome = await store.write(prev, next, action, note);
-            if (outcome.ok && note && this.noting.has(participantId))
-              this.checker.afterNote(participantId, next, note);
+            const outcome = await store.write(prev, next, action);
             if (outcome.ok) this.checker.afterParticipantWrite(participantId, next, action);
             else
               this.core.log(
                 `   ↳ ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.reason}` : ''}`,
               );
-            if (outcome.ok && note && this.timedLoad && this.noting.has(participantId)) {
-              // The note may settle the transaction: the client sees it done at its last ack.
-              const stored = await this.txStore.load(note.txId);
-              if (stored) this.timedLoad.onRecord(note.txId, settledState(stored.record));
-            }
             return outcome;
           },
           {
             items: [
               `${participantId}:barrier:${next.txId}`,
               ...touchedBy(action).map((id) => `${participantId}:${id}`),
-              ...(note && this.noting.has(participantId) ? [recordItem(note.txId)] : []),
             ],
             transactional: true,
           },
+        ),
+    };
+    if (!this.noting.has(participantId)) return tables;
+    // The notes go to the transaction records (the checked store's NoteTarget), barrier switch or not.
+    const records = this.participantStores.get(participantId)!;
+    return {
+      ...tables,
+      note: (note) =>
+        this.runtime.call(
+          inv,
+          `${participantId}.note ${note.reply.type} ${note.txId}`,
+          async () => {
+            const noted = await records.note(note);
+            if (noted === null) this.core.log('   ↳ note refused');
+            else {
+              this.checker.afterNote(participantId, note);
+              // The note may settle the transaction: the client sees it done at its last ack.
+              this.timedLoad?.onRecord(note.txId, settledState(noted));
+            }
+            return noted;
+          },
+          { items: [recordItem(note.txId)], transactional: false },
+        ),
+      end: (ended) =>
+        this.runtime.call(
+          inv,
+          `${participantId}.end ${ended.txId} ${ended.state}`,
+          async () => {
+            const written = await records.end(ended);
+            if (written) this.checker.afterEnd(participantId, ended);
+            else this.core.log('   ↳ end refused: the record moved on');
+            return written;
+          },
+          { items: [recordItem(ended.txId)], transactional: false },
         ),
     };
   }

@@ -1,5 +1,11 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { ConfigurationError, InfrastructureError } from '../errors';
@@ -21,11 +27,12 @@ import {
   noteEntry,
   ProtocolAssertionError,
   type RecordNote,
+  type TxRecord,
 } from '../protocol';
 import { recordKeyOf } from '../txid';
 import { assertOneBarrier } from './barrier-write';
 import { cancellationCodes, throwIfContention } from './dynamo-errors';
-import { sameTransactionCondition } from './dynamo-tx-store';
+import { expiresAtSOf, sameTransactionCondition, storedTxOfItem } from './dynamo-tx-store';
 
 type Item = Record<string, unknown>;
 
@@ -54,8 +61,8 @@ export interface DynamoParticipantStoreOptions {
   /** What the participant's operations write (see ParticipantDefinition). */
   readonly definition: ParticipantDefinition;
   /**
-   * The coordinator's Transactions table, where notes are written (it must be in this table's
-   * account and region: one TransactWriteItems spans no more); without it, notes are ignored.
+   * The coordinator's Transactions table, where notes are written (RecordNote); without it, the
+   * store writes no notes and the participant's replies all go as messages.
    */
   readonly transactionsTable?: string;
 }
@@ -76,16 +83,15 @@ export interface DynamoParticipantStoreOptions {
  * item as the condition saw it); a prepare that returns `refuse(reason)` writes nothing and is a NO
  * too. A failed condition of a commit or abort write is a broken invariant (ProtocolAssertionError).
  *
- * With a note (RecordNote) and the Transactions table configured, one more action goes last: an
- * Update of the coordinator's record, the DynamoDB form of `applyNote` —
+ * With the Transactions table configured, `note` is the DynamoDB form of `applyNote`, a plain
+ * UpdateItem of the coordinator's record that returns the record as it left it —
  *
  *   SET <votes|acks>.<participant> = entry, version = version + 1
  *   if state = <required state> AND the participant has no entry there yet
  *      AND the record at the key is this transaction (its incarnation: shared/txid.ts)
  *
- * (a missing record fails the condition too). Which condition failed is read from the index of
- * each cancellation reason: barrier (0) before the participant's writes before the note, as the
- * port orders them.
+ * (a missing record fails the condition too) — and `end` writes the terminal state `endOf` made of
+ * that record, if its version has not moved on.
  */
 export class DynamoParticipantStore implements ParticipantStore {
   private readonly table: string;
@@ -132,9 +138,8 @@ export class DynamoParticipantStore implements ParticipantStore {
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
-    note?: RecordNote,
   ): Promise<WriteOutcome> {
-    assertOneBarrier(prev, next, note);
+    assertOneBarrier(prev, next);
     const where = `${next.txId}/${next.participantId}`;
     const context: OperationContext = {
       txId: next.txId,
@@ -160,13 +165,6 @@ export class DynamoParticipantStore implements ParticipantStore {
       items.length <= TRANSACT_ITEMS_MAX,
       `${where}: ${writes.length} writes and the barrier exceed one TransactWriteItems (${TRANSACT_ITEMS_MAX} actions)`,
     );
-    // The note goes last. A write that already fills the TransactWriteItems leaves it off, like a
-    // store that cannot reach the record: the Vote/Ack message alone is enough.
-    let noteAt: number | undefined;
-    if (note !== undefined && this.transactionsTable !== undefined && items.length < TRANSACT_ITEMS_MAX) {
-      noteAt = items.length;
-      items.push(this.noteUpdate(note, this.transactionsTable));
-    }
 
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -176,7 +174,7 @@ export class DynamoParticipantStore implements ParticipantStore {
         throwIfContention(error, `write of the barrier of ${where}`);
         throw new InfrastructureError(`could not write the barrier of ${where}`, { cause: error });
       }
-      return this.explain(error, action, writes, noteAt, where);
+      return this.explain(error, action, writes, where);
     }
   }
 
@@ -208,35 +206,88 @@ export class DynamoParticipantStore implements ParticipantStore {
   }
 
   /**
-   * The note as an Update of the transaction record, equivalent to `applyNote`. Every name goes
-   * through a placeholder: `state` is a reserved word, and a participant id may hold characters
-   * (`-`) that a bare document path cannot.
+   * The note (RecordNote) as an UpdateItem of the transaction record, equivalent to `applyNote`:
+   * the record it left, or null when its condition refused it (or no Transactions table is
+   * configured). Every name goes through a placeholder: `state` is a reserved word, and a
+   * participant id may hold characters (`-`) that a bare document path cannot.
    */
-  private noteUpdate(note: RecordNote, table: string): TransactItem {
+  async note(note: RecordNote): Promise<TxRecord | null> {
+    if (this.transactionsTable === undefined) return null;
     const { field, entry, requires } = noteEntry(note);
-    // The record at the transaction's key must be this transaction, not a later one with its key.
-    const same = sameTransactionCondition(note.txId);
-    return {
-      Update: {
-        TableName: table,
-        Key: { txId: recordKeyOf(note.txId) },
+    return this.updateRecord(
+      note.txId,
+      {
         UpdateExpression: 'SET #field.#participant = :entry, #version = #version + :one',
-        ConditionExpression: `#state = :requires AND attribute_not_exists(#field.#participant) AND ${same.expression}`,
+        ConditionExpression: '#state = :requires AND attribute_not_exists(#field.#participant)',
         ExpressionAttributeNames: {
           '#field': field,
           '#participant': note.participantId,
           '#state': 'state',
           '#version': 'version',
-          ...same.names,
         },
+        ExpressionAttributeValues: { ':entry': entry, ':one': 1, ':requires': requires },
+      },
+      `note of ${note.txId}/${note.participantId}`,
+    );
+  }
+
+  /** Writes `ended` (endOf of a noted record) if the record is still at the version before it. */
+  async end(ended: TxRecord): Promise<boolean> {
+    if (this.transactionsTable === undefined || ended.completedAtMs === null) return false;
+    const written = await this.updateRecord(
+      ended.txId,
+      {
+        UpdateExpression:
+          'SET #state = :state, completedAtMs = :completed, expiresAtS = :expires, #version = :version REMOVE nextCheckAtMs',
+        ConditionExpression: '#version = :before',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
         ExpressionAttributeValues: {
-          ':entry': entry,
-          ':one': 1,
-          ':requires': requires,
-          ...same.values,
+          ':state': ended.state,
+          ':completed': ended.completedAtMs,
+          ':expires': expiresAtSOf(ended.completedAtMs),
+          ':version': ended.version,
+          ':before': ended.version - 1,
         },
       },
-    };
+      `end of ${ended.txId}`,
+    );
+    return written !== null;
+  }
+
+  /**
+   * A conditional update of the record of `txId` (its condition ANDed with "the record at the key
+   * is this transaction, not a later one with its key"): the record after it, or null when the
+   * condition failed. Contention throws ContentionError; anything else InfrastructureError.
+   */
+  private async updateRecord(
+    txId: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+    what: string,
+  ): Promise<TxRecord | null> {
+    const same = sameTransactionCondition(txId);
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.transactionsTable,
+          Key: { txId: recordKeyOf(txId) },
+          UpdateExpression: update.UpdateExpression,
+          ConditionExpression: `${update.ConditionExpression} AND ${same.expression}`,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, ...same.names },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...same.values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!result.Attributes) throw new InfrastructureError(`${what}: the update returned no record`);
+      return storedTxOfItem(result.Attributes).record;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      if (error instanceof InfrastructureError) throw error;
+      throwIfContention(error, what);
+      throw new InfrastructureError(`could not write the ${what}`, { cause: error });
+    }
   }
 
   private barrierPut(prev: ParticipantBarrier | undefined, next: ParticipantBarrier): TransactItem {
@@ -260,7 +311,6 @@ export class DynamoParticipantStore implements ParticipantStore {
     error: TransactionCanceledException,
     action: ParticipantAction,
     writes: readonly Write[],
-    noteAt: number | undefined,
     where: string,
   ): Promise<WriteOutcome> {
     const reasons = error.CancellationReasons ?? [];
@@ -285,10 +335,6 @@ export class DynamoParticipantStore implements ParticipantStore {
       if (reason === undefined) return { ok: false, kind: 'barrier-conflict' };
       return { ok: false, kind: 'rejected', reason };
     }
-
-    // Barrier and writes held: the transaction record refused the note (decided, ended, absent,
-    // or this participant's entry already there).
-    if (noteAt !== undefined && failed(noteAt)) return { ok: false, kind: 'note-refused' };
 
     // No condition failed: another transaction held one of the items, or DynamoDB throttled the
     // write — contention, which the shell retries after a backoff.

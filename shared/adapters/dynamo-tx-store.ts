@@ -46,10 +46,13 @@ export function txItemOf(tx: StoredTx): Item {
   const incarnation = incarnationOf(txId);
   if (incarnation !== null) item.incarnation = incarnation;
   if (nextCheckAtMs !== null) item.nextCheckAtMs = nextCheckAtMs;
-  if (tx.record.completedAtMs !== null) {
-    item.expiresAtS = Math.floor(tx.record.completedAtMs / 1000) + TERMINAL_RETENTION_S;
-  }
+  if (tx.record.completedAtMs !== null) item.expiresAtS = expiresAtSOf(tx.record.completedAtMs);
   return item;
+}
+
+/** When DynamoDB's TTL may delete a record completed at `completedAtMs` (epoch seconds). */
+export function expiresAtSOf(completedAtMs: number): number {
+  return Math.floor(completedAtMs / 1000) + TERMINAL_RETENTION_S;
 }
 
 /** The transaction id of a stored item: its record key, and its incarnation if it has one. */

@@ -9,16 +9,15 @@ import {
   rejectionReason,
   type WriteOutcome,
 } from '../participant';
-import { assert, type RecordNote } from '../protocol';
+import { assert, type RecordNote, type TxRecord } from '../protocol';
 import { assertOneBarrier } from './barrier-write';
 
-/**
- * Where notes go: the coordinator's transaction records (MemoryTxStore). Synchronous, so the note
- * is checked and applied in the same turn as the barrier — one atomic step, like one
- * TransactWriteItems. Returns how to apply the note, or null when its condition refuses it.
- */
+/** Where notes go: the coordinator's transaction records (MemoryTxStore). */
 export interface NoteTarget {
-  planNote(note: RecordNote): (() => void) | null;
+  /** Applies the note if its condition holds (applyNote): the record it left, or null. */
+  note(note: RecordNote): TxRecord | null;
+  /** Writes `ended` if the stored record is still at the version before it. */
+  end(ended: TxRecord): boolean;
 }
 
 const barrierKey = (txId: string, participantId: string) => `${txId}#${participantId}`;
@@ -88,9 +87,8 @@ export class MemoryParticipantStore implements ParticipantStore {
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
-    note?: RecordNote,
   ): Promise<WriteOutcome> {
-    assertOneBarrier(prev, next, note);
+    assertOneBarrier(prev, next);
     const key = barrierKey(next.txId, next.participantId);
     const stored = this.barrierMap.get(key);
     if (prev === undefined ? stored !== undefined : stored?.state !== prev.state) {
@@ -117,15 +115,19 @@ export class MemoryParticipantStore implements ParticipantStore {
       if (entity !== undefined && action.type !== 'none') updated.push(applyOp(entity, op, action.type));
     }
 
-    const applyNote = note !== undefined && this.notes !== undefined ? this.notes.planNote(note) : undefined;
-    if (applyNote === null) return { ok: false, kind: 'note-refused' };
-
-    // Every condition held: commit barrier, entities and note together.
-    applyNote?.();
+    // Every condition held: commit barrier and entities together.
     for (const entity of updated) this.entityMap.set(entity.id, entity);
     this.barrierMap.set(key, structuredClone(next));
     this.writes += 1;
     return { ok: true };
+  }
+
+  async note(note: RecordNote): Promise<TxRecord | null> {
+    return this.notes?.note(note) ?? null;
+  }
+
+  async end(ended: TxRecord): Promise<boolean> {
+    return this.notes?.end(ended) ?? false;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type StoredTx,
   type TxStore,
 } from '../ports';
-import { applyNote, type RecordNote } from '../protocol';
+import { applyNote, type RecordNote, type TxRecord } from '../protocol';
 import { recordKeyOf } from '../txid';
 import type { NoteTarget } from './memory-participant-store';
 
@@ -76,15 +76,23 @@ export class MemoryTxStore implements TxStore, NoteTarget {
     return { due: mostOverdueFirst(due).slice(0, Math.max(0, limit)), live };
   }
 
-  /** A participant's note (see RecordNote), checked now and applied when the returned function runs. */
-  planNote(note: RecordNote): (() => void) | null {
+  /** A participant's note (see RecordNote): applied if its condition holds; the record it left. */
+  note(note: RecordNote): TxRecord | null {
     const key = recordKeyOf(note.txId);
     const found = this.items.get(key);
     const noted = found ? applyNote(found.record, note) : null;
     if (!found || noted === null) return null;
-    return () => {
-      this.items.set(key, { ...found, record: structuredClone(noted) });
-    };
+    this.items.set(key, { ...found, record: structuredClone(noted) });
+    return structuredClone(noted);
+  }
+
+  /** A participant ends a record (endOf): written if the record is still at the version before it. */
+  end(ended: TxRecord): boolean {
+    const key = recordKeyOf(ended.txId);
+    const found = this.items.get(key);
+    if (found?.record.txId !== ended.txId || found.record.version !== ended.version - 1) return false;
+    this.items.set(key, { ...found, record: structuredClone(ended) });
+    return true;
   }
 
   /** True when a record is stored at the key of `txId` (synchronous, for atomic compound steps). */

@@ -8,7 +8,7 @@ import { InvocationPacing } from '../backoff';
 import { envInt, envString } from '../env';
 import { type Duplicating, type FaultRunner, faultRunner, senderFor } from '../lambda/faults';
 import { type Instruments, instruments, sqsBatchHandler } from '../lambda/middleware';
-import { recordContention } from '../observability';
+import { recordContention, recordTerminal } from '../observability';
 import type { Clock } from '../ports';
 import type { ParticipantReply } from '../protocol';
 import type { ParticipantDefinition } from './definition';
@@ -149,6 +149,12 @@ export function wireParticipant(
             recordContention(metrics, error.reason);
             log.debug('write refused by contention; retrying after a backoff', { reason: error.reason });
           },
+          onEnded: (record) => {
+            recordTerminal(metrics, record);
+            log.info('transaction terminal', { state: record.state, reason: record.reason });
+          },
+          onNoteFailed: (error) =>
+            log.warn('note on the transaction record failed; replying by message', { error }),
         });
       }),
   });

@@ -1,4 +1,4 @@
-import type { Barrier, BusinessAction, RecordNote } from '../protocol';
+import type { Barrier, BusinessAction, RecordNote, TxRecord } from '../protocol';
 import type { Reservation } from './operations';
 
 export type ParticipantBarrier = Barrier<Reservation>;
@@ -12,8 +12,6 @@ export type ParticipantAction = BusinessAction<Reservation>;
  *   barrier and re-step;
  * - `rejected`: a business condition of a `reserve` failed (not enough available, unknown entity);
  *   nothing was written. `reason` is for the NO vote.
- * - `note-refused`: the note's condition on the transaction record failed (see RecordNote: the
- *   transaction was decided or ended meanwhile); nothing was written. Write again without the note.
  * Contention (another transaction held one of the items, or a throttle) throws ContentionError:
  * nothing was written or judged, retry after a backoff. Other infrastructure failures throw
  * InfrastructureError; a broken invariant (an `apply` or `release` whose hold is gone) throws
@@ -22,8 +20,7 @@ export type ParticipantAction = BusinessAction<Reservation>;
 export type WriteOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly kind: 'barrier-conflict' }
-  | { readonly ok: false; readonly kind: 'rejected'; readonly reason: string }
-  | { readonly ok: false; readonly kind: 'note-refused' };
+  | { readonly ok: false; readonly kind: 'rejected'; readonly reason: string };
 
 /** Where a participant's barrier items and its entities live (one table). */
 export interface ParticipantStore {
@@ -34,16 +31,23 @@ export interface ParticipantStore {
    *
    * Conditioning on the state alone is enough: barrier states never repeat (PREPARED/VOTED_NO →
    * COMMITTED/ABORTED, terminal states never change), so there is no ABA.
-   *
-   * With `note`, a store that can reach the coordinator's transaction record in the same atomic
-   * write also applies the note there (conditioned as RecordNote says); a store that cannot
-   * ignores it — the Vote/Ack message alone is enough for the protocol, the note only saves time.
-   * Precedence when several conditions fail: barrier-conflict, then rejected, then note-refused.
    */
   write(
     prev: ParticipantBarrier | undefined,
     next: ParticipantBarrier,
     action: ParticipantAction,
-    note?: RecordNote,
   ): Promise<WriteOutcome>;
+  /**
+   * Notes the participant's reply on the coordinator's transaction record, after its barrier write
+   * (RecordNote: a conditional update of the record): the record as the note left it, or null when
+   * the note's condition refused it. A store that cannot reach the Transactions table leaves this
+   * out (or returns null): the replies then all go as messages, which is enough for the protocol.
+   */
+  note?(note: RecordNote): Promise<TxRecord | null>;
+  /**
+   * Writes `ended` — `endOf` of the record a note returned — if the stored record is still at the
+   * version before it; false when the record moved on (whoever moved it ends it, or the
+   * coordinator's next check does).
+   */
+  end?(ended: TxRecord): Promise<boolean>;
 }

@@ -11,6 +11,7 @@ import {
 import type { Faults } from '../faults';
 import type { Clock } from '../ports';
 import {
+  afterNote,
   assert,
   type Decide,
   type JsonValue,
@@ -18,7 +19,9 @@ import {
   type ParticipantMessage,
   type ParticipantReply,
   type ParticipantStepResult,
+  ProtocolAssertionError,
   participantStep,
+  type TxRecord,
 } from '../protocol';
 import type { ParticipantKind } from './kinds';
 import type { Reservation } from './operations';
@@ -40,15 +43,26 @@ export interface ParticipantDeps {
   readonly pacing?: Pacing;
   /** Hears of every write refused by contention (then retried after a backoff). */
   readonly onContention?: (error: ContentionError) => void;
+  /** Hears of a transaction this participant ended (its ack completed the set: RecordNote). */
+  readonly onEnded?: (record: TxRecord) => void;
+  /** Hears of a note or an end that failed (the reply then goes as a message). */
+  readonly onNoteFailed?: (error: unknown) => void;
 }
 
 export interface ParticipantOutcome {
-  /** The Vote or Ack this message answers with (sent unless `sent` is false). */
+  /** The Vote or Ack this message answers with (sent as a message only if `sent`). */
   readonly reply: ParticipantReply;
   /** False for a duplicate: the barrier already recorded this message's effect. */
   readonly wrote: boolean;
-  /** False when the drop point `participant.vote` swallowed the Vote. */
+  /**
+   * Whether the reply went as a message: not when the drop point `participant.vote` swallowed the
+   * Vote, nor when the reply's note on the record made the message needless (RecordNote).
+   */
   readonly sent: boolean;
+  /** Whether the note landed on the transaction record. */
+  readonly noted: boolean;
+  /** Whether this participant ended the transaction (its ack completed the set). */
+  readonly ended: boolean;
   /** Load → step → write rounds it took (more than one after lost races). */
   readonly attempts: number;
 }
@@ -61,10 +75,10 @@ export const REASON_LENGTH_MAX = 500;
 
 /**
  * The participant's async shell: load the barrier → pure `participantStep` → ONE atomic write of
- * the barrier and the business change (and the reply, noted on the transaction record when the
- * store can reach it: see RecordNote) → only then the reply.
+ * the barrier and the business change → the reply, noted on the transaction record when the store
+ * can reach it (RecordNote), and sent as a message unless the note made that needless.
  *
- *   load ─▶ step ─▶ changed? ──yes──▶ write ──ok──────────▶ crash point ─▶ reply
+ *   load ─▶ step ─▶ changed? ──yes──▶ write ──ok──────────▶ crash point ─▶ note ─▶ reply / end
  *                     │                 ├─ barrier-conflict ─▶ load again (≤ WRITE_ATTEMPTS_MAX)
  *                     │                 ├─ contention ─▶ backoff, load again (CONTENTION_BACKOFF)
  *                     │                 └─ rejected ─▶ step with NO ─▶ write VOTED_NO ─▶ …
@@ -108,12 +122,11 @@ export async function handleParticipantMessage(
         : await store.loadBarrier(message.txId, message.participantId);
     const nowMs = clock.nowMs();
     let step: ParticipantStepResult<Reservation> = participantStep(prev, message, nowMs, decide);
-    const noteAtMs = dropped ? undefined : nowMs;
 
     if (step.changed) {
       let outcome: WriteOutcome;
       try {
-        outcome = await writeStep(store, prev, step, noteAtMs);
+        outcome = await store.write(prev, step.barrier, step.action);
         if (!outcome.ok && outcome.kind === 'rejected') {
           assert(
             step.action.type === 'reserve',
@@ -121,7 +134,7 @@ export async function handleParticipantMessage(
           );
           const reason = truncate(outcome.reason);
           step = participantStep(prev, message, nowMs, () => ({ ok: false, reason }));
-          outcome = await writeStep(store, prev, step, noteAtMs);
+          outcome = await store.write(prev, step.barrier, step.action);
           assert(
             outcome.ok || outcome.kind === 'barrier-conflict',
             `store rejected a NO vote of ${message.txId}/${message.participantId}`,
@@ -144,27 +157,44 @@ export async function handleParticipantMessage(
     }
 
     const { reply } = step;
-    if (!dropped) await replies.send(reply, message.slot);
-    return { reply, wrote: step.changed, sent: !dropped, attempts: attempt };
+    // A duplicate's reply goes as a message: its note may have been lost with a crash.
+    const noting = step.changed && !dropped ? await noteReply(reply, clock.nowMs(), deps) : NOT_NOTED;
+    const sent = !dropped && noting.send;
+    if (sent) await replies.send(reply, message.slot);
+    return { reply, wrote: step.changed, sent, noted: noting.noted, ended: noting.ended, attempts: attempt };
   }
 }
 
+const NOT_NOTED = { send: true, noted: false, ended: false } as const;
+
 /**
- * Writes a changed step with its reply noted on the transaction record (RecordNote); when the
- * note's condition refuses (the transaction was decided or ended meanwhile), writes it again
- * without the note — exactly what a store that cannot reach the record does.
+ * Notes `reply` on the transaction record (RecordNote), and does what the noted record asks
+ * (afterNote): says whether the reply must still go as a message, and ends the transaction when
+ * this ack completed the set. A note refused, a store that cannot note, or a note or end that
+ * fails: the reply goes as a message, as without notes.
  */
-async function writeStep(
-  store: ParticipantStore,
-  prev: ParticipantStepResult<Reservation>['barrier'] | undefined,
-  step: ParticipantStepResult<Reservation>,
-  /** When to date the note; undefined: write without one. */
-  noteAtMs: number | undefined,
-) {
-  if (noteAtMs === undefined) return store.write(prev, step.barrier, step.action);
-  const outcome = await store.write(prev, step.barrier, step.action, noteOf(step.reply, noteAtMs));
-  if (outcome.ok || outcome.kind !== 'note-refused') return outcome;
-  return store.write(prev, step.barrier, step.action);
+async function noteReply(
+  reply: ParticipantReply,
+  nowMs: number,
+  deps: ParticipantDeps,
+): Promise<{ readonly send: boolean; readonly noted: boolean; readonly ended: boolean }> {
+  const { store } = deps;
+  if (store.note === undefined) return NOT_NOTED;
+  const note = noteOf(reply, nowMs);
+  let noted: TxRecord | null = null;
+  try {
+    noted = await store.note(note);
+    if (noted === null) return NOT_NOTED;
+    const next = afterNote(noted, note);
+    if (next.end === null || store.end === undefined) return { send: next.send, noted: true, ended: false };
+    const ended = await store.end(next.end);
+    if (ended) deps.onEnded?.(next.end);
+    return { send: next.send, noted: true, ended };
+  } catch (error) {
+    if (error instanceof ProtocolAssertionError) throw error;
+    deps.onNoteFailed?.(error);
+    return { send: true, noted: noted !== null, ended: false };
+  }
 }
 
 function optimisticDecide(kind: ParticipantKind, operations: readonly JsonValue[]) {

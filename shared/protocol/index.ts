@@ -30,7 +30,15 @@ export type {
   VoteMessage,
   VoteValue,
 } from './messages';
-export { applyNote, noteEntry, noteOf, type RecordNote, settledState } from './notes';
+export {
+  afterNote,
+  applyNote,
+  endOf,
+  noteEntry,
+  noteOf,
+  type RecordNote,
+  settledState,
+} from './notes';
 export { onePhaseRecord } from './one-phase';
 export {
   type Barrier,

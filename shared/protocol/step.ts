@@ -2,6 +2,7 @@ import { assert, assertNever, assertTime } from './assert';
 import { ackEntryOf, voteEntryOf } from './entries';
 import { ownEntry } from './json';
 import type { AckMessage, Outcome, ParticipantMessage, VoteMessage } from './messages';
+import { endOf } from './notes';
 import {
   assertCoordinatorConfig,
   type CoordinatorConfig,
@@ -16,7 +17,6 @@ import {
   TIMELINE_MAX,
   type TxParticipant,
   type TxRecord,
-  type TxState,
 } from './record';
 
 /**
@@ -263,14 +263,13 @@ function complete(record: TxRecord, nowMs: number, recorded: boolean): Coordinat
       `participant ${participantId} acked ${ack.outcome} but ${record.txId} decided ${decisionOf(record.state)}`,
     );
   }
-  if (!record.participants.every((p) => ownEntry(record.acks, p.id) !== undefined)) {
+  const ended = endOf(record, nowMs);
+  if (ended === null) {
     if (!recorded) return unchanged(record);
     return { state: changed(record, {}, nowMs), effects: [], rejection: null };
   }
-  const state: TxState = expected;
-  const next = changed(record, { state, completedAtMs: nowMs, nextCheckAtMs: null }, nowMs);
   return {
-    state: next,
+    state: ended,
     effects: [{ type: 'Terminal', outcome: expected, reason: record.reason }],
     rejection: null,
   };

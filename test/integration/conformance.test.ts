@@ -21,6 +21,7 @@ import { LEDGER_COUNTER } from '../../shared/ledger/participant';
 import type { ParticipantBarrier, ParticipantStore, Reservation } from '../../shared/participant';
 import type { Fence, SlotStore, StoredTx, TxStore } from '../../shared/ports';
 import {
+  endOf,
   newTransaction,
   noteOf,
   type ParticipantReply,
@@ -320,19 +321,16 @@ function dynamoNoteTables(): NoteTables {
 }
 
 /**
- * A participant writes its barrier with its vote or ack noted on the coordinator's record, in one
- * atomic write: applied only while the record is in the state the note requires and holds no
- * entry of this participant yet; refused (`note-refused`, nothing written anywhere) otherwise; and
- * a barrier conflict, then a rejection, take precedence over the refusal.
+ * A participant notes its vote or ack on the coordinator's record after its barrier write (a
+ * conditional update that returns the record): applied only while the record is in the state the
+ * note requires and holds no entry of this participant yet, refused (null, nothing written)
+ * otherwise; and the participant whose ack completed the set ends the record — only if it is still
+ * at the version the note left.
  */
 async function noteScenario(tables: NoteTables, prefix: string, slot: number) {
   const { participant, txs } = tables;
   const { store } = participant;
   const P = 'ledger-0';
-  const rich = `${prefix}-rich`;
-  await participant.seed(rich, 100);
-  const hold: Reservation = [{ id: rich, action: 'take', amount: 30 }];
-  const tooMuch: Reservation = [{ id: rich, action: 'take', amount: 1_000 }];
   const txIdOf = (name: string) => `${prefix}-${name}`;
   const record = async (name: string, state: TxRecord['state']) => {
     const tx = newTransaction(
@@ -343,17 +341,6 @@ async function noteScenario(tables: NoteTables, prefix: string, slot: number) {
     const created = await txs.create({ record: { ...tx, state }, requestHash: 'h' });
     if (!created.created) throw new Error(`${name} exists`);
   };
-  const barrier = (name: string, state: ParticipantBarrier['state'], reservation: Reservation | null) =>
-    ({
-      txId: txIdOf(name),
-      participantId: P,
-      state,
-      vote: state === 'ABORTED' ? null : state === 'VOTED_NO' ? 'NO' : 'YES',
-      reason: state === 'VOTED_NO' ? 'no' : null,
-      reservation,
-      createdAtMs: T0,
-      updatedAtMs: T0,
-    }) as ParticipantBarrier;
   const vote = (name: string, value: 'YES' | 'NO'): ParticipantReply =>
     value === 'YES'
       ? { type: 'Vote', txId: txIdOf(name), participantId: P, vote: 'YES' }
@@ -366,132 +353,49 @@ async function noteScenario(tables: NoteTables, prefix: string, slot: number) {
   });
   const seen: Array<[string, unknown]> = [];
   const clean = (value: unknown) => JSON.parse(JSON.stringify(value ?? null).replaceAll(prefix, '<p>'));
-  const write = async (
-    what: string,
-    prev: ParticipantBarrier | undefined,
-    next: ParticipantBarrier,
-    action: Parameters<ParticipantStore['write']>[2],
-    reply: ParticipantReply,
-    atMs: number,
-  ) => {
-    seen.push([what, clean(await outcome(store.write(prev, next, action, noteOf(reply, atMs))))]);
+  const brief = (r: TxRecord | null | undefined) =>
+    r && {
+      state: r.state,
+      version: r.version,
+      votes: r.votes,
+      acks: r.acks,
+      completedAtMs: r.completedAtMs,
+      nextCheckAtMs: r.nextCheckAtMs,
+      timeline: timelineOf(r),
+    };
+  let last: TxRecord | null = null;
+  const note = async (what: string, reply: ParticipantReply, atMs: number) => {
+    last = (await store.note?.(noteOf(reply, atMs))) ?? null;
+    seen.push([what, clean(brief(last))]);
   };
-  /** The record's note-related fields, the barrier's state and the balance, as they are now. */
-  const look = async (what: string, name: string) => {
-    const stored = await txs.load(txIdOf(name));
-    const r = stored?.record;
-    seen.push([
-      what,
-      clean({
-        record: r && {
-          state: r.state,
-          version: r.version,
-          votes: r.votes,
-          acks: r.acks,
-          stored: r.timeline,
-          timeline: timelineOf(r),
-        },
-        barrier: (await store.loadBarrier(txIdOf(name), P))?.state,
-        rich: await participant.balances(rich),
-      }),
-    ]);
+  const end = async (what: string, ended: TxRecord | null) => {
+    seen.push([what, ended === null ? 'nothing to end' : await outcome(store.end!(ended))]);
   };
+  const look = async (what: string, name: string) =>
+    seen.push([what, clean(brief((await txs.load(txIdOf(name)))?.record))]);
 
   await record('prep', 'PREPARING');
-  await write(
-    'prepare, noting YES',
-    undefined,
-    barrier('prep', 'PREPARED', hold),
-    {
-      type: 'reserve',
-      reservation: hold,
-    },
-    vote('prep', 'YES'),
-    T0 + 1,
-  );
-  await look('after the noted prepare', 'prep');
-  await write(
-    'commit, noting the YES again (duplicate note)',
-    barrier('prep', 'PREPARED', hold),
-    barrier('prep', 'COMMITTED', hold),
-    { type: 'apply', reservation: hold },
-    vote('prep', 'YES'),
-    T0 + 2,
-  );
-  await write(
-    'prepare again, noting YES again (barrier conflict beats the refusal)',
-    undefined,
-    barrier('prep', 'PREPARED', hold),
-    { type: 'reserve', reservation: hold },
-    vote('prep', 'YES'),
-    T0 + 3,
-  );
-  await look('after the refusals (nothing written)', 'prep');
+  await note('note YES', vote('prep', 'YES'), T0 + 1);
+  await note('note YES again (duplicate)', vote('prep', 'YES'), T0 + 2);
+  await look('after the YES', 'prep');
 
   await record('no', 'PREPARING');
-  await write(
-    'vote NO, noting it with its reason',
-    undefined,
-    barrier('no', 'VOTED_NO', null),
-    {
-      type: 'none',
-    },
-    vote('no', 'NO'),
-    T0 + 4,
-  );
-  await look('after the noted NO', 'no');
+  await note('note NO with its reason', vote('no', 'NO'), T0 + 4);
 
   await record('late', 'ABORTING');
-  await write(
-    'prepare after the decision (needs PREPARING)',
-    undefined,
-    barrier('late', 'PREPARED', hold),
-    { type: 'reserve', reservation: hold },
-    vote('late', 'YES'),
-    T0 + 5,
-  );
-  await write(
-    'prepare beyond the funds after the decision (rejection beats the refusal)',
-    undefined,
-    barrier('late', 'PREPARED', tooMuch),
-    { type: 'reserve', reservation: tooMuch },
-    vote('late', 'YES'),
-    T0 + 6,
-  );
-  await look('after the late prepares (nothing written)', 'late');
-  await write(
-    'prepare with no record to note on',
-    undefined,
-    barrier('ghost', 'PREPARED', hold),
-    { type: 'reserve', reservation: hold },
-    vote('ghost', 'YES'),
-    T0 + 7,
-  );
-  await look('after the unnoted prepare (nothing written)', 'ghost');
+  await note('note YES after the decision (needs PREPARING)', vote('late', 'YES'), T0 + 5);
+  await note('note with no record', vote('ghost', 'YES'), T0 + 7);
 
   await record('commit', 'COMMITTING');
-  const prepared = barrier('commit', 'PREPARED', hold);
-  seen.push([
-    'prepare without a note',
-    clean(await outcome(store.write(undefined, prepared, { type: 'reserve', reservation: hold }))),
-  ]);
-  await write(
-    'commit, noting ABORTED (the decision is COMMIT)',
-    prepared,
-    barrier('commit', 'COMMITTED', hold),
-    { type: 'apply', reservation: hold },
-    ack('commit', 'ABORTED'),
-    T0 + 8,
-  );
-  await write(
-    'commit, noting COMMITTED',
-    prepared,
-    barrier('commit', 'COMMITTED', hold),
-    { type: 'apply', reservation: hold },
-    ack('commit', 'COMMITTED'),
-    T0 + 9,
-  );
-  await look('after the noted commit', 'commit');
+  await note('ack ABORTED (the decision is COMMIT)', ack('commit', 'ABORTED'), T0 + 8);
+  await note('ack COMMITTED', ack('commit', 'COMMITTED'), T0 + 9);
+  const acked = last as TxRecord | null;
+  const ended = acked && endOf(acked, T0 + 10);
+  await end('end it (the set is complete)', ended);
+  await end('end it again (the record moved on)', ended);
+  await look('after the end', 'commit');
+  const due = (await txs.due(T0 + 1_000_000, 100_000)).due.map((d) => d.recordKey);
+  seen.push(['due', clean(due.filter((key) => key.startsWith(prefix)).sort())]);
   return seen;
 }
 
@@ -572,80 +476,60 @@ describe('conformance: the memory adapters and DynamoDB agree', () => {
     });
   });
 
-  it("participants' notes: applied with the barrier, refused on the record's state or a duplicate, after conflicts and rejections", async () => {
+  it("participants' notes: applied on the record's state, refused otherwise or on a duplicate; the last ack ends it", async () => {
     const slot = nextSlot++;
     const memory = await noteScenario(memoryNoteTables(), `${run}-nm`, slot);
     const emulator = await noteScenario(dynamoNoteTables(), `${run}-nd`, slot);
 
     expect(emulator).toEqual(memory);
-    const ok = { ok: true };
-    const refused = { ok: false, kind: 'note-refused' };
     // The steps a fresh record's timeline tells; a note stores no event of its own.
     const created = [
       { atMs: T0, event: 'created' },
       { atMs: T0, event: 'begin: Prepare sent to 1 participant(s)' },
     ];
-    const noted = {
-      record: {
-        state: 'PREPARING',
-        version: 2,
-        votes: { 'ledger-0': { vote: 'YES', atMs: T0 + 1 } },
-        acks: {},
-        stored: [],
-        timeline: [...created, { atMs: T0 + 1, event: 'vote YES from ledger-0' }],
-      },
-      barrier: 'PREPARED',
-      rich: { total: 100, held: 30, available: 70 },
+    const yes = {
+      state: 'PREPARING',
+      version: 2,
+      votes: { 'ledger-0': { vote: 'YES', atMs: T0 + 1 } },
+      acks: {},
+      completedAtMs: null,
+      nextCheckAtMs: T0 + 1_000,
+      timeline: [...created, { atMs: T0 + 1, event: 'vote YES from ledger-0' }],
+    };
+    const acked = {
+      state: 'COMMITTING',
+      version: 2,
+      votes: {},
+      acks: { 'ledger-0': { outcome: 'COMMITTED', atMs: T0 + 9 } },
+      completedAtMs: null,
+      nextCheckAtMs: T0 + 1_000,
+      timeline: [...created, { atMs: T0 + 9, event: 'ack COMMITTED from ledger-0' }],
     };
     expect(Object.fromEntries(memory)).toEqual({
-      'prepare, noting YES': ok,
-      'after the noted prepare': noted,
-      'commit, noting the YES again (duplicate note)': refused,
-      'prepare again, noting YES again (barrier conflict beats the refusal)': {
-        ok: false,
-        kind: 'barrier-conflict',
+      'note YES': yes,
+      'note YES again (duplicate)': null,
+      'after the YES': yes,
+      'note NO with its reason': {
+        ...yes,
+        votes: { 'ledger-0': { vote: 'NO', reason: 'no', atMs: T0 + 4 } },
+        timeline: [...created, { atMs: T0 + 4, event: 'vote NO from ledger-0: no' }],
       },
-      'after the refusals (nothing written)': noted,
-      'vote NO, noting it with its reason': ok,
-      'after the noted NO': {
-        record: {
-          state: 'PREPARING',
-          version: 2,
-          votes: { 'ledger-0': { vote: 'NO', reason: 'no', atMs: T0 + 4 } },
-          acks: {},
-          stored: [],
-          timeline: [...created, { atMs: T0 + 4, event: 'vote NO from ledger-0: no' }],
-        },
-        barrier: 'VOTED_NO',
-        rich: { total: 100, held: 30, available: 70 },
+      'note YES after the decision (needs PREPARING)': null,
+      'note with no record': null,
+      'ack ABORTED (the decision is COMMIT)': null,
+      'ack COMMITTED': acked,
+      'end it (the set is complete)': true,
+      'end it again (the record moved on)': false,
+      'after the end': {
+        ...acked,
+        state: 'COMMITTED',
+        version: 3,
+        completedAtMs: T0 + 10,
+        nextCheckAtMs: null,
+        timeline: [...acked.timeline, { atMs: T0 + 10, event: 'COMMITTED' }],
       },
-      'prepare after the decision (needs PREPARING)': refused,
-      'prepare beyond the funds after the decision (rejection beats the refusal)': {
-        ok: false,
-        kind: 'rejected',
-        reason: "insufficient funds on account '<p>-rich' (available 70, needed 1000)",
-      },
-      'after the late prepares (nothing written)': {
-        record: { state: 'ABORTING', version: 1, votes: {}, acks: {}, stored: [], timeline: created },
-        rich: { total: 100, held: 30, available: 70 },
-      },
-      'prepare with no record to note on': refused,
-      'after the unnoted prepare (nothing written)': { rich: { total: 100, held: 30, available: 70 } },
-      'prepare without a note': ok,
-      'commit, noting ABORTED (the decision is COMMIT)': refused,
-      'commit, noting COMMITTED': ok,
-      'after the noted commit': {
-        record: {
-          state: 'COMMITTING',
-          version: 2,
-          votes: {},
-          acks: { 'ledger-0': { outcome: 'COMMITTED', atMs: T0 + 9 } },
-          stored: [],
-          timeline: [...created, { atMs: T0 + 9, event: 'ack COMMITTED from ledger-0' }],
-        },
-        barrier: 'COMMITTED',
-        rich: { total: 70, held: 30, available: 40 },
-      },
+      // The ended record left the `due` index; the live ones are still on it.
+      due: ['<p>-late', '<p>-no', '<p>-prep'],
     });
   });
 });

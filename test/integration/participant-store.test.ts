@@ -10,7 +10,6 @@ import {
   OPERATIONS_MAX,
   type ParticipantBarrier,
   type ParticipantKind,
-  type ParticipantStore,
   type Reservation,
 } from '../../shared/participant';
 import {
@@ -374,69 +373,42 @@ describe('DynamoParticipantStore on the emulator', () => {
 });
 
 describe("DynamoParticipantStore's notes on the transaction record, on the emulator", () => {
-  it('ignores a note without the Transactions table: the write lands, the record is untouched', async () => {
+  it('writes no note without the Transactions table: null, the record untouched', async () => {
     // Prepare
-    const { store, create, balances } = ledger();
-    const alice = await create('alice', 100);
+    const { store } = ledger();
     const txId = unique('tx');
     await recordOf(txId, 'PREPARING');
-    const reservation = [{ id: alice, action: 'take', amount: 10 }] as const;
 
     // Act
-    const outcome = await store.write(
-      undefined,
-      prepared(txId, reservation),
-      { type: 'reserve', reservation },
-      noteOf(yes(txId), T0 + 1),
-    );
+    const noted = await store.note(noteOf(yes(txId), T0 + 1));
 
     // Assess
-    expect(outcome).toEqual({ ok: true });
-    expect(await balances(alice)).toEqual({ total: 100, held: 10, available: 90 });
+    expect(noted).toBeNull();
     expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });
   });
 
-  it('notes with up to 98 operations, and leaves the note off at 99 (TransactWriteItems holds 100)', async () => {
-    // Prepare: OPERATIONS_MAX accounts, one take from each.
+  it('notes after a barrier write of OPERATIONS_MAX operations (the note is not one of its items)', async () => {
+    // Prepare: OPERATIONS_MAX accounts, one take from each: barrier + 99 = the 100 items a
+    // TransactWriteItems holds, which once left no room for the note.
     const { store, create, balances } = ledger(true);
     const accounts: string[] = [];
     for (let i = 0; i < OPERATIONS_MAX; i++) accounts.push(await create('many', 10));
-    const takes = (count: number): Reservation =>
-      accounts.slice(0, count).map((id) => ({ id, action: 'take', amount: 1 }));
-    const [fits, full] = [unique('tx'), unique('tx')];
-    await recordOf(fits, 'PREPARING');
-    await recordOf(full, 'PREPARING');
-    const write = (store: ParticipantStore, txId: string, reservation: Reservation) =>
-      store.write(
-        undefined,
-        prepared(txId, reservation),
-        { type: 'reserve', reservation },
-        noteOf(yes(txId), T0 + 1),
-      );
+    const reservation: Reservation = accounts.map((id) => ({ id, action: 'take', amount: 1 }));
+    const txId = unique('tx');
+    await recordOf(txId, 'PREPARING');
 
     // Act
-    const noted = await write(store, fits, takes(OPERATIONS_MAX - 1));
-    const unnoted = await write(store, full, takes(OPERATIONS_MAX));
+    const written = await store.write(undefined, prepared(txId, reservation), {
+      type: 'reserve',
+      reservation,
+    });
+    const noted = await store.note(noteOf(yes(txId), T0 + 1));
 
     // Assess
-    expect([noted, unnoted]).toEqual([{ ok: true }, { ok: true }]);
-    expect((await notesOn(fits))?.votes).toEqual({ [P]: { vote: 'YES', atMs: T0 + 1 } });
-    expect(await notesOn(full)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });
-    expect(await balances(accounts[0]!)).toEqual({ total: 10, held: 2, available: 8 });
+    expect(written).toEqual({ ok: true });
+    expect(noted?.votes).toEqual({ [P]: { vote: 'YES', atMs: T0 + 1 } });
+    expect((await notesOn(txId))?.votes).toEqual({ [P]: { vote: 'YES', atMs: T0 + 1 } });
     expect(await balances(accounts[OPERATIONS_MAX - 1]!)).toEqual({ total: 10, held: 1, available: 9 });
-  });
-
-  it("refuses a note whose participant and transaction are not the barrier's (a broken invariant)", async () => {
-    // Prepare
-    const { store } = ledger(true);
-    const [txId, other] = [unique('tx'), unique('tx')];
-
-    // Act
-    const write = store.write(undefined, tombstone(txId), { type: 'none' }, noteOf(yes(other), T0));
-
-    // Assess
-    await expect(write).rejects.toBeInstanceOf(ProtocolAssertionError);
-    expect(await store.loadBarrier(txId, P)).toBeUndefined();
   });
 });
 
@@ -509,7 +481,7 @@ describe('the participant shell over DynamoDB', () => {
     expect(await balances(alice)).toEqual({ total: 10, held: 0, available: 10 });
   });
 
-  it('notes its vote and, once COMMIT is decided, its ack on the record, in the barrier writes', async () => {
+  it('notes its vote and, once COMMIT is decided, its ack; the ack completes the set and ends it', async () => {
     // Prepare
     const { create, balances, sent, deps } = shell(true);
     const [alice, bob] = [await create('alice', 100), await create('bob', 0)];
@@ -521,12 +493,16 @@ describe('the participant shell over DynamoDB', () => {
     ];
 
     // Act
-    await handleParticipantMessage({ type: 'Prepare', txId, participantId: P, operations }, deps);
+    const prepared = await handleParticipantMessage(
+      { type: 'Prepare', txId, participantId: P, operations },
+      deps,
+    );
     const afterPrepare = await notesOn(txId);
     await markCommitting(txId);
-    await handleParticipantMessage({ type: 'Commit', txId, participantId: P }, deps);
+    const committed = await handleParticipantMessage({ type: 'Commit', txId, participantId: P }, deps);
 
-    // Assess
+    // Assess: the only vote completes the set, so it goes as a message; the only ack ends the
+    // transaction, so no Ack message goes at all.
     expect(afterPrepare).toEqual({
       version: 2,
       votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
@@ -535,23 +511,30 @@ describe('the participant shell over DynamoDB', () => {
       stored: 0,
     });
     expect(await notesOn(txId)).toEqual({
-      version: 4,
+      version: 5,
       votes: { [P]: { vote: 'YES', atMs: expect.any(Number) } },
       acks: { [P]: { outcome: 'COMMITTED', atMs: expect.any(Number) } },
-      events: 4,
+      events: 5,
       stored: 0,
     });
-    expect(sent).toEqual([
-      { type: 'Vote', txId, participantId: P, vote: 'YES' },
-      { type: 'Ack', txId, participantId: P, outcome: 'COMMITTED' },
+    const stored = (await txs.load(txId))?.record;
+    expect(stored).toMatchObject({
+      state: 'COMMITTED',
+      completedAtMs: expect.any(Number),
+      nextCheckAtMs: null,
+    });
+    expect([prepared, committed]).toMatchObject([
+      { sent: true, noted: true, ended: false },
+      { sent: false, noted: true, ended: true },
     ]);
+    expect(sent).toEqual([{ type: 'Vote', txId, participantId: P, vote: 'YES' }]);
     expect([await balances(alice), await balances(bob)]).toEqual([
       { total: 75, held: 0, available: 75 },
       { total: 25, held: 0, available: 25 },
     ]);
   });
 
-  it('prepares and votes without the note when the record was decided meanwhile (the note is refused)', async () => {
+  it('prepares and votes by message when the record was decided meanwhile (the note is refused)', async () => {
     // Prepare: the coordinator already aborted (say, by timeout) before the Prepare arrived.
     const { create, balances, sent, deps } = shell(true);
     const alice = await create('alice', 100);
@@ -566,7 +549,7 @@ describe('the participant shell over DynamoDB', () => {
     );
 
     // Assess
-    expect(outcome).toMatchObject({ wrote: true, sent: true, attempts: 1 });
+    expect(outcome).toMatchObject({ wrote: true, sent: true, noted: false, attempts: 1 });
     expect(sent).toEqual([{ type: 'Vote', txId, participantId: P, vote: 'YES' }]);
     expect(await balances(alice)).toEqual({ total: 100, held: 25, available: 75 });
     expect(await notesOn(txId)).toEqual({ version: 1, votes: {}, acks: {}, events: 2, stored: 0 });

@@ -69,11 +69,12 @@ describe('the timed load', () => {
   it('sends every transfer to as many participants as it asks for', async () => {
     // Act
     const { result, times, requests } = await smallRun({ perS: 20, participants: 4 });
-    // Assess: a Prepare to each of 4 ledger shards, and a vote and an ack from each.
+    // Assess: a Prepare to each of 4 ledger shards; of their replies, one message: the vote whose
+    // note completed the set (the others' notes left one missing; the acks end it on the record).
     expect(result.violations).toEqual([]);
     const committed = [...times.values()].filter((t) => t.outcome === 'COMMITTED').length;
     expect(committed).toBeGreaterThan(10);
-    expect(requests.get('sendFifo')).toBe(committed * 4 * 2);
+    expect(requests.get('sendFifo')).toBe(committed);
     const prepared = new Set(
       result.trace.flatMap((line) => /send Prepare tx_model\d+ → (ledger-\d+)/.exec(line)?.slice(1) ?? []),
     );

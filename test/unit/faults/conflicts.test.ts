@@ -22,7 +22,7 @@ import { ContentionError } from '../../../shared/errors';
 import type { FaultPlan } from '../../../shared/faults';
 import { handleParticipantMessage } from '../../../shared/participant';
 import type { StoredTx } from '../../../shared/ports';
-import { noteOf, type ParticipantMessage, type TxRecord } from '../../../shared/protocol';
+import type { ParticipantMessage, TxRecord } from '../../../shared/protocol';
 import { config, preparing, TX } from '../protocol/helpers';
 
 // Conflicts injected by fault plans (test deployments): a client below the real stores cancels
@@ -124,7 +124,7 @@ describe('a conflicting client', () => {
     expect(base.written).toEqual([]);
   });
 
-  it('cancels a participant write with TransactionConflict on the barrier and None on the business change and the note', async () => {
+  it('cancels a participant write with TransactionConflict on the barrier and None on the business change', async () => {
     const base = fakeDynamo();
     const store = new DynamoParticipantStore(
       conflictingClient(base.client, 'participant.write', TX, granted),
@@ -146,16 +146,11 @@ describe('a conflicting client', () => {
     } as const;
 
     const error = await store
-      .write(
-        undefined,
-        barrier,
-        { type: 'reserve', reservation: barrier.reservation },
-        noteOf({ type: 'Vote', txId: TX, participantId: 'ledger-0', vote: 'YES' }, 1),
-      )
+      .write(undefined, barrier, { type: 'reserve', reservation: barrier.reservation })
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ContentionError);
-    expect(cancellationCodes(conflictOf(error))).toEqual(['TransactionConflict', 'None', 'None']);
+    expect(cancellationCodes(conflictOf(error))).toEqual(['TransactionConflict', 'None']);
     expect(base.written).toEqual([]);
   });
 

@@ -57,7 +57,14 @@ describe('handleParticipantMessage: the happy paths', () => {
     const outcome = await deliver(prepare(TRANSFER));
 
     // Assess
-    expect(outcome).toEqual({ reply: voteYes(), wrote: true, sent: true, attempts: 1 });
+    expect(outcome).toEqual({
+      reply: voteYes(),
+      wrote: true,
+      sent: true,
+      noted: false,
+      ended: false,
+      attempts: 1,
+    });
     expect(replies.sent).toEqual([voteYes()]);
     expect(snapshot(store)).toEqual({
       alice: { total: 100, held: 30, available: 70 },
@@ -519,22 +526,71 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
   }
   const recordOf = async (txs: MemoryTxStore) => (await txs.load(TX))?.record as TxRecord;
 
-  it('a Prepare notes its vote on the record in the same write as the hold', async () => {
+  it('a Prepare notes its vote after the hold; a vote that leaves one missing goes as no message', async () => {
     // Prepare
     const txs = await preparingRecord();
     const before = await recordOf(txs);
     const { store, replies, deliver } = participant(SEED, { notes: txs });
 
     // Act
-    await deliver(prepare(TRANSFER));
+    const outcome = await deliver(prepare(TRANSFER));
 
-    // Assess
+    // Assess: ledger-1 has not voted: its note will complete the set, and its message decides.
     const after = await recordOf(txs);
     expect(store.writes).toBe(1);
     expect(after.version).toBe(before.version + 1);
     expect(after.votes[P]).toMatchObject({ vote: 'YES' });
     expect(timelineOf(after).at(-1)?.event).toBe(`vote YES from ${P}`);
-    expect(replies.sent).toEqual([voteYes()]); // the message still follows
+    expect(outcome).toMatchObject({ wrote: true, noted: true, sent: false, ended: false });
+    expect(replies.sent).toEqual([]);
+  });
+
+  it('the vote whose note completes the set goes as the one Vote message', async () => {
+    // Prepare: ledger-1 noted its YES first.
+    const txs = await preparingRecord();
+    txs.note(noteOf({ type: 'Vote', txId: TX, participantId: 'ledger-1', vote: 'YES' }, 3));
+    const { replies, deliver } = participant(SEED, { notes: txs });
+
+    // Act
+    const outcome = await deliver(prepare(TRANSFER));
+
+    // Assess
+    expect(outcome).toMatchObject({ noted: true, sent: true });
+    expect(replies.sent).toEqual([voteYes()]);
+    expect(Object.keys((await recordOf(txs)).votes).sort()).toEqual([P, 'ledger-1']);
+  });
+
+  it('a NO goes as a message even when the other vote is missing: the coordinator aborts at once', async () => {
+    const txs = await preparingRecord();
+    const { replies, deliver } = participant(SEED, { notes: txs });
+    await deliver(prepare([take('alice', 500), give('bob', 500)]));
+    expect(replies.sent).toEqual([expect.objectContaining({ type: 'Vote', vote: 'NO' })]);
+  });
+
+  it('a note that fails (a conflict, an outage) leaves the reply to its message', async () => {
+    // Prepare: the transaction records cannot be written.
+    class Unreachable extends MemoryTxStore {
+      override note(): never {
+        throw new InfrastructureError('the Transactions table is unreachable');
+      }
+    }
+    const txs = new Unreachable();
+    const participants = [P, 'ledger-1'].map((id) => ({ id, kind: 'ledger', operations: [] }));
+    await txs.create({
+      record: newTransaction({ txId: TX, slot: 0, participants }, 0, config),
+      requestHash: 'h',
+    });
+    const failures: unknown[] = [];
+    const { store, replies, deliver } = participant(SEED, { notes: txs });
+
+    // Act
+    const outcome = await deliver(prepare(TRANSFER), { onNoteFailed: (error) => failures.push(error) });
+
+    // Assess: the hold is there, the vote went as a message.
+    expect(store.barrier(TX, P)).toMatchObject({ state: 'PREPARED' });
+    expect(outcome).toMatchObject({ wrote: true, noted: false, sent: true });
+    expect(replies.sent).toEqual([voteYes()]);
+    expect(failures).toEqual([expect.any(InfrastructureError)]);
   });
 
   it('the drop point loses the vote on both ways: no note, no message', async () => {
@@ -560,7 +616,7 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
     });
   });
 
-  it('when the record refuses the note (already decided), writes the barrier alone, as without notes', async () => {
+  it('when the record refuses the note (already decided), the vote goes as a message, as without notes', async () => {
     // Prepare: the coordinator aborted (prepare timeout) before this Prepare was handled.
     const txs = await preparingRecord();
     const preparing = await recordOf(txs);
@@ -571,38 +627,115 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
     // Act
     const outcome = await deliver(prepare(TRANSFER));
 
-    // Assess: one refused attempt, then the barrier and hold alone; the record is untouched.
-    expect(outcome).toMatchObject({ reply: voteYes(), wrote: true, attempts: 1 });
+    // Assess: the barrier and hold; the note refused, the record untouched.
+    expect(outcome).toMatchObject({ reply: voteYes(), wrote: true, noted: false, sent: true, attempts: 1 });
     expect(store.writes).toBe(1);
     expect(store.barrier(TX, P)).toMatchObject({ state: 'PREPARED' });
     expect(await recordOf(txs)).toEqual(aborting);
     expect(replies.sent).toEqual([voteYes()]);
   });
 
-  it('Commit and Abort note their acks; every ack on the record settles the outcome', async () => {
-    // Prepare: both voted YES and the coordinator decided COMMIT.
-    const txs = await preparingRecord();
-    const { deliver } = participant(SEED, { notes: txs });
-    await deliver(prepare(TRANSFER));
+  /** The record of TX with both YES votes and the COMMIT decision durable; P's store notes on it. */
+  async function committing(txs: MemoryTxStore = new MemoryTxStore()) {
+    const participants = [P, 'ledger-1'].map((id) => ({ id, kind: 'ledger', operations: [] }));
+    await txs.create({
+      record: newTransaction({ txId: TX, slot: 0, participants }, 0, config),
+      requestHash: 'h',
+    });
+    const p = participant(SEED, { notes: txs });
+    await p.deliver(prepare(TRANSFER));
+    txs.note(noteOf({ type: 'Vote', txId: TX, participantId: 'ledger-1', vote: 'YES' }, 3));
     const voted = await recordOf(txs);
-    const { state: committing } = coordinatorStep(
+    const { state } = coordinatorStep(
       voted,
-      { type: 'Vote', txId: TX, participantId: 'ledger-1', vote: 'YES' },
+      { type: 'Vote', txId: TX, participantId: P, vote: 'YES' },
       5,
       config,
     );
-    expect(committing.state).toBe('COMMITTING');
-    await txs.save({ record: committing, requestHash: 'h' }, voted.version, fence);
+    expect(state.state).toBe('COMMITTING');
+    await txs.save({ record: state, requestHash: 'h' }, voted.version, fence);
+    p.replies.sent.length = 0;
+    return { txs, ...p };
+  }
+
+  it('the first ack on the record settles nothing and goes as no message', async () => {
+    // Prepare
+    const { txs, replies, deliver } = await committing();
 
     // Act
-    await deliver(commit());
-    const other = txs.planNote(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
-    other?.();
+    const outcome = await deliver(commit());
 
-    // Assess
+    // Assess: ledger-1's ack will complete the set and end the transaction.
     const after = await recordOf(txs);
     expect(after.acks[P]).toMatchObject({ outcome: 'COMMITTED' });
     expect(after.state).toBe('COMMITTING');
-    expect(settledState(after)).toBe('COMMITTED');
+    expect(settledState(after)).toBe('COMMITTING');
+    expect(outcome).toMatchObject({ noted: true, sent: false, ended: false });
+    expect(replies.sent).toEqual([]);
+  });
+
+  it('the ack that completes the set ends the transaction: terminal, off the due index, no message', async () => {
+    // Prepare: ledger-1 acked first.
+    const { txs, replies, deliver } = await committing();
+    txs.note(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
+    const ended: TxRecord[] = [];
+
+    // Act
+    const outcome = await deliver(commit(), { onEnded: (record) => ended.push(record) });
+
+    // Assess
+    const after = await recordOf(txs);
+    expect(after).toMatchObject({
+      state: 'COMMITTED',
+      nextCheckAtMs: null,
+      completedAtMs: expect.any(Number),
+    });
+    expect(after.acks).toMatchObject({ [P]: { outcome: 'COMMITTED' }, 'ledger-1': { outcome: 'COMMITTED' } });
+    expect(outcome).toMatchObject({ noted: true, sent: false, ended: true });
+    expect(ended).toEqual([after]);
+    expect(replies.sent).toEqual([]);
+    expect((await txs.due(Number.MAX_SAFE_INTEGER, 10)).live).toBe(0);
+  });
+
+  it('an end that finds the record moved on writes nothing and sends nothing (whoever moved it ends it)', async () => {
+    // Prepare: the end's version check fails.
+    class MovedOn extends MemoryTxStore {
+      override end(): boolean {
+        return false;
+      }
+    }
+    const { txs, replies, deliver } = await committing(new MovedOn());
+    txs.note(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
+
+    // Act
+    const outcome = await deliver(commit());
+
+    // Assess
+    expect((await recordOf(txs)).state).toBe('COMMITTING');
+    expect(outcome).toMatchObject({ noted: true, sent: false, ended: false });
+    expect(replies.sent).toEqual([]);
+  });
+
+  it('an end that fails leaves the ack to its message: the coordinator ends the transaction', async () => {
+    class Failing extends MemoryTxStore {
+      override end(): never {
+        throw new InfrastructureError('throttled');
+      }
+    }
+    const { txs, replies, deliver } = await committing(new Failing());
+    txs.note(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
+
+    const outcome = await deliver(commit());
+
+    expect(outcome).toMatchObject({ noted: true, sent: true, ended: false });
+    expect(replies.sent).toEqual([ackOf('COMMITTED')]);
+  });
+
+  it('a duplicate Commit re-sends its Ack as a message (its note may have been lost with a crash)', async () => {
+    const { replies, deliver } = await committing();
+    await deliver(commit());
+    const again = await deliver(commit());
+    expect(again).toMatchObject({ wrote: false, noted: false, sent: true });
+    expect(replies.sent).toEqual([ackOf('COMMITTED')]);
   });
 });

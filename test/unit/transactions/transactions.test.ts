@@ -159,7 +159,7 @@ describe('the outcome', () => {
           participantId: participant.id,
           outcome: 'COMMITTED',
         } as const;
-        store.planNote(noteOf(reply, 6_000 + index))?.();
+        store.note(noteOf(reply, 6_000 + index));
       }
     };
 

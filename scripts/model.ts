@@ -62,10 +62,18 @@ const OPEN_RUN = { seed: 1, durationMs: 6_000, warmupMs: 2_000, accounts: 1_000,
 const HIGH_SLOTS = 512;
 const HIGH_RUNS = [
   { perS: 2_000, durationMs: 1_500, warmupMs: 500 },
-  { perS: 5_000, durationMs: 1_500, warmupMs: 500 },
+  { perS: 5_000, durationMs: 3_000, warmupMs: 1_000 },
   { perS: 10_000, durationMs: 1_200, warmupMs: 500 },
 ];
 const HIGH_RUN = { profile: AWS_WARM, accounts: 10_000 };
+/**
+ * Slot counts offered more than their slots can carry (SATURATION_PER_SLOT transfers/s a slot):
+ * what each carries then, per slot, is the slot's capacity — constant if throughput grows linearly
+ * with slots.
+ */
+const SATURATION_SLOT_COUNTS = [4, 8, 16, 32];
+const SATURATION_PER_SLOT = 150;
+const SATURATION_RUN = { durationMs: 3_000, warmupMs: 1_000 };
 /** Slot counts for a deployment sized for 5,000/s (512 is the open-loop row). */
 const SIZING_RATE_PER_S = 5_000;
 const SIZING_SLOT_COUNTS = [256];
@@ -118,6 +126,19 @@ const openRun = (load: Omit<Extract<Load, { kind: 'open' }>, 'kind'>, run: Parti
     seed: OPEN_RUN.seed,
     timed: { ...OPEN_RUN, profile: AWS, ...run, load: { kind: 'open', ...load } },
   });
+
+/** A row's cell for the measured window's two halves (the steady-state check). */
+const halvesOf = (model: ModelSummary, cell: (half: ModelSummary['halves'][number]) => string) =>
+  `${cell(model.halves[0])} / ${cell(model.halves[1])}`;
+
+/** What the saturated runs say of linearity: each count's capacity per slot against their mean. */
+function linearitySentence(): string {
+  const per = saturated.map(({ slotCount, model }) => model.perS / slotCount);
+  const spread = Math.max(...per.map((v) => Math.abs(v / perSlotCapacity - 1)));
+  const first = saturated[0]!;
+  const last = saturated[saturated.length - 1]!;
+  return `From ${first.slotCount} to ${last.slotCount} slots, committed throughput goes ${fixed(first.model.perS)} → ${fixed(last.model.perS)} tx/s (×${fixed(last.model.perS / first.model.perS, 1)} for ×${fixed(last.slotCount / first.slotCount)} slots): ${fixed(perSlotCapacity, 1)} transfers/s a slot on average, every count within ${fixed(spread * 100)} % of it. In this model, slots are the limit of a saturated deployment until the next one it names: the account's Lambda concurrency (the peak column; ${thousands(ACCOUNT_CONCURRENCY)} by default).`;
+}
 
 /** USD per million committed transfers of a run (sim/cost.ts). */
 const cost = (model: ModelSummary, units: UnitsPerCall = twoPhaseUnits) =>
@@ -177,6 +198,16 @@ for (const run of HIGH_RUNS) {
   high.push({ ...run, model: checked(`aws, ${run.perS}/s over ${HIGH_SLOTS} slots`, model) });
 }
 const highRunOf = (perS: number) => HIGH_RUNS.find((run) => run.perS === perS);
+
+const saturated: Array<{ slotCount: number; perS: number; model: ModelSummary }> = [];
+for (const slotCount of SATURATION_SLOT_COUNTS) {
+  const perS = slotCount * SATURATION_PER_SLOT;
+  const model = await openRun({ perS }, { ...HIGH_RUN, ...SATURATION_RUN, slotCount });
+  saturated.push({ slotCount, perS, model: checked(`aws, ${perS}/s over ${slotCount} slots (saturated)`, model) });
+}
+/** What one slot carries when its group is never idle (the saturated runs' mean). */
+const perSlotCapacity =
+  saturated.reduce((sum, { slotCount, model }) => sum + model.perS / slotCount, 0) / saturated.length;
 
 const slots: Array<{ perS: number; slotCount: number; model: ModelSummary }> = [
   {
@@ -343,13 +374,13 @@ const lines = [
   '',
   `## AWS profile, open loop up to ${thousands(HIGH_RUNS[HIGH_RUNS.length - 1]!.perS)} tx/s (${HIGH_SLOTS} slots)`,
   '',
-  `As above, over ${HIGH_SLOTS} slots (about 24 transfers/s a slot: room for ${thousands(HIGH_SLOTS * 24)}) and ${thousands(HIGH_RUN.accounts)} accounts, in **shorter runs** (the CPU budget): each row's simulated and measured seconds are its own. These runs are **warm** (profile \`AWS_WARM\`: the aws profile without cold starts, a deployment that has carried its load for a while); their \`new environments\` are the execution environments they made. The knee reads them after the 64-slot run at 1,000 tx/s above (cold, 6 s).`,
+  `As above, over ${HIGH_SLOTS} slots (about ${fixed(perSlotCapacity)} transfers/s a slot at saturation, below: room for ${thousands(Math.round((HIGH_SLOTS * perSlotCapacity) / 100) * 100)}) and ${thousands(HIGH_RUN.accounts)} accounts, in **shorter runs** (the CPU budget): each row's simulated and measured seconds are its own. These runs are **warm** (profile \`AWS_WARM\`: the aws profile without cold starts, a deployment that has carried its load for a while); their \`new environments\` are the execution environments they made. The knee reads them after the 64-slot run at 1,000 tx/s above (cold, 6 s).`,
   '',
-  '| offered tx/s | simulated s (measured) | committed tx/s | p50 ms | p95 ms | p99 ms | decide p50 ms | FIFO wait mean ms | conflicts/transfer | new environments | peak Lambda concurrency | deliveries that waited for concurrency | $ per million | CPU s |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| offered tx/s | simulated s (measured) | committed tx/s | 1st half / 2nd half tx/s | p50 ms | p95 ms | p99 ms | 1st half / 2nd half p99 ms | decide p50 ms | FIFO wait mean ms | conflicts/transfer | new environments | peak Lambda concurrency | deliveries that waited for concurrency | $ per million | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...high.map(
     ({ perS, durationMs, warmupMs, model }) =>
-      `| ${thousands(perS)} | ${seconds(durationMs)} (${seconds(durationMs - warmupMs)}) | ${fixed(model.perS, 1)} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${fixed(model.stepsP50Ms.decide)} | ${fixed(model.fifoWaits.meanMs)} | ${fixed(model.conflictsPerTransfer, 2)} | ${thousands(model.coldStarts)} | ${thousands(model.peakConcurrency)} | ${thousands(model.concurrencyWaits)} | ${cost(model)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
+      `| ${thousands(perS)} | ${seconds(durationMs)} (${seconds(durationMs - warmupMs)}) | ${fixed(model.perS, 1)} | ${halvesOf(model, (h) => fixed(h.perS, 1))} | ${fixed(model.latencyMs.p50)} | ${fixed(model.latencyMs.p95)} | ${fixed(model.latencyMs.p99)} | ${halvesOf(model, (h) => fixed(h.p99Ms))} | ${fixed(model.stepsP50Ms.decide)} | ${fixed(model.fifoWaits.meanMs)} | ${fixed(model.conflictsPerTransfer, 2)} | ${thousands(model.coldStarts)} | ${thousands(model.peakConcurrency)} | ${thousands(model.concurrencyWaits)} | ${cost(model)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
   ),
   '',
   kneeSentence([
@@ -462,6 +493,19 @@ const lines = [
     ),
     'participant count',
   ),
+  '',
+  '## Slots at saturation (AWS profile)',
+  '',
+  `Each slot count offered ${SATURATION_PER_SLOT} transfers/s a slot, more than a slot carries, so that every slot's message group always has a batch waiting (${seconds(SATURATION_RUN.durationMs)} s runs, the last ${seconds(SATURATION_RUN.durationMs - SATURATION_RUN.warmupMs)} measured; warm, ${thousands(HIGH_RUN.accounts)} accounts). What a run then commits per slot is a slot's capacity: if throughput grows linearly with slots, it is the same at every count.`,
+  '',
+  '| slots | offered tx/s | committed tx/s | committed per slot | 1st half / 2nd half tx/s | p50 ms | decide p50 ms | FIFO wait mean ms | peak Lambda concurrency | CPU s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...saturated.map(
+    ({ slotCount, perS, model }) =>
+      `| ${thousands(slotCount)} | ${thousands(perS)} | ${fixed(model.perS, 1)} | ${fixed(model.perS / slotCount, 1)} | ${halvesOf(model, (h) => fixed(h.perS, 1))} | ${fixed(model.latencyMs.p50)} | ${fixed(model.stepsP50Ms.decide)} | ${fixed(model.fifoWaits.meanMs)} | ${thousands(model.peakConcurrency)} | ${fixed(model.elapsedMs / 1000, 1)} |`,
+  ),
+  '',
+  linearitySentence(),
   '',
   '## Slots (AWS profile)',
   '',

@@ -23,6 +23,11 @@ export interface ClassSummary {
   readonly p99Ms: number;
 }
 
+export interface HalfSummary {
+  readonly perS: number;
+  readonly p99Ms: number;
+}
+
 export interface ModelSummary {
   /** Transactions submitted in the measured window [warmupMs, durationMs), and how many committed. */
   readonly measured: number;
@@ -32,6 +37,12 @@ export interface ModelSummary {
   readonly perS: number;
   /** Client's request → answer (committed, measured). */
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number };
+  /**
+   * The steady-state check: the measured window's first and second halves apart — committed
+   * transfers answered in the half, per second, and the p99 of those submitted in it. A load the
+   * deployment sustains shows the same in both; one it does not, a second half behind.
+   */
+  readonly halves: readonly [HalfSummary, HalfSummary];
   /** Medians of the steps: request → record created → decided → completed → answered. */
   readonly stepsP50Ms: {
     readonly entry: number;
@@ -109,12 +120,22 @@ export async function runModel(point: ModelPoint): Promise<ModelSummary> {
     to: (t: (typeof committed)[number]) => number,
   ) => p(sortedOf(committed.map((t) => to(t) - from(t))), 50);
   const all = [...times.values()].filter((t) => t.outcome === 'COMMITTED').length;
+  const half = (from: number, to: number): HalfSummary => {
+    const answered = [...times.values()].filter(
+      (t) => t.outcome === 'COMMITTED' && t.answeredAtMs! >= from && t.answeredAtMs! < to,
+    ).length;
+    const submitted = committed.filter((t) => t.submittedAtMs >= from && t.submittedAtMs < to);
+    const sorted = sortedOf(submitted.map((t) => t.answeredAtMs! - t.submittedAtMs));
+    return { perS: answered / ((to - from) / 1000), p99Ms: p(sorted, 99) };
+  };
+  const middleMs = (fromMs + toMs) / 2;
   return {
     measured: measured.length,
     committed: committed.length,
     aborted: measured.filter((t) => t.outcome === 'ABORTED').length,
     perS: answeredInWindow / windowS,
     latencyMs: { p50: p(latencies, 50), p95: p(latencies, 95), p99: p(latencies, 99) },
+    halves: [half(fromMs, middleMs), half(middleMs, toMs)],
     stepsP50Ms: {
       entry: step(
         (t) => t.submittedAtMs,

@@ -77,14 +77,14 @@ const ms = (p50Ms: number, p99Ms: number): Latency => ({ p50Ms, p99Ms });
 
 /**
  * The emulator (ministack, one process on 2 cores), from bench/results/latest.md at 1 client: a
- * hop is 25 ms, most of it the poller; the step medians fix the rest. Its capacity, ~600 requests/s,
- * is what the two-phase runs at 8 and 32 clients and the direct run at 32 all reach (tx/s ×
- * requests per transfer). docs/model.md shows the arithmetic.
+ * hop is 20 ms, most of it the poller; the entry step and the step medians fix the rest. Its
+ * capacity, ~700 requests/s, is what the two-phase runs at 8 and 32 clients and the direct run at
+ * 32 all reach (tx/s × requests per transfer). docs/model.md shows the arithmetic.
  */
 export const EMULATOR: TimingProfile = {
   name: 'emulator',
-  calls: { read: ms(2, 8), write: ms(2, 8), transact: ms(5, 20), send: ms(2, 8), sendFifo: ms(2, 8) },
-  standardDelivery: ms(21, 40),
+  calls: { read: ms(1, 4), write: ms(1, 4), transact: ms(5, 20), send: ms(1, 4), sendFifo: ms(1, 4) },
+  standardDelivery: ms(18, 32),
   fifoDelivery: ms(19, 60),
   apiIn: ms(1, 4),
   answer: ms(1, 4),
@@ -92,7 +92,7 @@ export const EMULATOR: TimingProfile = {
   fifoSendsPerS: null,
   partitionWritesPerS: null,
   lambdaConcurrency: 1_000,
-  server: { requestsPerS: 600 },
+  server: { requestsPerS: 700 },
   requestsPerDelivery: 3,
   requestsPerApiCall: 2,
   requestsPerAnswer: 0,

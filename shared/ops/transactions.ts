@@ -129,7 +129,7 @@ export function formatTransaction(record: TxRecord, nowMs: number): string {
   const settled = settledState(record);
   const stateNote =
     settled !== record.state
-      ? ` (stored ${record.state}: every participant acked; the coordinator's last write follows)`
+      ? ` (stored ${record.state}: every participant acked; the write that ends it follows)`
       : decision && !isTerminal(record.state)
         ? ` (decided ${decision})`
         : '';

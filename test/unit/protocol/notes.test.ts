@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  afterNote,
   applyNote,
   type CoordinatorInput,
   coordinatorStep,
+  endOf,
   noteOf,
   type ParticipantReply,
   ProtocolAssertionError,
@@ -156,6 +158,49 @@ describe('the coordinator with noted acks', () => {
     const { state, effects } = step(record, check, record.nextCheckAtMs as number);
     expect(state.state).toBe('COMMITTING');
     expect(effects).toEqual([{ type: 'SendCommit', participantId: 'ledger-0' }]);
+  });
+});
+
+describe('afterNote: what the participant does with the record its note left', () => {
+  it('sends a YES only when its note completed the votes; a NO always', () => {
+    const first = noteOf(yes(0), T0 + 5);
+    expect(afterNote(noted(preparing(2), [yes(0)]), first)).toEqual({ send: false, end: null });
+    expect(afterNote(noted(preparing(2), [yes(1), yes(0)]), first)).toEqual({ send: true, end: null });
+    expect(afterNote(noted(preparing(3), [no(0)]), noteOf(no(0), T0 + 5))).toEqual({ send: true, end: null });
+  });
+
+  it('never sends an ack; the one that completes the set ends the transaction (endOf)', () => {
+    const last = noteOf(ack(0, 'COMMITTED'), T0 + 9);
+    expect(afterNote(noted(committing(2), [ack(0, 'COMMITTED')]), last)).toEqual({ send: false, end: null });
+    const complete = noted(committing(2), [ack(1, 'COMMITTED'), ack(0, 'COMMITTED')]);
+    expect(afterNote(complete, last)).toEqual({ send: false, end: endOf(complete, T0 + 9) });
+  });
+});
+
+describe('endOf', () => {
+  it('ends a decided record with every ack in: the outcome, completed now, no further check, version + 1', () => {
+    const record = noted(aborting(2), [ack(0, 'ABORTED'), ack(1, 'ABORTED')]);
+    expect(endOf(record, T0 + 40)).toEqual({
+      ...record,
+      state: 'ABORTED',
+      completedAtMs: T0 + 40,
+      nextCheckAtMs: null,
+      version: record.version + 1,
+    });
+    // the very record the coordinator's step ends it as
+    expect(step(record, check, record.nextCheckAtMs as number).state).toEqual(
+      endOf(record, record.nextCheckAtMs as number),
+    );
+  });
+
+  it('ends nothing while an ack is missing, undecided or already ended', () => {
+    const ended = endOf(
+      noted(committing(2), [ack(0, 'COMMITTED'), ack(1, 'COMMITTED')]),
+      T0 + 40,
+    ) as TxRecord;
+    expect(endOf(noted(committing(2), [ack(0, 'COMMITTED')]), T0 + 40)).toBeNull();
+    expect(endOf(preparing(2), T0 + 40)).toBeNull();
+    expect(endOf(ended, T0 + 41)).toBeNull();
   });
 });
 

@@ -19,7 +19,8 @@ import { dynamoItemBytes } from '../../support/dynamo-item-size';
 
 /*
  * The transaction record is rewritten several times per transaction (the API's create, a note per
- * vote and per ack in the participants' TransactWriteItems, the coordinator's decision and end),
+ * vote and per ack — the participants' UpdateItems — the coordinator's decision, and the end, by
+ * the participant whose ack completed the set or by the coordinator: the same record, endOf),
  * and each write is billed per started kilobyte of the item — the larger of before and after for a
  * note's Update. These walk whole transactions through the protocol as the deployment does and
  * size every write of the record as DynamoDB would.

@@ -15,6 +15,8 @@ export interface ModelPoint {
 
 /** One class of the measured transfers that committed: how many, how fast, how long. */
 export interface ClassSummary {
+  /** Submitted within the window, per second: the load the class got (Poisson, around its share). */
+  readonly submittedPerS: number;
   readonly committed: number;
   readonly aborted: number;
   /** Answered within the window, per second of the window. */
@@ -105,6 +107,7 @@ export async function runModel(point: ModelPoint): Promise<ModelSummary> {
       mine.filter((t) => t.outcome === 'COMMITTED').map((t) => t.answeredAtMs! - t.submittedAtMs),
     );
     return {
+      submittedPerS: mine.length / windowS,
       committed: done.length,
       aborted: mine.filter((t) => t.outcome === 'ABORTED').length,
       perS: answeredIn([...times.values()].filter((t) => t.hot === hot)) / windowS,

@@ -8,7 +8,7 @@
  *   npm run bench -- --concurrency 1,8,32 --duration-s 20
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyse } from '../dev/bench/analysis';
 import { functionsOfAssembly, measureColdStarts } from '../dev/bench/cold-start';
@@ -108,7 +108,8 @@ function writeReport(result: BenchResult, outDir: string, docs: boolean): void {
   log(`report written to ${outDir}/latest.{json,md} and latency.svg`);
   if (docs) {
     const docsPath = join(ROOT, 'docs', 'benchmarks.md');
-    const plot = relative(ROOT, join(outDir, 'latency.svg'));
+    // The link is read from docs/, so it is relative to docs/ (not to the repository's root).
+    const plot = relative(dirname(docsPath), join(outDir, 'latency.svg'));
     const summary = renderReadmeSummary(result, analysis, prices, plot);
     writeFileSync(docsPath, spliceReadme(readFileSync(docsPath, 'utf8'), summary));
     log('docs/benchmarks.md updated');

@@ -203,7 +203,11 @@ const saturated: Array<{ slotCount: number; perS: number; model: ModelSummary }>
 for (const slotCount of SATURATION_SLOT_COUNTS) {
   const perS = slotCount * SATURATION_PER_SLOT;
   const model = await openRun({ perS }, { ...HIGH_RUN, ...SATURATION_RUN, slotCount });
-  saturated.push({ slotCount, perS, model: checked(`aws, ${perS}/s over ${slotCount} slots (saturated)`, model) });
+  saturated.push({
+    slotCount,
+    perS,
+    model: checked(`aws, ${perS}/s over ${slotCount} slots (saturated)`, model),
+  });
 }
 /** What one slot carries when its group is never idle (the saturated runs' mean). */
 const perSlotCapacity =

@@ -47,12 +47,16 @@ describe('the benchmark on the deployed stack', () => {
     expect(per(directEvents, 'EventBridge:PutEvents (events)')).toBe(1);
     expect(directEvents.usage.events / directEvents.committed).toBe(1);
 
-    // Two phases: Prepare and Commit to each of the two participants (standard queues), their
-    // Votes and Acks (FIFO), two participant writes each and the coordinator's fenced writes.
+    // Two phases: Prepare and Commit to each of the two participants (standard queues); of their
+    // replies only the Vote whose note completed the set (FIFO: no Acks, the ack that completes
+    // the set ends the transaction); two participant writes each and the coordinator's fenced
+    // decision (TransactWriteItems); a note per vote and per ack, and the end (UpdateItem).
     const twoPhase = run('two-phase');
     expect(per(twoPhase, 'SQS:SendMessage')).toBeGreaterThanOrEqual(4);
-    expect(per(twoPhase, 'SQS-FIFO:SendMessage')).toBeGreaterThanOrEqual(4);
-    expect(per(twoPhase, 'DynamoDB:TransactWriteItems')).toBeGreaterThanOrEqual(6);
+    expect(per(twoPhase, 'SQS-FIFO:SendMessage')).toBeGreaterThanOrEqual(1);
+    expect(per(twoPhase, 'SQS-FIFO:SendMessage')).toBeLessThan(2);
+    expect(per(twoPhase, 'DynamoDB:TransactWriteItems')).toBeGreaterThanOrEqual(5);
+    expect(per(twoPhase, 'DynamoDB:UpdateItem')).toBeGreaterThanOrEqual(5);
     expect(Object.keys(twoPhase.usage.lambda).sort()).toEqual(
       expect.arrayContaining(['api', 'coordinator', 'ledger-0', 'ledger-1']),
     );

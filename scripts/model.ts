@@ -63,7 +63,7 @@ const HIGH_SLOTS = 512;
 const HIGH_RUNS = [
   { perS: 2_000, durationMs: 1_500, warmupMs: 500 },
   { perS: 5_000, durationMs: 3_000, warmupMs: 1_000 },
-  { perS: 10_000, durationMs: 1_200, warmupMs: 500 },
+  { perS: 10_000, durationMs: 2_500, warmupMs: 1_000 },
 ];
 const HIGH_RUN = { profile: AWS_WARM, accounts: 10_000 };
 /**

@@ -186,7 +186,9 @@ async function noteReply(
     noted = await store.note(note);
     if (noted === null) return NOT_NOTED;
     const next = afterNote(noted, note);
-    if (next.end === null || store.end === undefined) return { send: next.send, noted: true, ended: false };
+    if (next.end === null) return { send: next.send, noted: true, ended: false };
+    // A store that notes but cannot end: the Ack goes, and the coordinator ends the transaction.
+    if (store.end === undefined) return { send: true, noted: true, ended: false };
     const ended = await store.end(next.end);
     if (ended) deps.onEnded?.(next.end);
     return { send: next.send, noted: true, ended };

@@ -731,6 +731,25 @@ describe('handleParticipantMessage: notes on the transaction record', () => {
     expect(replies.sent).toEqual([ackOf('COMMITTED')]);
   });
 
+  it('a store that notes but cannot end sends the completing Ack: the coordinator ends it', async () => {
+    // Prepare: ledger-1 acked first; P's store has no `end`.
+    const { txs, replies, store: full, deliver } = await committing();
+    txs.note(noteOf(ackOf('COMMITTED', TX, 'ledger-1'), 9));
+    const store: ParticipantStore = {
+      loadBarrier: (txId, pid) => full.loadBarrier(txId, pid),
+      write: (prev, next, action) => full.write(prev, next, action),
+      note: (note) => full.note(note),
+    };
+
+    // Act
+    const outcome = await deliver(commit(), { store });
+
+    // Assess
+    expect(outcome).toMatchObject({ noted: true, sent: true, ended: false });
+    expect(replies.sent).toEqual([ackOf('COMMITTED')]);
+    expect((await recordOf(txs)).state).toBe('COMMITTING');
+  });
+
   it('a duplicate Commit re-sends its Ack as a message (its note may have been lost with a crash)', async () => {
     const { replies, deliver } = await committing();
     await deliver(commit());

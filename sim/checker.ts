@@ -234,6 +234,19 @@ export class InvariantChecker {
     else if (this.core.plan.events) this.unpublished.add(record.txId); // a one-phase record, born terminal
   }
 
+  /**
+   * A change of an existing record is durable (a coordinator's save, a note, a participant's end):
+   * the shadow follows, the table's stream hears it, and a terminal one is ended and announced.
+   */
+  private madeDurable(prev: TxRecord | undefined, next: TxRecord): void {
+    this.durable.set(next.txId, next);
+    this.world.streamed(prev, next);
+    if (!isTerminal(next.state)) return;
+    this.undecidedOrLive.delete(next.txId);
+    this.ended(next.txId);
+    if (this.core.plan.events) this.unpublished.add(next.txId);
+  }
+
   /** A transaction became terminal: note when, and let its record expire (TTL) when the plan says. */
   private ended(txId: string): void {
     this.terminalAt.set(txId, this.core.now);
@@ -355,13 +368,7 @@ export class InvariantChecker {
         }
       }
     }
-    this.durable.set(txId, next);
-    this.world.streamed(prev, next);
-    if (isTerminal(next.state)) {
-      this.undecidedOrLive.delete(txId);
-      this.ended(txId);
-      if (this.core.plan.events) this.unpublished.add(txId);
-    }
+    this.madeDurable(prev, next);
     this.core.log(
       `   ↳ durable: ${txId} v${next.version} ${next.state}${next.reason ? ` (${next.reason})` : ''}`,
     );
@@ -392,8 +399,7 @@ export class InvariantChecker {
         `${participantId} noted ${JSON.stringify(reply)} on ${note.txId} with barrier ${barrier?.state ?? 'none'}`,
       );
     }
-    this.durable.set(note.txId, next);
-    this.world.streamed(prev, next);
+    this.madeDurable(prev, next);
     this.core.log(`   ↳ noted on ${note.txId}: v${next.version} ${timelineOf(next).at(-1)?.event}`);
   }
 
@@ -414,11 +420,7 @@ export class InvariantChecker {
       );
       return;
     }
-    this.durable.set(ended.txId, ended);
-    this.world.streamed(prev, ended);
-    this.undecidedOrLive.delete(ended.txId);
-    this.ended(ended.txId);
-    if (this.core.plan.events) this.unpublished.add(ended.txId);
+    this.madeDurable(prev, ended);
     this.core.stats.endedByParticipants++;
     this.core.log(`   ↳ durable: ${ended.txId} v${ended.version} ${ended.state} (ended by ${participantId})`);
   }

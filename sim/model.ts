@@ -97,8 +97,9 @@ export async function runModel(point: ModelPoint): Promise<ModelSummary> {
   const measured = [...times.values()].filter((t) => t.submittedAtMs >= fromMs && t.submittedAtMs < toMs);
   const committed = measured.filter((t) => t.outcome === 'COMMITTED');
   const windowS = (toMs - fromMs) / 1000;
-  const answeredIn = (all: Iterable<TxTimes>) =>
-    [...all].filter((t) => t.outcome === 'COMMITTED' && t.answeredAtMs! >= fromMs && t.answeredAtMs! < toMs)
+  /** Committed transfers of `all` answered within [from, to) — the measured window by default. */
+  const answeredIn = (all: Iterable<TxTimes>, from = fromMs, to = toMs) =>
+    [...all].filter((t) => t.outcome === 'COMMITTED' && t.answeredAtMs! >= from && t.answeredAtMs! < to)
       .length;
   const answeredInWindow = answeredIn(times.values());
   const classOf = (hot: boolean): ClassSummary => {
@@ -124,9 +125,7 @@ export async function runModel(point: ModelPoint): Promise<ModelSummary> {
   ) => p(sortedOf(committed.map((t) => to(t) - from(t))), 50);
   const all = [...times.values()].filter((t) => t.outcome === 'COMMITTED').length;
   const half = (from: number, to: number): HalfSummary => {
-    const answered = [...times.values()].filter(
-      (t) => t.outcome === 'COMMITTED' && t.answeredAtMs! >= from && t.answeredAtMs! < to,
-    ).length;
+    const answered = answeredIn(times.values(), from, to);
     const submitted = committed.filter((t) => t.submittedAtMs >= from && t.submittedAtMs < to);
     const sorted = sortedOf(submitted.map((t) => t.answeredAtMs! - t.submittedAtMs));
     return { perS: answered / ((to - from) / 1000), p99Ms: p(sorted, 99) };
